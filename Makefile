@@ -1,0 +1,55 @@
+# fastseg: `make run` and `make test` do all the set-up on a fresh Debian machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.fastseg-installed
+PYTEST_ARGS ?=
+BASE ?=
+
+.PHONY: all install build run test test-quick bench bench-gate lint clean
+
+all: build
+
+# System packages (ffmpeg, PostgreSQL, a compiler), the venv, and the package
+# with its test tools. Re-runs when the package metadata changes.
+$(STAMP): pyproject.toml setup.py scripts/install-system-deps
+	scripts/install-system-deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+# Compile the Cython twin in place (incremental: only a changed .pyx rebuilds).
+build: $(STAMP)
+	$(PY) setup.py -q build_ext --inplace
+
+run: build
+	$(PY) -m services.cli demo $(if $(BASE),--base-dir $(BASE),)
+
+# Whole suite on both twins, then again with the pure twin forced, so the
+# loader and every caller are tested both ways (slow end-to-end tests once).
+test: build
+	$(PY) -m pytest $(PYTEST_ARGS)
+	FASTSEG_PURE=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# For a quick local loop: skips the slow end-to-end tests.
+test-quick: build
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+bench: build
+	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-columns=min,median,mean,rounds \
+		--benchmark-group-by=group -p no:cacheprovider $(PYTEST_ARGS)
+
+# The CI gate: quick ratio checks that fail when fastseg gets slower.
+bench-gate: build
+	$(PY) -m pytest benchmarks/test_gate.py -q -m gate -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cython-lint fastseg
+
+clean:
+	rm -rf build fastseg/*.so fastseg/_segments_c.c fastseg/_segments_c.html

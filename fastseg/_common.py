@@ -1,0 +1,217 @@
+"""Types, errors, constants and name builders shared by both twins.
+
+Everything here is pure Python and imported by the pure twin and the compiled
+twin alike, so both raise the same classes with the same messages and return
+the same result type. Nothing in this module is on a hot path except the
+properties of :class:`SegmentInfo`.
+"""
+
+import base64
+import datetime as _dt
+import hashlib
+import re
+from operator import itemgetter
+from typing import Any
+
+__all__ = [
+    "FUDGE",
+    "SEGMENT_TYPES",
+    "ContainsHoles",
+    "SegmentInfo",
+    "SegmentPathError",
+    "content_id",
+    "describe_bad_path",
+    "hour_name",
+    "segment_name",
+]
+
+#: Gaps and overlaps up to this long between neighbours are jitter, not holes.
+FUDGE = _dt.timedelta(milliseconds=10)
+
+#: Types in order of preference when several segments share a start time.
+SEGMENT_TYPES = ("full", "suspect", "partial", "temp")
+
+_EPOCH = _dt.datetime(1970, 1, 1)
+_ONE_US = _dt.timedelta(microseconds=1)
+
+
+class SegmentPathError(ValueError):
+    """A path whose last parts are not ``[[[CHANNEL/]QUALITY/]HOUR/]NAME`` as DESIGN.md §2 says."""
+
+    def __init__(self, path: Any, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"bad segment path {path!r}: {reason}")
+
+
+class ContainsHoles(Exception):
+    """The range asked for is not fully covered by complete segments.
+
+    ``hole_start``/``hole_end`` bound the first hole found (naive UTC datetimes),
+    so a caller can tell a user where the video is missing.
+    """
+
+    def __init__(self, hole_start: _dt.datetime, hole_end: _dt.datetime) -> None:
+        self.hole_start = hole_start
+        self.hole_end = hole_end
+        super().__init__(
+            f"no complete video from {hole_start.isoformat()} to {hole_end.isoformat()}"
+        )
+
+
+class SegmentInfo(tuple):
+    """One segment file, as parsed from its path.
+
+    A tuple subclass, so the compiled twin can build it without calling Python
+    code. The path is kept as its directory (shared by every segment of an hour)
+    and its name, and the hash is decoded from the name only when asked for:
+    both keep a 48-hour selection (86,000 segments) small.
+    """
+
+    __slots__ = ()
+    _fields = ("hour_path", "name", "channel", "quality", "start", "duration", "type")
+
+    def __new__(
+        cls,
+        path: str,
+        channel: str | None,
+        quality: str | None,
+        start: _dt.datetime | None,
+        duration: _dt.timedelta,
+        type: str,
+    ) -> "SegmentInfo":
+        hour_path, _, name = path.rpartition("/")
+        return tuple.__new__(cls, (hour_path, name, channel, quality, start, duration, type))
+
+    hour_path: str = property(itemgetter(0), doc="the directory holding the file ('' if none)")  # type: ignore[assignment]
+    name: str = property(itemgetter(1), doc="the file name")  # type: ignore[assignment]
+    channel: str | None = property(itemgetter(2))  # type: ignore[assignment]
+    quality: str | None = property(itemgetter(3))  # type: ignore[assignment]
+    start: _dt.datetime | None = property(itemgetter(4), doc="naive UTC, None without an hour")  # type: ignore[assignment]
+    duration: _dt.timedelta = property(itemgetter(5))  # type: ignore[assignment]
+    type: str = property(itemgetter(6), doc="full, suspect, partial or temp")  # type: ignore[assignment]
+
+    @property
+    def path(self) -> str:
+        return f"{self[0]}/{self[1]}" if self[0] else self[1]
+
+    @property
+    def end(self) -> _dt.datetime | None:
+        return None if self[4] is None else self[4] + self[5]
+
+    @property
+    def is_partial(self) -> bool:
+        """True unless the segment is known complete and trusted (``full``)."""
+        return self[6] != "full"
+
+    @property
+    def hash(self) -> bytes | None:
+        """The sha256 of the file's bytes, decoded from the name; None for temp files."""
+        if self[6] == "temp":
+            return None
+        ident = self[1][:-3].split("-", 3)[3]
+        return base64.urlsafe_b64decode(ident + "=")
+
+    def __getnewargs__(self) -> tuple:
+        return (self.path, self[2], self[3], self[4], self[5], self[6])
+
+    def __repr__(self) -> str:
+        start = None if self[4] is None else self[4].isoformat()
+        return (
+            f"SegmentInfo(path={self.path!r}, channel={self[2]!r}, quality={self[3]!r}, "
+            f"start={start}, duration={self[5].total_seconds()}, type={self[6]!r})"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Builders: the only writers of names, so parse(build(x)) == x to the microsecond.
+
+
+def hour_name(dt: _dt.datetime) -> str:
+    """The hour directory name for a naive UTC datetime, e.g. ``2026-11-27T17``."""
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}"
+
+
+def _seconds_text(us: int) -> str:
+    seconds, frac = divmod(us, 1_000_000)
+    if not frac:
+        return str(seconds)
+    return f"{seconds}.{frac:06d}".rstrip("0")
+
+
+def segment_name(start: _dt.datetime, duration: _dt.timedelta, type: str, id: str) -> str:
+    """The file name of a segment: ``MM:SS.ffffff-DURATION-TYPE-ID.ts``.
+
+    Raises ValueError for an unknown type, a negative duration or an empty id.
+    """
+    if type not in SEGMENT_TYPES:
+        raise ValueError(f"segment type {type!r} is not one of {', '.join(SEGMENT_TYPES)}")
+    us = duration // _ONE_US
+    if us < 0:
+        raise ValueError(f"segment duration {duration!r} is negative")
+    if not id:
+        raise ValueError("segment id is empty: give content_id(data), or a uuid for temp")
+    return (
+        f"{start.minute:02d}:{start.second:02d}.{start.microsecond:06d}"
+        f"-{_seconds_text(us)}-{type}-{id}.ts"
+    )
+
+
+def content_id(data: Any) -> str:
+    """The ID of a segment's bytes: sha256, url-safe base64 without padding.
+
+    Takes the bytes themselves or a finished hash object (anything with ``digest()``).
+    """
+    digest = data.digest() if hasattr(data, "digest") else hashlib.sha256(data).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+# ---------------------------------------------------------------------------
+# Diagnosis of bad paths. The twins only decide accept or reject; on reject they
+# ask this function why, so both say the same thing. It is also the grammar's
+# readable statement.
+
+_TIME = re.compile(r"[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?")
+_DURATION = re.compile(r"[0-9]{1,9}(\.[0-9]+)?")
+_HASH = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")  # 256 bits: last 2 bits zero
+_TEMP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HOUR = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2})")
+
+
+def hour_start(text: str) -> _dt.datetime | None:
+    """The start of an hour directory name, or None if it is not ``YYYY-MM-DDTHH``."""
+    m = _HOUR.fullmatch(text)
+    if m is None:
+        return None
+    try:
+        return _dt.datetime(*map(int, m.groups()))
+    except ValueError:
+        return None
+
+
+def describe_bad_path(path: Any) -> str:
+    """Why ``path`` is not a segment path: the first thing wrong with it."""
+    if not isinstance(path, str):
+        return f"expected a str path, got {type(path).__name__}"
+    parts = path.split("/")
+    name = parts[-1]
+    if not name.endswith(".ts"):
+        return "name does not end in '.ts'"
+    fields = name[:-3].split("-", 3)
+    if len(fields) != 4:
+        return "name is not MM:SS.ffffff-DURATION-TYPE-ID.ts"
+    time, duration, type_, ident = fields
+    if not _TIME.fullmatch(time):
+        return f"start {time!r} is not MM:SS or MM:SS.f (1-6 digits) within an hour"
+    if not _DURATION.fullmatch(duration):
+        return f"duration {duration!r} is not a non-negative decimal number of seconds"
+    if type_ not in SEGMENT_TYPES:
+        return f"type {type_!r} is not one of {', '.join(SEGMENT_TYPES)}"
+    if type_ == "temp":
+        if not _TEMP_ID.fullmatch(ident):
+            return f"temp id {ident!r} is not 1-64 letters, digits, '-' or '_'"
+    elif not _HASH.fullmatch(ident):
+        return f"hash {ident!r} is not a sha256 in url-safe base64 (43 characters, no padding)"
+    if len(parts) >= 2 and hour_start(parts[-2]) is None:
+        return f"directory {parts[-2]!r} is not an hour (YYYY-MM-DDTHH)"
+    return "malformed segment path"  # only reached if the twins disagree with this grammar

@@ -1,0 +1,305 @@
+"""The pure-Python twin: the reference behaviour of parsing and choosing segments.
+
+The compiled twin (``_segments_c.pyx``) must give exactly the same results and
+raise the same errors; ``tests/fastseg`` runs every case on both. Callers use
+the public functions in ``fastseg/__init__.py``, which check arguments first.
+"""
+
+import datetime as _dt
+import logging
+import os
+import re
+import time
+
+import gevent
+
+from fastseg._common import (
+    FUDGE,
+    ContainsHoles,
+    SegmentInfo,
+    SegmentPathError,
+    describe_bad_path,
+    hour_name,
+    hour_start,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "best_segments_by_start",
+    "clear_cache",
+    "get_best_segments",
+    "parse_segment_path",
+    "set_cache_size",
+]
+
+_NAME = re.compile(
+    r"([0-5][0-9]):([0-5][0-9])(?:\.([0-9]{1,6}))?"  # MM:SS.ffffff within the hour
+    r"-([0-9]{1,9})(?:\.([0-9]+))?"  # duration in seconds
+    r"-(full|suspect|partial|temp)"
+    r"-([A-Za-z0-9_-]{1,64})\.ts"  # the hash, or a temp file's uuid
+)
+_HASH = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")  # 256 bits: the last 2 are zero
+_ONE_HOUR = _dt.timedelta(hours=1)
+_TYPE_RANK = {"full": 0, "suspect": 1, "partial": 2}
+
+# A directory's mtime proves its cached listing current only if the mtime is
+# older than the moment the listing began by more than the filesystem's
+# timestamp granularity (1-2 s on some filesystems, a coarse tick on ext4),
+# the way git treats racily clean index entries. Hours being written are
+# younger than this and simply re-read.
+_RACY_NS = 2_000_000_000
+
+_durations: dict[int, _dt.timedelta] = {}  # shared timedelta per microsecond count
+_hours: dict[str, _dt.datetime | None] = {}  # hour directory name -> its start
+_junk_logged: set[str] = set()
+_JUNK_LOG_LIMIT = 10_000  # forget what was logged past this, so memory stays bounded
+
+
+def _duration(us: int) -> _dt.timedelta:
+    td = _durations.get(us)
+    if td is None:
+        if len(_durations) > 100_000:
+            _durations.clear()
+        td = _durations[us] = _dt.timedelta(microseconds=us)
+    return td
+
+
+def _micros(whole: str, frac: str | None) -> int:
+    """Seconds as text to microseconds, rounding half up past the sixth decimal."""
+    us = int(whole) * 1_000_000
+    if frac:
+        us += int(frac[:6].ljust(6, "0"))
+        if len(frac) > 6 and frac[6] >= "5":
+            us += 1
+    return us
+
+
+def _hour(text: str) -> _dt.datetime | None:
+    try:
+        return _hours[text]
+    except KeyError:
+        if len(_hours) > 10_000:
+            _hours.clear()
+        start = _hours[text] = hour_start(text)
+        return start
+
+
+def _parse_name(
+    path: str,
+    hour_path: str,
+    name: str,
+    channel: str | None,
+    quality: str | None,
+    hour: _dt.datetime | None,
+) -> SegmentInfo:
+    m = _NAME.fullmatch(name)
+    if m is None:
+        raise SegmentPathError(path, describe_bad_path(path))
+    mm, ss, frac, dur_whole, dur_frac, type_, ident = m.groups()
+    if type_ != "temp" and not _HASH.fullmatch(ident):
+        raise SegmentPathError(path, describe_bad_path(path))
+    start = None
+    if hour is not None:
+        start = hour.replace(
+            minute=int(mm), second=int(ss), microsecond=int(frac.ljust(6, "0")) if frac else 0
+        )
+    duration = _duration(_micros(dur_whole, dur_frac))
+    return tuple.__new__(SegmentInfo, (hour_path, name, channel, quality, start, duration, type_))
+
+
+def _path_parts(path: str) -> tuple[str, str | None, str | None, _dt.datetime | None]:
+    """Split the directory part of a path into (hour_path, channel, quality, hour start)."""
+    hour_path = path.rpartition("/")[0]
+    parts = path.split("/")
+    if len(parts) < 2:
+        return hour_path, None, None, None
+    hour = _hour(parts[-2])
+    if hour is None:
+        raise SegmentPathError(path, describe_bad_path(path))
+    quality = parts[-3] or None if len(parts) >= 3 else None
+    channel = parts[-4] or None if len(parts) >= 4 else None
+    return hour_path, channel, quality, hour
+
+
+def parse_segment_path(path: str) -> SegmentInfo:
+    if not isinstance(path, str):
+        raise SegmentPathError(path, describe_bad_path(path))
+    name = path.rpartition("/")[2]
+    m = _NAME.fullmatch(name)
+    if m is None:  # check the name before the directories, as describe_bad_path does
+        raise SegmentPathError(path, describe_bad_path(path))
+    hour_path, channel, quality, hour = _path_parts(path)
+    return _parse_name(path, hour_path, name, channel, quality, hour)
+
+
+# ---------------------------------------------------------------------------
+# One hour: read, choose the best segment per start, cache until it changes.
+
+
+class _Hour:
+    __slots__ = ("key", "trusted", "segments")
+
+    def __init__(self, key: tuple[int, int], trusted: bool, segments: list[SegmentInfo]):
+        self.key = key  # (st_ino, st_mtime_ns) of the directory when it was read
+        self.trusted = trusted
+        self.segments = segments
+
+
+_cache: dict[str, _Hour] = {}
+_cache_size = 256
+
+
+def set_cache_size(hours: int) -> None:
+    global _cache_size
+    _cache_size = hours
+    while len(_cache) > _cache_size:
+        del _cache[next(iter(_cache))]
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _log_junk(path: str, reason: str) -> None:
+    if path in _junk_logged:
+        return
+    if len(_junk_logged) >= _JUNK_LOG_LIMIT:
+        _junk_logged.clear()
+    _junk_logged.add(path)
+    logger.warning("skipping %r: %s", path, reason)
+
+
+def _size(segment: SegmentInfo) -> int:
+    try:
+        return os.stat(segment.path).st_size
+    except OSError:
+        return -1  # vanished since the listing: the least attractive copy
+
+
+def _best(group: list[SegmentInfo]) -> SegmentInfo:
+    """The best of several segments with one start time (DESIGN.md §3)."""
+    if len(group) == 1:
+        return group[0]
+    rank = min(_TYPE_RANK[s[6]] for s in group)
+    group = [s for s in group if _TYPE_RANK[s[6]] == rank]
+    if len(group) == 1:
+        return group[0]
+    if rank == 0:
+        longest = max(s[5] for s in group)
+        group = [s for s in group if s[5] == longest]
+        if len(group) == 1:
+            return group[0]
+        return max(group, key=lambda s: (_size(s), s.hash))
+    return max(group, key=lambda s: (_size(s), s[1]))
+
+
+def _read_hour(hour_path: str, channel, quality, hour: _dt.datetime) -> list[SegmentInfo]:
+    try:
+        names = os.listdir(hour_path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    tombstoned = {n[:-10] for n in names if n.endswith(".tombstone")}
+    by_start: dict[_dt.datetime, list[SegmentInfo]] = {}
+    for name in names:
+        if name.startswith(".") or name.endswith(".tombstone") or name in tombstoned:
+            continue
+        path = f"{hour_path}/{name}"
+        try:
+            segment = _parse_name(path, hour_path, name, channel, quality, hour)
+        except SegmentPathError as exc:
+            _log_junk(path, exc.reason)
+            continue
+        if segment[6] == "temp":
+            continue
+        group = by_start.get(segment[4])
+        if group is None:
+            by_start[segment[4]] = [segment]
+        else:
+            group.append(segment)
+    return [_best(by_start[start]) for start in sorted(by_start)]
+
+
+def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
+    hour_path = hour_path.rstrip("/") or "/"
+    parts = hour_path.split("/")
+    hour = _hour(parts[-1])
+    if hour is None:
+        raise ValueError(f"{hour_path!r} is not an hour directory (…/YYYY-MM-DDTHH)")
+    try:
+        st = os.stat(hour_path)
+    except (FileNotFoundError, NotADirectoryError):
+        _cache.pop(hour_path, None)
+        return []
+    key = (st.st_ino, st.st_mtime_ns)
+    entry = _cache.get(hour_path)
+    if entry is not None and entry.trusted and entry.key == key:
+        _cache[hour_path] = _cache.pop(hour_path)  # most recently used goes last
+        return entry.segments
+    began = time.time_ns()
+    quality = parts[-2] or None if len(parts) >= 2 else None
+    channel = parts[-3] or None if len(parts) >= 3 else None
+    segments = _read_hour(hour_path, channel, quality, hour)
+    _cache.pop(hour_path, None)
+    _cache[hour_path] = _Hour(key, st.st_mtime_ns + _RACY_NS < began, segments)
+    if len(_cache) > _cache_size:
+        del _cache[next(iter(_cache))]
+    return segments
+
+
+# ---------------------------------------------------------------------------
+# A range: walk the hours, join the best segments, mark the holes.
+
+
+def get_best_segments(
+    hours_path: str, start: _dt.datetime, end: _dt.datetime, allow_holes: bool = True
+) -> list[SegmentInfo | None]:
+    result: list[SegmentInfo | None] = []
+    prev: SegmentInfo | None = None  # the last segment taken
+    hour = start.replace(minute=0, second=0, microsecond=0) - _ONE_HOUR
+    hours_path = hours_path.rstrip("/")
+    first_hour = True
+    while hour <= end:
+        if not first_hour:
+            gevent.idle()  # a long range must not stall the other greenlets
+        first_hour = False
+        for seg in best_segments_by_start(f"{hours_path}/{hour_name(hour)}"):
+            seg_start = seg[4]
+            seg_end = seg_start + seg[5]
+            if seg_start >= end and (prev is not None or seg_start > start):
+                break  # past the range: done
+            if prev is None:
+                if seg_end <= start:
+                    continue  # before the range
+                if seg_start > start + FUDGE:
+                    if not allow_holes:
+                        raise ContainsHoles(start, seg_start)
+                    result.append(None)
+                result.append(seg)
+                prev = seg
+                continue
+            prev_end = prev[4] + prev[5]
+            gap = seg_start - prev_end
+            if gap < -FUDGE:
+                logger.info("skipping %r: it overlaps the end of %r", seg.path, prev.path)
+                continue
+            if prev[6] != "full" or gap > FUDGE:
+                if not allow_holes:
+                    raise ContainsHoles(prev_end if gap > FUDGE else prev[4], seg_start)
+                result.append(None)
+            result.append(seg)
+            prev = seg
+        else:
+            hour += _ONE_HOUR
+            continue
+        break
+    if prev is None:
+        if not allow_holes:
+            raise ContainsHoles(start, end)
+        return [None]
+    prev_end = prev[4] + prev[5]
+    if prev[6] != "full" or prev_end + FUDGE < end:
+        if not allow_holes:
+            raise ContainsHoles(prev_end if prev[6] == "full" else prev[4], end)
+        result.append(None)
+    return result

@@ -1,0 +1,1 @@
+"""fastseg's gevent services: one package per service, shared code in services.common."""

@@ -1,0 +1,50 @@
+"""The ``fastseg`` console script: one subcommand per service or tool.
+
+Each subcommand is a module with ``main(argv)``; ``python -m services.NAME`` runs
+the same code. gevent patches the standard library here, before the service
+module (and whatever it imports) is loaded.
+"""
+
+import importlib
+import sys
+
+# subcommand -> (module, one-line help)
+COMMANDS = {
+    "node": ("services.node", "every service in one process"),
+    "downloader": ("services.downloader", "record a live HLS stream to segment files"),
+    "restreamer": ("services.restreamer", "serve segments, playlists and cuts over HTTP"),
+    "backfiller": ("services.backfiller", "fetch segments that peers have and we lack"),
+    "cutter": ("services.cutter", "cut and upload edited events"),
+    "janitor": ("services.janitor", "turn orphaned temp segments into partials"),
+    "events": ("services.events", "operator commands for the events table"),
+    "cut": ("services.cut", "cut one clip from the archive to a file"),
+    "coverage": ("services.coverage", "summarise a segment tree: hours, segments, holes"),
+    "demo": ("services.demo", "make a small demo archive and summarise it"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: fastseg COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<11} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "Run 'fastseg COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"fastseg: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    from gevent import monkey  # noqa: PLC0415 - must run before the service imports
+
+    monkey.patch_all()
+    module = importlib.import_module(COMMANDS[name][0])
+    return module.main(rest) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

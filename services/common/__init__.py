@@ -1,0 +1,1 @@
+"""Code shared by every service. Services import from here, never from each other."""
