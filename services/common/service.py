@@ -1,0 +1,83 @@
+"""What every service's ``main`` does the same way: arguments, logging, metrics, stopping.
+
+A service's ``main(argv)`` builds its parser with :func:`argument_parser`, calls
+:func:`setup`, starts its greenlets, and waits on the event that
+:func:`stop_on_signals` sets when SIGTERM or SIGINT arrives.
+"""
+
+import argparse
+import logging
+import os
+import signal
+
+import gevent
+import gevent.event
+import prometheus_client
+from gevent.pywsgi import WSGIServer
+
+logger = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def argument_parser(prog: str, description: str, *, base_dir: bool = True) -> argparse.ArgumentParser:
+    """A parser with the options every service shares: --base-dir, --metrics-port, --log-level."""
+    parser = argparse.ArgumentParser(prog=f"fastseg {prog}", description=description)
+    if base_dir:
+        parser.add_argument(
+            "--base-dir",
+            default=os.environ.get("FASTSEG_BASE", "."),
+            help="segment archive root, BASE/CHANNEL/QUALITY/HOUR/NAME (default: $FASTSEG_BASE or .)",
+        )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics on this port (0 picks a free one; default: none)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("FASTSEG_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level on stderr (default: INFO)",
+    )
+    return parser
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Log to stderr; called once, from main."""
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+
+
+def start_metrics_server(
+    port: int, host: str = "0.0.0.0", registry=prometheus_client.REGISTRY
+) -> WSGIServer:
+    """Serve ``/metrics`` from a greenlet; returns the started server (``server.server_port``)."""
+    app = prometheus_client.make_wsgi_app(registry)
+    server = WSGIServer((host, port), app, log=None, error_log=logger)
+    server.start()
+    logger.info("metrics on http://%s:%d/metrics", host, server.server_port)
+    return server
+
+
+def stop_on_signals() -> gevent.event.Event:
+    """An event set on the first SIGTERM or SIGINT; a second one exits at once."""
+    stopping = gevent.event.Event()
+
+    def handler():
+        if stopping.is_set():
+            logger.warning("second stop signal: exiting now")
+            os._exit(1)
+        logger.info("stop signal received: stopping")
+        stopping.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(sig, handler)
+    return stopping
+
+
+def setup(args: argparse.Namespace) -> None:
+    """Logging and (if asked) the metrics server, from the shared arguments."""
+    setup_logging(args.log_level)
+    if getattr(args, "metrics_port", None) is not None:
+        start_metrics_server(args.metrics_port)
