@@ -20,14 +20,16 @@ logger = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def argument_parser(prog: str, description: str, *, base_dir: bool = True) -> argparse.ArgumentParser:
+def argument_parser(
+    prog: str, description: str, *, base_dir: bool = True
+) -> argparse.ArgumentParser:
     """A parser with the options every service shares: --base-dir, --metrics-port, --log-level."""
     parser = argparse.ArgumentParser(prog=f"fastseg {prog}", description=description)
     if base_dir:
         parser.add_argument(
             "--base-dir",
             default=os.environ.get("FASTSEG_BASE", "."),
-            help="segment archive root, BASE/CHANNEL/QUALITY/HOUR/NAME (default: $FASTSEG_BASE or .)",
+            help="archive root: BASE/CHANNEL/QUALITY/HOUR/NAME (default: $FASTSEG_BASE or .)",
         )
     parser.add_argument(
         "--metrics-port",
