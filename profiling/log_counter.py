@@ -1,0 +1,57 @@
+"""A logging handler that counts log records in ``log_count_total{level,module,function}``.
+
+A sudden run of warnings shows up on a dashboard long before anyone reads the
+logs. ``module`` is the logger's name, which by this project's convention
+(``logging.getLogger(__name__)``) is the dotted name of the module that logged.
+"""
+
+import logging
+
+import prometheus_client
+
+logger = logging.getLogger(__name__)
+
+METRIC_NAME = "log_count"
+
+
+class LogCounter(logging.Handler):
+    """Counts every record it is handed; formats and writes nothing."""
+
+    def __init__(self, registry=prometheus_client.REGISTRY, level=logging.NOTSET):
+        super().__init__(level)
+        self.counter = prometheus_client.Counter(
+            METRIC_NAME,
+            "Log records, by level, module (logger name) and function",
+            ["level", "module", "function"],
+            registry=registry,
+        )
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.counter.labels(record.levelname, record.name, record.funcName).inc()
+        except Exception:
+            self.handleError(record)
+
+
+# (id of logger, id of registry) -> handler, so installing twice counts once.
+_installed: dict[tuple[int, int], LogCounter] = {}
+
+
+def install_log_counter(
+    target: logging.Logger | None = None, registry=prometheus_client.REGISTRY
+) -> LogCounter:
+    """Count the records reaching ``target`` (default: the root logger); idempotent.
+
+    Returns the handler, so a caller can remove it again with ``removeHandler``.
+    """
+    target = logging.getLogger() if target is None else target
+    if not isinstance(target, logging.Logger):
+        raise TypeError(f"install_log_counter() needs a logging.Logger, got {target!r}")
+    key = (id(target), id(registry))
+    handler = _installed.get(key)
+    if handler is not None and handler in target.handlers:
+        return handler
+    if handler is None:
+        handler = _installed[key] = LogCounter(registry)
+    target.addHandler(handler)
+    return handler
