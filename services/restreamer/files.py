@@ -1,0 +1,65 @@
+"""A byte range of an open file, as a WSGI response body that a server can sendfile.
+
+:class:`FileRange` is what the app puts in ``wsgi.file_wrapper``'s place: an
+iterable of bytes (so any WSGI server, and Flask's test client, can send it)
+that also exposes the file descriptor, offset and length, so that
+:mod:`services.restreamer.server` can hand the copying to the kernel with
+``os.sendfile`` instead of reading the file through Python.
+"""
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CHUNK", "FileRange"]
+
+CHUNK = 256 * 1024  # large enough that the per-chunk overhead of the fallback path is small
+
+
+class FileRange:
+    """``length`` bytes of the open file ``fd`` from ``offset``; owns (and closes) ``fd``."""
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self.fd = fd
+        self.offset = offset
+        self.length = length
+        self._on_close: list[Callable[[], None]] = []
+        self._closed = False
+        if length:
+            # Start reading ahead now, so that when the bytes are sent (by
+            # sendfile on a non-blocking socket, in the event loop's thread) they
+            # are already in the page cache and the loop does not wait on the disk.
+            try:
+                os.posix_fadvise(fd, offset, length, os.POSIX_FADV_WILLNEED)
+            except OSError:  # pragma: no cover - advice only; some filesystems refuse it
+                pass
+
+    def add_close_callback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the response is finished (sent, failed or abandoned)."""
+        self._on_close.append(callback)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The fallback for servers without sendfile: pread in large chunks."""
+        offset, left = self.offset, self.length
+        while left > 0:
+            data = os.pread(self.fd, min(CHUNK, left), offset)
+            if not data:
+                # The file shrank under us; a short body is all that can be sent now,
+                # and the client sees it as a truncated response (Content-Length).
+                logger.warning("file descriptor %d ended %d bytes early", self.fd, left)
+                return
+            offset += len(data)
+            left -= len(data)
+            yield data
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            os.close(self.fd)
+        finally:
+            for callback in self._on_close:
+                callback()

@@ -1,0 +1,83 @@
+"""``/files`` listings: channels, qualities, hours and segment names, as sorted JSON lists.
+
+Peers replicate by walking these (wubloader's backfiller does the same), so the
+routes and the JSON shape stay compatible with wubloader's. Names that could
+not be served (hidden ones, hours that do not parse) are left out, so that every
+listed name can be fetched.
+"""
+
+import json
+import logging
+import os
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import NotFound
+
+from fastseg import list_segment_files
+from fastseg._common import hour_start
+from services.restreamer.state import state
+from services.restreamer.validation import BadRequest, check_bool, check_hour, check_part
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("listings", __name__)
+
+
+def _json(names: list[str]) -> Response:
+    return Response(json.dumps(names) + "\n", mimetype="application/json")
+
+
+def _subdirs(path: str, what: str, keep) -> list[str]:
+    """The sorted names of the directories in ``path`` that ``keep`` accepts."""
+    try:
+        with os.scandir(path) as entries:
+            names = [e.name for e in entries if e.is_dir() and keep(e.name)]
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise NotFound(f"no {what} {os.path.basename(path)!r}: see /files for what exists") from exc
+    names.sort()
+    return names
+
+
+def _plain(name: str) -> bool:
+    try:
+        check_part(name, "name")
+    except BadRequest:
+        return False
+    return True
+
+
+def _is_hour(name: str) -> bool:
+    return hour_start(name) is not None
+
+
+@blueprint.route("/files")
+def channels() -> Response:
+    return _json(_subdirs(state().base_dir, "archive", _plain))
+
+
+@blueprint.route("/files/<channel>")
+def qualities(channel: str) -> Response:
+    check_part(channel, "channel")
+    return _json(_subdirs(os.path.join(state().base_dir, channel), "channel", _plain))
+
+
+@blueprint.route("/files/<channel>/<quality>")
+def hours(channel: str, quality: str) -> Response:
+    check_part(channel, "channel")
+    check_part(quality, "quality")
+    path = os.path.join(state().base_dir, channel, quality)
+    return _json(_subdirs(path, "quality", _is_hour))
+
+
+@blueprint.route("/files/<channel>/<quality>/<hour>")
+def segment_names(channel: str, quality: str, hour: str) -> Response:
+    check_part(channel, "channel")
+    check_part(quality, "quality")
+    check_hour(hour)
+    tombstones = check_bool(request.args.get("tombstones"), "tombstones")
+    path = os.path.join(state().base_dir, channel, quality, hour)
+    if not os.path.isdir(path):
+        raise NotFound(f"no hour {hour!r} in {channel}/{quality}: see /files/{channel}/{quality}")
+    return _json(list_segment_files(path, include_tombstones=tombstones))

@@ -1,0 +1,57 @@
+"""The restreamer's Prometheus metrics: per-endpoint latency and status counts.
+
+They live in the registry the app is given (the global one by default), so
+that tests can build several apps in one process with a fresh registry each.
+"""
+
+import logging
+
+import prometheus_client
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Metrics"]
+
+# Segment requests take well under a millisecond to answer; a cold 24-hour
+# playlist or a long cut takes seconds; buckets cover both ends.
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    """The app's metric objects, registered once in ``registry``."""
+
+    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
+        self.registry = registry
+        self.latency = prometheus_client.Histogram(
+            "restreamer_request_duration_seconds",
+            "Time from a request arriving to its response being sent (or abandoned)",
+            ["endpoint", "method"],
+            buckets=_BUCKETS,
+            registry=registry,
+        )
+        self.requests = prometheus_client.Counter(
+            "restreamer_requests_total",
+            "Requests answered, by endpoint, method and status code",
+            ["endpoint", "method", "status"],
+            registry=registry,
+        )
+        self.playlist_computations = prometheus_client.Counter(
+            "restreamer_playlist_computations_total",
+            "Playlists computed (identical concurrent requests share one computation)",
+            ["kind"],
+            registry=registry,
+        )
+        self.playlist_shared = prometheus_client.Counter(
+            "restreamer_playlist_shared_total",
+            "Playlist requests answered by joining an identical computation in flight",
+            ["kind"],
+            registry=registry,
+        )
+        self.bytes_sent = prometheus_client.Counter(
+            "restreamer_segment_bytes_total",
+            "Segment bytes promised in response bodies (Content-Length of 200/206 answers)",
+            registry=registry,
+        )
+
+    def render(self) -> bytes:
+        return prometheus_client.generate_latest(self.registry)

@@ -1,0 +1,143 @@
+"""gevent's WSGI server, taught two things: sendfile, and stopping without cutting responses off.
+
+gevent.pywsgi offers no ``wsgi.file_wrapper``, and its ``socket.sendfile``
+copies through Python 8 KiB at a time (``os.sendfile`` on a blocking socket
+would stall the event loop). :class:`Handler` sends a
+:class:`~services.restreamer.files.FileRange` body with ``os.sendfile`` on the
+connection's non-blocking socket instead, waiting in the event loop whenever
+the socket's buffer is full, so the bytes never pass through Python.
+
+:meth:`Server.drain` stops accepting, closes idle keep-alive connections at
+once, lets responses in flight finish (closing their connections afterwards),
+and kills whatever is still running after a bound.
+"""
+
+import logging
+import os
+import socket
+
+import gevent
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIHandler, WSGIServer
+from gevent.socket import wait_write
+
+from services.restreamer.files import FileRange
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Handler", "Server"]
+
+# Yield to other greenlets after this many bytes in a row, in case a fast
+# client keeps the socket writable and one big file would hog the loop.
+_YIELD_EVERY = 8 * 1024 * 1024
+
+
+class Handler(WSGIHandler):
+    """One connection: keep-alive requests in turn, FileRange bodies by sendfile."""
+
+    busy = False  # inside a response (as opposed to waiting for the next request)
+
+    def handle(self):
+        self.server.handlers.add(self)
+        try:
+            super().handle()
+        finally:
+            self.server.handlers.discard(self)
+
+    def handle_one_response(self):
+        if self.server.draining:
+            self.close_connection = True  # finish this one, take no more on this connection
+        self.busy = True
+        try:
+            super().handle_one_response()
+        finally:
+            self.busy = False
+
+    def process_result(self):
+        body = self.result
+        if (
+            isinstance(body, FileRange)
+            and self.provided_content_length is not None
+            and self.code not in (204, 304)
+        ):
+            self.write(b"")  # the headers alone: Content-Length is set, so not chunked
+            self._sendfile(body)
+        else:
+            super().process_result()
+
+    def _sendfile(self, body: FileRange) -> None:
+        sock = self.socket
+        out = sock.fileno()
+        timeout = sock.gettimeout()
+        offset, left = body.offset, body.length
+        since_yield = 0
+        while left > 0:
+            try:
+                sent = os.sendfile(out, body.fd, offset, left)
+            except BlockingIOError:
+                wait_write(out, timeout=timeout, timeout_exc=TimeoutError("timed out"))
+                continue
+            except OSError as exc:
+                # As pywsgi's _sendall does: a negative code marks a failed send,
+                # and the error ends this connection (EPIPE/ECONNRESET quietly).
+                self.status = f"socket error: {exc}"
+                if self.code > 0:
+                    self.code = -self.code
+                raise
+            if sent == 0:
+                # The file is shorter than when it was opened. The headers promised
+                # more, so the only honest thing left is to close the connection.
+                logger.warning("file ended %d bytes early: closing the connection", left)
+                self.close_connection = True
+                return
+            offset += sent
+            left -= sent
+            self.response_length += sent
+            since_yield += sent
+            if since_yield >= _YIELD_EVERY and left:
+                since_yield = 0
+                gevent.sleep(0)
+
+
+class Server(WSGIServer):
+    """A WSGIServer whose connections are tracked, so that it can drain them."""
+
+    handler_class = Handler
+
+    def __init__(self, listener, application, **kwargs):
+        kwargs.setdefault("spawn", Pool())
+        super().__init__(listener, application, **kwargs)
+        self.handlers: set[Handler] = set()
+        self.draining = False
+
+    def drain(self, timeout: float) -> bool:
+        """Stop accepting and wait up to ``timeout`` s for responses in flight.
+
+        Returns True if every connection finished in time; the rest are killed.
+        """
+        self.draining = True
+        self.close()  # the listening socket: new connections are refused from here
+        idle = busy = 0
+        for handler in list(self.handlers):
+            if handler.busy:
+                busy += 1
+                handler.close_connection = True
+            elif handler.socket is not None:
+                idle += 1
+                # A keep-alive connection waiting for its next request: ending the
+                # read side makes that wait see EOF, and the handler return.
+                try:
+                    handler.socket.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass  # already gone
+        logger.info(
+            "stopped accepting; closed %d idle connections, waiting up to %.1fs for %d responses",
+            idle, timeout, busy,
+        )  # fmt: skip
+        finished = self.pool.join(timeout=timeout)
+        if not finished:
+            logger.warning(
+                "%d connections still busy after %.1fs: closing them", len(self.pool), timeout
+            )
+            self.pool.kill(block=True, timeout=1)
+        return bool(finished)

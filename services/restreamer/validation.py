@@ -1,0 +1,127 @@
+"""Checks on everything a client sends, done before any of it reaches the filesystem.
+
+Each checker returns the parsed value or raises :class:`BadRequest` (400) with a
+one-line reason showing the bad value. Path parts are checked by their text
+alone, so no request can name a file outside ``BASE``: a part that could
+climb (``..``), hide (leading ``.``), split (``/``, ``\\``) or truncate (NUL)
+a path never gets as far as ``os.path.join``.
+"""
+
+import datetime as dt
+import logging
+import re
+
+from werkzeug.exceptions import BadRequest
+
+import fastseg
+from fastseg._common import hour_start
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BadRequest",
+    "check_bool",
+    "check_hour",
+    "check_part",
+    "check_range",
+    "check_segment_name",
+    "parse_time",
+]
+
+MAX_PART = 255  # the longest file name Linux filesystems allow
+
+# Times are UTC ISO 8601: date, 'T', hours:minutes:seconds, an optional fraction
+# of 1-6 digits (microseconds are what the archive stores), and an optional
+# UTC designator. Offsets other than UTC are refused rather than converted, so a
+# client that thinks in local time finds out at once. This stands in for
+# fastseg.dateutil.parse_utc_only until that lands.
+_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]{1,6}))?(Z|\+00:00|\+0000)?"
+)
+# The archive cannot hold video from before this or from the far future; such a
+# time is a typo, and would make get_best_segments walk centuries of hours.
+EARLIEST = dt.datetime(2000, 1, 1)
+LATEST = dt.datetime(2200, 1, 1)
+
+
+def check_part(value: str, what: str) -> str:
+    """A channel or quality name: one plain directory name under BASE."""
+    if not value:
+        raise BadRequest(f"{what} is empty: give a {what} name from /files")
+    if len(value) > MAX_PART:
+        raise BadRequest(f"{what} {value[:40]!r}... is {len(value)} characters, over {MAX_PART}")
+    if value.startswith("."):
+        raise BadRequest(f"{what} {value!r} starts with '.': names starting with '.' are hidden")
+    bad = next((c for c in value if c in "/\\\0" or not c.isprintable()), None)
+    if bad is not None:
+        raise BadRequest(f"{what} {value!r} contains {bad!r}: give a plain name from /files")
+    return value
+
+
+def check_hour(value: str) -> dt.datetime:
+    """An hour directory name, ``%Y-%m-%dT%H``; returns its start."""
+    start = hour_start(value)
+    if start is None:
+        raise BadRequest(f"hour {value[:80]!r} is not YYYY-MM-DDTHH, e.g. 2026-11-27T17")
+    return start
+
+
+def check_segment_name(value: str) -> fastseg.SegmentInfo:
+    """A segment file name as DESIGN.md §2 defines it (``.tombstone`` is not served)."""
+    check_part(value, "segment")
+    try:
+        return fastseg.parse_segment_path(value)
+    except fastseg.SegmentPathError as exc:
+        raise BadRequest(f"segment {value[:120]!r}: {exc.reason}") from exc
+
+
+def parse_time(value: str | None, what: str) -> dt.datetime | None:
+    """A query time as a naive UTC datetime; None if the parameter is absent or empty."""
+    if value is None or value == "":
+        return None
+    m = _TIME.fullmatch(value)
+    if m is None:
+        raise BadRequest(
+            f"{what} {value[:80]!r} is not a UTC time like 2026-11-27T17:05:12.5 "
+            "(ISO 8601, seconds required, fraction optional, no offset but Z)"
+        )
+    year, month, day, hour, minute, second, frac, _ = m.groups()
+    try:
+        when = dt.datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second),
+            int(frac.ljust(6, "0")) if frac else 0,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise BadRequest(f"{what} {value!r} is not a real time: {exc}") from exc
+    if not EARLIEST <= when < LATEST:
+        raise BadRequest(
+            f"{what} {value!r} is outside {EARLIEST:%Y} to {LATEST:%Y}: check the year"
+        )
+    return when
+
+
+def check_range(
+    start: dt.datetime, end: dt.datetime, max_length: dt.timedelta
+) -> tuple[dt.datetime, dt.datetime]:
+    """``start <= end`` and the range no longer than ``max_length``."""
+    if end < start:
+        raise BadRequest(f"end {end.isoformat()} is before start {start.isoformat()}: swap them")
+    if end - start > max_length:
+        raise BadRequest(
+            f"range {start.isoformat()} to {end.isoformat()} is {end - start}, "
+            f"longer than the {max_length} allowed: ask for a shorter range"
+        )
+    return start, end
+
+
+def check_bool(value: str | None, what: str, default: bool = False) -> bool:
+    """``true``/``false`` (also 1/0, yes/no); absent or empty gives ``default``."""
+    if value is None or value == "":
+        return default
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise BadRequest(f"{what} {value[:40]!r} is not true or false")
