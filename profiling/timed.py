@@ -73,7 +73,8 @@ class _Metrics:
         elif buckets != self.normalized_buckets:
             raise ValueError(
                 f"timed({self.name!r}) already records normalized buckets "
-                f"{self.normalized_buckets!r}, got {buckets!r}: use the same buckets or another name"
+                f"{self.normalized_buckets!r}, got {buckets!r}: "
+                "use the same buckets or another name"
             )
 
     def _histogram(self, suffix, what, labelnames, buckets):
