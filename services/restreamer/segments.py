@@ -66,10 +66,11 @@ def _answer(fd: int, type_: str, name: str, path: str) -> Response:
 
     start, stop, status = 0, size, 200
     wanted = request.range
-    if_range = request.if_range
-    # If-Range names the version the client has; a different one gets the whole file.
-    if wanted is not None and (not if_range or (etag is not None and if_range.etag == etag)):
-        if len(wanted.ranges) == 1:
+    # If-Range names the version the client has; another one (or a date, which a
+    # name-addressed file has no use for) gets the whole file (RFC 9110 §13.1.5).
+    if_range = request.if_range.etag if "If-Range" in request.headers else etag
+    if wanted is not None and (etag is None or if_range == etag):
+        if wanted.units == "bytes" and len(wanted.ranges) == 1:
             bounds = wanted.range_for_length(size)
             if bounds is None:
                 raise RequestedRangeNotSatisfiable(
