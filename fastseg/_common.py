@@ -9,6 +9,7 @@ properties of :class:`SegmentInfo`.
 import base64
 import datetime as _dt
 import hashlib
+import logging
 import re
 from operator import itemgetter
 from typing import Any
@@ -31,8 +32,21 @@ FUDGE = _dt.timedelta(milliseconds=10)
 #: Types in order of preference when several segments share a start time.
 SEGMENT_TYPES = ("full", "suspect", "partial", "temp")
 
-_EPOCH = _dt.datetime(1970, 1, 1)
 _ONE_US = _dt.timedelta(microseconds=1)
+
+# A directory's mtime proves its cached listing current only if the mtime is
+# older than the moment the listing began by more than the filesystem's
+# timestamp granularity (1-2 s on some filesystems, a coarse tick on ext4),
+# the way git treats racily clean index entries. Hours still being written are
+# younger than this and are simply read again.
+RACY_NS = 2_000_000_000
+
+#: Hours whose choice stays cached (least recently used go first); ~0.5 MB each.
+DEFAULT_CACHE_HOURS = 256
+
+_JUNK_LOG_LIMIT = 10_000  # forget what was logged past this, so memory stays bounded
+_junk_logged: set[str] = set()
+logger = logging.getLogger("fastseg")
 
 
 class SegmentPathError(ValueError):
@@ -215,3 +229,13 @@ def describe_bad_path(path: Any) -> str:
     if len(parts) >= 2 and hour_start(parts[-2]) is None:
         return f"directory {parts[-2]!r} is not an hour (YYYY-MM-DDTHH)"
     return "malformed segment path"  # only reached if the twins disagree with this grammar
+
+
+def log_bad_name(path: str) -> None:
+    """Log a file in the archive that is not a segment, once per path (DESIGN.md §2)."""
+    if path in _junk_logged:
+        return
+    if len(_junk_logged) >= _JUNK_LOG_LIMIT:
+        _junk_logged.clear()
+    _junk_logged.add(path)
+    logger.warning("skipping %r: %s", path, describe_bad_path(path))

@@ -14,13 +14,16 @@ import time
 import gevent
 
 from fastseg._common import (
+    DEFAULT_CACHE_HOURS,
     FUDGE,
+    RACY_NS,
     ContainsHoles,
     SegmentInfo,
     SegmentPathError,
     describe_bad_path,
     hour_name,
     hour_start,
+    log_bad_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,17 +46,8 @@ _HASH = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")  # 256 bits: the last
 _ONE_HOUR = _dt.timedelta(hours=1)
 _TYPE_RANK = {"full": 0, "suspect": 1, "partial": 2}
 
-# A directory's mtime proves its cached listing current only if the mtime is
-# older than the moment the listing began by more than the filesystem's
-# timestamp granularity (1-2 s on some filesystems, a coarse tick on ext4),
-# the way git treats racily clean index entries. Hours being written are
-# younger than this and simply re-read.
-_RACY_NS = 2_000_000_000
-
 _durations: dict[int, _dt.timedelta] = {}  # shared timedelta per microsecond count
 _hours: dict[str, _dt.datetime | None] = {}  # hour directory name -> its start
-_junk_logged: set[str] = set()
-_JUNK_LOG_LIMIT = 10_000  # forget what was logged past this, so memory stays bounded
 
 
 def _duration(us: int) -> _dt.timedelta:
@@ -147,7 +141,7 @@ class _Hour:
 
 
 _cache: dict[str, _Hour] = {}
-_cache_size = 256
+_cache_size = DEFAULT_CACHE_HOURS
 
 
 def set_cache_size(hours: int) -> None:
@@ -159,15 +153,6 @@ def set_cache_size(hours: int) -> None:
 
 def clear_cache() -> None:
     _cache.clear()
-
-
-def _log_junk(path: str, reason: str) -> None:
-    if path in _junk_logged:
-        return
-    if len(_junk_logged) >= _JUNK_LOG_LIMIT:
-        _junk_logged.clear()
-    _junk_logged.add(path)
-    logger.warning("skipping %r: %s", path, reason)
 
 
 def _size(segment: SegmentInfo) -> int:
@@ -190,7 +175,8 @@ def _best(group: list[SegmentInfo]) -> SegmentInfo:
         group = [s for s in group if s[5] == longest]
         if len(group) == 1:
             return group[0]
-        return max(group, key=lambda s: (_size(s), s.hash))
+        # equal hashes too: "2" and "2.0" write one duration two ways
+        return max(group, key=lambda s: (_size(s), s.hash, s[1]))
     return max(group, key=lambda s: (_size(s), s[1]))
 
 
@@ -207,8 +193,8 @@ def _read_hour(hour_path: str, channel, quality, hour: _dt.datetime) -> list[Seg
         path = f"{hour_path}/{name}"
         try:
             segment = _parse_name(path, hour_path, name, channel, quality, hour)
-        except SegmentPathError as exc:
-            _log_junk(path, exc.reason)
+        except SegmentPathError:
+            log_bad_name(path)
             continue
         if segment[6] == "temp":
             continue
@@ -241,7 +227,7 @@ def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
     channel = parts[-3] or None if len(parts) >= 3 else None
     segments = _read_hour(hour_path, channel, quality, hour)
     _cache.pop(hour_path, None)
-    _cache[hour_path] = _Hour(key, st.st_mtime_ns + _RACY_NS < began, segments)
+    _cache[hour_path] = _Hour(key, st.st_mtime_ns + RACY_NS < began, segments)
     if len(_cache) > _cache_size:
         del _cache[next(iter(_cache))]
     return segments

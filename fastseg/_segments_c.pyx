@@ -1,0 +1,840 @@
+# cython: language_level=3, embedsignature=True, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
+"""The compiled twin: parsing, per-hour choice and the walk, in C.
+
+Same names, signatures, results and errors as ``_segments_py`` (the reference);
+``tests/fastseg`` runs every case on both and a Hypothesis test compares them.
+What makes it fast:
+
+* names are parsed from the directory entries' bytes (``readdir``), so only the
+  segments chosen ever become Python objects;
+* ``SegmentInfo`` tuples are filled in place and untracked by the garbage
+  collector (they hold only strings, datetimes and timedeltas, so they can never
+  be part of a cycle), which keeps collections short while 86,000 are made;
+* each cached hour keeps its segments' start and end as C integers, so a warm
+  selection is a loop over integers plus list appends.
+
+Times inside are integer microseconds since 1970-01-01 (UTC), which represent
+every ``datetime`` between years 1 and 9999 exactly.
+"""
+
+cimport cython
+from cpython.datetime cimport (
+    datetime_day,
+    datetime_hour,
+    datetime_microsecond,
+    datetime_minute,
+    datetime_month,
+    datetime_new,
+    datetime_second,
+    datetime_year,
+    import_datetime,
+    timedelta_new,
+)
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.errno cimport ENOENT, ENOTDIR, errno
+from libc.stdint cimport int64_t
+from libc.stdlib cimport qsort
+from libc.string cimport memcmp, memcpy, strlen
+
+
+cdef extern from "<string.h>" nogil:
+    const void *memrchr(const void *s, int c, size_t n)
+
+import logging
+import os
+import time
+
+import gevent
+
+from fastseg import _common
+
+import_datetime()
+
+cdef extern from "Python.h":
+    ctypedef struct PyTypeObject
+    int PyUnicode_KIND(object u)
+    void *PyUnicode_DATA(object u)
+    object PyUnicode_Substring(object u, Py_ssize_t start, Py_ssize_t end)
+    object PyUnicode_DecodeASCII(const char *s, Py_ssize_t size, const char *errors)
+    object PyUnicode_EncodeFSDefault(object u)
+    char *PyBytes_AS_STRING(object b)
+    object PyErr_SetFromErrnoWithFilenameObject(object exc, object filename)
+
+cdef extern from *:
+    """
+    /* Fill a SegmentInfo (a tuple subclass) without calling Python code, and
+       untrack it: it holds only atomic objects, so it cannot be in a cycle. */
+    static PyObject *fastseg_make_info(PyObject *tp, PyObject *hour_path,
+                                       PyObject *name, PyObject *channel,
+                                       PyObject *quality, PyObject *start,
+                                       PyObject *duration, PyObject *type) {
+        PyObject *items[7] = {hour_path, name, channel, quality, start, duration, type};
+        PyObject *t = ((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 7);
+        if (t == NULL) return NULL;
+        for (int i = 0; i < 7; i++) {
+            Py_INCREF(items[i]);
+            PyTuple_SET_ITEM(t, i, items[i]);
+        }
+        PyObject_GC_UnTrack(t);
+        return t;
+    }
+    """
+    object fastseg_make_info(object tp, object hour_path, object name, object channel,
+                             object quality, object start, object duration, object type)
+
+cdef extern from "<dirent.h>" nogil:
+    ctypedef struct DIR
+    struct dirent:
+        char d_name[256]
+    DIR *opendir(const char *name)
+    dirent *readdir(DIR *d)
+    int closedir(DIR *d)
+    int dirfd(DIR *d)
+
+cdef extern from "<sys/stat.h>" nogil:
+    struct timespec:
+        long tv_sec
+        long tv_nsec
+    struct struct_stat "stat":
+        unsigned long st_ino
+        long st_size
+        timespec st_mtim
+    int stat(const char *path, struct_stat *buf)
+    int fstatat(int dirfd, const char *path, struct_stat *buf, int flags)
+
+cdef extern from "<time.h>" nogil:
+    int CLOCK_REALTIME
+    int clock_gettime(int clk, timespec *tp)
+
+__all__ = [
+    "best_segments_by_start",
+    "clear_cache",
+    "get_best_segments",
+    "parse_segment_path",
+    "set_cache_size",
+]
+
+logger = logging.getLogger("fastseg._segments_py")  # one logger name for both twins
+
+cdef object SegmentInfo = _common.SegmentInfo
+cdef object SegmentPathError = _common.SegmentPathError
+cdef object ContainsHoles = _common.ContainsHoles
+cdef object describe_bad_path = _common.describe_bad_path
+cdef object log_bad_name = _common.log_bad_name
+cdef object _idle = gevent.idle
+cdef object _fsdecode = os.fsdecode
+cdef object _time_ns = time.time_ns
+
+cdef extern from *:
+    """
+    /* Compile-time constants, so divisions by them compile to multiplications. */
+    #define FASTSEG_US ((int64_t)1000000)
+    #define FASTSEG_HOUR_US ((int64_t)3600000000LL)
+    static const int64_t FASTSEG_POW10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    """
+    const int64_t POW10 "FASTSEG_POW10"[7]
+    const int64_t US "FASTSEG_US"
+    const int64_t HOUR_US "FASTSEG_HOUR_US"
+
+cdef int64_t FUDGE_US = _common.FUDGE // _common._ONE_US
+cdef int64_t RACY_NS = _common.RACY_NS
+
+cdef enum:
+    FULL = 0
+    SUSPECT = 1
+    PARTIAL = 2
+    TEMP = 3
+
+cdef tuple TYPE_NAMES = ("full", "suspect", "partial", "temp")
+
+# Base64url digit values (-1: not in the alphabet), for comparing hashes without
+# decoding them: the digits' order is the order of the bytes they encode.
+cdef signed char B64[256]
+for _i in range(256):
+    B64[_i] = -1
+_alphabet = list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+for _i in range(64):
+    B64[<int>_alphabet[_i]] = _i
+
+
+# ---------------------------------------------------------------------------
+# Calendar arithmetic (proleptic Gregorian, as datetime uses).
+
+cdef inline int64_t days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
+    # Howard Hinnant's algorithm: days since 1970-01-01; 146097 days per 400 years.
+    y -= m <= 2
+    cdef int64_t era = (y if y >= 0 else y - 399) // 400
+    cdef int64_t yoe = y - era * 400
+    cdef int64_t doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    cdef int64_t doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+cdef inline void civil_from_days(int64_t z, int *y, int *m, int *d) noexcept nogil:
+    z += 719468
+    cdef int64_t era = (z if z >= 0 else z - 146096) // 146097
+    cdef int64_t doe = z - era * 146097
+    cdef int64_t yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    cdef int64_t doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    cdef int64_t mp = (5 * doy + 2) // 153
+    d[0] = <int>(doy - (153 * mp + 2) // 5 + 1)
+    m[0] = <int>(mp + 3 if mp < 10 else mp - 9)
+    y[0] = <int>(yoe + era * 400 + (m[0] <= 2))
+
+
+cdef inline int days_in_month(int y, int m) noexcept nogil:
+    if m == 2:
+        return 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+    return 30 if m in (4, 6, 9, 11) else 31
+
+
+cdef inline int64_t floordiv(int64_t a, int64_t b) noexcept nogil:
+    # C division truncates toward zero; times before 1970 need the floor.
+    cdef int64_t q = a / b
+    return q - 1 if (a % b != 0) and ((a < 0) != (b < 0)) else q
+
+
+cdef int64_t micros_of(object dt) except? -1:
+    return ((days_from_civil(datetime_year(dt), datetime_month(dt), datetime_day(dt)) * 24
+             + datetime_hour(dt)) * HOUR_US
+            + datetime_minute(dt) * 60 * US + datetime_second(dt) * US
+            + datetime_microsecond(dt))
+
+
+cdef struct Hour:
+    int year, month, day, hour
+
+
+cdef inline void hour_fields(int64_t hour_us, Hour *h) noexcept nogil:
+    cdef int64_t day = floordiv(hour_us, 24 * HOUR_US)
+    civil_from_days(day, &h.year, &h.month, &h.day)
+    h.hour = <int>((hour_us - day * 24 * HOUR_US) // HOUR_US)
+
+
+cdef inline object datetime_in(const Hour *h, int64_t offset_us):
+    """The datetime offset_us (0 <= offset_us < one hour) into the hour h."""
+    return datetime_new(h.year, h.month, h.day, h.hour, <int>(offset_us // (60 * US)),
+                        <int>(offset_us // US % 60), <int>(offset_us % US), None)
+
+
+cdef object datetime_of(int64_t us):
+    cdef int y, m, d
+    cdef int64_t day = floordiv(us, 24 * HOUR_US)
+    cdef int64_t rest = us - day * 24 * HOUR_US
+    civil_from_days(day, &y, &m, &d)
+    return datetime_new(y, m, d, <int>(rest // HOUR_US), <int>(rest // (60 * US) % 60),
+                        <int>(rest // US % 60), <int>(rest % US), None)
+
+
+# ---------------------------------------------------------------------------
+# The grammar of DESIGN.md §2, over bytes: a directory entry's, or a str's own
+# storage when it is one byte per character (the common case; others are
+# encoded first, since every valid name and hour is ASCII).
+
+cdef struct NameFields:
+    int64_t offset_us    # start within the hour
+    int64_t duration_us
+    int type
+
+cdef inline int digit(unsigned char c) noexcept nogil:
+    return <int>c - 48 if 48 <= c <= 57 else -1
+
+
+cdef bint parse_name(const unsigned char *s, Py_ssize_t a, Py_ssize_t b,
+                     NameFields *out) noexcept nogil:
+    """Parse s[a:b] as MM:SS[.f]-DURATION-TYPE-ID.ts; false if it is not one."""
+    cdef Py_ssize_t i = a + 5, e = b - 3, n, first
+    cdef int64_t v
+    cdef int d
+    if b - a < 17 or s[e] != 46 or s[e + 1] != 116 or s[e + 2] != 115:  # ".ts"
+        return False
+    # MM:SS within the hour: [0-5][0-9]:[0-5][0-9]
+    if (not 48 <= s[a] <= 53 or digit(s[a + 1]) < 0 or s[a + 2] != 58
+            or not 48 <= s[a + 3] <= 53 or digit(s[a + 4]) < 0):
+        return False
+    out.offset_us = (((s[a] - 48) * 10 + s[a + 1] - 48) * 60
+                     + (s[a + 3] - 48) * 10 + s[a + 4] - 48) * US
+    if s[i] == 46:  # '.', then 1-6 digits of fraction
+        i += 1
+        first = i
+        v = 0
+        while i < e and (d := digit(s[i])) >= 0:
+            v = v * 10 + d
+            i += 1
+        n = i - first
+        if not 1 <= n <= 6:
+            return False
+        out.offset_us += v * POW10[6 - n]
+    if i >= e or s[i] != 45:  # '-'
+        return False
+    i += 1
+    # DURATION: 1-9 whole digits, any fraction digits rounded half up to the microsecond
+    first = i
+    v = 0
+    while i < e and (d := digit(s[i])) >= 0:
+        v = v * 10 + d
+        i += 1
+    if not 1 <= i - first <= 9:
+        return False
+    out.duration_us = v * US
+    if i < e and s[i] == 46:
+        i += 1
+        first = i
+        v = 0
+        while i < e and (d := digit(s[i])) >= 0:
+            n = i - first
+            if n < 6:
+                v = v * 10 + d
+            elif n == 6 and d >= 5:
+                v += 1  # v has 6 digits now: rounds the microsecond up
+            i += 1
+        n = i - first
+        if n == 0:
+            return False
+        out.duration_us += v * POW10[6 - n] if n < 6 else v
+    if i >= e or s[i] != 45:
+        return False
+    i += 1
+    # TYPE, then '-'
+    if match(s, i, e, b"full-", 5):
+        out.type = FULL
+        i += 5
+    elif match(s, i, e, b"suspect-", 8):
+        out.type = SUSPECT
+        i += 8
+    elif match(s, i, e, b"partial-", 8):
+        out.type = PARTIAL
+        i += 8
+    elif match(s, i, e, b"temp-", 5):
+        out.type = TEMP
+        i += 5
+    else:
+        return False
+    # ID: a temp file's 1-64 character uuid, or a sha256 as 43 base64url digits
+    # whose last digit carries only 2 of the hash's bits (so its low 2 bits are 0).
+    n = e - i
+    if out.type == TEMP:
+        if not 1 <= n <= 64:
+            return False
+    elif n != 43 or B64[s[e - 1]] & 0x83:  # not a digit (-1 has the top bit), or low bits set
+        return False
+    while i < e:
+        if B64[s[i]] < 0:
+            return False
+        i += 1
+    return True
+
+
+cdef inline bint match(const unsigned char *s, Py_ssize_t i, Py_ssize_t e,
+                       const char *word, int n) noexcept nogil:
+    cdef int k
+    if e - i < n:
+        return False
+    for k in range(n):
+        if s[i + k] != <unsigned char>word[k]:
+            return False
+    return True
+
+
+cdef bint parse_hour(const unsigned char *s, Py_ssize_t a, Py_ssize_t b,
+                     int64_t *hour_us) noexcept nogil:
+    """Parse s[a:b] as YYYY-MM-DDTHH, a real hour between years 1 and 9999."""
+    if b - a != 13 or s[a + 4] != 45 or s[a + 7] != 45 or s[a + 10] != 84:
+        return False  # '-', '-', 'T'
+    cdef int y = digits(s, a, 4), m = digits(s, a + 5, 2)
+    cdef int d = digits(s, a + 8, 2), h = digits(s, a + 11, 2)
+    if y < 1 or not 1 <= m <= 12 or not 1 <= d <= days_in_month(y, m) or not 0 <= h <= 23:
+        return False
+    hour_us[0] = (days_from_civil(y, m, d) * 24 + h) * HOUR_US
+    return True
+
+
+cdef inline int digits(const unsigned char *s, Py_ssize_t i, int n) noexcept nogil:
+    """The number written by n decimal digits at s[i], or -1."""
+    cdef int v = 0, k, dg
+    for k in range(n):
+        dg = digit(s[i + k])
+        if dg < 0:
+            return -1
+        v = v * 10 + dg
+    return v
+
+
+# ---------------------------------------------------------------------------
+# Shared timedeltas: durations repeat, so one object serves many segments.
+
+cdef enum:
+    DURATION_SLOTS = 1024  # a power of two; ample for the few lengths a stream uses
+cdef int64_t duration_keys[DURATION_SLOTS]
+cdef list duration_objs = [None] * DURATION_SLOTS
+for _i in range(DURATION_SLOTS):
+    duration_keys[_i] = -1
+
+
+cdef object duration_of(int64_t us):
+    cdef Py_ssize_t slot = <Py_ssize_t>((us ^ (us // 1000)) & (DURATION_SLOTS - 1))
+    if duration_keys[slot] == us:
+        return duration_objs[slot]
+    td = timedelta_new(<int>(us // (86400 * US)), <int>(us // US % 86400), <int>(us % US))
+    duration_keys[slot] = us
+    duration_objs[slot] = td
+    return td
+
+
+# ---------------------------------------------------------------------------
+# parse_segment_path
+
+cdef object last_prefix = None  # the directory part of the last path parsed
+cdef object last_hour_path = None
+cdef object last_channel = None
+cdef object last_quality = None
+cdef Hour last_hour
+
+
+cdef inline Py_ssize_t rfind_slash(const unsigned char *s, Py_ssize_t end) noexcept nogil:
+    cdef const void *at = memrchr(s, 47, end) if end > 0 else NULL  # '/'
+    return <const unsigned char *>at - s if at != NULL else -1
+
+
+cdef inline object part_or_none(object path, Py_ssize_t a, Py_ssize_t b):
+    return PyUnicode_Substring(path, a, b) if b > a else None
+
+
+cdef bint same_prefix(const unsigned char *s, Py_ssize_t n) noexcept:
+    """Whether s[:n] is the directory part of the last path parsed."""
+    return (last_prefix is not None and len(<str>last_prefix) == n
+            and memcmp(s, PyUnicode_DATA(last_prefix), n) == 0)
+
+
+cdef bytes ascii_or_none(str text):
+    """text as ASCII bytes, or None if it has other characters (never valid in a name or hour)."""
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+
+
+@cython.wraparound(True)
+cdef object parse_wide(str path):
+    """A path with characters past U+00FF (in its directories): rare, so parsed with str methods."""
+    cdef NameFields f
+    cdef int64_t hour_us
+    head, slash, name = path.rpartition("/")
+    cdef bytes raw = ascii_or_none(name)
+    if raw is None or not parse_name(raw, 0, len(raw), &f):
+        raise SegmentPathError(path, describe_bad_path(path))
+    if not slash:
+        return fastseg_make_info(SegmentInfo, "", name, None, None, None,
+                                 duration_of(f.duration_us), TYPE_NAMES[f.type])
+    parts = head.split("/")
+    raw = ascii_or_none(parts[-1])
+    if raw is None or not parse_hour(raw, 0, len(raw), &hour_us):
+        raise SegmentPathError(path, describe_bad_path(path))
+    quality = parts[-2] or None if len(parts) >= 2 else None
+    channel = parts[-3] or None if len(parts) >= 3 else None
+    return fastseg_make_info(SegmentInfo, head, name, channel, quality,
+                             datetime_of(hour_us + f.offset_us), duration_of(f.duration_us),
+                             TYPE_NAMES[f.type])
+
+
+def parse_segment_path(path):
+    global last_prefix, last_hour_path, last_channel, last_quality
+    cdef NameFields f
+    cdef Py_ssize_t n, p1, p2, p3, p4
+    cdef int64_t hour_us = 0
+    cdef const unsigned char *s
+    if not isinstance(path, str):
+        raise SegmentPathError(path, describe_bad_path(path))
+    if PyUnicode_KIND(path) != 1:
+        return parse_wide(path)
+    n = len(<str>path)
+    s = <const unsigned char *>PyUnicode_DATA(path)
+    p1 = rfind_slash(s, n)
+    if not parse_name(s, p1 + 1, n, &f):
+        raise SegmentPathError(path, describe_bad_path(path))
+    if p1 < 0:
+        return fastseg_make_info(SegmentInfo, "", path, None, None, None,
+                                 duration_of(f.duration_us), TYPE_NAMES[f.type])
+    if not same_prefix(s, p1):
+        p2 = rfind_slash(s, p1)
+        if not parse_hour(s, p2 + 1, p1, &hour_us):
+            raise SegmentPathError(path, describe_bad_path(path))
+        channel = quality = None
+        if p2 >= 0:
+            p3 = rfind_slash(s, p2)
+            quality = part_or_none(path, p3 + 1, p2)
+            if p3 >= 0:
+                p4 = rfind_slash(s, p3)
+                channel = part_or_none(path, p4 + 1, p3)
+        last_prefix = last_hour_path = PyUnicode_Substring(path, 0, p1)
+        last_channel = channel
+        last_quality = quality
+        hour_fields(hour_us, &last_hour)
+    return fastseg_make_info(SegmentInfo, last_hour_path, PyUnicode_Substring(path, p1 + 1, n),
+                             last_channel, last_quality, datetime_in(&last_hour, f.offset_us),
+                             duration_of(f.duration_us), TYPE_NAMES[f.type])
+
+
+# ---------------------------------------------------------------------------
+# One hour: read the directory, choose the best segment per start, cache it.
+
+cdef struct Candidate:
+    int64_t offset_us
+    int64_t duration_us
+    int type
+    Py_ssize_t name_at    # offset of the name in the arena
+    Py_ssize_t name_len
+    int64_t size          # -2 until needed, -1 if the file vanished
+
+
+cdef int compare_candidates(const void *a, const void *b) noexcept nogil:
+    cdef const Candidate *x = <const Candidate *>a
+    cdef const Candidate *y = <const Candidate *>b
+    if x.offset_us != y.offset_us:
+        return -1 if x.offset_us < y.offset_us else 1
+    return x.type - y.type  # best type first within a start
+
+
+cdef class _Hour:
+    """An hour's choice: the segments, and their starts and ends as C integers."""
+    cdef readonly list segments
+    cdef unsigned long ino
+    cdef int64_t mtime_ns
+    cdef bint trusted
+    cdef Py_ssize_t n
+    cdef int64_t *starts
+    cdef int64_t *ends
+    cdef unsigned char *full
+
+    def __dealloc__(self):
+        PyMem_Free(self.starts)
+        PyMem_Free(self.ends)
+        PyMem_Free(self.full)
+
+
+cdef class _Reader:
+    """The directory entries of one hour, parsed into a growable C array."""
+    cdef Candidate *cands
+    cdef Py_ssize_t n, cap
+    cdef char *arena
+    cdef Py_ssize_t used, arena_cap
+
+    def __dealloc__(self):
+        PyMem_Free(self.cands)
+        PyMem_Free(self.arena)
+
+    cdef int add(self, const NameFields *f, const char *name, Py_ssize_t n) except -1:
+        cdef void *grown
+        if self.n == self.cap:
+            self.cap = self.cap * 2 if self.cap else 2048
+            grown = PyMem_Realloc(self.cands, self.cap * sizeof(Candidate))
+            if grown == NULL:
+                raise MemoryError()
+            self.cands = <Candidate *>grown
+        if self.used + n > self.arena_cap:
+            self.arena_cap = max(self.arena_cap * 2, self.used + n, 2048 * 80)
+            grown = PyMem_Realloc(self.arena, self.arena_cap)
+            if grown == NULL:
+                raise MemoryError()
+            self.arena = <char *>grown
+        memcpy(self.arena + self.used, name, n)
+        cdef Candidate *c = &self.cands[self.n]
+        c.offset_us = f.offset_us
+        c.duration_us = f.duration_us
+        c.type = f.type
+        c.name_at = self.used
+        c.name_len = n
+        c.size = -2
+        self.used += n
+        self.n += 1
+        return 0
+
+    cdef bytes name(self, Py_ssize_t i):
+        return self.arena[self.cands[i].name_at:self.cands[i].name_at + self.cands[i].name_len]
+
+
+cdef int64_t size_of(_Reader r, Py_ssize_t i, int dfd):
+    """The file's size, as the tie-break needs it: -1 if it vanished since the listing."""
+    cdef Candidate *c = &r.cands[i]
+    cdef struct_stat st
+    cdef bytes name
+    if c.size == -2:
+        name = r.name(i)
+        c.size = st.st_size if fstatat(dfd, name, &st, 0) == 0 else -1
+    return c.size
+
+
+cdef int compare_names(_Reader r, Py_ssize_t i, Py_ssize_t j) noexcept:
+    cdef Candidate *a = &r.cands[i]
+    cdef Candidate *b = &r.cands[j]
+    cdef Py_ssize_t n = min(a.name_len, b.name_len)
+    cdef int c = memcmp(r.arena + a.name_at, r.arena + b.name_at, n)
+    if c:
+        return c
+    return (a.name_len > b.name_len) - (a.name_len < b.name_len)
+
+
+cdef int compare_hashes(_Reader r, Py_ssize_t i, Py_ssize_t j) noexcept:
+    # The hash is the last 43 characters before ".ts".
+    cdef const unsigned char *x = <const unsigned char *>(
+        r.arena + r.cands[i].name_at + r.cands[i].name_len - 46)
+    cdef const unsigned char *y = <const unsigned char *>(
+        r.arena + r.cands[j].name_at + r.cands[j].name_len - 46)
+    cdef int k
+    for k in range(43):
+        if x[k] != y[k]:
+            return B64[x[k]] - B64[y[k]]
+    return 0
+
+
+cdef Py_ssize_t best_of(_Reader r, Py_ssize_t a, Py_ssize_t b, int dfd):
+    """Index of the best of candidates a..b-1 (same start, best type first): DESIGN.md §3."""
+    cdef Py_ssize_t best = a, i
+    cdef int64_t bs, s
+    cdef int c
+    cdef int type_ = r.cands[a].type
+    while b > a + 1 and r.cands[b - 1].type != type_:
+        b -= 1  # only the best type competes
+    for i in range(a + 1, b):
+        if type_ == FULL:
+            if r.cands[i].duration_us != r.cands[best].duration_us:
+                if r.cands[i].duration_us > r.cands[best].duration_us:
+                    best = i
+                continue
+        s = size_of(r, i, dfd)
+        bs = size_of(r, best, dfd)
+        if s != bs:
+            if s > bs:
+                best = i
+            continue
+        c = compare_hashes(r, i, best) if type_ == FULL else 0
+        if c == 0:
+            c = compare_names(r, i, best)  # equal hashes: "2" and "2.0" name one length
+        if c > 0:
+            best = i
+    return best
+
+
+cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
+                     int64_t hour_us):
+    cdef DIR *d = opendir(bpath)
+    cdef dirent *ent
+    cdef const char *name
+    cdef Py_ssize_t n, i, j, k, count
+    cdef NameFields f
+    cdef _Reader r = _Reader()
+    cdef set tombstones = None
+    cdef list junk = None
+    cdef _Hour hour = _Hour()
+    hour.segments = []
+    if d == NULL:
+        if errno == ENOENT or errno == ENOTDIR:
+            return hour
+        PyErr_SetFromErrnoWithFilenameObject(OSError, hour_path)
+    try:
+        while True:
+            ent = readdir(d)
+            if ent == NULL:
+                break
+            name = ent.d_name
+            if name[0] == 46:  # '.': hidden
+                continue
+            n = strlen(name)
+            if n >= 10 and memcmp(name + n - 10, b".tombstone", 10) == 0:
+                if tombstones is None:
+                    tombstones = set()
+                tombstones.add(name[:n - 10])
+                continue
+            if not parse_name(<const unsigned char *>name, 0, n, &f):
+                if junk is None:
+                    junk = []
+                junk.append(name[:n])
+                continue
+            if f.type != TEMP:
+                r.add(&f, name, n)
+        if tombstones:
+            k = 0
+            for i in range(r.n):
+                if r.name(i) not in tombstones:
+                    r.cands[k] = r.cands[i]
+                    k += 1
+            r.n = k
+        if junk:
+            for raw in junk:
+                if tombstones is None or raw not in tombstones:
+                    log_bad_name(hour_path + "/" + _fsdecode(raw))
+        if r.n:
+            qsort(r.cands, r.n, sizeof(Candidate), compare_candidates)
+        # Choose one per start, in place: chosen[k] = index of the best of group k.
+        count = 0
+        i = 0
+        while i < r.n:
+            j = i + 1
+            while j < r.n and r.cands[j].offset_us == r.cands[i].offset_us:
+                j += 1
+            k = best_of(r, i, j, dirfd(d)) if j > i + 1 else i
+            r.cands[count] = r.cands[k]
+            count += 1
+            i = j
+    finally:
+        closedir(d)
+    hour.n = count
+    hour.starts = <int64_t *>PyMem_Malloc(max(count, 1) * sizeof(int64_t))
+    hour.ends = <int64_t *>PyMem_Malloc(max(count, 1) * sizeof(int64_t))
+    hour.full = <unsigned char *>PyMem_Malloc(max(count, 1))
+    if hour.starts == NULL or hour.ends == NULL or hour.full == NULL:
+        raise MemoryError()
+    cdef list segments = hour.segments
+    cdef Candidate *c
+    cdef Hour fields
+    hour_fields(hour_us, &fields)
+    for i in range(count):
+        c = &r.cands[i]
+        hour.starts[i] = hour_us + c.offset_us
+        hour.ends[i] = hour_us + c.offset_us + c.duration_us
+        hour.full[i] = c.type == FULL
+        segments.append(fastseg_make_info(
+            SegmentInfo, hour_path, PyUnicode_DecodeASCII(r.arena + c.name_at, c.name_len, NULL),
+            channel, quality, datetime_in(&fields, c.offset_us), duration_of(c.duration_us),
+            TYPE_NAMES[c.type]))
+    return hour
+
+
+cdef dict _cache = {}
+cdef Py_ssize_t _cache_size = _common.DEFAULT_CACHE_HOURS
+cdef _Hour EMPTY_HOUR = _Hour()
+EMPTY_HOUR.segments = []
+
+
+def set_cache_size(hours):
+    global _cache_size
+    _cache_size = hours
+    while len(_cache) > _cache_size:
+        del _cache[next(iter(_cache))]
+
+
+def clear_cache():
+    _cache.clear()
+
+
+cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour_us):
+    """The cached choice for an hour directory, read again if it may have changed."""
+    cdef struct_stat st
+    cdef bytes bpath = PyUnicode_EncodeFSDefault(hour_path)
+    cdef _Hour entry
+    cdef int64_t mtime_ns, began
+    cdef timespec now
+    if stat(bpath, &st) != 0:
+        if errno == ENOENT or errno == ENOTDIR:
+            _cache.pop(hour_path, None)
+            return EMPTY_HOUR
+        PyErr_SetFromErrnoWithFilenameObject(OSError, hour_path)
+    mtime_ns = <int64_t>st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec
+    entry = _cache.get(hour_path)
+    if entry is not None and entry.trusted and entry.ino == st.st_ino and entry.mtime_ns == mtime_ns:
+        del _cache[hour_path]
+        _cache[hour_path] = entry  # most recently used goes last
+        return entry
+    clock_gettime(CLOCK_REALTIME, &now)
+    began = <int64_t>now.tv_sec * 1000000000 + now.tv_nsec
+    entry = read_hour(bpath, hour_path, channel, quality, hour_us)
+    entry.ino = st.st_ino
+    entry.mtime_ns = mtime_ns
+    entry.trusted = mtime_ns + RACY_NS < began
+    _cache.pop(hour_path, None)
+    _cache[hour_path] = entry
+    if len(_cache) > _cache_size:
+        del _cache[next(iter(_cache))]
+    return entry
+
+
+@cython.wraparound(True)
+cdef tuple split_hour_path(str hour_path):
+    """(stripped path, channel, quality, hour start) of BASE/CH/Q/HOUR, as the pure twin."""
+    cdef int64_t hour_us
+    hour_path = hour_path.rstrip("/") or "/"
+    parts = hour_path.split("/")
+    cdef bytes raw = ascii_or_none(parts[-1])
+    if raw is None or not parse_hour(raw, 0, len(raw), &hour_us):
+        raise ValueError(f"{hour_path!r} is not an hour directory (…/YYYY-MM-DDTHH)")
+    quality = parts[-2] or None if len(parts) >= 2 else None
+    channel = parts[-3] or None if len(parts) >= 3 else None
+    return hour_path, channel, quality, hour_us
+
+
+def best_segments_by_start(hour_path):
+    hour_path, channel, quality, hour_us = split_hour_path(hour_path)
+    return load_hour(hour_path, channel, quality, hour_us).segments
+
+
+cdef str hour_text(int64_t hour_us):
+    cdef Hour h
+    hour_fields(hour_us, &h)
+    return f"{h.year:04d}-{h.month:02d}-{h.day:02d}T{h.hour:02d}"
+
+
+# ---------------------------------------------------------------------------
+# A range: walk the hours, join the best segments, mark the holes.
+
+@cython.wraparound(True)
+def get_best_segments(hours_path, start, end, allow_holes=True):
+    cdef int64_t start_us = micros_of(start), end_us = micros_of(end)
+    cdef int64_t hour_us = floordiv(start_us, HOUR_US) * HOUR_US - HOUR_US
+    cdef int64_t s, e, gap, prev_start = 0, prev_end = 0
+    cdef bint have_prev = False, prev_full = False, done = False, first = True
+    cdef bint holes_ok = allow_holes
+    cdef Py_ssize_t i
+    cdef _Hour hour
+    cdef list result = []
+    cdef object prev = None
+    hours_path = hours_path.rstrip("/")
+    split = hours_path.split("/")
+    quality = split[-1] or None
+    channel = split[-2] or None if len(split) >= 2 else None
+    while hour_us <= end_us and not done:
+        if not first:
+            _idle()  # a long range must not stall the other greenlets
+        first = False
+        hour = load_hour(hours_path + "/" + hour_text(hour_us), channel, quality, hour_us)
+        for i in range(hour.n):
+            s = hour.starts[i]
+            e = hour.ends[i]
+            if s >= end_us and (have_prev or s > start_us):
+                done = True  # past the range
+                break
+            if not have_prev:
+                if e <= start_us:
+                    continue  # before the range
+                if s > start_us + FUDGE_US:
+                    if not holes_ok:
+                        raise ContainsHoles(start, datetime_of(s))
+                    result.append(None)
+            else:
+                gap = s - prev_end
+                if gap < -FUDGE_US:
+                    logger.info("skipping %r: it overlaps the end of %r",
+                                hour.segments[i].path, prev.path)
+                    continue
+                if not prev_full or gap > FUDGE_US:
+                    if not holes_ok:
+                        raise ContainsHoles(
+                            datetime_of(prev_end if gap > FUDGE_US else prev_start),
+                            datetime_of(s))
+                    result.append(None)
+            prev = hour.segments[i]
+            result.append(prev)
+            have_prev = True
+            prev_start = s
+            prev_end = e
+            prev_full = hour.full[i]
+        hour_us += HOUR_US
+    if not have_prev:
+        if not holes_ok:
+            raise ContainsHoles(start, end)
+        return [None]
+    if not prev_full or prev_end + FUDGE_US < end_us:
+        if not holes_ok:
+            raise ContainsHoles(datetime_of(prev_end if prev_full else prev_start), end)
+        result.append(None)
+    return result
