@@ -1,0 +1,35 @@
+"""PostgreSQL for fastseg: connections, the schema, the embedded cluster, the event states.
+
+See DESIGN.md §5. Services call :func:`database_dsn` with their ``--db`` and
+``--base-dir``, make a :class:`Database` per greenlet, and :func:`apply_schema`
+once before first use.
+"""
+
+from services.common.db.connection import (
+    ConnectionLost,
+    Database,
+    DatabaseError,
+    DatabaseUnavailable,
+    connect,
+    transaction,
+)
+from services.common.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from services.common.db.options import add_db_argument, database_dsn
+from services.common.db.schema import EDIT_INPUTS, SHEET_INPUTS, STATES, apply_schema
+
+__all__ = [
+    "EDIT_INPUTS",
+    "SHEET_INPUTS",
+    "STATES",
+    "ConnectionLost",
+    "Database",
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "EmbeddedPostgres",
+    "EmbeddedPostgresError",
+    "add_db_argument",
+    "apply_schema",
+    "connect",
+    "database_dsn",
+    "transaction",
+]

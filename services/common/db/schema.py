@@ -1,0 +1,153 @@
+"""The database schema (DESIGN.md §5), as SQL that every service applies at start.
+
+Applying it is idempotent: every object is created only if missing, and the
+whole script runs in one transaction while holding an advisory lock, so two
+processes starting together take turns instead of racing on the catalogue
+(plain ``CREATE TABLE IF NOT EXISTS`` can still fail with a unique violation
+when two sessions run it at the same instant).
+
+The constraints are the database's own: whatever client writes a row, it
+cannot put an event into a state the cutter would misread.
+"""
+
+import logging
+
+from services.common.db.connection import Database
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EDIT_INPUTS", "SHEET_INPUTS", "STATES", "apply_schema"]
+
+STATES = ("UNEDITED", "EDITED", "CLAIMED", "FINALIZING", "TRANSCODING", "DONE")
+
+SHEET_INPUTS = (
+    "sheet_name",
+    "event_start",
+    "event_end",
+    "category",
+    "description",
+    "submitter_winner",
+    "poster_moment",
+    "image_links",
+    "notes",
+)
+
+#: What an editor submits; a cutter's claim checks none of these changed since it looked.
+EDIT_INPUTS = (
+    "allow_holes",
+    "uploader_whitelist",
+    "upload_location",
+    "video_start",
+    "video_end",
+    "video_title",
+    "video_description",
+    "video_channel",
+    "video_quality",
+)
+
+# Any 64-bit number unique to this lock; pg_advisory_xact_lock takes a bigint.
+_SCHEMA_LOCK = 0x66617374736567  # b"fastseg"
+
+_ENUM_VALUES = ", ".join(f"'{s}'" for s in STATES)
+_EDIT_INPUTS_SET = " AND ".join(f"{c} IS NOT NULL" for c in EDIT_INPUTS)
+
+# Times are TIMESTAMP WITHOUT TIME ZONE holding UTC, like segment names (naive UTC).
+SCHEMA_SQL = f"""
+DO $$ BEGIN
+    CREATE TYPE event_state AS ENUM ({_ENUM_VALUES});
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+CREATE TABLE IF NOT EXISTS events (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+
+    sheet_name TEXT NOT NULL,
+    event_start TIMESTAMP,
+    event_end TIMESTAMP,
+    category TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    submitter_winner TEXT NOT NULL DEFAULT '',
+    poster_moment BOOLEAN NOT NULL DEFAULT FALSE,
+    image_links TEXT[] NOT NULL DEFAULT '{{}}',
+    notes TEXT NOT NULL DEFAULT '',
+
+    allow_holes BOOLEAN,
+    uploader_whitelist TEXT[],  -- empty: any cutter may take it
+    upload_location TEXT,
+    video_start TIMESTAMP,
+    video_end TIMESTAMP,
+    video_title TEXT,
+    video_description TEXT,
+    video_channel TEXT,
+    video_quality TEXT,
+
+    state event_state NOT NULL DEFAULT 'UNEDITED',
+    uploader TEXT,
+    error TEXT,
+    video_id TEXT,
+    video_link TEXT,
+    editor TEXT,
+    edit_time TIMESTAMP,
+    upload_time TIMESTAMP
+);
+
+CREATE INDEX IF NOT EXISTS events_state ON events (state);
+
+CREATE TABLE IF NOT EXISTS nodes (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    backfill_from BOOLEAN NOT NULL DEFAULT TRUE
+);
+
+CREATE TABLE IF NOT EXISTS editors (
+    email TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+"""
+
+# name -> CHECK expression. Added one by one when missing, so an older table gains new ones.
+CONSTRAINTS = {
+    # Editing needs every edit input; a manual upload goes straight to DONE without them.
+    "edit_inputs_set": f"state IN ('UNEDITED', 'DONE') OR ({_EDIT_INPUTS_SET})",
+    # Whoever holds a job is named, so its restart can find its own rows.
+    "uploader_set": "state IN ('UNEDITED', 'EDITED', 'DONE') OR uploader IS NOT NULL",
+    "done_has_link": "state <> 'DONE' OR (video_link IS NOT NULL AND upload_time IS NOT NULL)",
+    # The transcode checker asks the upload location about video_id.
+    "transcoding_has_video": (
+        "state <> 'TRANSCODING' OR "
+        "(video_id IS NOT NULL AND video_link IS NOT NULL AND upload_time IS NOT NULL)"
+    ),
+    "video_range_forward": "video_start IS NULL OR video_end IS NULL OR video_end > video_start",
+    "event_range_forward": "event_start IS NULL OR event_end IS NULL OR event_end >= event_start",
+}
+
+
+def apply_schema(db: Database) -> None:
+    """Create whatever of the schema is missing (in the connection's first schema).
+
+    Safe to call from any number of processes at once, and again later.
+    """
+
+    def run(cur):
+        cur.execute(SCHEMA_SQL)
+        cur.execute(
+            "SELECT conname FROM pg_constraint"
+            " WHERE conrelid = 'events'::regclass AND contype = 'c'"
+        )
+        have = {row.conname for row in cur.fetchall()}
+        for name, check in CONSTRAINTS.items():
+            if name not in have:
+                cur.execute(f"ALTER TABLE events ADD CONSTRAINT {name} CHECK ({check})")
+
+    # A session lock, taken before the transaction: a SERIALIZABLE transaction's
+    # snapshot dates from its first statement, so a lock taken inside it would
+    # let us in after the other process committed, still looking at the catalogue
+    # from before.
+    conn = db.conn
+    conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+    try:
+        db.transact(run)
+    finally:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
+    logger.debug("schema applied")
