@@ -1,0 +1,128 @@
+"""The ffmpeg commands for the pieces of a fast cut: re-encoded edges and remuxed fMP4.
+
+Every piece keeps the source's own timestamps (``-copyts``, ``-mpegts_copyts 1``,
+encoder time base = stream time base), so pieces join on one timeline and the
+audio-video offset stays exactly the source's. Edges re-encode only video, with
+no B-frames; their audio is stream-copied whole packets, so no AAC priming or
+padding appears at a join.
+"""
+
+import logging
+
+from services.common.cutting import fmp4
+from services.common.cutting.ffmpeg import FFmpeg, ffmpeg
+from services.common.cutting.source import Probe, audio_threshold
+
+logger = logging.getLogger(__name__)
+
+#: Encoders for the codecs a fast cut can re-encode edges of.
+ENCODERS = {"h264": "libx264", "hevc": "libx265"}
+#: ffprobe profile names -> encoder ``-profile:v`` values.
+PROFILES = {
+    "Constrained Baseline": "baseline", "Baseline": "baseline", "Main": "main",
+    "High": "high", "High 10": "high10", "High 4:2:2": "high422",
+    "High 4:4:4 Predictive": "high444",
+}  # fmt: skip
+#: Edges are a few seconds at most, so encode them well: CRF 16 stays above
+#: the source's quality at typical live bitrates, so no dip shows at a join.
+EDGE_CRF = "16"
+EDGE_PRESET = "veryfast"
+
+
+def ts_output(pids: dict[str, int] | None) -> list[str]:
+    """MPEG-TS output options that keep source timestamps and, if known, its PIDs."""
+    args = ["-f", "mpegts", "-mpegts_copyts", "1"]
+    if pids:
+        # ffmpeg accepts PIDs 0x10-0x1ffe for streams and 0x10-0x1f00 for the PMT
+        if 0x10 <= pids.get("pmt", 0) <= 0x1F00:
+            args += ["-mpegts_pmt_start_pid", str(pids["pmt"])]
+        if "tsid" in pids:
+            args += ["-mpegts_transport_stream_id", str(pids["tsid"])]
+        if "service" in pids:
+            args += ["-mpegts_service_id", str(pids["service"])]
+        for index, key in enumerate(("video", "audio")):
+            if 0x10 <= pids.get(key, 0) < 0x1FFF:
+                args += ["-streamid", f"{index}:{pids[key]}"]
+    return args + ["pipe:1"]
+
+
+def input_args(kind: str) -> list[str]:
+    return ["-copyts", "-f", "mpegts" if kind == "ts" else "mp4", "-i", "pipe:0"]
+
+
+def encode_edge(
+    data: bytes,
+    probe: Probe,
+    params: Probe,
+    *,
+    lo: int | None,
+    hi: int | None,
+    pids: dict[str, int] | None,
+    what: str,
+) -> FFmpeg:
+    """Re-encode video frames with PTS in ``[lo, hi)`` of one segment (None: no bound).
+
+    ``probe`` is this segment's probe; ``params`` the cut's (codec parameters).
+    The encoder has no B-frames, so its DTS would equal PTS and end later than
+    the source's next DTS (which runs ``dts_delay`` behind PTS): setts shifts DTS
+    back by the same delay, making DTS continuous across both joins.
+    """
+    video = params.video
+    trim = []
+    if lo is not None:
+        trim.append(f"start_pts={lo}")
+    if hi is not None:
+        trim.append(f"end_pts={hi}")
+    args = input_args(probe.kind) + ["-map", "0:v:0"]
+    if probe.audio is not None:
+        args += ["-map", "0:a:0"]
+    if trim:
+        args += ["-vf", "trim=" + ":".join(trim)]
+    args += [
+        "-fps_mode", "passthrough", "-enc_time_base:v", "-1",
+        "-c:v", ENCODERS[video.codec], "-preset", EDGE_PRESET, "-crf", EDGE_CRF, "-bf", "0",
+    ]  # fmt: skip
+    if video.pix_fmt:
+        args += ["-pix_fmt", video.pix_fmt]
+    if video.codec == "h264" and video.profile in PROFILES:
+        args += ["-profile:v", PROFILES[video.profile]]
+    if probe.dts_delay:
+        args += ["-bsf:v", f"setts=dts=PTS-{probe.dts_delay}"]
+    if probe.audio is not None:
+        args += ["-c:a", "copy"]
+        drop = []
+        a_lo = None if lo is None else _audio_from(probe, lo)
+        a_hi = None if hi is None else _audio_from(probe, hi)
+        if a_lo is not None:
+            drop.append(f"lt(pts\\,{a_lo})")
+        if a_hi is not None:
+            drop.append(f"gte(pts\\,{a_hi})")
+        if drop:
+            args += ["-bsf:a", "noise=drop=" + "+".join(drop)]
+    args += ts_output(pids)
+    return ffmpeg(args, [data], what=what)
+
+
+def _audio_from(probe: Probe, video_pts: int) -> int | None:
+    threshold = audio_threshold(probe, video_pts)
+    # every packet is before the cut: drop from just past the last one
+    return threshold if threshold is not None else max(p.pts for p in probe.audio_packets) + 1
+
+
+def remux_fmp4(segments_data, has_audio: bool, what: str) -> FFmpeg:
+    """Stream-copy fMP4 segments (one init, then every fragment) into MPEG-TS."""
+
+    def feed():
+        first = True
+        for data in segments_data:
+            init, fragments = fmp4.split(data)
+            if first:
+                yield init
+                first = False
+            yield fragments
+
+    args = input_args("fmp4") + ["-map", "0:v:0"]
+    if has_audio:
+        args += ["-map", "0:a:0"]
+    args += ["-c", "copy"] + ts_output(None)
+    return ffmpeg(args, feed(), what=what)

@@ -1,0 +1,169 @@
+"""Fast cut: re-encode only the first and last segment, trimmed; copy the rest.
+
+The output is MPEG-TS whatever the segments are (fMP4 middles are remuxed, not
+re-encoded). Joins are clean because every piece keeps the source's timestamps
+(see edges.py) and :class:`mpegts.Joiner` renumbers continuity counters across
+them. A segment that the range covers whole is copied even at an edge.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+
+import gevent
+
+from fastseg import SegmentInfo
+from services.common.cutting import edges, mpegts, source
+from services.common.cutting.errors import CutError
+from services.common.cutting.ffmpeg import FFmpeg
+
+logger = logging.getLogger(__name__)
+
+
+def check_range(start: dt.datetime, end: dt.datetime) -> None:
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, dt.datetime) or value.tzinfo is not None:
+            raise ValueError(f"{name} must be a naive UTC datetime, got {value!r}")
+    if end <= start:
+        raise ValueError(
+            f"end {end.isoformat()} is not after start {start.isoformat()}: nothing to cut"
+        )
+
+
+class Edge:
+    """A segment whose video is re-encoded between ``lo`` and ``hi`` (PTS, None: open)."""
+
+    def __init__(self, seg, data, probe, lo, hi):
+        self.seg, self.data, self.probe, self.lo, self.hi = seg, data, probe, lo, hi
+
+
+class Bounds:
+    """Where a range starts and ends in its first and last segment."""
+
+    def __init__(self, runs, start, end):
+        self.first, self.last = runs[0].segments[0], runs[-1].segments[-1]
+        self.first_data = source.read(self.first)
+        self.first_probe = source.probe(self.first_data, self.first.path)
+        if self.last is self.first:
+            self.last_data, self.last_probe = self.first_data, self.first_probe
+        else:
+            self.last_data = source.read(self.last)
+            self.last_probe = source.probe(self.last_data, self.last.path)
+        self.kind = self.first_probe.kind
+        if self.last_probe.kind != self.kind:
+            raise CutError(
+                f"segments change container between {self.first.path!r} ({self.kind}) and "
+                f"{self.last.path!r} ({self.last_probe.kind}); cut them separately"
+            )
+        # lo: first frame at/after start; hi: first frame at/after end (excluded)
+        self.lo = source.first_frame_at_or_after(self.first_probe, self.first, start)
+        self.hi = source.first_frame_at_or_after(self.last_probe, self.last, end)
+        if self.lo is None or (
+            self.first is self.last and self.hi is not None and self.hi <= self.lo
+        ):
+            raise CutError(
+                f"no video frame from {start.isoformat()} to {end.isoformat()}: "
+                "the range falls between frames or after the video"
+            )
+        self.cut_head = self.lo > min(p.pts for p in self.first_probe.video_packets)
+        self.cut_tail = self.hi is not None
+        if self.hi is None:
+            self.hi = source.video_end(self.last_probe)
+
+
+def fast_cut(
+    segments: Sequence[SegmentInfo | None],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    allow_holes: bool = False,
+) -> Iterator[bytes]:
+    """MPEG-TS bytes of exactly the frames from the first at/after ``start`` to the
+    last before ``end``, as they are produced.
+
+    Raises ValueError for a bad range, fastseg.ContainsHoles for holes (unless
+    ``allow_holes``: then each becomes a discontinuity), CutError if a segment
+    cannot be read or ffmpeg fails.
+    """
+    check_range(start, end)
+    runs = source.runs(segments, allow_holes, start, end)
+    b = Bounds(runs, start, end)
+    params = b.first_probe
+    if params.video.codec not in edges.ENCODERS:
+        raise CutError(
+            f"a fast cut cannot re-encode {params.video.codec!r} video (only "
+            f"{', '.join(edges.ENCODERS)}); use a full cut"
+        )
+    pids = mpegts.program_pids(b.first_data) if b.kind == "ts" else None
+
+    # Pieces in output order: (after_hole, Edge | list of segments copied as they are)
+    pieces: list[tuple[bool, object]] = []
+    for r, run in enumerate(runs):
+        copy: list[SegmentInfo] = []
+        after_hole = run.after_hole
+        for seg in run.segments:
+            lo = b.lo if seg is b.first and b.cut_head else None
+            hi = b.hi if seg is b.last and b.cut_tail else None
+            if lo is None and hi is None:
+                copy.append(seg)
+                continue
+            if copy:
+                pieces.append((after_hole, copy))
+                copy, after_hole = [], False
+            data, probe = (
+                (b.first_data, b.first_probe) if seg is b.first else (b.last_data, b.last_probe)
+            )
+            pieces.append((after_hole, Edge(seg, data, probe, lo, hi)))
+            after_hole = False
+        if copy:
+            pieces.append((after_hole, copy))
+        logger.debug("run %d: %d segments", r, len(run.segments))
+
+    processes: list[FFmpeg] = []
+
+    def start_edge(edge: Edge) -> FFmpeg:
+        proc = edges.encode_edge(
+            edge.data, edge.probe, params, lo=edge.lo, hi=edge.hi, pids=pids,
+            what=f"re-encode of {edge.seg.path!r}",
+        )  # fmt: skip
+        processes.append(proc)
+        return proc
+
+    # Encode the tail while the head and middle stream out (two cores, two edges).
+    tail_chunks: list[bytes] = []
+    tail_job = None
+    if len(pieces) > 1 and isinstance(pieces[-1][1], Edge):
+        tail_proc = start_edge(pieces[-1][1])
+        tail_job = gevent.spawn(lambda: tail_chunks.extend(tail_proc.output()))
+
+    joiner = mpegts.Joiner()
+    try:
+        for i, (after_hole, piece) in enumerate(pieces):
+            joiner.piece(after_hole=after_hole)
+            if isinstance(piece, Edge):
+                if i == len(pieces) - 1 and tail_job is not None:
+                    tail_job.get()  # re-raises the tail's CutError
+                    stream = iter(tail_chunks)
+                else:
+                    stream = start_edge(piece).output()
+            elif b.kind == "ts":
+                stream = (c for seg in piece for c in source.chunks(seg))
+            else:
+                proc = edges.remux_fmp4(
+                    (source.read(seg) for seg in piece), params.audio is not None,
+                    what=f"remux of {len(piece)} segments from {piece[0].path!r}",
+                )  # fmt: skip
+                processes.append(proc)
+                stream = proc.output()
+            for chunk in stream:
+                out = joiner.feed(chunk)
+                if out:
+                    yield out
+        joiner.finish()
+    except ValueError as e:  # lost TS sync: a corrupt segment
+        raise CutError(f"cannot join the cut: {e}") from e
+    finally:
+        if tail_job is not None:
+            tail_job.kill()
+        for proc in processes:
+            proc.close()

@@ -1,0 +1,135 @@
+"""Running ffmpeg and ffprobe without blocking gevent: pipes fed and drained by greenlets.
+
+Every process is started by :class:`FFmpeg`, which feeds its stdin from an
+iterable of byte chunks in one greenlet, collects stderr in another, and hands
+stdout out as a generator. :meth:`FFmpeg.close` kills the process, closes every
+fd and kills the greenlets, so a consumer that stops early leaves nothing behind.
+gevent.subprocess is cooperative whether or not the stdlib is monkey-patched.
+"""
+
+import logging
+from collections.abc import Iterable, Iterator
+
+import gevent
+from gevent import subprocess
+
+from services.common.cutting.errors import CutError
+
+logger = logging.getLogger(__name__)
+
+FFMPEG = "ffmpeg"
+FFPROBE = "ffprobe"
+#: Quiet unless something goes wrong (DESIGN.md §6); never read the terminal.
+QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+READ_SIZE = 256 * 1024
+#: Keep this much of stderr: enough for ffmpeg's reasons, bounded if it floods.
+STDERR_LIMIT = 64 * 1024
+
+
+class FFmpeg:
+    """One ffmpeg (or ffprobe) process; use as a context manager or call close()."""
+
+    def __init__(
+        self, args: list[str], feed: Iterable[bytes] | None = None, what: str = ""
+    ) -> None:
+        self.args = args
+        self.what = what or args[0]
+        self.stderr_chunks: list[bytes] = []
+        self._stderr_size = 0
+        self.feed_error: BaseException | None = None
+        logger.debug("starting %s: %s", self.what, " ".join(args))
+        try:
+            self.proc = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+            )
+        except OSError as e:
+            raise CutError(f"cannot run {args[0]!r} ({e}): install ffmpeg") from e
+        self._greenlets = [gevent.spawn(self._drain_stderr)]
+        if feed is not None:
+            self._greenlets.append(gevent.spawn(self._feed, feed))
+
+    def _feed(self, feed: Iterable[bytes]) -> None:
+        try:
+            for chunk in feed:
+                view = memoryview(chunk)
+                while view:  # unbuffered pipe: a write may take only part of the chunk
+                    view = view[self.proc.stdin.write(view) :]
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: its exit status and stderr say why
+        except Exception as e:  # a segment that cannot be read: fail the cut with it
+            self.feed_error = e
+            self.proc.kill()
+        finally:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+
+    def _drain_stderr(self) -> None:
+        while chunk := self.proc.stderr.read(READ_SIZE):
+            if self._stderr_size < STDERR_LIMIT:
+                self.stderr_chunks.append(chunk)
+                self._stderr_size += len(chunk)
+
+    @property
+    def stderr(self) -> str:
+        return b"".join(self.stderr_chunks).decode("utf-8", "replace")
+
+    def output(self) -> Iterator[bytes]:
+        """ffmpeg's stdout as it comes; raises CutError if it fails. Closes on exit."""
+        try:
+            while chunk := self.proc.stdout.read(READ_SIZE):
+                yield chunk
+            self.wait()
+        finally:
+            self.close()
+
+    def read_all(self) -> bytes:
+        return b"".join(self.output())
+
+    def wait(self) -> None:
+        """Wait for exit and for stderr; raise CutError unless ffmpeg succeeded."""
+        rc = self.proc.wait()
+        gevent.joinall(self._greenlets)
+        if self.feed_error is not None:
+            raise CutError(
+                f"{self.what}: could not read input: {self.feed_error}", self.stderr
+            ) from self.feed_error
+        if rc != 0:
+            raise CutError(f"{self.what} failed (exit status {rc})", self.stderr)
+        if self.stderr.strip():
+            logger.warning("%s succeeded but said: %s", self.what, self.stderr.strip())
+
+    def close(self) -> None:
+        """Kill the process if it still runs, close its pipes, stop the greenlets."""
+        if self.proc.poll() is None:
+            logger.debug("killing %s (pid %d)", self.what, self.proc.pid)
+            self.proc.kill()
+        gevent.killall(self._greenlets)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if f is not None:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+        self.proc.wait()
+
+    def __enter__(self) -> "FFmpeg":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def ffmpeg(args: list[str], feed: Iterable[bytes] | None = None, what: str = "ffmpeg") -> FFmpeg:
+    """Start ``ffmpeg`` quietly with these arguments."""
+    return FFmpeg([FFMPEG, *QUIET, *args], feed, what)
+
+
+def ffprobe(args: list[str], feed: Iterable[bytes] | None = None, what: str = "ffprobe") -> bytes:
+    """Run ``ffprobe -v error`` to completion and return its stdout."""
+    return FFmpeg([FFPROBE, "-hide_banner", "-v", "error", *args], feed, what).read_all()

@@ -1,0 +1,68 @@
+"""Rough cut: the chosen segments joined as they are, no re-encode (DESIGN.md §6).
+
+MPEG-TS segments are concatenated with their continuity counters renumbered
+(mpegts.Joiner), so the output is one clean stream. fMP4 segments become one
+fragmented MP4: the init section once, then every segment's fragments.
+Not frame-exact: whole segments, so it may start and end up to a segment early/late.
+"""
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from fastseg import SegmentInfo
+from services.common.cutting import fmp4, mpegts, source
+from services.common.cutting.errors import CutError
+
+logger = logging.getLogger(__name__)
+
+
+def rough_cut(
+    segments: Sequence[SegmentInfo | None], *, allow_holes: bool = False
+) -> Iterator[bytes]:
+    """The segments' bytes joined into one stream, as they are read.
+
+    Raises fastseg.ContainsHoles for holes unless ``allow_holes``, and CutError
+    for unreadable or unrecognised segments, or fMP4 whose init section changes.
+    """
+    runs = source.runs(segments, allow_holes)
+    first = runs[0].segments[0]
+    kind = source.container(source.read(first)[:512], first.path)
+    if kind == "ts":
+        return _rough_ts(runs)
+    return _rough_fmp4(runs)
+
+
+def _rough_ts(runs: list[source.Run]) -> Iterator[bytes]:
+    joiner = mpegts.Joiner()
+    for run in runs:
+        for i, seg in enumerate(run.segments):
+            joiner.piece(after_hole=run.after_hole and i == 0)
+            try:
+                for chunk in source.chunks(seg):
+                    out = joiner.feed(chunk)
+                    if out:
+                        yield out
+            except ValueError as e:
+                raise CutError(f"segment {seg.path!r} is corrupt: {e}") from e
+    joiner.finish()
+
+
+def _rough_fmp4(runs: list[source.Run]) -> Iterator[bytes]:
+    current_init = None
+    for run in runs:
+        for seg in run.segments:
+            data = source.read(seg)
+            source.container(data, seg.path)
+            try:
+                init, fragments = fmp4.split(data)
+            except ValueError as e:
+                raise CutError(f"segment {seg.path!r} is corrupt: {e}") from e
+            if current_init is None:
+                current_init = init
+                yield init
+            elif init and init != current_init:
+                raise CutError(
+                    f"the codec parameters change at {seg.path!r} (a new init section): "
+                    "a rough cut of fMP4 cannot cross that; use a fast or full cut"
+                )
+            yield fragments
