@@ -76,6 +76,7 @@ class ServerProcess:
             return self.proc.wait(30)
         finally:
             self._reader.join(5)
+            self.proc.stderr.close()
 
     def log(self) -> str:
         return "".join(self.lines)
