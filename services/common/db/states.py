@@ -1,0 +1,332 @@
+"""Every change of an event's state (DESIGN.md §5), in one place.
+
+Each transition is one conditional UPDATE: it names the states it leaves from
+(and, for a cutter, that the row is still its own), so two writers can never
+both win. Operator transitions raise :class:`IllegalTransition` or
+:class:`EventNotFound` when they match nothing; cutter transitions return None
+instead, because losing a race to another node is normal.
+
+Times are naive UTC, like everywhere else in fastseg.
+"""
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from services.common.db.connection import Database
+from services.common.db.schema import EDIT_INPUTS, SHEET_INPUTS
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BadEventId",
+    "EventNotFound",
+    "IllegalTransition",
+    "add_event",
+    "cancel",
+    "claim",
+    "edit",
+    "finalize_failed",
+    "finalize_unknown",
+    "finalizing",
+    "finished",
+    "get_event",
+    "list_events",
+    "manual_upload",
+    "recover",
+    "reset",
+    "retry_later",
+    "set_error",
+    "still_ours",
+    "transcoded",
+    "unclaim_failed",
+]
+
+NOW = "(now() AT TIME ZONE 'UTC')"
+
+
+class BadEventId(ValueError):
+    """An event id that is not a UUID."""
+
+
+class EventNotFound(LookupError):
+    """No event has this id."""
+
+
+class IllegalTransition(Exception):
+    """The event is not in a state this change may leave from."""
+
+
+def parse_id(event_id: Any) -> uuid.UUID:
+    """The UUID of an event id given as text; BadEventId says what was wrong."""
+    if isinstance(event_id, uuid.UUID):
+        return event_id
+    try:
+        return uuid.UUID(str(event_id))
+    except ValueError:
+        raise BadEventId(
+            f"event id {event_id!r} is not a UUID (like 0b9a0c8e-...): "
+            "see 'fastseg events list' for the ids"
+        ) from None
+
+
+def get_event(db: Database, event_id: Any) -> Any:
+    """The event's row (every column); EventNotFound if there is none."""
+    row = db.query_one("SELECT * FROM events WHERE id = %s", (parse_id(event_id),), idempotent=True)
+    if row is None:
+        raise EventNotFound(f"no event with id {str(event_id)!r}")
+    return row
+
+
+def list_events(db: Database, state: str | None = None) -> list[Any]:
+    """Every event (or those in ``state``), oldest event first."""
+    where, params = ("WHERE state = %s", (state,)) if state else ("", ())
+    return db.query(
+        f"SELECT * FROM events {where} ORDER BY event_start NULLS LAST, sheet_name, id",
+        params,
+        idempotent=True,
+    )
+
+
+def _operator_update(db: Database, event_id: Any, action: str, sql: str, params: dict) -> Any:
+    """Run an operator's UPDATE; when it matches nothing, say why."""
+    params = {**params, "id": parse_id(event_id)}
+    row = db.query_one(sql, params)
+    if row is not None:
+        logger.info("event %s: %s (now %s)", row.id, action, row.state)
+        return row
+    current = get_event(db, event_id)
+    raise IllegalTransition(
+        f"cannot {action} event {str(current.id)!r}: it is {current.state}"
+        + (f" (error: {current.error})" if current.error else "")
+    )
+
+
+# -- operators -------------------------------------------------------------------------
+
+
+def add_event(db: Database, sheet_name: str, **sheet_inputs: Any) -> uuid.UUID:
+    """A new UNEDITED event; returns its id."""
+    unknown = set(sheet_inputs) - set(SHEET_INPUTS)
+    if unknown:
+        raise TypeError(f"not sheet inputs: {sorted(unknown)!r}; expected some of {SHEET_INPUTS!r}")
+    columns = {"sheet_name": sheet_name, **sheet_inputs}
+    names = ", ".join(columns)
+    marks = ", ".join(f"%({c})s" for c in columns)
+    return db.query_one(f"INSERT INTO events ({names}) VALUES ({marks}) RETURNING id", columns).id
+
+
+def edit(
+    db: Database,
+    event_id: Any,
+    *,
+    video_start: dt.datetime,
+    video_end: dt.datetime,
+    video_title: str,
+    video_channel: str,
+    upload_location: str,
+    editor: str,
+    video_description: str = "",
+    video_quality: str = "source",
+    allow_holes: bool = False,
+    uploader_whitelist: list[str] | None = None,
+) -> Any:
+    """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet)."""
+    if video_end <= video_start:
+        raise ValueError(
+            f"video end {video_end.isoformat()} is not after its start {video_start.isoformat()}"
+        )
+    values = {
+        "allow_holes": bool(allow_holes),
+        "uploader_whitelist": list(uploader_whitelist or []),
+        "upload_location": upload_location,
+        "video_start": video_start,
+        "video_end": video_end,
+        "video_title": video_title,
+        "video_description": video_description,
+        "video_channel": video_channel,
+        "video_quality": video_quality,
+    }
+    sets = ", ".join(f"{c} = %({c})s" for c in EDIT_INPUTS)
+    return _operator_update(
+        db,
+        event_id,
+        "edit",
+        f"UPDATE events SET state = 'EDITED', {sets}, editor = %(editor)s, edit_time = {NOW},"
+        " error = NULL, uploader = NULL"
+        " WHERE id = %(id)s AND state IN ('UNEDITED', 'EDITED') RETURNING *",
+        {**values, "editor": editor},
+    )
+
+
+def cancel(db: Database, event_id: Any) -> Any:
+    """EDITED or CLAIMED → UNEDITED. A cutter holding it aborts before finalizing."""
+    return _operator_update(
+        db,
+        event_id,
+        "cancel",
+        "UPDATE events SET state = 'UNEDITED', uploader = NULL"
+        " WHERE id = %(id)s AND state IN ('EDITED', 'CLAIMED') RETURNING *",
+        {},
+    )
+
+
+def reset(db: Database, event_id: Any) -> Any:
+    """Any state but DONE → UNEDITED, clearing error, uploader and any video.
+
+    For an operator who has checked that an upload flagged in FINALIZING did
+    not happen, or wants an erroring event edited afresh.
+    """
+    return _operator_update(
+        db,
+        event_id,
+        "reset",
+        "UPDATE events SET state = 'UNEDITED', error = NULL, uploader = NULL,"
+        " video_id = NULL, video_link = NULL, upload_time = NULL"
+        " WHERE id = %(id)s AND state <> 'DONE' RETURNING *",
+        {},
+    )
+
+
+def manual_upload(db: Database, event_id: Any, link: str) -> Any:
+    """UNEDITED, EDITED, or FINALIZING with an error → DONE with ``link``.
+
+    No edit inputs are needed. A FINALIZING row without an error is still
+    being finalized by a cutter, and a CLAIMED one is being cut: not ours to take.
+    """
+    if not link:
+        raise ValueError("the link of a manual upload is empty: give the video's URL")
+    return _operator_update(
+        db,
+        event_id,
+        "mark as manually uploaded",
+        "UPDATE events SET state = 'DONE', video_link = %(link)s, upload_time = {now},"
+        " error = NULL WHERE id = %(id)s AND (state IN ('UNEDITED', 'EDITED')"
+        " OR (state = 'FINALIZING' AND error IS NOT NULL)) RETURNING *".replace("{now}", NOW),
+        {"link": link},
+    )
+
+
+# -- cutters ---------------------------------------------------------------------------
+
+
+def recover(db: Database, uploader: str, message: str) -> tuple[int, int]:
+    """At a cutter's start: its CLAIMED rows → EDITED, its FINALIZING rows flagged.
+
+    Whether a FINALIZING upload happened is unknown, so that row waits for an
+    operator (``message`` says what to do). Returns (returned, flagged).
+    """
+    returned = db.query(
+        "UPDATE events SET state = 'EDITED', uploader = NULL"
+        " WHERE state = 'CLAIMED' AND uploader = %s RETURNING id",
+        (uploader,),
+        idempotent=True,
+    )
+    flagged = db.query(
+        "UPDATE events SET error = %s"
+        " WHERE state = 'FINALIZING' AND uploader = %s AND error IS NULL RETURNING id",
+        (message, uploader),
+        idempotent=True,
+    )
+    return len(returned), len(flagged)
+
+
+def set_error(db: Database, event_id: Any, error: str) -> bool:
+    """Note a problem on an EDITED event (once: a repeat changes nothing)."""
+    rows = db.query(
+        "UPDATE events SET error = %s"
+        " WHERE id = %s AND state = 'EDITED' AND error IS DISTINCT FROM %s RETURNING id",
+        (error, parse_id(event_id), error),
+        idempotent=True,
+    )
+    return bool(rows)
+
+
+def claim(db: Database, row: Any, uploader: str) -> Any:
+    """EDITED → CLAIMED, if every edit input is still what ``row`` says; else None.
+
+    ``IS NOT DISTINCT FROM`` so that NULLs compare equal; a row edited since we
+    read it is left for the next poll, which will see the new inputs.
+    """
+    same = " AND ".join(f"{c} IS NOT DISTINCT FROM %({c})s" for c in EDIT_INPUTS)
+    return db.query_one(
+        "UPDATE events SET state = 'CLAIMED', uploader = %(uploader)s, error = NULL"
+        f" WHERE id = %(id)s AND state = 'EDITED' AND {same} RETURNING *",
+        {**{c: getattr(row, c) for c in EDIT_INPUTS}, "id": row.id, "uploader": uploader},
+    )
+
+
+def still_ours(db: Database, event_id: Any, uploader: str) -> bool:
+    """True while the event is CLAIMED by ``uploader``."""
+    return bool(
+        db.query(
+            "SELECT 1 FROM events WHERE id = %s AND state = 'CLAIMED' AND uploader = %s",
+            (parse_id(event_id), uploader),
+            idempotent=True,
+        )
+    )
+
+
+def _held(db: Database, event_id: Any, uploader: str, leave: str, sets: str, params=()) -> Any:
+    return db.query_one(
+        f"UPDATE events SET {sets} WHERE id = %s AND state = '{leave}' AND uploader = %s"
+        " RETURNING *",
+        (*params, parse_id(event_id), uploader),
+    )
+
+
+def retry_later(db: Database, event_id: Any, uploader: str, error: str) -> Any:
+    """CLAIMED → EDITED after a retryable failure (noted in ``error``)."""
+    return _held(
+        db, event_id, uploader, "CLAIMED", "state = 'EDITED', uploader = NULL, error = %s", (error,)
+    )
+
+
+def unclaim_failed(db: Database, event_id: Any, uploader: str, error: str) -> Any:
+    """CLAIMED → UNEDITED with ``error``, keeping ``uploader`` to say who failed."""
+    return _held(db, event_id, uploader, "CLAIMED", "state = 'UNEDITED', error = %s", (error,))
+
+
+def finalizing(db: Database, event_id: Any, uploader: str) -> Any:
+    """CLAIMED → FINALIZING, just before the upload becomes final; None if no longer ours."""
+    return _held(db, event_id, uploader, "CLAIMED", "state = 'FINALIZING'")
+
+
+def finished(
+    db: Database, event_id: Any, uploader: str, video_id: str, video_link: str, transcoding: bool
+) -> Any:
+    """FINALIZING → TRANSCODING (the location still processes it) or DONE."""
+    state = "TRANSCODING" if transcoding else "DONE"
+    return _held(
+        db,
+        event_id,
+        uploader,
+        "FINALIZING",
+        f"state = '{state}', video_id = %s, video_link = %s, upload_time = {NOW}, error = NULL",
+        (video_id, video_link),
+    )
+
+
+def finalize_failed(db: Database, event_id: Any, uploader: str, error: str, retryable: bool) -> Any:
+    """FINALIZING → EDITED or UNEDITED, when the upload certainly did not happen."""
+    if retryable:
+        sets = "state = 'EDITED', uploader = NULL, error = %s"
+    else:
+        sets = "state = 'UNEDITED', error = %s"
+    return _held(db, event_id, uploader, "FINALIZING", sets, (error,))
+
+
+def finalize_unknown(db: Database, event_id: Any, uploader: str, error: str) -> Any:
+    """Stay in FINALIZING with ``error``: whether the upload happened is unknown."""
+    return _held(db, event_id, uploader, "FINALIZING", "error = %s", (error,))
+
+
+def transcoded(db: Database, event_id: Any) -> Any:
+    """TRANSCODING → DONE, when the upload location says the video is ready."""
+    return db.query_one(
+        "UPDATE events SET state = 'DONE', error = NULL"
+        " WHERE id = %s AND state = 'TRANSCODING' RETURNING *",
+        (parse_id(event_id),),
+        idempotent=True,
+    )
