@@ -32,6 +32,10 @@ else:
 
 IMPLEMENTATION = "pure" if _impl.__name__.endswith("_py") else "compiled"
 
+# The walk reads the hour before start and the hour of end: keep both representable.
+_FIRST_HOUR = _dt.datetime(1, 1, 1, 1)
+_LAST_HOUR = _dt.datetime(9999, 12, 31, 23)
+
 __all__ = [
     "FUDGE",
     "IMPLEMENTATION",
@@ -40,6 +44,7 @@ __all__ = [
     "SegmentInfo",
     "SegmentPathError",
     "best_segments_by_start",
+    "cache_info",
     "clear_cache",
     "content_id",
     "get_best_segments",
@@ -114,6 +119,8 @@ def get_best_segments(
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, _dt.datetime) or value.tzinfo is not None:
             raise ValueError(f"{name} must be a naive UTC datetime, got {value!r}")
+        if not _FIRST_HOUR <= value < _LAST_HOUR:
+            raise ValueError(f"{name} {value.isoformat()} is outside the years 1-9999")
     if start > end:
         raise ValueError(f"start {start.isoformat()} is after end {end.isoformat()}")
     return _impl.get_best_segments(os.fspath(hours_path), start, end, bool(allow_holes))
@@ -124,6 +131,15 @@ def set_cache_size(hours: int) -> None:
     if not isinstance(hours, int) or hours < 0:
         raise ValueError(f"cache size must be a whole number of hours >= 0, got {hours!r}")
     _impl.set_cache_size(hours)
+
+
+def cache_info() -> list[tuple[str, bool]]:
+    """The cached hours, least recently used first, each with whether its mtime is trusted.
+
+    An untrusted entry (its directory changed too recently to rule out a change
+    within the same timestamp tick) is read again on its next use.
+    """
+    return _impl.cache_info()
 
 
 def clear_cache() -> None:

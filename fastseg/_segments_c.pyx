@@ -109,6 +109,7 @@ cdef extern from "<time.h>" nogil:
 
 __all__ = [
     "best_segments_by_start",
+    "cache_info",
     "clear_cache",
     "get_best_segments",
     "parse_segment_path",
@@ -718,6 +719,10 @@ def clear_cache():
     _cache.clear()
 
 
+def cache_info():
+    return [(path, (<_Hour>entry).trusted) for path, entry in _cache.items()]
+
+
 cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour_us):
     """The cached choice for an hour directory, read again if it may have changed."""
     cdef struct_stat st
@@ -829,6 +834,16 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
             prev_end = e
             prev_full = hour.full[i]
         hour_us += HOUR_US
+        if not holes_ok and not done and hour_us <= end_us:
+            # Every segment still unread starts at hour_us or later: a hole
+            # before it is already certain (as _raise_if_hole_before says).
+            if not have_prev:
+                if hour_us > start_us + FUDGE_US:
+                    raise ContainsHoles(start, datetime_of(hour_us))
+            elif not prev_full:
+                raise ContainsHoles(datetime_of(prev_start), datetime_of(hour_us))
+            elif prev_end + FUDGE_US < hour_us:
+                raise ContainsHoles(datetime_of(prev_end), datetime_of(hour_us))
     if not have_prev:
         if not holes_ok:
             raise ContainsHoles(start, end)

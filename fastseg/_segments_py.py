@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "best_segments_by_start",
+    "cache_info",
     "clear_cache",
     "get_best_segments",
     "parse_segment_path",
@@ -155,6 +156,10 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+def cache_info() -> list[tuple[str, bool]]:
+    return [(path, entry.trusted) for path, entry in _cache.items()]
+
+
 def _size(segment: SegmentInfo) -> int:
     try:
         return os.stat(segment.path).st_size
@@ -237,6 +242,21 @@ def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
 # A range: walk the hours, join the best segments, mark the holes.
 
 
+def _raise_if_hole_before(next_hour: _dt.datetime, start: _dt.datetime, prev) -> None:
+    """Fail before reading the next hour if a hole before it is already certain.
+
+    Every segment in the hours still unread starts at ``next_hour`` or later, so
+    a partial last segment, or coverage ending short of ``next_hour``, is a hole.
+    """
+    if prev is None:
+        if next_hour > start + FUDGE:
+            raise ContainsHoles(start, next_hour)
+    elif prev[6] != "full":
+        raise ContainsHoles(prev[4], next_hour)
+    elif prev[4] + prev[5] + FUDGE < next_hour:
+        raise ContainsHoles(prev[4] + prev[5], next_hour)
+
+
 def get_best_segments(
     hours_path: str, start: _dt.datetime, end: _dt.datetime, allow_holes: bool = True
 ) -> list[SegmentInfo | None]:
@@ -277,6 +297,8 @@ def get_best_segments(
             prev = seg
         else:
             hour += _ONE_HOUR
+            if not allow_holes and hour <= end:
+                _raise_if_hole_before(hour, start, prev)
             continue
         break
     if prev is None:
