@@ -8,6 +8,8 @@ padding appears at a join.
 """
 
 import logging
+import math
+from fractions import Fraction
 
 from services.common.cutting import fmp4
 from services.common.cutting.ffmpeg import FFmpeg, ffmpeg
@@ -27,6 +29,7 @@ PROFILES = {
 #: the source's quality at typical live bitrates, so no dip shows at a join.
 EDGE_CRF = "16"
 EDGE_PRESET = "veryfast"
+TS_CLOCK = 90_000  # MPEG-TS timestamps count a 90 kHz clock (ISO 13818-1 §2.4.3.7)
 
 
 def ts_output(pids: dict[str, int] | None) -> list[str]:
@@ -87,7 +90,9 @@ def encode_edge(
     if video.codec == "h264" and video.profile in PROFILES:
         args += ["-profile:v", PROFILES[video.profile]]
     if probe.dts_delay:
-        args += ["-bsf:v", f"setts=dts=PTS-{probe.dts_delay}"]
+        # bitstream filters run in the output stream's time base: MPEG-TS is 90 kHz
+        delay = round(probe.dts_delay * video.time_base * TS_CLOCK)
+        args += ["-bsf:v", f"setts=dts=PTS-{delay}"]
     if probe.audio is not None:
         args += ["-c:a", "copy"]
         drop = []
@@ -103,10 +108,20 @@ def encode_edge(
     return ffmpeg(args, [data], what=what)
 
 
-def _audio_from(probe: Probe, video_pts: int) -> int | None:
+def _audio_from(probe: Probe, video_pts: int) -> int:
+    """The 90 kHz PTS from which audio packets belong after ``video_pts``.
+
+    The noise filter sees output (90 kHz) timestamps, so the threshold is put
+    half a packet before the first such packet: rounding while rescaling from
+    the source's time base cannot move a packet across it.
+    """
+    tb = probe.audio.time_base
     threshold = audio_threshold(probe, video_pts)
-    # every packet is before the cut: drop from just past the last one
-    return threshold if threshold is not None else max(p.pts for p in probe.audio_packets) + 1
+    if threshold is None:  # every packet plays before the cut: drop from past the last
+        last = max(probe.audio_packets, key=lambda p: p.pts)
+        threshold = last.pts + (last.duration or 1)
+    half = Fraction(probe.audio_packets[0].duration or 1, 2)
+    return math.floor((threshold - half) * tb * TS_CLOCK)
 
 
 def remux_fmp4(segments_data, has_audio: bool, what: str) -> FFmpeg:

@@ -14,6 +14,7 @@ import gevent
 
 from fastseg import SegmentInfo
 from services.common.cutting import edges, mpegts, source
+from services.common.cutting.bounds import Bounds
 from services.common.cutting.errors import CutError
 from services.common.cutting.ffmpeg import FFmpeg
 
@@ -37,40 +38,6 @@ class Edge:
         self.seg, self.data, self.probe, self.lo, self.hi = seg, data, probe, lo, hi
 
 
-class Bounds:
-    """Where a range starts and ends in its first and last segment."""
-
-    def __init__(self, runs, start, end):
-        self.first, self.last = runs[0].segments[0], runs[-1].segments[-1]
-        self.first_data = source.read(self.first)
-        self.first_probe = source.probe(self.first_data, self.first.path)
-        if self.last is self.first:
-            self.last_data, self.last_probe = self.first_data, self.first_probe
-        else:
-            self.last_data = source.read(self.last)
-            self.last_probe = source.probe(self.last_data, self.last.path)
-        self.kind = self.first_probe.kind
-        if self.last_probe.kind != self.kind:
-            raise CutError(
-                f"segments change container between {self.first.path!r} ({self.kind}) and "
-                f"{self.last.path!r} ({self.last_probe.kind}); cut them separately"
-            )
-        # lo: first frame at/after start; hi: first frame at/after end (excluded)
-        self.lo = source.first_frame_at_or_after(self.first_probe, self.first, start)
-        self.hi = source.first_frame_at_or_after(self.last_probe, self.last, end)
-        if self.lo is None or (
-            self.first is self.last and self.hi is not None and self.hi <= self.lo
-        ):
-            raise CutError(
-                f"no video frame from {start.isoformat()} to {end.isoformat()}: "
-                "the range falls between frames or after the video"
-            )
-        self.cut_head = self.lo > min(p.pts for p in self.first_probe.video_packets)
-        self.cut_tail = self.hi is not None
-        if self.hi is None:
-            self.hi = source.video_end(self.last_probe)
-
-
 def fast_cut(
     segments: Sequence[SegmentInfo | None],
     start: dt.datetime,
@@ -88,6 +55,7 @@ def fast_cut(
     check_range(start, end)
     runs = source.runs(segments, allow_holes, start, end)
     b = Bounds(runs, start, end)
+    runs = b.runs
     params = b.first_probe
     if params.video.codec not in edges.ENCODERS:
         raise CutError(

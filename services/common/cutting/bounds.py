@@ -1,0 +1,74 @@
+"""Where a frame-exact cut starts and ends: the edge segments and the PTS to trim at.
+
+Shared by fast and full cuts. The first frame kept is the first shown at or
+after ``start``; the last is the last shown before ``end``. An edge segment that
+ends up with no frame in range (``start`` inside the last frame of a segment, or
+``end`` at or inside the first frame of one) is dropped, so it is never decoded.
+"""
+
+import datetime as dt
+import logging
+
+from services.common.cutting import source
+from services.common.cutting.errors import CutError
+
+logger = logging.getLogger(__name__)
+
+
+class Bounds:
+    """The runs to cut and, in the first and last segment, the PTS range to keep.
+
+    ``lo`` is the PTS of the first frame kept, ``hi`` the PTS just past the last
+    one; ``cut_head``/``cut_tail`` say whether the edge segment loses frames (and
+    so must be re-encoded by a fast cut).
+    """
+
+    def __init__(self, runs: list[source.Run], start: dt.datetime, end: dt.datetime) -> None:
+        self.runs = [source.Run(list(r.segments), r.after_hole) for r in runs]
+        self._probes: dict[str, tuple[bytes, source.Probe]] = {}
+        nothing = CutError(
+            f"no video frame from {start.isoformat()} to {end.isoformat()}: "
+            "the range falls between frames, before or after the video"
+        )
+        while True:
+            self.first = self.runs[0].segments[0]
+            self.first_data, self.first_probe = self._probe(self.first)
+            self.lo = source.first_frame_at_or_after(self.first_probe, self.first, start)
+            if self.lo is not None:
+                break
+            logger.debug("no frame at or after start in %r: skipping it", self.first.path)
+            self.runs[0].segments.pop(0)
+            if not self.runs[0].segments:
+                self.runs.pop(0)
+                if not self.runs:
+                    raise nothing
+                self.runs[0].after_hole = False
+        while True:
+            self.last = self.runs[-1].segments[-1]
+            self.last_data, self.last_probe = self._probe(self.last)
+            hi = source.first_frame_at_or_after(self.last_probe, self.last, end)
+            if hi is None or hi > min(p.pts for p in self.last_probe.video_packets):
+                break
+            logger.debug("no frame before end in %r: skipping it", self.last.path)
+            self.runs[-1].segments.pop()
+            if not self.runs[-1].segments:
+                self.runs.pop()
+                if not self.runs:
+                    raise nothing
+        if self.first is self.last and hi is not None and hi <= self.lo:
+            raise nothing
+        self.kind = self.first_probe.kind
+        if self.last_probe.kind != self.kind:
+            raise CutError(
+                f"segments change container between {self.first.path!r} ({self.kind}) and "
+                f"{self.last.path!r} ({self.last_probe.kind}); cut them separately"
+            )
+        self.cut_head = self.lo > min(p.pts for p in self.first_probe.video_packets)
+        self.cut_tail = hi is not None
+        self.hi = hi if hi is not None else source.video_end(self.last_probe)
+
+    def _probe(self, seg) -> tuple[bytes, source.Probe]:
+        if seg.path not in self._probes:
+            data = source.read(seg)
+            self._probes[seg.path] = (data, source.probe(data, seg.path))
+        return self._probes[seg.path]
