@@ -1,0 +1,99 @@
+"""Holes: refused unless allowed; allowed, each becomes a clean discontinuity."""
+
+from pathlib import Path
+
+import pytest
+
+from fastseg import ContainsHoles
+from services.common.cutting import Encoding, fast_cut, full_cut, rough_cut
+from tests.cutting import checks
+from tests.cutting.conftest import T0, Archive
+from tests.media import store_stream
+
+_holey: dict = {}
+
+
+def _make_holey(kind, stream_factory, tmp_path_factory) -> Archive:
+    """The 12-second archive with its third segment (4-6 s) missing."""
+    if kind not in _holey:
+        stream = stream_factory(seconds=12, fmp4=kind == "fmp4")
+        tmp = tmp_path_factory.mktemp(f"holey-{kind}")
+        archive = Archive(stream, tmp / "base", tmp)
+        for path in archive.paths:
+            path.unlink()
+        archive.paths = store_stream(stream, tmp / "base", "ch", "src", T0, skip={2})
+        _holey[kind] = archive
+    return _holey[kind]
+
+
+@pytest.fixture(scope="module", params=["ts", "fmp4"])
+def holey(request, stream_factory, tmp_path_factory):
+    return _make_holey(request.param, stream_factory, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def holey_ts(stream_factory, tmp_path_factory):
+    return _make_holey("ts", stream_factory, tmp_path_factory)
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        pytest.param(lambda s, a, b: rough_cut(s), id="rough"),
+        pytest.param(lambda s, a, b: fast_cut(s, a, b), id="fast"),
+        pytest.param(lambda s, a, b: full_cut(s, a, b, Encoding(container="ts")), id="full"),
+    ],
+)
+def test_holes_are_refused_by_default(holey, cut):
+    start, end = holey.at(3), holey.at(7)
+    segments = holey.segments(start, end, allow_holes=True)
+    assert None in segments
+    with pytest.raises(ContainsHoles, match="no complete video from") as info:
+        b"".join(cut(segments, start, end))
+    assert info.value.hole_start == holey.at(4)
+    assert info.value.hole_end == holey.at(6)
+
+
+@pytest.mark.slow
+def test_fast_cut_across_a_hole(holey, tmp_path):
+    start, end = holey.at(3.5), holey.at(8.5)
+    segments = holey.segments(start, end, allow_holes=True)
+    out = tmp_path / "cut.ts"
+    out.write_bytes(b"".join(fast_cut(segments, start, end, allow_holes=True)))
+
+    assert checks.decode_warnings(out) == ""
+    pk = checks.packets(out)
+    assert checks.dts_problems(pk) == []
+    assert checks.cc_breaks(out) == []
+    # 105..119 before the hole, 180..254 after it
+    frames = checks.gray_frames(out, holey.stream.size)
+    expected = list(range(105, 120)) + list(range(180, 255))
+    assert len(frames) == len(expected)
+    matched = [
+        checks.match_frames(frames[i : i + 1], holey.frames, k)[0] for i, k in enumerate(expected)
+    ]
+    assert matched == expected
+    # the only audio gap is the hole itself (2 s less the audio packet that straddled it)
+    gaps = [g for g in checks.audio_joins(pk) if abs(g) > 0.001]
+    assert len(gaps) == 1
+    assert 1.9 < gaps[0] < 2.1
+
+
+@pytest.mark.slow
+def test_rough_cut_across_a_hole_flags_a_discontinuity(holey_ts, tmp_path):
+    holey = holey_ts
+    start, end = holey.at(3), holey.at(7)
+    segments = holey.segments(start, end, allow_holes=True)
+    data = b"".join(rough_cut(segments, allow_holes=True))
+    out = tmp_path / "rough.ts"
+    out.write_bytes(data)
+    assert checks.cc_breaks(out) == []
+    flagged = [
+        i
+        for i in range(0, len(data), 188)
+        if data[i + 3] & 0x20 and data[i + 4] and data[i + 5] & 0x80
+    ]
+    second = len(Path(segments[0].path).read_bytes())
+    assert len(flagged) == 1
+    assert flagged[0] >= second
+    assert checks.decode_warnings(out) == ""
