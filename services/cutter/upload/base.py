@@ -1,0 +1,67 @@
+"""What every upload location does, and the errors it reports.
+
+The cutter streams a cut into :meth:`UploadLocation.upload` and passes a
+``finalize`` callback. The backend calls it once every byte has been sent and
+just before the upload becomes final and visible (the rename, the last chunk):
+that is when the row moves to FINALIZING (DESIGN.md §5). If the callback raises
+(the row stopped being ours), the backend abandons the upload and lets the
+exception through.
+"""
+
+import dataclasses
+from collections.abc import Callable, Iterable
+
+from services.common.cutting import Encoding
+
+__all__ = ["UploadError", "UploadLocation", "UploadResult", "UploadUnknown", "VideoMeta"]
+
+
+class UploadError(Exception):
+    """The upload did not happen. ``retryable`` if trying again later may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class UploadUnknown(Exception):
+    """Finalizing failed in a way that leaves unknown whether the video now exists."""
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoMeta:
+    title: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    extension: str = "ts"  # of the cut's container: "ts" for fast cuts
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadResult:
+    video_id: str
+    link: str
+    transcoding: bool = False  # the location still processes it: check_ready() says when done
+
+
+class UploadLocation:
+    """An upload location named on the command line (``--location NAME=BACKEND:OPTIONS``).
+
+    ``encoding`` is None for a fast cut (MPEG-TS, only the edges re-encoded),
+    or the settings of a full cut.
+    """
+
+    name: str
+    encoding: Encoding | None = None
+
+    def upload(
+        self, meta: VideoMeta, chunks: Iterable[bytes], finalize: Callable[[], None]
+    ) -> UploadResult:
+        """Upload the bytes.
+
+        Raises UploadError, UploadUnknown, or whatever ``chunks`` or ``finalize`` raise.
+        """
+        raise NotImplementedError
+
+    def check_ready(self, video_ids: list[str]) -> dict[str, str | None]:
+        """For videos left TRANSCODING: id -> None (processing), "" (ready) or an error."""
+        return {video_id: "" for video_id in video_ids}

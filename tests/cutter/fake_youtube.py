@@ -1,0 +1,251 @@
+"""A local HTTP server speaking YouTube's upload protocol, with faults on demand.
+
+It implements what the backend relies on, as Google documents it: the OAuth
+refresh-token grant, opening a resumable session, chunked PUTs (every chunk
+but the last a multiple of 256 KiB, answered 308 with ``Range``), status
+queries (``Content-Range: bytes */TOTAL``), completion with the video resource,
+and ``videos.list`` with ``status.uploadStatus``. Faults: a connection dropped
+after part of a chunk arrived (the part before it is kept, as Google keeps
+what it persisted), a dropped response after the upload completed, an error
+status for the next request, and expired tokens.
+"""
+
+import json
+import socket
+import threading
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CHUNK_UNIT = 256 * 1024
+
+
+class FakeYouTube:
+    def __init__(self, client_id="cid", client_secret="secret", refresh_token="refresh"):
+        self.credentials = (client_id, client_secret, refresh_token)
+        self.lock = threading.Lock()
+        self.tokens: set[str] = set()
+        self.sessions: dict[str, dict] = {}
+        self.videos: dict[str, dict] = {}
+        self.token_grants = 0
+        self.puts = 0
+        self.drop_after: int | None = None  # drop the next chunk PUT after this many body bytes
+        self.drop_completion = False  # complete the next final PUT, then drop the response
+        self.fail_next: tuple[int, str] | None = None  # (status, reason) for the next API call
+        self.down = False  # drop every connection without answering
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        server.daemon_threads = True
+        self.server = server
+        self.url = f"http://127.0.0.1:{server.server_port}"
+        self.thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def config(self, **extra) -> dict:
+        cid, secret, refresh = self.credentials
+        return {
+            "client_id": cid,
+            "client_secret": secret,
+            "refresh_token": refresh,
+            "token_uri": f"{self.url}/token",
+            "api_base": self.url,
+            "link_template": f"{self.url}/watch?v={{id}}",
+            "chunk_size": CHUNK_UNIT,
+            **extra,
+        }
+
+    def expire_tokens(self):
+        with self.lock:
+            self.tokens.clear()
+
+    def process(self, video_id, status="processed"):
+        with self.lock:
+            self.videos[video_id]["status"]["uploadStatus"] = status
+
+
+def _handler(yt: FakeYouTube):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet: pytest shows failures, not traffic
+            pass
+
+        def handle_one_request(self):
+            if yt.down:
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
+            super().handle_one_request()
+
+        def reply(self, status, body=None, headers=()):
+            data = b"" if body is None else json.dumps(body).encode()
+            self.send_response(status, "Resume Incomplete" if status == 308 else None)
+            for k, v in headers:
+                self.send_header(k, v)
+            if body is not None:
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def error(self, status, reason, message):
+            errors = [{"reason": reason, "message": message}]
+            self.reply(status, {"error": {"code": status, "message": message, "errors": errors}})
+
+        def body(self):
+            return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+        def authorised(self):
+            auth = self.headers.get("Authorization", "")
+            with yt.lock:
+                ok = auth.startswith("Bearer ") and auth[7:] in yt.tokens
+            if not ok:
+                self.body()
+                self.error(401, "authError", "Invalid Credentials")
+            return ok
+
+        def injected_failure(self):
+            with yt.lock:
+                failure, yt.fail_next = yt.fail_next, None
+            if failure:
+                self.body()
+                self.error(failure[0], failure[1], f"injected {failure[1]}")
+            return failure is not None
+
+        def do_POST(self):
+            url = urllib.parse.urlsplit(self.path)
+            if url.path == "/token":
+                form = urllib.parse.parse_qs(self.body().decode())
+                got = tuple(
+                    form.get(k, [""])[0] for k in ("client_id", "client_secret", "refresh_token")
+                )
+                if form.get("grant_type") != ["refresh_token"] or got != yt.credentials:
+                    return self.reply(
+                        400, {"error": "invalid_grant", "error_description": "Bad Request"}
+                    )
+                token = uuid.uuid4().hex
+                with yt.lock:
+                    yt.tokens.add(token)
+                    yt.token_grants += 1
+                return self.reply(
+                    200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+                )
+            if url.path != "/upload/youtube/v3/videos":
+                return self.error(404, "notFound", "no such endpoint")
+            if not self.authorised() or self.injected_failure():
+                return None
+            query = urllib.parse.parse_qs(url.query)
+            if query.get("uploadType") != ["resumable"]:
+                return self.error(400, "badRequest", "uploadType must be resumable")
+            meta = json.loads(self.body() or b"{}")
+            if not meta.get("snippet", {}).get("title"):
+                return self.error(400, "invalidTitle", "The video title is empty")
+            sid = uuid.uuid4().hex
+            with yt.lock:
+                yt.sessions[sid] = {"meta": meta, "data": bytearray(), "video": None,
+                                    "type": self.headers.get("X-Upload-Content-Type")}  # fmt: skip
+            location = f"{yt.url}/upload/youtube/v3/videos?uploadType=resumable&upload_id={sid}"
+            return self.reply(200, None, [("Location", location)])
+
+        def _range_headers(self, session):
+            n = len(session["data"])
+            return [("Range", f"bytes=0-{n - 1}")] if n else []
+
+        def _complete(self, sid, session):
+            video_id = uuid.uuid4().hex[:11]
+            video = {"kind": "youtube#video", "id": video_id, "snippet": session["meta"]["snippet"],
+                     "status": {**session["meta"].get("status", {}), "uploadStatus": "uploaded"},
+                     "data": bytes(session["data"]), "type": session["type"]}  # fmt: skip
+            yt.videos[video_id] = video
+            session["video"] = video_id
+            return video
+
+        def _resource(self, video):
+            return {k: v for k, v in video.items() if k not in ("data", "type")}
+
+        def do_PUT(self):
+            url = urllib.parse.urlsplit(self.path)
+            sid = urllib.parse.parse_qs(url.query).get("upload_id", [""])[0]
+            if not self.authorised():
+                return None
+            with yt.lock:
+                session = yt.sessions.get(sid)
+            if session is None:
+                self.body()
+                return self.error(404, "notFound", "upload session not found")
+            if self.injected_failure():
+                return None
+            spec = self.headers.get("Content-Range", "")
+            if not spec.startswith("bytes "):
+                self.body()
+                return self.error(400, "badRequest", f"bad Content-Range {spec!r}")
+            span, _, total = spec[6:].partition("/")
+            if span == "*":  # a status query
+                self.body()
+                with yt.lock:
+                    if session["video"]:
+                        return self.reply(200, self._resource(yt.videos[session["video"]]))
+                    return self.reply(308, None, self._range_headers(session))
+            first, _, last = span.partition("-")
+            first, last = int(first), int(last)
+            length = int(self.headers.get("Content-Length", 0))
+            if length != last - first + 1:
+                self.rfile.read(length)
+                return self.error(400, "badRequest", "Content-Length does not match Content-Range")
+            final = total != "*" and last + 1 == int(total)
+            if not final and length % CHUNK_UNIT:
+                self.rfile.read(length)
+                return self.error(400, "badRequest", "chunk size is not a multiple of 256 KiB")
+            with yt.lock:
+                yt.puts += 1
+                drop, yt.drop_after = yt.drop_after, None
+                if session["video"]:
+                    self.rfile.read(length)
+                    return self.reply(200, self._resource(yt.videos[session["video"]]))
+                if first > len(session["data"]):
+                    self.rfile.read(length)
+                    return self.error(
+                        400, "badRequest", f"gap: have {len(session['data'])}, got {first}"
+                    )
+            if drop is not None:
+                part = self.rfile.read(min(drop, length))
+                with yt.lock:  # keep what was persisted: whole 256 KiB units of it
+                    keep = len(part) // CHUNK_UNIT * CHUNK_UNIT
+                    del session["data"][first:]
+                    session["data"] += part[:keep]
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return None
+            data = self.rfile.read(length)
+            with yt.lock:
+                del session["data"][first:]  # a resent overlap replaces what was there
+                session["data"] += data
+                if not final:
+                    return self.reply(308, None, self._range_headers(session))
+                video = self._complete(sid, session)
+                dropping, yt.drop_completion = yt.drop_completion, False
+            if dropping:
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return None
+            return self.reply(200, self._resource(video))
+
+        def do_GET(self):
+            url = urllib.parse.urlsplit(self.path)
+            if url.path != "/youtube/v3/videos":
+                return self.error(404, "notFound", "no such endpoint")
+            if not self.authorised():
+                return None
+            ids = urllib.parse.parse_qs(url.query).get("id", [""])[0].split(",")
+            with yt.lock:
+                items = [
+                    {"id": i, "status": dict(yt.videos[i]["status"])} for i in ids if i in yt.videos
+                ]
+            return self.reply(200, {"kind": "youtube#videoListResponse", "items": items})
+
+    return Handler
