@@ -154,11 +154,12 @@ def beep_onsets(path: Path) -> list[float]:
 
     Demodulates the decoded audio at 4 kHz, averages over 1 ms (48 samples) and
     takes each upward crossing of half the loudest beep, at sample resolution.
-    The decoded samples are placed on the timeline from the first audio packet's PTS.
+    The decoded samples are placed on the timeline from the first decoded audio
+    frame's PTS (after the decoder drops any encoder priming an mp4 edit list marks).
     """
     pk = packets(path)
     first_video = min(p[0] for p in pk["video"])
-    first_audio = pk["audio"][0][0]
+    first_audio = first_audio_frame(path)
     out = run([
         "ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0",
         "-ac", "1", "-ar", str(RATE), "-f", "f32le", "-",
@@ -178,6 +179,16 @@ def beep_onsets(path: Path) -> list[float]:
             onsets.append(float(first_audio - first_video) + i / RATE)
             last = i
     return onsets
+
+
+def first_audio_frame(path: Path) -> Fraction:
+    """PTS in seconds of the first decoded audio frame."""
+    out = run([
+        "ffprobe", "-v", "error", "-select_streams", "a:0", "-read_intervals", "%+#3",
+        "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path),
+    ])  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return Fraction(out.stdout.decode().split()[0])
 
 
 def concat_source(segments: list[Path], out: Path, fmp4: bool) -> Path:
