@@ -78,7 +78,7 @@ def _media(channel: str, quality: str, start, end) -> str:
     # end, and the video reaches it (holes inside are final enough: a player
     # told the playlist has ended plays what there is instead of waiting).
     ended = end is not None and segments[-1] is not None
-    return hls.media_playlist(segments, channel, quality, ended)
+    return hls.media_playlist(segments, channel, quality, ended, state().rendered)
 
 
 def _master(channel: str, start, end) -> str:

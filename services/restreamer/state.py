@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from services.restreamer.flights import Flights
+from services.restreamer.hls import MediaCache
 from services.restreamer.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ class State:
     max_range: dt.timedelta  # the longest range a playlist or cut may ask for
     implicit_range: dt.timedelta  # the longest a playlist covers without start and end
     flights: Flights = field(default_factory=Flights)
+    rendered: MediaCache = field(default_factory=MediaCache)  # hours of playlist text
 
 
 def state() -> State:

@@ -70,3 +70,65 @@ def test_master_playlist():
     ]
     assert [p.stream_info.bandwidth for p in playlist.playlists] == [3_000_000, 1_000_000]
     assert [m.name for m in playlist.media] == ["source", "480p"]
+
+
+def reference(segments, channel, quality, ended):
+    """The media playlist written the plain way, one formatted entry per segment."""
+    longest = max((s.duration for s in segments if s is not None), default=dt.timedelta(0))
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3",
+             f"#EXT-X-TARGETDURATION:{max(1, -(-longest // dt.timedelta(seconds=1)))}",
+             "#EXT-X-MEDIA-SEQUENCE:0"]  # fmt: skip
+    if ended:
+        lines.append("#EXT-X-PLAYLIST-TYPE:VOD")
+    seen = hole = False
+    for s in segments:
+        if s is None:
+            hole = seen
+            continue
+        if hole:
+            lines.append("#EXT-X-DISCONTINUITY")
+            hole = False
+        seen = True
+        lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{s.start.isoformat(timespec='microseconds')}Z")
+        lines.append(f"#EXTINF:{float(s.duration.total_seconds())!r},".replace(".0,", ","))
+        lines.append(f"/segments/{channel}/{quality}/{s.hour_path.rsplit('/', 1)[1]}/{s.name}")
+    if ended:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def test_cached_rendering_matches_plain_rendering(tmp_path):
+    """Hours rendered once and sliced give exactly the text of a plain loop, cold and warm,
+    with holes, a partial segment, a dropped overlap and a short-fraction name."""
+    import fastseg  # noqa: PLC0415
+    from services.restreamer.hls import MediaCache  # noqa: PLC0415
+    from tests.restreamer.trees import make_tree  # noqa: PLC0415
+
+    base = tmp_path / "base"
+    t0 = dt.datetime(2026, 11, 27, 16, 58)
+    make_tree(base, "ch", "q", t0, 200, holes=frozenset({3, 70, 71, 150}), duration=2.5)
+    make_tree(base, "ch", "q", t0 + dt.timedelta(seconds=2.5 * 40), 1, type="partial")
+    hour = base / "ch" / "q" / "2026-11-27T17"
+    overlap = f"00:01.1-2.5-full-{HASH}.ts"  # overlaps 00:00-00:02.5 by 1.4 s: dropped
+    (hour / overlap).touch()
+    short = f"00:55.5-0.5-full-{HASH[:-1]}A.ts"  # in the hole, by another tool: 1-digit fraction
+    (hour / short).touch()
+    fastseg.clear_cache()
+    cache = MediaCache()
+    path = str(base / "ch" / "q")
+    for start, end in [
+        (t0, t0 + dt.timedelta(hours=1)),
+        (t0 + dt.timedelta(minutes=2, seconds=1), t0 + dt.timedelta(minutes=8)),
+        (t0, t0),
+    ]:
+        segments = fastseg.get_best_segments(path, start, end)
+        assert all(s is None or s.name != overlap for s in segments)
+        expected = reference(segments, "ch", "q", True)
+        assert media_playlist(segments, "ch", "q", True, cache) == expected  # cold
+        assert media_playlist(segments, "ch", "q", True, cache) == expected  # warm
+    whole = fastseg.get_best_segments(path, t0, t0 + dt.timedelta(hours=1))
+    assert None in whole
+    assert any(s is not None and s.name == short for s in whole)
+    assert len(m3u8.loads(media_playlist(whole, "ch", "q", False, cache)).segments) == len(
+        [s for s in whole if s is not None]
+    )
