@@ -49,7 +49,7 @@ bench-gate: build
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/cython-lint fastseg
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/cython-lint fastseg
 
 clean:
 	rm -rf build fastseg/*.so fastseg/_segments_c.c fastseg/_segments_c.html

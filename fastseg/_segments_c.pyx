@@ -737,7 +737,8 @@ cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour
         PyErr_SetFromErrnoWithFilenameObject(OSError, hour_path)
     mtime_ns = <int64_t>st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec
     entry = _cache.get(hour_path)
-    if entry is not None and entry.trusted and entry.ino == st.st_ino and entry.mtime_ns == mtime_ns:
+    if (entry is not None and entry.trusted
+            and entry.ino == st.st_ino and entry.mtime_ns == mtime_ns):
         del _cache[hour_path]
         _cache[hour_path] = entry  # most recently used goes last
         return entry

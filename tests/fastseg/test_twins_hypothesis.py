@@ -1,0 +1,173 @@
+"""Differential tests: random names and random trees give identical answers on both twins."""
+
+import base64
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fastseg import _segments_py, hour_name, segment_name  # noqa: E402
+from tests.fastseg.trees import put  # noqa: E402
+
+_segments_c = pytest.importorskip("fastseg._segments_c", reason="the compiled twin is not built")
+
+EMPTY_ID = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def outcome(fn, *args):
+    """What a call returned, or the class and message of what it raised."""
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:  # compared, never swallowed: both twins must agree
+        return ("raised", type(exc), str(exc))
+
+
+# Names built from pieces that are each sometimes valid and sometimes one
+# character off, so most examples land near the grammar's edges.
+piece = st.sampled_from
+times = st.one_of(
+    st.builds(
+        lambda m, s, f: f"{m:02d}:{s:02d}{f}",
+        st.integers(0, 59),
+        st.integers(0, 59),
+        piece(["", ".5", ".123456"]),
+    ),
+    st.builds(
+        lambda m, s, f: f"{m:02d}:{s:02d}{f}",
+        st.integers(0, 61),
+        st.integers(0, 61),
+        piece(["", ".", ".5", ".123456", ".1234567", ".00000x"]),
+    ),
+    st.text(alphabet="0123456789:.-", max_size=8),
+)
+durations = st.one_of(
+    piece(["2", "2.0", "2.002", "0", "1.9999999999999998", "1.0000005", "123456789", "1234567890"]),
+    st.text(alphabet="0123456789.e+-", max_size=12),
+)
+types = piece(["full", "suspect", "partial", "temp", "FULL", "ful", ""])
+idents = st.one_of(
+    piece([EMPTY_ID, EMPTY_ID[:-1] + "V", EMPTY_ID + "A", "abc", "", "a" * 64, "a" * 65]),
+    st.text(alphabet=B64 + "=+.é", min_size=42, max_size=44),
+    st.text(alphabet=B64 + "=.", max_size=8),
+)
+suffixes = piece([".ts"] * 8 + [".TS", ".tsx", ""])
+hours = st.one_of(
+    piece(["2026-11-27T17", "2024-02-29T00", "2025-02-29T00", "0000-01-01T00", "9999-12-31T23",
+           "2026-1-27T17", "2026-11-27 17", "x", "", "."]),
+    st.text(alphabet="0123456789-T", max_size=14),
+)  # fmt: skip
+dirs = st.lists(piece(["b", "ch", "", "sourcé", "源", "..", "a b"]), max_size=3)
+
+
+@st.composite
+def paths(draw):
+    name = f"{draw(times)}-{draw(durations)}-{draw(types)}-{draw(idents)}{draw(suffixes)}"
+    mangle = draw(st.integers(0, 9))  # mostly well-formed: the edges are inside the grammar
+    if mangle == 0:
+        name = draw(st.text(max_size=30))
+    elif mangle == 1:
+        name = name.replace("-", "", 1)
+    parts = [*draw(dirs), draw(hours), name] if draw(st.booleans()) else [name]
+    return "/".join(parts)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(paths())
+def test_parse_agrees(path):
+    assert outcome(_segments_c.parse_segment_path, path) == outcome(
+        _segments_py.parse_segment_path, path
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_parse_agrees_on_any_text(path):
+    assert outcome(_segments_c.parse_segment_path, path) == outcome(
+        _segments_py.parse_segment_path, path
+    )
+
+
+T0 = dt.datetime(2026, 11, 27, 17, 59)
+MS = dt.timedelta(milliseconds=1)
+
+segment_specs = st.lists(
+    st.tuples(
+        st.integers(0, 240_000),  # start, ms after T0 (so some straddle into the next hour)
+        piece([2000, 2000, 2000, 1997, 2003, 1500, 4000, 0]),  # duration, ms
+        piece(["full", "full", "full", "suspect", "partial", "temp"]),
+        st.integers(1, 4),  # size class, for the tie-breaks
+        st.integers(0, 3),  # which of a few hashes
+    ),
+    max_size=80,
+)
+
+
+def build_tree(root: Path, specs) -> Path:
+    hours_path = root / "ch" / "q"
+    for start_ms, dur_ms, type_, size, h in specs:
+        ident = EMPTY_ID[:-2] + B64[h * 4] + "A" if type_ != "temp" else f"t{h}"
+        put(hours_path, T0 + start_ms * MS, dur_ms / 1000, type_, size * 100, ident)
+    return hours_path
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    segment_specs,
+    st.integers(-10_000, 250_000),
+    st.integers(0, 60_000),
+    st.booleans(),
+    st.lists(st.integers(0, 79), max_size=5),
+)
+def test_selection_agrees(specs, start_ms, length_ms, allow_holes, tombstoned):
+    root = Path(tempfile.mkdtemp(prefix="twins-"))
+    try:
+        hours_path = build_tree(root, specs)
+        for i in tombstoned:
+            matches = sorted((hours_path).glob("*/*.ts"))
+            if matches:
+                target = matches[i % len(matches)]
+                target.with_name(target.name + ".tombstone").touch()
+        start = T0 + start_ms * MS
+        end = start + length_ms * MS
+        results = []
+        args = (str(hours_path), start, end, allow_holes)
+        for twin in (_segments_py, _segments_c):
+            twin.clear_cache()
+            results.append(outcome(twin.get_best_segments, *args))
+            results.append(outcome(twin.get_best_segments, *args))  # again, from the cache
+        assert results[0] == results[1] == results[2] == results[3]
+        if results[0][0] == "ok":
+            chosen = [s for s in results[0][1] if s is not None]
+            assert all(s.type != "temp" for s in chosen)
+            assert [s.start for s in chosen] == sorted(s.start for s in chosen)
+    finally:
+        shutil.rmtree(root)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23)),
+    st.integers(0, 999_999_999_999_999),
+    piece(["full", "suspect", "partial", "temp"]),
+    st.binary(min_size=32, max_size=32),
+    st.lists(st.text(alphabet="abcé源 -_.", min_size=1, max_size=6), max_size=3),
+)
+def test_valid_names_round_trip_on_both(start, duration_us, type_, digest, dirs):
+    ident = "tmp-" + digest.hex()[:8] if type_ == "temp" else id_of(digest)
+    duration = dt.timedelta(microseconds=duration_us)
+    path = "/".join([*dirs, hour_name(start), segment_name(start, duration, type_, ident)])
+    c = _segments_c.parse_segment_path(path)
+    assert c == _segments_py.parse_segment_path(path)
+    assert (c.start, c.duration, c.type, c.path) == (start, duration, type_, path)
+    assert c.hash == (None if type_ == "temp" else digest)
+
+
+def id_of(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
