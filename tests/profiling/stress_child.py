@@ -1,6 +1,6 @@
 """A child process that samples stacks at a high rate while ``/metrics`` is scraped hard.
 
-Run as ``python -m tests.profiling.stress_child MODE HANDLER SECONDS INTERVAL``:
+Run as ``python -m tests.profiling.stress_child MODE HANDLER SECONDS INTERVAL WATCHDOG``:
 
 * MODE ``threads``: an HTTP ``/metrics`` server thread, a scraper thread, and the
   main thread collecting the registry in a tight loop (signal handlers run on the
@@ -14,13 +14,15 @@ Run as ``python -m tests.profiling.stress_child MODE HANDLER SECONDS INTERVAL``:
 A hang is caught by ``faulthandler.dump_traceback_later(..., exit=True)``, re-armed
 after every collection: if the main loop stops making progress for WATCHDOG
 seconds, every thread's traceback goes to stderr and the process exits with 1.
+Under gevent a stuck greenlet is not on any thread's stack, so a monitor greenlet
+(the hub keeps running) prints every greenlet's stack first, at WATCHDOG / 2.
 On success it prints one JSON line: collections, scrapes and sampled seconds.
 """
 
 import sys
 
-MODE, HANDLER, SECONDS, INTERVAL = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-WATCHDOG = 3.0
+MODE, HANDLER = sys.argv[1], sys.argv[2]
+SECONDS, INTERVAL, WATCHDOG = (float(a) for a in sys.argv[3:6])
 
 if MODE == "gevent":
     from gevent import monkey
@@ -89,9 +91,31 @@ def serve(registry):
     return f"http://127.0.0.1:{server.server_port}/metrics", server.shutdown
 
 
+def watch_greenlets(counts):
+    """Under gevent: print every greenlet's stack once the main loop stalls."""
+    import gevent  # noqa: PLC0415 - only in gevent mode
+    import gevent.util  # noqa: PLC0415
+
+    last, stalled = -1, 0.0
+    while True:
+        gevent.sleep(0.1)
+        if counts["collections"] != last:
+            last, stalled = counts["collections"], 0.0
+            continue
+        stalled += 0.1
+        if stalled >= WATCHDOG / 2:
+            print("main loop stalled; greenlets:", file=sys.stderr)
+            print("\n".join(gevent.util.format_run_info()), file=sys.stderr, flush=True)
+            return
+
+
 def main():
     url, stop_server = serve(registry)
     counts = {"scrapes": 0, "collections": 0}
+    if MODE == "gevent":
+        import gevent  # noqa: PLC0415 - only in gevent mode
+
+        gevent.spawn(watch_greenlets, counts)
     stop = threading.Event()  # a gevent Event once patched
     errors = []
 
