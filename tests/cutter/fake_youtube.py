@@ -33,6 +33,10 @@ class FakeYouTube:
         self.drop_completion = False  # complete the next final PUT, then drop the response
         self.fail_next: tuple[int, str] | None = None  # (status, reason) for the next API call
         self.down = False  # drop every connection without answering
+        # Chunk PUTs wait for these events to be set, when they are given (to catch a
+        # cutter mid-upload or mid-finalize).
+        self.put_gate: threading.Event | None = None
+        self.final_gate: threading.Event | None = None
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
         self.server = server
@@ -198,6 +202,9 @@ def _handler(yt: FakeYouTube):
                 self.rfile.read(length)
                 return self.error(400, "badRequest", "Content-Length does not match Content-Range")
             final = total != "*" and last + 1 == int(total)
+            gate = yt.final_gate if final else yt.put_gate
+            if gate is not None:
+                gate.wait(120)
             if not final and length % CHUNK_UNIT:
                 self.rfile.read(length)
                 return self.error(400, "badRequest", "chunk size is not a multiple of 256 KiB")

@@ -39,6 +39,7 @@ __all__ = [
     "retry_later",
     "set_error",
     "still_ours",
+    "transcode_problem",
     "transcoded",
     "unclaim_failed",
 ]
@@ -328,5 +329,15 @@ def transcoded(db: Database, event_id: Any) -> Any:
         "UPDATE events SET state = 'DONE', error = NULL"
         " WHERE id = %s AND state = 'TRANSCODING' RETURNING *",
         (parse_id(event_id),),
+        idempotent=True,
+    )
+
+
+def transcode_problem(db: Database, event_id: Any, error: str) -> Any:
+    """Note on a TRANSCODING event what its location reports; it waits for an operator."""
+    return db.query_one(
+        "UPDATE events SET error = %s"
+        " WHERE id = %s AND state = 'TRANSCODING' AND error IS DISTINCT FROM %s RETURNING *",
+        (error, parse_id(event_id), error),
         idempotent=True,
     )
