@@ -1,0 +1,126 @@
+"""``fastseg downloader``: its options and run loop, recording live HLS channels to files.
+
+One :class:`~services.downloader.worker.ChannelManager` per channel resolves its
+master playlist through a provider (``hls``: a URL; ``twitch``: the channel name),
+runs a worker per quality, and stores segments under ``BASE/CHANNEL/QUALITY/HOUR``
+(DESIGN.md §2). On SIGTERM or SIGINT polling stops, downloads in flight get
+``--stop-grace`` seconds to finish, and whatever is still running is cut off and
+kept as ``partial`` (or removed if nothing arrived): no ``temp`` file is left.
+"""
+
+import logging
+import os
+
+import gevent
+
+from services.common import service
+from services.downloader.getter import Timeouts
+from services.downloader.providers import HLSProvider
+from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
+from services.downloader.worker import ChannelManager
+
+logger = logging.getLogger(__name__)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def build_parser():
+    parser = service.argument_parser("downloader", "Record live HLS channels to segment files.")
+    parser.add_argument(
+        "channels", nargs="+", metavar="CHANNEL", help="channel name (directory under BASE)"
+    )
+    parser.add_argument(
+        "--qualities",
+        help="comma-separated qualities to record (default: every one the master playlist has)",
+    )
+    parser.add_argument("--provider", choices=["hls", "twitch"], default="hls")
+    parser.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        help="master playlist URL, once per CHANNEL in the same order (--provider hls)",
+    )
+    parser.add_argument("--twitch-gql-url", default=GQL_URL, help="Twitch GQL endpoint (tests)")
+    parser.add_argument(
+        "--twitch-usher-url", default=USHER_URL, help="usher URL template with {channel} (tests)"
+    )
+    timeouts = Timeouts()
+    for name, help_ in [
+        ("soft-timeout", "start another attempt of a segment not done after this long"),
+        ("hard-timeout", "abandon a segment attempt after this long"),
+        ("give-up-after", "stop retrying a segment after this long (its URL has surely expired)"),
+    ]:
+        default = getattr(timeouts, name.replace("-timeout", "").replace("-", "_"))
+        parser.add_argument(
+            f"--{name}", type=_positive, default=default, help=f"{help_} (default: {default} s)"
+        )
+    parser.add_argument(
+        "--stop-grace", type=_positive, default=5.0,
+        help="on SIGTERM, let downloads in flight finish for this long (default: 5 s)",
+    )  # fmt: skip
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if len(set(args.channels)) != len(args.channels):
+        parser.error(f"a channel is named twice in {args.channels!r}")
+    for channel in args.channels:
+        if channel.startswith(".") or "/" in channel or not channel:
+            parser.error(f"channel {channel!r} cannot be a directory name under --base-dir")
+    qualities = None
+    if args.qualities is not None:
+        qualities = [q.strip() for q in args.qualities.split(",") if q.strip()]
+        if not qualities:
+            parser.error(f"--qualities {args.qualities!r} names no quality")
+    if args.provider == "hls":
+        if len(args.url) != len(args.channels):
+            parser.error(
+                f"--provider hls needs one --url per channel: {len(args.channels)} channel(s), "
+                f"{len(args.url)} --url"
+            )
+        provider = HLSProvider(dict(zip(args.channels, args.url, strict=True)))
+    else:
+        if args.url:
+            parser.error("--url is for --provider hls; --provider twitch finds playlists itself")
+        provider = TwitchProvider(args.twitch_gql_url, args.twitch_usher_url)
+    if args.hard_timeout < args.soft_timeout:
+        parser.error(
+            f"--hard-timeout {args.hard_timeout} is shorter than --soft-timeout {args.soft_timeout}"
+        )
+    timeouts = Timeouts(
+        soft=args.soft_timeout, hard=args.hard_timeout, give_up_after=args.give_up_after
+    )
+
+    service.setup(args)
+    stopping = service.stop_on_signals()
+    base_dir = os.path.abspath(args.base_dir)
+    managers = [
+        ChannelManager(channel, provider, qualities, base_dir, timeouts, stopping)
+        for channel in args.channels
+    ]
+    running = [gevent.spawn(m.run) for m in managers]
+    logger.info("recording %s into %r", ", ".join(map(repr, args.channels)), base_dir)
+    stopping.wait()
+
+    gevent.joinall(running, timeout=args.stop_grace)
+    for manager in managers:
+        if not manager.getters.join(timeout=args.stop_grace):
+            logger.warning(
+                "channel %r: cutting off %d download(s) still running",
+                manager.channel,
+                len(manager.getters),
+            )
+        manager.getters.kill(block=True)
+    gevent.killall(running, block=True)
+    logger.info("stopped")
+    return 0

@@ -1,0 +1,268 @@
+"""Fetch one segment to a file, however many attempts that takes.
+
+Every attempt writes to its own ``temp`` name (DESIGN.md §2), hashing as it writes,
+then links the file to its final name: ``full``, ``suspect``, or ``partial`` when
+the body was cut short. Linking never replaces a file, so racing attempts of the
+same content end as one file, and an existing ``full`` is never overwritten.
+
+Timeouts follow what a live origin does wrong: an attempt that has not finished
+after the *soft* timeout gets a second attempt beside it (the first may still win);
+an attempt still running at the *hard* timeout is abandoned. 403/404 means the URL
+expired; anything else is retried with jittered exponential backoff until the URL
+surely expired (``give_up_after``).
+"""
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import os
+import random
+import time
+import uuid
+
+import gevent
+import gevent.event
+import requests
+import urllib3.exceptions
+
+from fastseg import content_id, hour_name, segment_name
+from services.downloader import metrics
+
+logger = logging.getLogger(__name__)
+
+#: A fetch this slow is doubtful: the origin may have served something odd (issue #5).
+SUSPECT_FETCH_SECONDS = 59
+#: Attempts in flight at once for one segment (the first plus soft-timeout extras).
+MAX_PARALLEL_ATTEMPTS = 3
+CHUNK = 64 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """Seconds; see the module docstring. Defaults suit 2-second Twitch segments."""
+
+    soft: float = 5.0
+    hard: float = 60.0
+    give_up_after: float = 20 * 60.0
+    backoff: float = 0.5  # first retry delay; doubles per failure, capped at max_backoff
+    max_backoff: float = 8.0
+
+
+class _HardTimeout(Exception):
+    """Our own timeout class, so no other gevent.Timeout is mistaken for it."""
+
+
+class _Expired(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class Segment:
+    """One media playlist entry with the time it was given."""
+
+    uri: str
+    start: dt.datetime  # naive UTC
+    duration: dt.timedelta
+    suspect: bool = False
+    map_uri: str | None = None  # EXT-X-MAP init section, written in front of the body
+
+
+class InitCache:
+    """EXT-X-MAP init sections, fetched once per URI and shared by every getter."""
+
+    def __init__(self, session: requests.Session):
+        self.session = session
+        self.results: dict[str, gevent.event.AsyncResult] = {}
+
+    def get(self, uri: str, timeout: float) -> bytes:
+        """The init section's bytes; raises (and forgets the failure) if the fetch fails."""
+        result = self.results.get(uri)
+        if result is None:
+            result = self.results[uri] = gevent.event.AsyncResult()
+            try:
+                with gevent.Timeout(timeout, _HardTimeout(f"init section {uri!r} took too long")):
+                    resp = self.session.get(uri, timeout=timeout)
+                    if resp.status_code in (403, 404):
+                        raise _Expired(f"init section {uri!r} answered {resp.status_code}")
+                    resp.raise_for_status()
+                    result.set(resp.content)
+            except BaseException as e:
+                del self.results[uri]  # the next caller tries again
+                result.set_exception(e)
+                raise
+        return result.get()
+
+
+class SegmentGetter:
+    """Gets one segment into ``BASE/CHANNEL/QUALITY/HOUR``; ``run`` ends when done or given up."""
+
+    def __init__(
+        self,
+        base_dir: str,
+        channel: str,
+        quality: str,
+        segment: Segment,
+        session: requests.Session,
+        inits: InitCache,
+        timeouts: Timeouts,
+        stopping: gevent.event.Event,
+        spawn=gevent.spawn,
+    ):
+        self.spawn = spawn  # attempts join the caller's group, so a stop can kill them
+        self.dir = os.path.join(base_dir, channel, quality, hour_name(segment.start))
+        self.channel, self.quality = channel, quality
+        self.segment = segment
+        self.session = session
+        self.inits = inits
+        self.timeouts = timeouts
+        self.stopping = stopping
+        self.done = gevent.event.Event()  # set once a full/suspect file exists
+        self.labels = dict(channel=channel, quality=quality)
+        # Names of this segment differ only after the type: MM:SS.ffffff-DURATION-TYPE-ID.ts
+        self.full_prefix = segment_name(segment.start, segment.duration, "full", "x")[
+            : -len("x.ts")
+        ]
+
+    def full_exists(self) -> bool:
+        try:
+            return any(name.startswith(self.full_prefix) for name in os.listdir(self.dir))
+        except FileNotFoundError:
+            return False
+
+    def run(self) -> None:
+        """Attempt until a complete file exists, the URL expires, or the process stops."""
+        deadline = time.monotonic() + self.timeouts.give_up_after
+        attempts: list[gevent.Greenlet] = []
+        failures = 0
+        while not self.done.is_set():
+            if self.stopping.is_set():
+                return
+            if self.full_exists():
+                logger.debug("%r already has a full copy: not fetching", self.full_prefix)
+                self.done.set()
+                return
+            if time.monotonic() > deadline:
+                logger.error(
+                    "giving up on segment %r after %d s: its URL has surely expired",
+                    self.segment.uri,
+                    self.timeouts.give_up_after,
+                )
+                return
+            attempts = [a for a in attempts if not a.ready()]
+            attempt = self.spawn(self._attempt)
+            attempts.append(attempt)
+            # Wait for this attempt (or any parallel one) to finish, up to the soft timeout.
+            gevent.wait([attempt, self.done], timeout=self.timeouts.soft, count=1)
+            if self.done.is_set():
+                break
+            if not attempt.ready():
+                if len(attempts) < MAX_PARALLEL_ATTEMPTS:
+                    logger.info("segment %r is slow: starting another attempt", self.segment.uri)
+                    continue
+                # Enough in flight: wait for one of them (each ends by its hard timeout).
+                gevent.wait([*attempts, self.done], count=1)
+                continue
+            outcome = attempt.value
+            if outcome == "expired":
+                return
+            if outcome == "done":
+                break
+            failures += 1
+            delay = min(self.timeouts.max_backoff, self.timeouts.backoff * 2 ** (failures - 1))
+            # Jitter so that many getters failing together do not retry together.
+            self.done.wait(delay * random.uniform(0.5, 1.5))
+        # Parallel attempts still running are left to finish: they produce the same
+        # file (linking it again is a no-op) or stop at their hard timeout.
+
+    def _attempt(self) -> str:
+        """One fetch into a temp file: 'done', 'expired' or 'retry'."""
+        seg = self.segment
+        temp = os.path.join(
+            self.dir, segment_name(seg.start, seg.duration, "temp", uuid.uuid4().hex)
+        )
+        hasher = hashlib.sha256()
+        body_bytes = 0
+        init = b""
+        started = time.monotonic()
+        file = None
+        try:
+            with gevent.Timeout(self.timeouts.hard, _HardTimeout()):
+                init = self.inits.get(seg.map_uri, self.timeouts.hard) if seg.map_uri else b""
+                resp = self.session.get(seg.uri, stream=True, timeout=self.timeouts.hard)
+                with resp:
+                    if resp.status_code in (403, 404):
+                        raise _Expired(f"answered {resp.status_code}")
+                    resp.raise_for_status()
+                    os.makedirs(self.dir, exist_ok=True)
+                    file = open(temp, "xb")  # noqa: SIM115 - closed in finally
+                    file.write(init)
+                    hasher.update(init)
+                    # read1 hands over whatever has arrived, so a body cut short
+                    # keeps every byte that came before the cut.
+                    while chunk := resp.raw.read1(CHUNK):
+                        file.write(chunk)
+                        hasher.update(chunk)
+                        body_bytes += len(chunk)
+                    expected = resp.headers.get("Content-Length")
+                    if expected is not None and resp.headers.get("Content-Encoding") is None:
+                        if expected.isdigit() and int(expected) != body_bytes:
+                            raise requests.exceptions.ChunkedEncodingError(
+                                f"body ended after {body_bytes} of {expected} bytes"
+                            )
+            file.close()
+            took = time.monotonic() - started
+            doubtful = seg.suspect or body_bytes == 0 or took >= SUSPECT_FETCH_SECONDS
+            if body_bytes == 0:
+                logger.warning("segment %r has an empty body: stored as suspect", seg.uri)
+            elif took >= SUSPECT_FETCH_SECONDS:
+                logger.warning("segment %r took %.0f s: stored as suspect", seg.uri, took)
+            self._finish(temp, "suspect" if doubtful else "full", hasher, len(init) + body_bytes)
+            file = None
+            self.done.set()
+            return "done"
+        except _Expired as e:
+            logger.warning("segment %r %s: giving up on it", seg.uri, e)
+            metrics.segment_errors.labels(**self.labels, reason="expired").inc()
+            return "expired"
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            _HardTimeout,
+            OSError,
+        ) as e:
+            reason = "timeout" if isinstance(e, _HardTimeout) else type(e).__name__
+            logger.warning(
+                "segment %r attempt failed (%s): %s", seg.uri, reason, e or "hard timeout"
+            )
+            metrics.segment_errors.labels(**self.labels, reason=reason).inc()
+            return "retry"
+        except Exception:
+            logger.exception("segment %r attempt failed unexpectedly: retrying", seg.uri)
+            metrics.segment_errors.labels(**self.labels, reason="unexpected").inc()
+            return "retry"
+        finally:
+            # Reached with the file still open only on failure (or when killed at stop):
+            # keep what arrived as a partial, unless a complete copy already exists.
+            if file is not None:
+                file.close()
+                if body_bytes and not self.done.is_set() and not self.full_exists():
+                    self._finish(temp, "partial", hasher, len(init) + body_bytes)
+                else:
+                    os.unlink(temp)
+
+    def _finish(self, temp: str, type_: str, hasher, size: int) -> None:
+        """Give the temp file its final name; a file of that name already holds these bytes."""
+        seg = self.segment
+        final = os.path.join(
+            self.dir, segment_name(seg.start, seg.duration, type_, content_id(hasher))
+        )
+        try:
+            os.link(temp, final)  # unlike rename, never replaces an existing file
+            metrics.segments_downloaded.labels(**self.labels, type=type_).inc()
+            metrics.segment_bytes.labels(**self.labels, type=type_).inc(size)
+            logger.debug("stored %r", final)
+        except FileExistsError:
+            pass  # a racing attempt got the same bytes first
+        finally:
+            os.unlink(temp)

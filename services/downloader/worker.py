@@ -1,0 +1,281 @@
+"""Per channel: a manager that resolves the master playlist, and per quality a worker polling it.
+
+A :class:`StreamWorker` polls one media playlist at the pace it asks for and hands
+each new entry, with its start time, to a segment getter. When its playlist fails,
+stalls, expires or jumps in time, it asks the :class:`ChannelManager` for a
+replacement; the manager re-fetches the master playlist and starts a new worker for
+that quality, and only once the new worker has read its first playlist is the old
+one stopped, so the two overlap and no segment falls between them.
+"""
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+
+import gevent
+import gevent.event
+import gevent.pool
+import requests
+
+from fastseg import FUDGE
+from services.downloader import metrics
+from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
+from services.downloader.playlist import (
+    PlaylistError,
+    URLExpired,
+    fetch_text,
+    naive_utc,
+    parse_media,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Failed media playlist fetches in a row before asking for a fresh master playlist.
+FAILURES_BEFORE_REPLACING = 3
+#: A playlist unchanged for this many target durations has stalled.
+STALE_TARGET_DURATIONS = 3
+#: Minimum seconds between master playlist fetches, and the cap of their backoff.
+MASTER_MIN_INTERVAL = 1.0
+MASTER_MAX_BACKOFF = 30.0
+#: Known entries kept behind the live window (to recognise entries listed again).
+KEEP_BEHIND = 200
+
+
+@dataclasses.dataclass
+class _Known:
+    seq: int
+    start: dt.datetime
+    duration: dt.timedelta
+
+
+class StreamWorker:
+    """Polls one media playlist URL until stopped; see the module docstring."""
+
+    def __init__(self, manager: "ChannelManager", quality: str, url: str, number: int):
+        self.manager = manager
+        self.quality = quality
+        self.url = url
+        self.name = f"{manager.channel}/{quality}#{number}"
+        self.stopping = gevent.event.Event()
+        self.known: dict[str, _Known] = {}
+        self.by_seq: dict[int, _Known] = {}
+        self.suspect = False  # set by a time jump: every later entry of this worker is doubtful
+        self.replacing = False
+        self.labels = dict(channel=manager.channel, quality=quality)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def replace(self, why: str) -> None:
+        """Ask the manager for a new worker (once); this one keeps polling until it is ready."""
+        if not self.replacing:
+            self.replacing = True
+            logger.info("worker %s: %s: asking for a fresh one", self.name, why)
+            self.manager.replace(self)
+
+    def run(self) -> None:
+        first = True
+        failures = 0
+        last_text = None
+        last_change = time.monotonic()
+        while not self.stopping.is_set() and not self.manager.stopping.is_set():
+            polled = time.monotonic()
+            wait = 1.0
+            try:
+                text = fetch_text(self.manager.provider.session, self.url)
+                playlist = parse_media(text, self.url)
+            except URLExpired as e:
+                metrics.playlist_errors.labels(**self.labels, kind="expired").inc()
+                logger.warning("worker %s: %s", self.name, e)
+                self.replace("media playlist URL expired")
+                wait = 2.0
+            except (requests.RequestException, PlaylistError) as e:
+                failures += 1
+                metrics.playlist_errors.labels(**self.labels, kind=type(e).__name__).inc()
+                logger.warning(
+                    "worker %s: media playlist failed (%d in a row): %s", self.name, failures, e
+                )
+                if failures >= FAILURES_BEFORE_REPLACING:
+                    self.replace("media playlist keeps failing")
+                wait = min(8.0, 0.5 * 2 ** (failures - 1))
+            else:
+                failures = 0
+                if first:
+                    first = False
+                    self.manager.ready(self)
+                self.process(playlist)
+                target = float(playlist.target_duration)
+                now = time.monotonic()
+                if text != last_text:
+                    # RFC 8216 §6.3.4: after a change, wait a target duration...
+                    last_text, last_change, wait = text, now, target
+                elif now - last_change > STALE_TARGET_DURATIONS * target or playlist.is_endlist:
+                    self.replace("media playlist stalled")
+                    wait = target  # ...and poll a stale one no faster than that
+                else:
+                    wait = target / 2  # ...and half of it when nothing changed
+            self.stopping.wait(max(0.0, wait - (time.monotonic() - polled)))
+        logger.debug("worker %s stopped", self.name)
+
+    def process(self, playlist) -> None:
+        """Give every new entry its start time and a getter; mark time jumps."""
+        provider = self.manager.provider
+        prev: _Known | None = None
+        first_seq = playlist.media_sequence or 0
+        for i, seg in enumerate(playlist.segments):
+            uri = seg.absolute_uri
+            seq = first_seq + i
+            known = self.known.get(uri)
+            if known is not None:  # seen before (or listed twice): its time is settled
+                prev = known
+                continue
+            if prev is None:
+                prev = self.by_seq.get(seq - 1)
+            expected = prev.start + prev.duration if prev is not None else None
+            duration = dt.timedelta(seconds=seg.duration)
+            if seg.program_date_time is not None:
+                start = naive_utc(seg.program_date_time)
+            elif expected is not None:
+                start = expected
+            else:
+                # No clock in the playlist and nothing before: the local clock is all there is.
+                rest = sum(s.duration for s in playlist.segments[i:])
+                start = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=rest)
+                logger.info(
+                    "worker %s: no program date time: timing from the local clock", self.name
+                )
+            if expected is not None and abs(start - expected) > FUDGE:
+                metrics.time_jumps.labels(**self.labels).inc()
+                logger.warning(
+                    "worker %s: %r starts at %s, %.3f s from where the previous one ended: "
+                    "later segments are suspect",
+                    self.name, uri, start.isoformat(), (start - expected).total_seconds(),
+                )  # fmt: skip
+                self.suspect = True
+                self.replace("time jump")
+            entry = self.known[uri] = self.by_seq[seq] = _Known(seq, start, duration)
+            prev = entry
+            if provider.is_ad(seg, playlist, start):
+                metrics.ads_dropped.labels(**self.labels).inc()
+                logger.info("worker %s: dropping ad segment %r", self.name, uri)
+                continue
+            init = seg.init_section.absolute_uri if seg.init_section is not None else None
+            self.manager.get(self.quality, Segment(uri, start, duration, self.suspect, init))
+        if prev is not None:
+            end = prev.start + prev.duration
+            metrics.latest_segment.labels(**self.labels).set(
+                prev.start.replace(tzinfo=dt.UTC).timestamp()
+            )
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            metrics.time_skew.labels(**self.labels).set((now - end).total_seconds())
+        # Forget entries long gone from the window (the dicts would grow all week).
+        for seq in [s for s in self.by_seq if s < first_seq - KEEP_BEHIND]:
+            del self.by_seq[seq]
+        if len(self.known) > len(self.by_seq) + KEEP_BEHIND:
+            live = {id(k) for k in self.by_seq.values()}
+            self.known = {u: k for u, k in self.known.items() if id(k) in live}
+
+
+class ChannelManager:
+    """Everything for one channel: master playlist, a worker per quality, their getters."""
+
+    def __init__(
+        self,
+        channel: str,
+        provider,
+        qualities: list[str] | None,
+        base_dir: str,
+        timeouts: Timeouts,
+        stopping: gevent.event.Event,
+    ):
+        self.channel = channel
+        self.provider = provider
+        self.qualities = qualities
+        self.base_dir = base_dir
+        self.timeouts = timeouts
+        self.stopping = stopping
+        self.workers: dict[str, list[StreamWorker]] = {}
+        self.pending: set[str] = set()  # qualities whose newest worker asked to be replaced
+        self.refresh = gevent.event.Event()
+        self.getters = gevent.pool.Group()  # getters and their attempts, killed at stop
+        self.inflight: dict[tuple[str, bool], gevent.Greenlet] = {}
+        self.inits = InitCache(provider.session)
+        self.count = 0
+
+    def replace(self, worker: StreamWorker) -> None:
+        workers = self.workers.get(worker.quality, [])
+        if workers and workers[-1] is worker:
+            self.pending.add(worker.quality)
+            self.refresh.set()
+
+    def ready(self, worker: StreamWorker) -> None:
+        """A worker read its first playlist: the ones before it for its quality can stop."""
+        workers = self.workers[worker.quality]
+        index = workers.index(worker)
+        for old in workers[:index]:
+            logger.info("worker %s replaced by %s", old.name, worker.name)
+            old.stop()
+        self.workers[worker.quality] = workers[index:]
+
+    def get(self, quality: str, segment: Segment) -> None:
+        """Start a getter for a segment unless one for the same entry is running."""
+        key = (segment.uri, segment.suspect)
+        running = self.inflight.get(key)
+        if running is not None and not running.ready():
+            return
+        getter = SegmentGetter(
+            self.base_dir, self.channel, quality, segment, self.provider.session,
+            self.inits, self.timeouts, self.stopping, spawn=self.getters.spawn,
+        )  # fmt: skip
+        greenlet = self.inflight[key] = self.getters.spawn(getter.run)
+        greenlet.link(
+            lambda g: self.inflight.pop(key, None) if self.inflight.get(key) is g else None
+        )
+
+    def run(self) -> None:
+        failures = 0
+        while not self.stopping.is_set():
+            fetched = time.monotonic()
+            try:
+                variants = self.provider.variants(self.channel)
+            except Exception as e:  # noqa: BLE001 - offline, expired, junk: all retried
+                failures += 1
+                metrics.playlist_errors.labels(
+                    channel=self.channel, quality="", kind="master"
+                ).inc()
+                logger.warning(
+                    "channel %r: master playlist failed (%d in a row): %s",
+                    self.channel,
+                    failures,
+                    e,
+                )
+                wait = min(MASTER_MAX_BACKOFF, MASTER_MIN_INTERVAL * 2**failures)
+                self.stopping.wait(wait)
+                continue
+            failures = 0
+            self.refresh.clear()
+            by_name = {v.quality: v for v in variants}
+            wanted = self.qualities if self.qualities is not None else list(by_name)
+            missing = [q for q in wanted if q not in by_name]
+            if missing:
+                logger.error(
+                    "channel %r has no quality %s; it has %s: fix --qualities",
+                    self.channel, ", ".join(map(repr, missing)), ", ".join(map(repr, by_name)),
+                )  # fmt: skip
+            for quality in wanted:
+                if quality in by_name and (
+                    quality in self.pending or not self.workers.get(quality)
+                ):
+                    self.pending.discard(quality)
+                    self.start_worker(quality, by_name[quality].url)
+            gevent.wait([self.refresh, self.stopping], count=1)
+            # Rate-limit master fetches: several workers may ask in quick succession.
+            self.stopping.wait(max(0.0, MASTER_MIN_INTERVAL - (time.monotonic() - fetched)))
+
+    def start_worker(self, quality: str, url: str) -> None:
+        self.count += 1
+        worker = StreamWorker(self, quality, url, self.count)
+        self.workers.setdefault(quality, []).append(worker)
+        logger.info("worker %s polling %r", worker.name, url)
+        gevent.spawn(worker.run)

@@ -1,0 +1,362 @@
+"""A local live HLS origin for the downloader tests, with faults on demand.
+
+It replays a finite set of real ffmpeg-made segments (``tests.media.Stream``) as an
+endless live stream: segment ``n`` carries the bytes of stream segment ``n % len``,
+media sequence ``n`` and a program-date-time that advances by each segment's
+EXTINF. A master playlist lists two variants (MPEG-TS, and fMP4 with an
+``EXT-X-MAP`` init section, or whatever streams the test gives). Each master fetch
+opens a new *session*: its media playlist URLs carry the session number, so a
+stalled session stays stalled while a re-fetched master gets a live one.
+
+It runs a real HTTP/1.1 server on 127.0.0.1 in a thread of the test process; the
+downloader under test is a subprocess. It remembers what it published (every
+segment that appeared in a served media playlist, with when it first appeared),
+which is what the tests compare the archive against.
+
+Faults (each applies to the next segment(s) to be published unless told otherwise):
+``playlist_errors(k)`` 5xx on the next k media playlist requests; ``segment_errors(k)``
+5xx on the first k requests of the next segment; ``slow_first_byte(s)`` delays the
+next segment's response; ``reset_midway(k)`` cuts the first k responses of the next
+segment halfway through the body with a TCP reset; ``stall()`` freezes every open
+session's playlist; ``discontinuity(gap)`` moves the clock forward by ``gap``
+seconds with ``EXT-X-DISCONTINUITY``; ``duplicate()`` lists the next segment twice;
+``skip_ahead(k)`` never lists the next k segments.
+"""
+
+import datetime as dt
+import http.server
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+
+from tests.media import Stream
+
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+@dataclass
+class Published:
+    """One segment as the origin listed it."""
+
+    n: int
+    variant: str
+    start: dt.datetime  # naive UTC, the program-date-time it was listed with
+    duration: float
+    data: bytes  # what a stored file must hold (init section in front for fMP4)
+    first_listed: float  # time.time() when a playlist first listed it
+
+
+@dataclass
+class _Faults:
+    playlist_errors: int = 0
+    segment_errors: dict[int, int] = field(default_factory=dict)
+    slow: dict[int, float] = field(default_factory=dict)
+    resets: dict[int, int] = field(default_factory=dict)
+    discontinuities: dict[int, float] = field(default_factory=dict)  # n -> gap seconds
+    duplicates: set[int] = field(default_factory=set)
+    hidden: set[int] = field(default_factory=set)
+    stalled: dict[int, dict[str, str]] = field(default_factory=dict)  # session -> frozen text
+
+
+class Origin:
+    """A live origin serving ``variants`` (name -> Stream) from ``start()`` until ``stop()``.
+
+    ``speed`` > 1 publishes faster than real time (the media clock still advances by
+    EXTINF per segment). ``window`` is how many segments a media playlist lists;
+    ``retention`` how many seconds after leaving the window a segment still answers
+    (then 404, like an origin whose URLs expire).
+    """
+
+    def __init__(
+        self,
+        variants: dict[str, Stream],
+        *,
+        window: int = 6,
+        speed: float = 1.0,
+        retention: float = 60.0,
+        start_pdt: dt.datetime | None = None,
+        names: bool = True,
+    ):
+        self.variants = variants
+        self.window = window
+        self.speed = speed
+        self.retention = retention
+        self.names = names  # put NAME= on EXT-X-STREAM-INF
+        durations = {tuple(s.durations) for s in variants.values()}
+        if len(durations) != 1:
+            raise ValueError("every variant must have the same segment durations")
+        self.durations = list(next(iter(durations)))
+        self.loop = sum(self.durations)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.start_pdt = start_pdt or now - dt.timedelta(seconds=window * self.durations[0])
+        self.lock = threading.Lock()
+        self.faults = _Faults()
+        self.published: dict[str, dict[int, Published]] = {v: {} for v in variants}
+        self.sessions = 0
+        self.requests: list[tuple[float, str, int]] = []  # (time, path, status)
+        self.t0 = 0.0
+        self.server: http.server.ThreadingHTTPServer | None = None
+
+    # -- timeline -----------------------------------------------------------
+
+    def _offset(self, n: int) -> float:
+        """Media seconds from the first segment's start to segment n's start."""
+        loops, i = divmod(n, len(self.durations))
+        return loops * self.loop + sum(self.durations[:i])
+
+    def _gap_before(self, n: int) -> float:
+        return sum(g for m, g in self.faults.discontinuities.items() if m <= n)
+
+    def start_of(self, n: int) -> dt.datetime:
+        """Segment n's program-date-time (naive UTC), discontinuity gaps included."""
+        return self.start_pdt + dt.timedelta(seconds=self._offset(n) + self._gap_before(n))
+
+    def published_count(self) -> int:
+        """How many segments exist now: those whose end is in the past on the origin clock.
+
+        A full window exists from the first request, so a new client sees a live stream.
+        """
+        media = (time.monotonic() - self.t0) * self.speed + self._offset(self.window)
+        n = 0
+        # Segments are ~1 s, so this loop is short; it keeps arbitrary EXTINFs exact.
+        loops = int(media // self.loop)
+        n = loops * len(self.durations)
+        while self._offset(n + 1) <= media:
+            n += 1
+        return n
+
+    def segment_data(self, variant: str, n: int) -> bytes:
+        stream = self.variants[variant]
+        return stream.segment_bytes(n % len(stream.segments))
+
+    def _fragment(self, variant: str, n: int) -> bytes:
+        """The bytes served for segment n: without the init section for fMP4."""
+        data = self.segment_data(variant, n)
+        init = self.variants[variant].init
+        return data[len(init) :] if init else data
+
+    # -- faults (called by the test, any thread) -----------------------------
+
+    def _next(self) -> int:
+        """The next segment to be published that is not hidden."""
+        n = self.published_count()
+        while n in self.faults.hidden:
+            n += 1
+        return n
+
+    def playlist_errors(self, k: int = 2) -> None:
+        with self.lock:
+            self.faults.playlist_errors += k
+
+    def segment_errors(self, k: int = 2) -> int:
+        with self.lock:
+            n = self._next()
+            self.faults.segment_errors[n] = k
+            return n
+
+    def slow_first_byte(self, seconds: float) -> int:
+        with self.lock:
+            n = self._next()
+            self.faults.slow[n] = seconds
+            return n
+
+    def reset_midway(self, k: int = 1) -> int:
+        with self.lock:
+            n = self._next()
+            self.faults.resets[n] = k
+            return n
+
+    def stall(self) -> None:
+        """Freeze every session opened so far; new master fetches get a live session."""
+        with self.lock:
+            for session in range(1, self.sessions + 1):
+                if session not in self.faults.stalled:
+                    self.faults.stalled[session] = {
+                        v: self._media_playlist(v) for v in self.variants
+                    }
+
+    def discontinuity(self, gap: float = 5.0) -> int:
+        with self.lock:
+            n = self._next()
+            self.faults.discontinuities[n] = gap
+            return n
+
+    def duplicate(self) -> int:
+        with self.lock:
+            n = self._next()
+            self.faults.duplicates.add(n)
+            return n
+
+    def skip_ahead(self, k: int = 3) -> int:
+        with self.lock:
+            n = self._next()
+            self.faults.hidden.update(range(n, n + k))
+            return n
+
+    # -- playlists -------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "call start() first"
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    @property
+    def master_url(self) -> str:
+        return f"{self.url}/master.m3u8"
+
+    def _master_playlist(self, session: int) -> str:
+        lines = ["#EXTM3U", "#EXT-X-VERSION:7"]
+        for i, (name, stream) in enumerate(self.variants.items()):
+            w, h = stream.size.split("x")
+            codecs = "avc1.64000d,mp4a.40.2"
+            label = f',NAME="{name}"' if self.names else ""
+            lines.append(
+                f"#EXT-X-STREAM-INF:BANDWIDTH={400000 + i * 1000},RESOLUTION={w}x{h},"
+                f'CODECS="{codecs}"{label}'
+            )
+            lines.append(f"live/{session}/{name}.m3u8")
+        return "\n".join(lines) + "\n"
+
+    def _media_playlist(self, variant: str) -> str:
+        """The live window now; records each listed segment as published. Holds the lock."""
+        stream = self.variants[variant]
+        count = self.published_count()
+        listed = [n for n in range(max(0, count - self.window), count)]
+        listed = [n for n in listed if n not in self.faults.hidden]
+        target = max(1, round(max(self.durations)))
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:7",
+            f"#EXT-X-TARGETDURATION:{target}",
+            f"#EXT-X-MEDIA-SEQUENCE:{listed[0] if listed else count}",
+        ]
+        if stream.init:
+            lines.append(f'#EXT-X-MAP:URI="/init/{variant}.mp4"')
+        ext = "m4s" if stream.init else "ts"
+        now = time.time()
+        for n in listed:
+            start = self.start_of(n)
+            duration = self.durations[n % len(self.durations)]
+            if n in self.faults.discontinuities:
+                lines.append("#EXT-X-DISCONTINUITY")
+            entry = [
+                f"#EXT-X-PROGRAM-DATE-TIME:{start.isoformat(timespec='milliseconds')}Z",
+                f"#EXTINF:{duration:.6f},",
+                f"/seg/{variant}/{n}.{ext}",
+            ]
+            lines += entry
+            if n in self.faults.duplicates:
+                lines += entry
+            if n not in self.published[variant]:
+                self.published[variant][n] = Published(
+                    n, variant, start, duration, self.segment_data(variant, n), now
+                )
+        return "\n".join(lines) + "\n"
+
+    # -- serving ---------------------------------------------------------------
+
+    def start(self) -> "Origin":
+        origin = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.origin = origin
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.t0 = time.monotonic()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def __enter__(self) -> "Origin":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def respond(self, path: str) -> tuple[int, bytes, float, bool]:
+        """(status, body, first-byte delay, reset halfway) for a GET of ``path``."""
+        parts = path.split("?")[0].strip("/").split("/")
+        with self.lock:
+            if parts == ["master.m3u8"]:
+                self.sessions += 1
+                return 200, self._master_playlist(self.sessions).encode(), 0, False
+            if len(parts) == 3 and parts[0] == "live" and parts[2].endswith(".m3u8"):
+                session, variant = int(parts[1]), parts[2][: -len(".m3u8")]
+                if variant not in self.variants or not 0 < session <= self.sessions:
+                    return 404, b"no such playlist\n", 0, False
+                if self.faults.playlist_errors > 0:
+                    self.faults.playlist_errors -= 1
+                    return 503, b"busy\n", 0, False
+                if session in self.faults.stalled:
+                    return 200, self.faults.stalled[session][variant].encode(), 0, False
+                return 200, self._media_playlist(variant).encode(), 0, False
+            if len(parts) == 2 and parts[0] == "init" and parts[1].endswith(".mp4"):
+                stream = self.variants.get(parts[1][: -len(".mp4")])
+                if stream is None or not stream.init:
+                    return 404, b"no such init\n", 0, False
+                return 200, stream.init, 0, False
+            if len(parts) == 3 and parts[0] == "seg" and parts[1] in self.variants:
+                variant = parts[1]
+                n = int(parts[2].split(".")[0])
+                count = self.published_count()
+                age = (count - self.window - n) * self.durations[0] / self.speed
+                if n >= count or n in self.faults.hidden or age > self.retention:
+                    return 404, b"no such segment\n", 0, False
+                body = self._fragment(variant, n)
+                if self.faults.segment_errors.get(n, 0) > 0:
+                    self.faults.segment_errors[n] -= 1
+                    return 500, b"oops\n", 0, False
+                delay = self.faults.slow.pop(n, 0.0)
+                reset = self.faults.resets.get(n, 0) > 0
+                if reset:
+                    self.faults.resets[n] -= 1
+                return 200, body, delay, reset
+        return 404, b"not found\n", 0, False
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients hang up (the downloader is killed, or abandons a slow attempt): not a
+        # test failure, and printing tracebacks would only bury the real output.
+        pass
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so the downloader can reuse connections
+    origin: Origin
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        status, body, delay, reset = self.origin.respond(self.path)
+        with self.origin.lock:
+            self.origin.requests.append((time.time(), self.path, status))
+        if delay:
+            time.sleep(delay)
+        self.send_response(status)
+        kind = "application/vnd.apple.mpegurl" if ".m3u8" in self.path else "video/MP2T"
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not reset:
+            self.wfile.write(body)
+            return
+        # Half the body, then a TCP reset (SO_LINGER 0): the client sees a body cut short.
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        # Linux drops unread received data when a reset arrives: give the client a moment
+        # to read the half, so it really holds a body cut short rather than nothing.
+        time.sleep(0.2)
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
