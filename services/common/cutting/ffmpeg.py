@@ -38,16 +38,25 @@ class FFmpeg:
         self._stderr_size = 0
         self.feed_error: BaseException | None = None
         logger.debug("starting %s: %s", self.what, " ".join(args))
+        # Popen waits (cooperatively) for the exec; started in its own greenlet so that
+        # a kill landing in that wait cannot leave a started ffmpeg behind.
+        starter = gevent.spawn(
+            subprocess.Popen,
+            args,
+            stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+        )
         try:
-            self.proc = subprocess.Popen(
-                args,
-                stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                bufsize=0,
-            )
+            self.proc = starter.get()
         except OSError as e:
             raise CutError(f"cannot run {args[0]!r} ({e}): install ffmpeg") from e
+        except BaseException:
+            starter.join()
+            if starter.successful():
+                _discard(starter.value)
+            raise
         self._greenlets = [gevent.spawn(self._drain_stderr)]
         if feed is not None:
             self._greenlets.append(gevent.spawn(self._feed, feed))
@@ -64,6 +73,9 @@ class FFmpeg:
             self.feed_error = e
             self.proc.kill()
         finally:
+            # a generator feed may hold a segment file open: close it now, not at gc
+            if hasattr(feed, "close"):
+                feed.close()
             try:
                 self.proc.stdin.close()
             except OSError:
@@ -123,6 +135,15 @@ class FFmpeg:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _discard(proc: subprocess.Popen) -> None:
+    """Kill and reap a process nobody will read, closing its pipes."""
+    proc.kill()
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        if f is not None:
+            f.close()
+    proc.wait()
 
 
 def ffmpeg(args: list[str], feed: Iterable[bytes] | None = None, what: str = "ffmpeg") -> FFmpeg:

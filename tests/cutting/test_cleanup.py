@@ -1,0 +1,85 @@
+"""Stopping a cut early (closing the generator, killing its greenlet) leaves nothing behind."""
+
+import glob
+import os
+import tempfile
+
+import gevent
+import gevent.event
+import pytest
+
+from services.common.cutting import CutError, Encoding, fast_cut, full_cut
+from services.common.cutting.full import SPOOL_PREFIX
+
+
+def children() -> set[int]:
+    """Live ffmpeg processes whose parent is this test process."""
+    found = set()
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        name = fields[0].split("(", 1)[1]
+        state, ppid = fields[1].split()[:2]
+        if int(ppid) == os.getpid() and name.startswith("ff") and state != "Z":
+            found.add(int(stat.split("/")[2]))
+    return found
+
+
+def spools(directory) -> list[str]:
+    return glob.glob(os.path.join(directory, f"{SPOOL_PREFIX}*"))
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.slow
+def test_closing_a_fast_cut_kills_ffmpeg_and_closes_fds(archive):
+    start, end = archive.at(2.5), archive.at(9.5)  # re-encoded head and tail
+    segments = archive.segments(start, end)
+    fds = open_fds()
+    cut = fast_cut(segments, start, end)
+    next(cut)
+    running = children()
+    assert running, "the head and tail encoders run while the cut streams"
+    cut.close()
+    assert children() == set()
+    assert open_fds() == fds
+
+
+@pytest.mark.slow
+def test_killing_a_spooling_full_cut_removes_the_spool(ts_archive, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    start, end = ts_archive.at(0.5), ts_archive.at(11.5)
+    segments = ts_archive.segments(start, end)
+    fds = open_fds()
+    started = gevent.event.Event()
+
+    def consume():
+        cut = full_cut(segments, start, end, Encoding(preset="veryslow"))
+        started.set()
+        for _ in cut:
+            pass
+
+    job = gevent.spawn(consume)
+    # wait (cooperatively) until ffmpeg runs and has written into its spool file
+    while not (children() and any(os.path.getsize(p) for p in spools(tmp_path))):
+        assert not job.dead, job.exception
+        gevent.sleep(0.01)
+    assert started.is_set()
+    job.kill()
+    assert children() == set()
+    assert spools(tmp_path) == []
+    assert open_fds() == fds
+
+
+def test_a_failed_cut_leaves_no_process(ts_archive):
+    start, end = ts_archive.at(2.5), ts_archive.at(3.5)
+    fds = open_fds()
+    with pytest.raises(CutError):
+        list(full_cut(ts_archive.segments(start, end), start, end, Encoding(video_codec="nope")))
+    assert children() == set()
+    assert open_fds() == fds
