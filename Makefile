@@ -44,7 +44,7 @@ bench: build
 
 # The CI gate: quick ratio checks that fail when fastseg gets slower.
 bench-gate: build
-	$(PY) -m pytest benchmarks/test_gate.py -q -m gate -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest benchmarks -q -s -m gate -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
