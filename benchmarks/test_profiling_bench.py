@@ -1,0 +1,114 @@
+"""What the stack sampler costs: a CPU-bound workload with the sampler off and at 200 Hz.
+
+``make bench`` shows the two pytest-benchmark groups side by side and
+``test_sampler_overhead_ratio`` reports the overhead as one ratio, measured with
+both settings interleaved in the same run (goal: at most 2 %). It also reports
+how many samples were really taken: ``ITIMER_VIRTUAL`` is charged in scheduler
+ticks, so the rate achieved can be well below the one asked for, and
+``test_sampler_handler_cost`` gives the cost of one sample, from which the
+overhead at a true 200 Hz follows (cost × 200). The ``gate`` test measures the
+ratio the same way and fails only past a generous floor (10 %).
+"""
+
+import signal
+import sys
+
+import prometheus_client
+import pytest
+
+from benchmarks import measure
+from profiling import StackSampler
+
+RATE_HZ = 200
+GOAL = 0.02
+GATE_FLOOR = 0.10
+
+
+def workload(n=1_000_000):
+    """Pure-Python CPU work through a few call levels, like a request handler (~0.3 s)."""
+
+    def leaf(i):
+        return (i * 2654435761) % 1_000_003
+
+    def middle(start):
+        return sum(leaf(i) for i in range(start, start + 1000))
+
+    return sum(middle(s) for s in range(0, n, 1000))
+
+
+def measure_overhead(rounds=5, rate_hz=RATE_HZ):
+    """(overhead, samples, sampled CPU seconds) of the workload with the sampler on vs off.
+
+    The sides are interleaved and each side's best round is used (benchmarks.measure.ratio),
+    so a noisy neighbour slows both alike. ``overhead`` is on/off - 1.
+    """
+    sampler = StackSampler(1 / rate_hz, registry=prometheus_client.CollectorRegistry())
+
+    def sampled():
+        sampler.start()
+        try:
+            workload()
+        finally:
+            sampler.stop()
+
+    on, off, ratio = measure.ratio(sampled, workload, rounds=rounds)
+    seconds = sum(sampler.counts().values())
+    return ratio - 1, round(seconds * rate_hz), on * rounds
+
+
+@pytest.mark.benchmark(group="profiling-sampler")
+def test_workload_sampler_off(benchmark):
+    assert benchmark(workload) > 0
+
+
+@pytest.mark.benchmark(group="profiling-sampler")
+def test_workload_sampler_200hz(benchmark):
+    sampler = StackSampler(1 / RATE_HZ, registry=prometheus_client.CollectorRegistry())
+    sampler.start()
+    try:
+        assert benchmark(workload) > 0
+    finally:
+        sampler.stop()
+    assert sampler.counts(), "the sampler took no samples during the benchmark"
+
+
+@pytest.mark.benchmark(group="profiling-sampler-cost")
+def test_sampler_handler_cost(benchmark):
+    """One sample's cost: the handler on pytest's stack plus 20 frames (stopped: no re-arm)."""
+    sampler = StackSampler(1 / RATE_HZ, registry=prometheus_client.CollectorRegistry())
+
+    def deep(n):
+        if n:
+            return deep(n - 1)
+        frame = sys._getframe()
+        return benchmark(sampler._on_signal, signal.SIGVTALRM, frame)
+
+    deep(20)
+    assert len(sampler.counts()) == 1
+    per_sample = benchmark.stats.stats.mean if benchmark.stats else None
+    if per_sample is not None:
+        benchmark.extra_info["overhead_at_200hz"] = per_sample * RATE_HZ
+        print(f"\none sample: {per_sample * 1e6:.1f} us = {per_sample * RATE_HZ:.3%} at 200 Hz")
+
+
+@pytest.mark.benchmark(group="profiling-sampler")
+def test_sampler_overhead_ratio(benchmark):
+    overhead, samples, cpu = benchmark.pedantic(measure_overhead, kwargs={"rounds": 7}, rounds=1)
+    benchmark.extra_info.update(overhead=overhead, samples=samples, goal=GOAL)
+    print(
+        f"\nsampler overhead at {RATE_HZ} Hz asked: {overhead:+.2%} "
+        f"({samples} samples in {cpu:.2f} CPU s = {samples / cpu:.0f} Hz achieved; goal {GOAL:.0%})"
+    )
+    assert samples > 0, "the sampler took no samples: nothing was measured"
+
+
+@pytest.mark.gate
+def test_sampler_overhead_gate():
+    """Fails when sampling at 200 Hz costs more than GATE_FLOOR of a CPU-bound workload."""
+    overhead, samples, cpu = measure_overhead(rounds=5)
+    print(f"\nsampler overhead at {RATE_HZ} Hz: {overhead:+.2%} ({samples} samples, floor 10%)")
+    assert samples > 0, "the sampler took no samples: nothing was measured"
+    assert overhead <= GATE_FLOOR, (
+        f"stack sampler at {RATE_HZ} Hz costs {overhead:.1%} of a CPU-bound workload "
+        f"(floor {GATE_FLOOR:.0%}, goal {GOAL:.0%}): look at StackSampler._on_signal"
+    )
