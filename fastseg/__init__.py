@@ -19,6 +19,7 @@ from fastseg._common import (
     SegmentPathError,
     content_id,
     hour_name,
+    hour_start,
     segment_name,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "content_id",
     "get_best_segments",
     "hour_name",
+    "hour_start",
     "list_segment_files",
     "parse_segment_path",
     "segment_name",
