@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -360,3 +362,72 @@ def test_svg_renderer_keeps_deep_and_odd_names_valid(tmp_path):
 def test_speedscope_renderer_handles_frames_without_a_module():
     doc = json.loads(speedscope.render({"plain;name(mod)": 1.0}))
     assert doc["shared"]["frames"] == [{"name": "plain"}, {"name": "name", "file": "mod"}]
+
+
+# Against a real Prometheus server (Debian's `prometheus` package).
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def prometheus_binary():
+    path = shutil.which("prometheus")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("prometheus is not installed (apt-get install prometheus)")
+        pytest.skip("prometheus is not installed (apt-get install prometheus)")
+    return path
+
+
+@pytest.mark.slow
+def test_a_real_prometheus_range_query(prometheus_binary, http_server, tmp_path, capsys):
+    scraped = threading.Event()
+    scrapes = []
+
+    def node_metrics(path):
+        # A node whose sampler keeps counting: serve's stack grows twice as fast.
+        scrapes.append(path)
+        if len(scrapes) >= 4:
+            scraped.set()
+        n = len(scrapes)
+        return (
+            "# TYPE stack_sampler_seconds_total counter\n"
+            f'stack_sampler_seconds_total{{stack="main(app);serve(app.http)"}} {n * 1.0}\n'
+            f'stack_sampler_seconds_total{{stack="main(app);idle(app)"}} {n * 0.5}\n'
+        )
+
+    target = http_server.route("/metrics", node_metrics)
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n"
+        "scrape_configs:\n  - job_name: node\n"
+        f"    static_configs:\n      - targets: ['{urllib.parse.urlsplit(target).netloc}']\n"
+    )
+    port = free_port()
+    prometheus = subprocess.Popen(
+        [prometheus_binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'db'}"]
+        + [f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert scraped.wait(60), "Prometheus never scraped the node 4 times"
+        out = tmp_path / "f.txt"
+        base = f"http://127.0.0.1:{port}"
+        argv = ["--prometheus", base, "--range", "1m", "--folded", str(out)]
+        code, _, err = run_cli(argv, capsys)
+        assert code == 0, err
+    finally:
+        prometheus.terminate()
+        prometheus.communicate(timeout=30)
+    stacks = read_folded(out)
+    assert set(stacks) == {"main(app);serve(app.http)", "main(app);idle(app)"}
+    # increase() extrapolates to the range's edges, the same way for both series.
+    assert stacks["main(app);serve(app.http)"] == pytest.approx(
+        2 * stacks["main(app);idle(app)"], rel=1e-3
+    )
