@@ -1,0 +1,26 @@
+"""Stub for the compiled twin: the same API as ``fastseg._segments_py``."""
+
+import datetime
+
+from fastseg._common import SegmentInfo
+
+__all__ = [
+    "best_segments_by_start",
+    "cache_info",
+    "clear_cache",
+    "get_best_segments",
+    "parse_segment_path",
+    "set_cache_size",
+]
+
+def parse_segment_path(path: str) -> SegmentInfo: ...
+def best_segments_by_start(hour_path: str) -> list[SegmentInfo]: ...
+def get_best_segments(
+    hours_path: str,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    allow_holes: bool = True,
+) -> list[SegmentInfo | None]: ...
+def set_cache_size(hours: int) -> None: ...
+def clear_cache() -> None: ...
+def cache_info() -> list[tuple[str, bool]]: ...
