@@ -22,6 +22,7 @@ from fastseg._common import (
     hour_start,
     segment_name,
 )
+from profiling import timed
 
 if typing.TYPE_CHECKING or os.environ.get("FASTSEG_PURE") == "1":
     from fastseg import _segments_py as _impl
@@ -102,6 +103,22 @@ def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
     return _impl.best_segments_by_start(os.fspath(hour_path))
 
 
+def _hours_label(part: int):
+    """A label from BASE/CH/Q: the channel (part -2) or quality (-1) being selected."""
+
+    def label(result, hours_path, *args, **kwargs):
+        return os.fspath(hours_path).rstrip("/").split("/")[part]
+
+    return label
+
+
+@timed(
+    "get_best_segments",
+    channel=_hours_label(-2),
+    quality=_hours_label(-1),
+    holes=lambda result, *args, **kwargs: None in result,
+    normalize=lambda result, *args, **kwargs: len(result),
+)
 def get_best_segments(
     hours_path: str,
     start: _dt.datetime,

@@ -15,6 +15,8 @@ import gevent.event
 import prometheus_client
 from gevent.pywsgi import WSGIServer
 
+import profiling
+
 logger = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -43,12 +45,14 @@ def argument_parser(
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level on stderr (default: INFO)",
     )
+    profiling.add_arguments(parser)
     return parser
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Log to stderr; called once, from main."""
+    """Log to stderr, counting records by level in ``log_count_total``; called once, from main."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
+    profiling.install_log_counter()
 
 
 def start_metrics_server(
@@ -79,7 +83,8 @@ def stop_on_signals() -> gevent.event.Event:
 
 
 def setup(args: argparse.Namespace) -> None:
-    """Logging and (if asked) the metrics server, from the shared arguments."""
+    """Logging, the stack sampler and the metrics server, as the shared arguments ask."""
     setup_logging(args.log_level)
+    profiling.start_from_args(args)
     if getattr(args, "metrics_port", None) is not None:
         start_metrics_server(args.metrics_port)

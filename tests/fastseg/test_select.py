@@ -6,6 +6,7 @@ import os
 
 import gevent
 import pytest
+from prometheus_client import REGISTRY
 
 from fastseg import ContainsHoles, list_segment_files
 from tests.fastseg.trees import age, fake_id, names, put, put_run
@@ -335,3 +336,16 @@ def test_list_segment_files(tmp_path):
     for name in ["b.ts", "a.ts", ".hidden.ts", "x.txt"]:
         (hour / name).touch()
     assert list_segment_files(str(hour)) == ["a.ts", "b.ts"]
+
+
+def test_selection_is_timed(impl, hours):
+    put_run(hours, T0, 2)
+    labels = {"channel": "chan", "quality": "source", "holes": "False", "error": ""}
+
+    def count():
+        value = REGISTRY.get_sample_value("get_best_segments_latency_count", labels)
+        return value or 0
+
+    before = count()
+    select(impl, hours, T0, T0 + 4 * S)
+    assert count() == before + 1
