@@ -102,9 +102,9 @@ class StreamWorker:
             else:
                 failures = 0
                 if first:
-                    first = False
                     self.manager.ready(self)
-                self.process(playlist)
+                self.process(playlist, first_playlist=first)
+                first = False
                 target = float(playlist.target_duration)
                 now = time.monotonic()
                 if text != last_text:
@@ -118,8 +118,12 @@ class StreamWorker:
             self.stopping.wait(max(0.0, wait - (time.monotonic() - polled)))
         logger.debug("worker %s stopped", self.name)
 
-    def process(self, playlist) -> None:
-        """Give every new entry its start time and a getter; mark time jumps."""
+    def process(self, playlist, first_playlist: bool = False) -> None:
+        """Give every new entry its start time and a getter; mark time jumps.
+
+        A fresh worker takes its first playlist's times as they are: it was started
+        because of a jump that may still be in the window.
+        """
         provider = self.manager.provider
         prev: _Known | None = None
         first_seq = playlist.media_sequence or 0
@@ -145,7 +149,7 @@ class StreamWorker:
                 logger.info(
                     "worker %s: no program date time: timing from the local clock", self.name
                 )
-            if expected is not None and abs(start - expected) > FUDGE:
+            if not first_playlist and expected is not None and abs(start - expected) > FUDGE:
                 metrics.time_jumps.labels(**self.labels).inc()
                 logger.warning(
                     "worker %s: %r starts at %s, %.3f s from where the previous one ended: "

@@ -90,12 +90,15 @@ class Origin:
         self.durations = list(next(iter(durations)))
         self.loop = sum(self.durations)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        self.start_pdt = start_pdt or now - dt.timedelta(seconds=window * self.durations[0])
+        start_pdt = start_pdt or now - dt.timedelta(seconds=window * self.durations[0])
+        # Playlists give milliseconds: keep the truth at that precision too.
+        self.start_pdt = start_pdt.replace(microsecond=start_pdt.microsecond // 1000 * 1000)
         self.lock = threading.Lock()
         self.faults = _Faults()
         self.published: dict[str, dict[int, Published]] = {v: {} for v in variants}
         self.sessions = 0
         self.requests: list[tuple[float, str, int]] = []  # (time, path, status)
+        self.cut_short: list[tuple[str, int]] = []  # (variant, n) of bodies cut by a reset
         self.t0 = 0.0
         self.server: http.server.ThreadingHTTPServer | None = None
 
@@ -317,6 +320,7 @@ class Origin:
                 reset = self.faults.resets.get(n, 0) > 0
                 if reset:
                     self.faults.resets[n] -= 1
+                    self.cut_short.append((variant, n))
                 return 200, body, delay, reset
         return 404, b"not found\n", 0, False
 

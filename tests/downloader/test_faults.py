@@ -1,0 +1,189 @@
+"""End to end: the downloader against a live origin that misbehaves in every way it knows.
+
+Run with ``-s`` to see the figures (published vs recorded, playlist-to-final delay).
+"""
+
+import hashlib
+import os
+import signal
+import statistics
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.downloader.conftest import archive, wait_for
+from tests.media import ffprobe_json
+
+FAST_TIMEOUTS = ["--soft-timeout", "1", "--hard-timeout", "4"]
+
+
+def by_start(base, channel, quality):
+    """{start: [SegmentInfo...]} of one quality's archive."""
+    found = {}
+    for seg in archive(base / channel / quality):
+        found.setdefault(seg.start, []).append(seg)
+    return found
+
+
+def missing_full(origin, base, channel, published):
+    """Published segments with no full file of the right content yet."""
+    missing = []
+    for variant, segments in published.items():
+        stored = by_start(base, channel, variant)
+        for p in segments.values():
+            want = hashlib.sha256(p.data).digest()
+            fulls = [s for s in stored.get(p.start, []) if s.type == "full"]
+            if not any(s.hash == want for s in fulls):
+                missing.append((variant, p.n))
+    return missing
+
+
+def snapshot(origin):
+    with origin.lock:
+        return {v: dict(segs) for v, segs in origin.published.items()}
+
+
+def plays(path) -> float:
+    info = ffprobe_json(path, "-show_entries", "format=duration:stream=codec_type")
+    kinds = sorted(s["codec_type"] for s in info["streams"])
+    assert kinds == ["audio", "video"], f"{path} has streams {kinds}"
+    return float(info["format"]["duration"])
+
+
+def metric_values(port, name):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name + "{") or line.startswith(name + " ")
+    ]
+
+
+@pytest.mark.slow
+def test_fault_run_records_every_published_segment(
+    make_origin, run_downloader, ts_stream, fmp4_stream
+):
+    origin = make_origin({"source": ts_stream, "fmp4": fmp4_stream}, window=6)
+    d = run_downloader("chan", "--url", origin.master_url, "--metrics-port", "0", *FAST_TIMEOUTS)
+    port = d.metrics_port()
+    wait_for(lambda: len(archive(d.base)) >= 6, 30, "the first segments")
+
+    # Every fault the origin knows, one at a time, each given a few segments to play out.
+    faults = [
+        ("segment 5xx", lambda: origin.segment_errors(2)),
+        ("reset midway", lambda: origin.reset_midway(1)),
+        ("slow first byte", lambda: origin.slow_first_byte(2.0)),
+        ("playlist 5xx", lambda: origin.playlist_errors(3)),
+        ("listed twice", origin.duplicate),
+        ("discontinuity", lambda: origin.discontinuity(5.0)),
+        ("skip ahead", lambda: origin.skip_ahead(3)),
+        ("stalled playlist", origin.stall),
+        ("reset midway twice", lambda: origin.reset_midway(2)),
+        ("slower than the hard timeout", lambda: origin.slow_first_byte(6.0)),
+        ("segment 5xx thrice", lambda: origin.segment_errors(3)),
+    ]
+    stop = threading.Event()
+    for _, inject in faults:
+        inject()
+        stop.wait(3.5)
+    stop.wait(5)
+    published = snapshot(origin)
+
+    wait_for(
+        lambda: not missing_full(origin, d.base, "chan", published),
+        40,
+        "a full copy of every published segment",
+        interval=0.5,
+        detail=lambda: f"missing {missing_full(origin, d.base, 'chan', published)}\n{d.log}",
+    )
+    jumps = metric_values(port, "fastseg_downloader_time_jumps_total")
+    playlist_errors = metric_values(port, "fastseg_downloader_playlist_errors_total")
+    assert d.stop() == 0, d.log
+
+    files = archive(d.base)
+    assert not [s for s in files if s.type == "temp"], "temp files left after a clean stop"
+    # One full file per start time: retries, parallel attempts and overlapping workers
+    # never made a second full copy.
+    for variant in published:
+        for start, segs in by_start(d.base, "chan", variant).items():
+            fulls = [s for s in segs if s.type == "full"]
+            assert len(fulls) <= 1, f"{variant} {start}: {fulls}"
+    # Each file's name carries the hash of its bytes.
+    for seg in files:
+        with open(seg.path, "rb") as f:
+            assert seg.hash == hashlib.sha256(f.read()).digest(), seg.path
+    # A body cut short left a partial holding what arrived: a prefix of the segment.
+    assert origin.cut_short, "the reset fault never fired"
+    for variant, n in origin.cut_short:
+        p = published[variant][n]
+        partials = [s for s in by_start(d.base, "chan", variant)[p.start] if s.type == "partial"]
+        assert partials, f"no partial beside {variant} segment {n}"
+        for s in partials:
+            with open(s.path, "rb") as f:
+                head = f.read()
+            assert 0 < len(head) < len(p.data)
+            assert p.data.startswith(head)
+    # Every file plays on its own (fMP4 files carry their init section).
+    fulls = [s for s in files if s.type == "full"]
+    with ThreadPoolExecutor(2) as pool:
+        durations = list(pool.map(plays, [s.path for s in fulls]))
+    assert all(x > 0.5 for x in durations)
+    assert sum(jumps) >= 2, "the discontinuity and the skip were not seen as jumps"
+    assert sum(playlist_errors) >= 3
+
+    delays = []
+    for variant, segments in published.items():
+        stored = by_start(d.base, "chan", variant)
+        for p in segments.values():
+            (full,) = [s for s in stored[p.start] if s.type == "full"]
+            delays.append(os.stat(full.path).st_ctime - p.first_listed)
+    total = sum(len(s) for s in published.values())
+    print(
+        f"\nfault run: {total} segments published, {len(fulls)} full files, "
+        f"{total - len(missing_full(origin, d.base, 'chan', published))} published recorded full; "
+        f"playlist-to-final delay median {statistics.median(delays):.3f} s, "
+        f"max {max(delays):.3f} s over {len(delays)} segments"
+    )
+
+
+@pytest.mark.slow
+def test_killed_and_restarted_downloader_resumes_without_duplicates(
+    make_origin, run_downloader, ts_stream
+):
+    origin = make_origin({"source": ts_stream}, window=6)
+    first = run_downloader("chan", "--url", origin.master_url, *FAST_TIMEOUTS)
+    wait_for(lambda: len(archive(first.base)) >= 8, 30, "eight segments")
+    first.stop(signal.SIGKILL)
+    killed_at = time.time()
+    stored_before = {s.start for s in archive(first.base) if s.type == "full"}
+    # The stream goes on while nothing records it; the window still covers the gap.
+    wait_for(lambda: origin.published_count() >= max(origin.published["source"]) + 3, 10, "3 s")
+    second = run_downloader("chan", "--url", origin.master_url, *FAST_TIMEOUTS)
+    wait_for(lambda: len(origin.published["source"]) >= 20, 30, "twenty published segments")
+    published = snapshot(origin)
+    wait_for(
+        lambda: not missing_full(origin, second.base, "chan", published),
+        30,
+        "every published segment",
+        interval=0.2,
+    )
+    assert second.stop() == 0, second.log
+    for start, segs in by_start(second.base, "chan", "source").items():
+        fulls = [s for s in segs if s.type == "full"]
+        assert len(fulls) == 1, f"{start}: {segs}"
+    # The only temp files are the killed process's orphans (the janitor's job).
+    for seg in archive(second.base):
+        if seg.type == "temp":
+            assert os.stat(seg.path).st_mtime <= killed_at
+    # Segments stored full before the kill were not fetched again after the restart.
+    refetched = [
+        (path, when)
+        for when, path, _ in origin.requests
+        if when > killed_at
+        and path.startswith("/seg/")
+        and published["source"][int(path.rsplit("/", 1)[1].split(".")[0])].start in stored_before
+    ]
+    assert not refetched
