@@ -11,7 +11,7 @@ import logging
 import math
 from fractions import Fraction
 
-from services.common.cutting import fmp4
+from services.common.cutting import fmp4, source
 from services.common.cutting.ffmpeg import FFmpeg, ffmpeg
 from services.common.cutting.source import Probe, audio_threshold
 
@@ -29,6 +29,7 @@ PROFILES = {
 #: the source's quality at typical live bitrates, so no dip shows at a join.
 EDGE_CRF = "16"
 EDGE_PRESET = "veryfast"
+AAC_PRIMING = 1024  # samples ffmpeg's AAC encoder adds in front (initial_padding)
 TS_CLOCK = 90_000  # MPEG-TS timestamps count a 90 kHz clock (ISO 13818-1 §2.4.3.7)
 
 
@@ -141,3 +142,71 @@ def remux_fmp4(segments_data, has_audio: bool, what: str) -> FFmpeg:
         args += ["-map", "0:a:0"]
     args += ["-c", "copy"] + ts_output(None)
     return ffmpeg(args, feed(), what=what)
+
+
+def segments_feed(segments, kind: str):
+    """Several segments as one input stream: TS bytes as they are; fMP4 with one init."""
+    first = True
+    for seg in segments:
+        if kind == "ts":
+            yield from source.chunks(seg)
+            continue
+        init, fragments = fmp4.split(source.read(seg))
+        if first:
+            yield init
+        yield fragments
+        first = False
+
+
+def reencode_stretch(
+    segments,
+    probe: Probe,
+    params: Probe,
+    *,
+    hi: int | None,
+    offset: Fraction,
+    audio_from: Fraction,
+    pids: dict[str, int] | None,
+    what: str,
+) -> FFmpeg:
+    """Re-encode segments whose codec parameters differ from the cut's, to the cut's.
+
+    ``probe`` is the stretch's first segment; ``params`` the cut's first. Video is
+    scaled to the cut's size and format, audio resampled to its rate and channels,
+    and every timestamp moved by ``offset`` seconds so the stretch continues the
+    cut's timeline (a restarted stream starts its clock again). ``hi`` trims the
+    end (PTS in the stretch's time base) when the cut ends inside the stretch;
+    audio starts at ``audio_from`` (seconds, the stretch's own clock).
+    """
+    video, audio = params.video, params.audio
+    vf = [] if hi is None else [f"trim=end_pts={hi}"]
+    vf += [f"setpts=PTS+{float(offset):.9f}/TB", f"scale={video.width}:{video.height}"]
+    graph = f"[0:v:0]{','.join(vf)}[v]"
+    maps = ["-map", "[v]"]
+    if audio is not None and probe.audio is not None:
+        # ffmpeg's AAC encoder puts 1024 samples of priming before the first input
+        # sample (its initial padding), and MPEG-TS keeps no edit list to hide them:
+        # skip that much input so the first packet starts at audio_from, in sync.
+        trim = [f"start={float(audio_from) + AAC_PRIMING / audio.sample_rate:.9f}"]
+        if hi is not None:
+            trim.append(f"end={float(hi * probe.video.time_base):.9f}")
+        af = ["atrim=" + ":".join(trim)]
+        af += [f"asetpts=PTS+{float(offset):.9f}/TB", f"aresample={audio.sample_rate}"]
+        graph += f";[0:a:0]{','.join(af)}[a]"
+        maps += ["-map", "[a]"]
+    args = input_args(probe.kind) + ["-filter_complex", graph, *maps]
+    args += [
+        "-fps_mode", "passthrough", "-enc_time_base:v", f"1/{TS_CLOCK}",
+        "-c:v", ENCODERS[video.codec], "-preset", EDGE_PRESET, "-crf", EDGE_CRF, "-bf", "0",
+    ]  # fmt: skip
+    if video.pix_fmt:
+        args += ["-pix_fmt", video.pix_fmt]
+    if video.codec == "h264" and video.profile in PROFILES:
+        args += ["-profile:v", PROFILES[video.profile]]
+    if params.dts_delay:
+        delay = round(params.dts_delay * video.time_base * TS_CLOCK)
+        args += ["-bsf:v", f"setts=dts=PTS-{delay}"]
+    if "[a]" in maps:
+        args += ["-c:a", "aac", "-b:a", "128k", "-ac", str(audio.channels or 2)]
+    args += ts_output(pids)
+    return ffmpeg(args, segments_feed(segments, probe.kind), what=what)

@@ -9,11 +9,13 @@ them. A segment that the range covers whole is copied even at an edge.
 import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 
 import gevent
 
 from fastseg import SegmentInfo
 from services.common.cutting import edges, mpegts, source
+from services.common.cutting import params as params_
 from services.common.cutting.bounds import Bounds
 from services.common.cutting.errors import CutError
 from services.common.cutting.ffmpeg import FFmpeg
@@ -36,6 +38,54 @@ class Edge:
 
     def __init__(self, seg, data, probe, lo, hi):
         self.seg, self.data, self.probe, self.lo, self.hi = seg, data, probe, lo, hi
+
+
+class Stretch:
+    """Segments to the end of a run whose codec parameters differ from the cut's."""
+
+    def __init__(self, segments, probe, hi, offset, audio_from):
+        self.segments, self.probe, self.hi, self.offset = segments, probe, hi, offset
+        self.audio_from = audio_from
+
+
+def _stretch(b: Bounds, segments: list[SegmentInfo], start: dt.datetime) -> Stretch:
+    """Plan the fallback for a change of codec parameters at ``segments[0]``.
+
+    The stretch's clock may have restarted, so it is moved onto the cut's: its
+    first frame goes where its name time says, relative to the cut's first segment.
+    """
+    seg = segments[0]
+    probe = b.last_probe if seg is b.last else source.probe(source.read(seg), seg.path)
+    logger.warning(
+        "codec parameters change at %r (%s %sx%s, was %s %sx%s): re-encoding %d segments",
+        seg.path, probe.video.codec, probe.video.width, probe.video.height,
+        b.first_probe.video.codec, b.first_probe.video.width, b.first_probe.video.height,
+        len(segments),
+    )  # fmt: skip
+    head_first = min(p.pts for p in b.first_probe.video_packets) * b.first_probe.video.time_base
+    own_first = min(p.pts for p in probe.video_packets) * probe.video.time_base
+    since = Fraction((seg.start - b.first.start) // dt.timedelta(microseconds=1), 1_000_000)
+    hi = b.hi if b.last in segments and b.cut_tail else None
+    offset = head_first + since - own_first
+    # Audio starts with the stretch's first frame, or where the audio before it
+    # ends if that is later, so the two never overlap.
+    audio_from = own_first
+    before = _segment_before(b, seg)
+    if before is not None and probe.audio is not None:
+        prev = source.probe(source.read(before), before.path)
+        if prev.audio_packets:
+            last = max(prev.audio_packets, key=lambda p: p.pts)
+            audio_from = max(audio_from, (last.pts + last.duration) * prev.audio.time_base - offset)
+    return Stretch(segments, probe, hi, offset, audio_from)
+
+
+def _segment_before(b: Bounds, seg: SegmentInfo) -> SegmentInfo | None:
+    """The segment just before ``seg`` in its run (None if ``seg`` starts a run)."""
+    for run in b.runs:
+        for i, other in enumerate(run.segments):
+            if other is seg:
+                return run.segments[i - 1] if i else None
+    return None
 
 
 def fast_cut(
@@ -64,12 +114,19 @@ def fast_cut(
         )
     pids = mpegts.program_pids(b.first_data) if b.kind == "ts" else None
 
-    # Pieces in output order: (after_hole, Edge | list of segments copied as they are)
+    # Pieces in output order: (after_hole, Edge | Stretch | segments copied as they are)
+    first_print = params_.fingerprint(b.first_data[: params_.HEAD_BYTES], b.kind)
     pieces: list[tuple[bool, object]] = []
-    for r, run in enumerate(runs):
+    for run in runs:
         copy: list[SegmentInfo] = []
         after_hole = run.after_hole
-        for seg in run.segments:
+        for i, seg in enumerate(run.segments):
+            if seg is not b.first and source.fingerprint(seg, b.kind) != first_print:
+                if copy:
+                    pieces.append((after_hole, copy))
+                    copy, after_hole = [], False
+                pieces.append((after_hole, _stretch(b, run.segments[i:], start)))
+                break
             lo = b.lo if seg is b.first and b.cut_head else None
             hi = b.hi if seg is b.last and b.cut_tail else None
             if lo is None and hi is None:
@@ -85,7 +142,6 @@ def fast_cut(
             after_hole = False
         if copy:
             pieces.append((after_hole, copy))
-        logger.debug("run %d: %d segments", r, len(run.segments))
 
     processes: list[FFmpeg] = []
 
@@ -108,7 +164,15 @@ def fast_cut(
     try:
         for i, (after_hole, piece) in enumerate(pieces):
             joiner.piece(after_hole=after_hole)
-            if isinstance(piece, Edge):
+            if isinstance(piece, Stretch):
+                proc = edges.reencode_stretch(
+                    piece.segments, piece.probe, params, hi=piece.hi, offset=piece.offset,
+                    audio_from=piece.audio_from,
+                    pids=pids, what=f"re-encode of {len(piece.segments)} changed segments",
+                )  # fmt: skip
+                processes.append(proc)
+                stream = proc.output()
+            elif isinstance(piece, Edge):
                 if i == len(pieces) - 1 and tail_job is not None:
                     tail_job.get()  # re-raises the tail's CutError
                     stream = iter(tail_chunks)

@@ -16,7 +16,7 @@ from fractions import Fraction
 import gevent
 
 from fastseg import ContainsHoles, SegmentInfo
-from services.common.cutting import fmp4, mpegts
+from services.common.cutting import fmp4, mpegts, params
 from services.common.cutting.errors import CutError
 from services.common.cutting.ffmpeg import ffprobe
 
@@ -90,6 +90,16 @@ def chunks(seg: SegmentInfo) -> Iterator[bytes]:
                 gevent.sleep(0)
     except OSError as e:
         raise CutError(f"cannot read segment {seg.path!r}: {e}") from e
+
+
+def fingerprint(seg: SegmentInfo, kind: str) -> bytes:
+    """The codec-parameter fingerprint of a segment (params.py), from its first bytes."""
+    try:
+        with open(seg.path, "rb") as f:
+            data = f.read(params.HEAD_BYTES)
+    except OSError as e:
+        raise CutError(f"cannot read segment {seg.path!r}: {e}") from e
+    return params.fingerprint(data, kind)
 
 
 def container(data: bytes, path: str) -> str:
