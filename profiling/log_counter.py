@@ -6,6 +6,7 @@ logs. ``module`` is the logger's name, which by this project's convention
 """
 
 import logging
+import weakref
 
 import prometheus_client
 
@@ -33,8 +34,9 @@ class LogCounter(logging.Handler):
             self.handleError(record)
 
 
-# (id of logger, id of registry) -> handler, so installing twice counts once.
-_installed: dict[tuple[int, int], LogCounter] = {}
+# registry -> {logger: handler}, so installing twice counts once. Weak on the
+# registry: a new registry must never inherit a dead one's handler.
+_installed: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def install_log_counter(
@@ -47,11 +49,11 @@ def install_log_counter(
     target = logging.getLogger() if target is None else target
     if not isinstance(target, logging.Logger):
         raise TypeError(f"install_log_counter() needs a logging.Logger, got {target!r}")
-    key = (id(target), id(registry))
-    handler = _installed.get(key)
+    by_logger = _installed.setdefault(registry, {})
+    handler = by_logger.get(target)
     if handler is not None and handler in target.handlers:
         return handler
     if handler is None:
-        handler = _installed[key] = LogCounter(registry)
+        handler = by_logger[target] = LogCounter(registry)
     target.addHandler(handler)
     return handler

@@ -2,6 +2,7 @@
 
 import logging
 
+import prometheus_client
 import pytest
 
 from profiling import LogCounter, install_log_counter
@@ -91,3 +92,18 @@ def test_the_root_logger_is_the_default(registry):
 def test_a_non_logger_target_is_refused(registry):
     with pytest.raises(TypeError, match="needs a logging.Logger, got 'root'"):
         install_log_counter("root", registry=registry)
+
+
+def test_a_new_registry_gets_a_handler_of_its_own(test_logger):
+    # Regression: handlers were once keyed by id(registry), which a new registry
+    # can reuse once the old one is garbage, so its records went nowhere.
+    import gc  # noqa: PLC0415 - only this test needs it
+
+    for _ in range(20):
+        registry = prometheus_client.CollectorRegistry()
+        handler = install_log_counter(test_logger, registry=registry)
+        test_logger.warning("counted")
+        assert count(registry, "WARNING", "test_a_new_registry_gets_a_handler_of_its_own") == 1
+        test_logger.removeHandler(handler)
+        del registry, handler
+        gc.collect()
