@@ -11,7 +11,7 @@
 from profiling.log_counter import LogCounter, install_log_counter
 from profiling.options import add_arguments, sampler_enabled, start_from_args
 from profiling.sampler import StackSampler
-from profiling.timed import timed
+from profiling.timing import timed
 
 __all__ = [
     "LogCounter",

@@ -1,12 +1,14 @@
 """profiling.timed: what it records, and that it never changes what the call does."""
 
+import gc
 import time
 import traceback
+import weakref
 
 import prometheus_client
 import pytest
 
-from profiling import timed
+from profiling import timed, timing
 
 
 def burn_cpu(seconds_of_cpu=0.02):
@@ -292,3 +294,26 @@ def test_a_label_value_that_cannot_be_recorded_never_breaks_the_call(registry, c
 
     assert unprintable() == "fine"
     assert "timed('unprintable'): could not record a call" in caplog.text
+
+
+def test_registry_none_records_into_unregistered_metrics():
+    @timed("unregistered", registry=None)
+    def unregistered():
+        return 3
+
+    assert unregistered() == 3
+    # Nothing reached the global registry.
+    sample = prometheus_client.REGISTRY.get_sample_value(
+        "unregistered_latency_count", {"error": ""}
+    )
+    assert sample is None
+
+
+def test_a_dropped_registry_takes_its_timed_metrics_along():
+    registry = prometheus_client.CollectorRegistry()
+    timed("dropped", registry=registry)(lambda: None)()
+    assert registry in timing._metrics_by_registry
+    ref = weakref.ref(registry)
+    del registry
+    gc.collect()
+    assert ref() is None

@@ -45,7 +45,8 @@ class _Metrics:
         self.name = name
         self.labelnames = labelnames
         self.buckets = tuple(buckets)
-        self.registry = registry
+        # Weak, or the registry (the weak key this lives under) could never go.
+        self.registry = weakref.ref(registry) if registry is not None else lambda: None
         self.latency = self._histogram("latency", "Wall", labelnames + ("error",), self.buckets)
         self.cputime = self._histogram(
             "cputime", "CPU", labelnames + ("error", "type"), self.buckets
@@ -85,7 +86,7 @@ class _Metrics:
                 f"{what} seconds spent in {self.name}",
                 labelnames,
                 buckets=buckets,
-                registry=self.registry,
+                registry=self.registry(),
             )
         except ValueError as e:
             raise ValueError(
@@ -94,6 +95,8 @@ class _Metrics:
 
 
 def _metrics_for(name, labelnames, buckets, registry):
+    if registry is None:  # unregistered metrics, as prometheus_client allows: nothing to share
+        return _Metrics(name, labelnames, buckets, None)
     by_name = _metrics_by_registry.setdefault(registry, {})
     metrics = by_name.get(name)
     if metrics is None:
