@@ -35,9 +35,7 @@ def parse(text: str) -> _dt.datetime:
     try:
         return _naive_utc(_lenient.parse(text))
     except (ValueError, OverflowError) as exc:
-        raise ValueError(
-            f"{text!r} is not a timestamp: give e.g. 2026-11-27T17:05:12.5Z"
-        ) from exc
+        raise ValueError(f"{text!r} is not a timestamp: give e.g. 2026-11-27T17:05:12.5Z") from exc
 
 
 def parse_utc_only(text: str) -> _dt.datetime:
@@ -46,9 +44,7 @@ def parse_utc_only(text: str) -> _dt.datetime:
     Raises ValueError naming the text for anything else, including an impossible date.
     """
     if not isinstance(text, str) or _STRICT.fullmatch(text) is None:
-        raise ValueError(
-            f"{text!r} is not a UTC time of the form YYYY-MM-DDTHH:MM:SS[.ffffff][Z]"
-        )
+        raise ValueError(f"{text!r} is not a UTC time of the form YYYY-MM-DDTHH:MM:SS[.ffffff][Z]")
     try:
         return _dt.datetime.fromisoformat(text[:-1] if text[-1] == "Z" else text)
     except ValueError as exc:
