@@ -1,0 +1,11 @@
+"""``python -m services.backfiller``: patch the standard library for gevent, then run."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys  # noqa: I001
+
+from services.backfiller import main
+
+sys.exit(main())

@@ -1,0 +1,358 @@
+"""``fastseg backfiller``: its options, the peer list, and the run loop.
+
+One :class:`~services.backfiller.worker.PeerWorker` runs per peer. Peers come from
+``--node`` (fixed), ``--node-file`` or ``--db`` (both read again every
+``--node-refresh`` seconds: workers start for new peers and stop for removed
+ones). SIGTERM or SIGINT stops every worker; fetches in flight are cut off and
+leave no temp file. ``--run-once`` makes one pass per peer and exits: 0 if every
+pass was clean, 1 if any failed.
+"""
+
+import argparse
+import datetime as dt
+import functools
+import logging
+import os
+import socket
+
+import gevent
+
+from fastseg import dateutil
+from services.backfiller.listing import ORDERS
+from services.backfiller.peers import (
+    Peer,
+    exclude_self,
+    nodes_from_db,
+    parse_node,
+    read_node_file,
+)
+from services.backfiller.worker import Config, PeerWorker
+from services.common import service
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["build_parser", "main"]
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
+    return int(text)
+
+
+def _node(text: str) -> Peer:
+    try:
+        return parse_node(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def parse_start(text: str) -> dt.datetime | float:
+    """``--start``: a number of hours ago (a float), or a time (a naive UTC datetime).
+
+    Raises ValueError naming the text if it is neither.
+    """
+    try:
+        hours = float(text)
+    except ValueError:
+        pass
+    else:
+        if not hours >= 0:
+            raise ValueError(f"--start {text!r}: hours ago must be >= 0")
+        return hours
+    try:
+        return dateutil.parse(text)
+    except ValueError:
+        raise ValueError(
+            f"--start {text!r} is neither a number of hours ago nor a time: "
+            "give e.g. 48 or 2026-11-27T17:00"
+        ) from None
+
+
+def _start_time(start: dt.datetime | float | None) -> dt.datetime | None:
+    if start is None or isinstance(start, dt.datetime):
+        return start
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=start)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = service.argument_parser(
+        "backfiller", "Fetch the segments that peers have and this node lacks, verified by hash."
+    )
+    parser.add_argument(
+        "--channels",
+        nargs="+",
+        required=True,
+        metavar="CHANNEL",
+        help="channels to backfill (directories under BASE)",
+    )
+    parser.add_argument(
+        "--qualities",
+        help="comma-separated qualities, e.g. source,480p (default: every one a peer lists)",
+    )
+    peers = parser.add_mutually_exclusive_group()
+    peers.add_argument(
+        "--node",
+        action="append",
+        type=_node,
+        metavar="[NAME=]URL",
+        help="a peer's restreamer root URL; repeat for several (named host:port unless NAME=)",
+    )
+    peers.add_argument(
+        "--node-file",
+        metavar="FILE",
+        help="peers as 'NAME URL' lines ('#' comments), read again at each refresh",
+    )
+    peers.add_argument(
+        "--db",
+        metavar="DSN",
+        help="PostgreSQL DSN: peers are the rows of the nodes table with backfill_from set "
+        "(default: $FASTSEG_DB, when neither --node nor --node-file is given)",
+    )
+    parser.add_argument(
+        "--localhost",
+        default=socket.gethostname(),
+        help="this node's name, host:port or host: never backfilled from (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="HOURS_AGO_OR_TIME",
+        help="check no hour before this: hours ago (e.g. 48) or a time (default: every hour)",
+    )
+    parser.add_argument(
+        "--order",
+        choices=ORDERS,
+        default="newest",
+        help="order of the hours in a pass, after the two newest (default: newest)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=5,
+        help="fetches in flight per peer (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--recent-cutoff",
+        type=_non_negative,
+        default=60.0,
+        metavar="SECONDS",
+        help="leave segments younger than this to the local downloader (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--run-once",
+        action="store_true",
+        help="one pass per peer, then exit (0 if every pass was clean)",
+    )
+    parser.add_argument(
+        "--pass-interval",
+        type=_positive,
+        default=60.0,
+        metavar="SECONDS",
+        help="wait between clean passes over a peer (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--backoff",
+        type=_positive,
+        default=1.0,
+        metavar="SECONDS",
+        help="wait after a failed pass; doubles per failure (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-backoff",
+        type=_positive,
+        default=300.0,
+        metavar="SECONDS",
+        help="longest wait after failed passes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive,
+        default=30.0,
+        metavar="SECONDS",
+        help="connect and read timeout of each request (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--node-refresh",
+        type=_positive,
+        default=60.0,
+        metavar="SECONDS",
+        help="read --node-file or --db again this often (default: %(default)s)",
+    )
+    return parser
+
+
+def _check_names(parser, option: str, names: list[str]) -> None:
+    if len(set(names)) != len(names):
+        parser.error(f"{option}: a name is given twice in {names!r}")
+    for name in names:
+        if not name or name.startswith(".") or "/" in name:
+            parser.error(f"{option}: {name!r} cannot be a directory name under --base-dir")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_names(parser, "--channels", args.channels)
+    qualities = None
+    if args.qualities is not None:
+        qualities = [q.strip() for q in args.qualities.split(",") if q.strip()]
+        if not qualities:
+            parser.error(f"--qualities {args.qualities!r} names no quality")
+        _check_names(parser, "--qualities", qualities)
+    if args.node is None and args.node_file is None and args.db is None:
+        args.db = os.environ.get("FASTSEG_DB") or None
+        if args.db is None:
+            parser.error("no peers: give --node URL (repeatable), --node-file FILE or --db DSN")
+    try:
+        start = None if args.start is None else parse_start(args.start)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.max_backoff < args.backoff:
+        parser.error(f"--max-backoff {args.max_backoff} is less than --backoff {args.backoff}")
+    if not os.path.isdir(args.base_dir):
+        parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
+    if args.node_file is not None:
+        try:
+            read_node_file(args.node_file)  # a typo should stop us now, not at the first refresh
+        except (OSError, ValueError) as e:
+            parser.error(f"--node-file: {e}")
+
+    config = Config(
+        base_dir=os.path.abspath(args.base_dir),
+        channels=tuple(args.channels),
+        qualities=None if qualities is None else tuple(qualities),
+        start=functools.partial(_start_time, start),
+        order=args.order,
+        concurrency=args.concurrency,
+        recent_cutoff=dt.timedelta(seconds=args.recent_cutoff),
+        pass_interval=args.pass_interval,
+        backoff=args.backoff,
+        max_backoff=args.max_backoff,
+        timeout=args.timeout,
+        run_once=args.run_once,
+    )
+    service.setup(args)
+    stopping = service.stop_on_signals()
+    load, load_errors = _peer_loader(args)
+    backfiller = Backfiller(config, load, args.localhost, args.node_refresh, stopping, load_errors)
+    return backfiller.run()
+
+
+def _peer_loader(args):
+    """A function returning the current peers, and what else it raises when its source is down."""
+    if args.node is not None:
+        nodes = list(args.node)
+        return (lambda: nodes), ()
+    if args.node_file is not None:
+        return functools.partial(read_node_file, args.node_file), ()
+    # Imported only here: the database driver is not needed for --node or --node-file.
+    import psycopg  # noqa: PLC0415
+
+    from services.common.db import Database, DatabaseError, apply_schema  # noqa: PLC0415
+
+    database = Database(args.db, application_name="fastseg-backfiller")
+    applied = []
+
+    def from_db() -> list[Peer]:
+        if not applied:
+            apply_schema(database)  # DESIGN.md §5: every service applies it before first use
+            applied.append(True)
+        return nodes_from_db(database)
+
+    # psycopg's own errors too: a missing table, a refused password.
+    return from_db, (DatabaseError, psycopg.Error)
+
+
+class Backfiller:
+    """Keeps one running worker per current peer; see the module docstring."""
+
+    def __init__(self, config: Config, load, localhost: str, refresh: float, stopping,
+                 load_errors: tuple[type[Exception], ...] = ()):  # fmt: skip
+        self.config = config
+        self.load = load
+        self.load_errors = load_errors  # what else ``load`` raises when its source is down
+        self.localhost = localhost
+        self.refresh = refresh
+        self.stopping = stopping
+        self.workers: dict[Peer, gevent.Greenlet] = {}
+
+    def _peers(self) -> list[Peer] | None:
+        """The current peers, or None (logged) if their source cannot be read."""
+        try:
+            return exclude_self(self.load(), self.localhost)
+        except (OSError, ValueError, *self.load_errors) as e:
+            logger.error("cannot read the peer list (keeping the old one): %s", e)
+            return None
+
+    def update(self, peers: list[Peer]) -> None:
+        """Start workers for new peers; stop those of peers no longer listed."""
+        for peer in list(self.workers):
+            if peer not in peers:
+                logger.info("peer %r (%s) removed: stopping its worker", peer.name, peer.url)
+                self.workers.pop(peer).kill(block=True)
+        for peer in peers:
+            if peer not in self.workers:
+                logger.info("backfilling from peer %r at %s", peer.name, peer.url)
+                worker = PeerWorker(peer, self.config, self.stopping)
+                self.workers[peer] = gevent.spawn(worker.run)
+
+    def run(self) -> int:
+        """Run until stopped (or, with run_once, until every peer has had a pass)."""
+        if self.config.run_once:
+            return self._run_once()
+        try:
+            while not self.stopping.is_set():
+                peers = self._peers()
+                if peers is not None:
+                    if not peers:
+                        logger.warning(
+                            "no peers to backfill from (this node is %r)", self.localhost
+                        )
+                    self.update(peers)
+                self.stopping.wait(self.refresh)
+        finally:
+            gevent.killall(list(self.workers.values()), block=True, timeout=30)
+        logger.info("stopped")
+        return 0
+
+    def _run_once(self) -> int:
+        peers = self._peers()
+        if peers is None:
+            return 1
+        if not peers:
+            logger.warning("no peers to backfill from (this node is %r)", self.localhost)
+            return 0
+        self.update(peers)
+        running = list(self.workers.values())
+        try:
+            while not self.stopping.is_set() and not all(g.ready() for g in running):
+                gevent.wait([*(g for g in running if not g.ready()), self.stopping], count=1)
+        finally:
+            gevent.killall(running, block=True, timeout=30)
+        outcomes = {peer.name: g.value for peer, g in self.workers.items()}
+        failed = sorted(name for name, outcome in outcomes.items() if outcome != "clean")
+        if failed:
+            logger.error("run once: passes over %s did not finish cleanly", ", ".join(failed))
+            return 1
+        logger.info("run once: every pass was clean")
+        return 0

@@ -1,0 +1,155 @@
+"""What a peer has and this node lacks: its listings, the hours of a pass, the missing names.
+
+A peer's archive is walked through the restreamer's ``/files`` routes (DESIGN.md §4),
+which wubloader's restreamer answers the same way. Nothing here fetches segments.
+"""
+
+import datetime as dt
+import logging
+import os
+import random
+
+import requests
+
+from fastseg import SegmentInfo, SegmentPathError, list_segment_files, parse_segment_path
+from fastseg._common import hour_start
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BadListing", "get_listing", "missing_segments", "pass_hours"]
+
+ORDERS = ("newest", "oldest", "random")
+#: Hours checked first in every pass whatever the order: the ones still being filled.
+RECENT_HOURS = 2
+_BAD_NAMES_LOGGED = 1000
+
+
+class BadListing(Exception):
+    """A peer answered a listing with something other than a JSON list of names."""
+
+
+def get_listing(session: requests.Session, url: str, timeout: float) -> list[str] | None:
+    """The JSON list of names at ``url``, or None if the peer answers 404 (it has none).
+
+    Raises BadListing for any other status or a body that is not a list of
+    strings, and requests' errors when the peer cannot be reached.
+    """
+    resp = session.get(url, timeout=timeout)
+    if resp.status_code == 404:
+        return None
+    if resp.status_code != 200:
+        raise BadListing(f"{url!r} answered {resp.status_code}: {resp.text[:200].strip()!r}")
+    try:
+        names = resp.json()
+    except ValueError as e:
+        raise BadListing(
+            f"{url!r} answered {resp.text[:80]!r}: not JSON; is it a fastseg or wubloader "
+            "restreamer?"
+        ) from e
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise BadListing(f"{url!r} answered {str(names)[:80]!r}: expected a JSON list of names")
+    return names
+
+
+def pass_hours(
+    hours_by_quality: dict[str, list[str]],
+    order: str = "newest",
+    start: dt.datetime | None = None,
+    rng: random.Random | None = None,
+) -> list[str]:
+    """The hours to check in one pass: the union over qualities, in ``order``.
+
+    The newest RECENT_HOURS come first whatever the order (they are the ones a
+    short outage just left holes in); hours ending before ``start`` are left
+    out, as are names that are not hours. Returns a new list; the caller's lists
+    are left as they are.
+    """
+    if order not in ORDERS:
+        raise ValueError(f"order {order!r} is not one of {', '.join(ORDERS)}")
+    union = set()
+    for hours in hours_by_quality.values():
+        union.update(hours)
+    first = None if start is None else start.replace(minute=0, second=0, microsecond=0)
+    kept = []
+    for hour in union:
+        began = hour_start(hour)
+        if began is not None and (first is None or began >= first):
+            kept.append(hour)
+    kept.sort(reverse=True)
+    recent, rest = kept[:RECENT_HOURS], kept[RECENT_HOURS:]
+    if order == "oldest":
+        rest.reverse()
+    elif order == "random":
+        (rng or random).shuffle(rest)
+    return recent + rest
+
+
+def local_names(hour_dir: str) -> set[str]:
+    """Every segment name held in ``hour_dir``, tombstoned ones included.
+
+    A tombstone hides a segment on purpose: fetching it again would undo that.
+    """
+    names = set()
+    for name in list_segment_files(hour_dir, include_tombstones=True):
+        names.add(name[: -len(".tombstone")] if name.endswith(".tombstone") else name)
+    return names
+
+
+def _full_starts(hour: str, names: set[str]) -> set[dt.datetime]:
+    starts = set()
+    for name in names:
+        if "-full-" in name:
+            try:
+                starts.add(parse_segment_path(f"{hour}/{name}").start)
+            except SegmentPathError:
+                pass  # not ours to judge: the local selection logs it
+    return starts
+
+
+def missing_segments(
+    remote: list[str],
+    hour_dir: str,
+    hour: str,
+    now: dt.datetime,
+    recent_cutoff: dt.timedelta,
+    bad_names: set[str] | None = None,
+) -> list[SegmentInfo]:
+    """The segments among the peer's ``remote`` names of ``hour`` that ``hour_dir`` lacks.
+
+    Left out: names we hold (or tombstoned), ``temp`` files, segments that
+    started less than ``recent_cutoff`` before ``now`` (the local downloader may
+    still get them), a ``partial`` or ``suspect`` whose start we hold a ``full``
+    copy of, and names that do not parse or could leave the hour directory
+    (logged once each, via ``bad_names``).
+    """
+    have = local_names(hour_dir)
+    candidates = [n for n in remote if n not in have]
+    if not candidates:
+        return []
+    full_starts = None
+    youngest = now - recent_cutoff
+    missing = []
+    for name in candidates:
+        try:
+            if "/" in name or name.startswith(".") or "\0" in name:
+                raise SegmentPathError(name, "a peer's name must be a plain file name")
+            info = parse_segment_path(f"{hour_dir}/{name}")
+        except SegmentPathError as e:
+            if bad_names is not None and name not in bad_names:
+                if len(bad_names) < _BAD_NAMES_LOGGED:  # bounded: junk must not flood the log
+                    logger.warning("skipping %r listed in hour %r: %s", name, hour, e.reason)
+                    bad_names.add(name)
+            continue
+        if info.type == "temp" or info.start > youngest:
+            continue
+        if info.type != "full":
+            if full_starts is None:
+                full_starts = _full_starts(hour, have)
+            if info.start in full_starts:
+                continue
+        missing.append(info)
+    return missing
+
+
+def hour_dir(base_dir: str, channel: str, quality: str, hour: str) -> str:
+    return os.path.join(base_dir, channel, quality, hour)

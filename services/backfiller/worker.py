@@ -1,0 +1,243 @@
+"""One peer's worker: passes over its hours, fetching what is missing, backing off on failure.
+
+Each peer has its own greenlet, HTTP session and pool of fetches, so a slow or
+failing peer holds up nobody else. A pass walks the hours of every channel
+(:func:`~services.backfiller.listing.pass_hours`), lists each hour of each
+quality the peer has, and fetches the missing segments ``concurrency`` at a
+time, in random order within the hour so that several nodes backfilling from one
+peer do not ask for the same files in step. The next hour is listed while the
+last one's fetches are still running.
+"""
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+
+import gevent
+import gevent.event
+import gevent.pool
+import requests
+import requests.adapters
+
+from services.backfiller import listing, metrics
+from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken
+from services.backfiller.fetch import fetch_segment as _fetch_segment
+from services.backfiller.peers import Peer
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Config", "PeerWorker", "backoff_delay"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What every peer's worker shares (see ``command.py`` for each option)."""
+
+    base_dir: str
+    channels: tuple[str, ...]
+    qualities: tuple[str, ...] | None  # None: every quality the peer lists
+    start: Callable[[], dt.datetime | None] = lambda: None  # evaluated at each pass
+    order: str = "newest"
+    concurrency: int = 5
+    recent_cutoff: dt.timedelta = dt.timedelta(seconds=60)
+    pass_interval: float = 60.0
+    backoff: float = 1.0  # the first retry's delay; doubles per failed pass
+    max_backoff: float = 300.0
+    timeout: float = 30.0
+    run_once: bool = False
+
+
+def backoff_delay(failures: int, base: float, cap: float, rng=random) -> float:
+    """Seconds before the next pass after ``failures`` failed ones in a row.
+
+    Exponential, with "equal jitter" (half fixed, half random): never less than
+    half the step, so a dead peer is not hammered, yet peers that failed
+    together (a network blip) do not all come back at the same instant.
+    """
+    step = min(cap, base * 2 ** max(0, failures - 1))
+    return step / 2 + rng.uniform(0, step / 2)
+
+
+class PeerWorker:
+    """Backfills from one peer until stopped (or after one pass with ``run_once``)."""
+
+    def __init__(self, peer: Peer, config: Config, stopping: gevent.event.Event):
+        self.peer = peer
+        self.config = config
+        self.stopping = stopping
+        self.session = requests.Session()
+        # One pooled connection per concurrent fetch, plus one for the listings.
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=1, pool_maxsize=config.concurrency + 1
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.bad_names: set[str] = set()
+        self.rng = random.Random()
+        self.outcome: str | None = None  # of the latest pass: clean, errors or failed
+        self._broken: PeerBroken | None = None
+        self._errors = 0
+
+    def __repr__(self) -> str:
+        return f"PeerWorker({self.peer.name!r}, {self.peer.url!r})"
+
+    def run(self) -> str | None:
+        """Pass after pass until the stop event; returns the last pass's outcome."""
+        failures = 0
+        try:
+            while not self.stopping.is_set():
+                self.outcome = self.run_pass()
+                if self.config.run_once or self.stopping.is_set():
+                    break
+                if self.outcome == "clean":
+                    failures = 0
+                    # Jitter keeps workers that started together from polling in step.
+                    delay = self.config.pass_interval * self.rng.uniform(0.9, 1.1)
+                else:
+                    failures += 1
+                    delay = backoff_delay(
+                        failures, self.config.backoff, self.config.max_backoff, self.rng
+                    )
+                    logger.info(
+                        "peer %r: pass had failures (%d in a row): next pass in %.1f s",
+                        self.peer.name,
+                        failures,
+                        delay,
+                    )
+                self.stopping.wait(delay)
+        finally:
+            self.session.close()
+        return self.outcome
+
+    def run_pass(self) -> str:
+        """One pass over every channel: 'clean', 'errors' (some fetches failed) or 'failed'."""
+        started = time.monotonic()
+        self._broken = None
+        self._errors = 0
+        stats = {"segments": 0, "bytes": 0, "missing": 0}
+        pool = gevent.pool.Pool(self.config.concurrency)
+        outcome = "failed"
+        try:
+            for channel in self.config.channels:
+                self._pass_channel(channel, pool, stats)
+            pool.join()
+            if self._broken is not None:
+                raise self._broken
+            outcome = "errors" if self._errors else "clean"
+        except (PeerBroken, listing.BadListing) as e:
+            kind = "unreachable" if isinstance(e, PeerBroken) else "bad_listing"
+            metrics.errors.labels(self.peer.name, kind).inc()
+            logger.warning("peer %r: pass stopped: %s", self.peer.name, e)
+        except requests.RequestException as e:
+            metrics.errors.labels(self.peer.name, "unreachable").inc()
+            logger.warning("peer %r: pass stopped: %s: %s", self.peer.name, type(e).__name__, e)
+        finally:
+            pool.kill()  # on a stop or a failure: fetches in flight remove their temp files
+        took = time.monotonic() - started
+        metrics.pass_duration.labels(self.peer.name).observe(took)
+        metrics.passes.labels(self.peer.name, outcome).inc()
+        metrics.missing.labels(self.peer.name).set(stats["missing"])
+        logger.info(
+            "peer %r: pass %s in %.2f s: %d missing, %d fetched (%d bytes), %d failed",
+            self.peer.name,
+            outcome,
+            took,
+            stats["missing"],
+            stats["segments"],
+            stats["bytes"],
+            self._errors,
+        )
+        return outcome
+
+    def _get_listing(self, *parts: str) -> list[str] | None:
+        try:
+            return listing.get_listing(
+                self.session, self.peer.route("files", *parts), self.config.timeout
+            )
+        except requests.RequestException as e:
+            raise PeerBroken(f"listing {'/'.join(parts)!r}: {type(e).__name__}: {e}") from e
+
+    def _pass_channel(self, channel: str, pool: gevent.pool.Pool, stats: dict) -> None:
+        qualities = self.config.qualities
+        if qualities is None:
+            qualities = self._get_listing(channel) or []
+        hours_by_quality = {}
+        for quality in qualities:
+            hours = self._get_listing(channel, quality)
+            if hours is not None:  # None: the peer has no such quality (404)
+                hours_by_quality[quality] = set(hours)
+        start = self.config.start()
+        order = listing.pass_hours(hours_by_quality, self.config.order, start, self.rng)
+        for hour in order:
+            for quality, hours in hours_by_quality.items():
+                if hour in hours:
+                    self._pass_hour(channel, quality, hour, pool, stats)
+                    if self._broken is not None or self.stopping.is_set():
+                        return
+
+    def _pass_hour(
+        self, channel: str, quality: str, hour: str, pool: gevent.pool.Pool, stats: dict
+    ) -> None:
+        remote = self._get_listing(channel, quality, hour)
+        if remote is None:
+            # Listed a moment ago: removed since (a janitor, an operator). Not a failure.
+            logger.info(
+                "peer %r: hour %s/%s/%s is gone since its quality was listed: skipping it",
+                self.peer.name,
+                channel,
+                quality,
+                hour,
+            )
+            return
+        local_dir = listing.hour_dir(self.config.base_dir, channel, quality, hour)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        missing = listing.missing_segments(
+            remote, local_dir, hour, now, self.config.recent_cutoff, self.bad_names
+        )
+        if not missing:
+            return
+        stats["missing"] += len(missing)
+        logger.debug("peer %r: %d missing in %s/%s/%s", self.peer.name, len(missing),
+                     channel, quality, hour)  # fmt: skip
+        self.rng.shuffle(missing)
+        for info in missing:
+            if self._broken is not None or self.stopping.is_set():
+                return
+            pool.spawn(self._fetch, channel, quality, hour, info, stats)  # waits for a free slot
+
+    def _fetch(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
+        if self._broken is not None:
+            return
+        url = self.peer.route("segments", channel, quality, hour, info.name)
+        try:
+            size = _fetch_segment(self.session, url, info, self.config.timeout)
+        except PeerBroken as e:
+            self._errors += 1
+            if self._broken is None:
+                self._broken = e
+            return
+        except FetchFailed as e:
+            self._errors += 1
+            kind = "hash_mismatch" if isinstance(e, HashMismatch) else "bad_answer"
+            if isinstance(e, HashMismatch):
+                metrics.hash_mismatches.labels(self.peer.name).inc()
+            metrics.errors.labels(self.peer.name, kind).inc()
+            logger.warning("peer %r: %s", self.peer.name, e)
+            return
+        except OSError as e:
+            # Our side (disk full, permissions): counted, and retried next pass.
+            self._errors += 1
+            metrics.errors.labels(self.peer.name, "local_write").inc()
+            logger.error("peer %r: cannot store %r: %s", self.peer.name, info.path, e)
+            return
+        if size is None:
+            return
+        stats["segments"] += 1
+        stats["bytes"] += size
+        metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
+        metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
+        logger.debug("peer %r: stored %r", self.peer.name, os.path.basename(info.path))
