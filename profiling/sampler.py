@@ -28,6 +28,7 @@ thread's stack (under gevent: whichever greenlet is running) is sampled, and
 run per process, since it owns SIGVTALRM.
 """
 
+import atexit
 import logging
 import math
 import signal
@@ -115,6 +116,9 @@ class StackSampler:
         signal.siginterrupt(signal.SIGVTALRM, False)
         self._running = True
         _running_sampler = self
+        # A service that exits with the sampler on must not die of SIGVTALRM
+        # (whose default action kills) once Python stops handling signals.
+        atexit.register(self._disarm_at_exit)
         signal.setitimer(signal.ITIMER_VIRTUAL, self.interval)
         logger.info("stack sampler started: every %.6g s of CPU time", self.interval)
 
@@ -131,7 +135,13 @@ class StackSampler:
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         signal.signal(signal.SIGVTALRM, self._previous_handler or signal.SIG_DFL)
         _running_sampler = None
+        atexit.unregister(self._disarm_at_exit)
         logger.info("stack sampler stopped")
+
+    def _disarm_at_exit(self) -> None:
+        # Only disarm: the interpreter is going away, the handler can stay.
+        self._running = False
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
 
     def reset(self) -> None:
         """Forget every count (running or not)."""

@@ -2,7 +2,10 @@
 
 import argparse
 import math
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -248,3 +251,19 @@ def test_a_bad_interval_argument_is_refused(bad, capsys):
     with pytest.raises(SystemExit):
         parse(["--stack-sampler-interval", bad])
     assert f"interval must be a positive number of seconds, got {bad!r}" in capsys.readouterr().err
+
+
+def test_a_process_that_exits_with_the_sampler_on_exits_cleanly():
+    # Regression: the armed timer outlived Python's signal handling at exit,
+    # and SIGVTALRM's default action killed the process (status -26).
+    code = (
+        "import prometheus_client, profiling\n"
+        "profiling.StackSampler(0.0005, registry=None).start()\n"
+        "sum(i * i for i in range(3_000_000))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for _ in range(3):
+        proc = subprocess.run(
+            [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0, proc.stderr
