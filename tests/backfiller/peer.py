@@ -10,7 +10,9 @@ produce on demand:
 * ``gone_hours``: hours listed under their quality whose own listing answers 404;
 * ``die_on``: a segment name; the first time it is asked for, half its body is
   sent, then every connection is dropped and the port refuses connections for
-  ``down_for`` seconds (the peer died mid-transfer and came back).
+  ``down_for`` seconds (the peer died mid-transfer and came back);
+* ``stall_on``: a segment name whose body stops after its first half, the
+  connection held open until the peer is stopped (a hung transfer).
 
 Every request path is recorded in ``paths``.
 """
@@ -41,12 +43,16 @@ class FakePeer:
         gone_hours: set[str] = frozenset(),
         die_on: str | None = None,
         down_for: float = 1.0,
+        stall_on: str | None = None,
     ):
         self.base = Path(base)
         self.corrupt = set(corrupt)
         self.gone_hours = set(gone_hours)
         self.die_on = die_on
         self.down_for = down_for
+        self.stall_on = stall_on
+        self.stalled = threading.Event()  # set once a stalled transfer has sent its half
+        self.release = threading.Event()  # set by stop(): stalled transfers end
         self.paths: list[str] = []
         self.died = threading.Event()  # set once the peer has dropped its connections
         self.back = threading.Event()  # set once it listens again after dying
@@ -110,6 +116,7 @@ class FakePeer:
         self.back.set()
 
     def stop(self) -> None:
+        self.release.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -154,7 +161,7 @@ class FakePeer:
         name = parts[-1]
         if name in self.corrupt:
             body = body[:100] + bytes([body[100] ^ 0xFF]) + body[101:]
-        if name == self.die_on and not self.died.is_set():
+        if name in (self.die_on, self.stall_on) and not self.died.is_set():
             handler.send_response(HTTPStatus.OK)
             handler.send_header("Content-Type", "video/MP2T")
             handler.send_header("Content-Length", str(len(body)))
@@ -162,6 +169,10 @@ class FakePeer:
             handler.wfile.write(body[: len(body) // 2])
             handler.wfile.flush()
             handler.close_connection = True
+            if name == self.stall_on:
+                self.stalled.set()
+                self.release.wait(60)
+                return
             threading.Thread(target=self._die, daemon=True).start()
             self.died.wait(10)
             return

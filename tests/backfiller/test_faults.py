@@ -1,0 +1,105 @@
+"""Peers that misbehave: corrupt bytes, death mid-transfer, hours that vanish, hung transfers.
+
+Each peer is a FakePeer (tests/backfiller/peer.py) over a tree of real segments;
+the backfiller is a real subprocess. Synchronisation is by polling its metrics
+and log, never by sleeping.
+"""
+
+import signal
+import time
+
+from tests.backfiller.conftest import CHANNEL, contents, temp_files, tree
+
+ALL = {"source": set()}
+
+
+def poll(check, timeout: float = 30, what: str = "the condition"):
+    """``check()``'s first truthy value, asking again every 50 ms for up to ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def names(base):
+    return {path.rsplit("/", 1)[1] for path in contents(base)}
+
+
+def test_corrupt_peer_gets_nothing_written_and_is_counted(stream, tmp_path, make_peer, backfiller):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    segments = sorted(names(remote))
+    bad = set(segments[::3])  # some corrupt, the rest good
+    peer = make_peer(remote, corrupt=bad)
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0")
+    poll(lambda: run.metric("fastseg_backfiller_passes_total", outcome="errors"), what="a pass")
+
+    assert names(local) == set(segments) - bad  # every good one, no corrupt one, no temp
+    labels = {"peer": peer.url.split("//")[1]}
+    assert run.metric("fastseg_backfiller_hash_mismatches_total", **labels) == len(bad)
+    assert run.metric("fastseg_backfiller_errors_total", kind="hash_mismatch", **labels) == len(bad)
+    assert run.metric("fastseg_backfiller_segments_total", **labels, channel=CHANNEL,
+                      quality="source") == len(segments) - len(bad)  # fmt: skip
+    assert "not the name's: discarded" in run.log()
+    assert run.stop() == 0
+
+
+def test_peer_dying_mid_transfer_leaves_no_temp_and_is_retried(
+    stream, tmp_path, make_peer, backfiller
+):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    segments = sorted(names(remote))
+    peer = make_peer(remote, die_on=segments[4], down_for=1.5)
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(
+        local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0",
+        "--concurrency", "1", "--backoff", "0.2", "--max-backoff", "1",
+    )  # fmt: skip
+    poll(peer.died.is_set, what="the peer to die mid-transfer")
+    run.wait_for_log(r"pass stopped: .*" + segments[4].split("-")[0])
+    assert temp_files(local) == []  # the half-written file went with the failed pass
+    failed_before_back = run.metric("fastseg_backfiller_passes_total", outcome="failed")
+    assert failed_before_back >= 1
+
+    # Once the peer is back, a later pass gets everything.
+    poll(lambda: names(local) == set(segments), what="every segment to arrive")
+    assert temp_files(local) == []
+    assert contents(local) == contents(remote)
+    assert run.metric("fastseg_backfiller_errors_total", kind="unreachable") >= 1
+    assert run.stop() == 0
+
+
+def test_hour_listing_404_mid_pass_is_skipped(stream, tmp_path, make_peer, backfiller):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    hours = sorted(p.name for p in (remote / CHANNEL / "source").iterdir())
+    peer = make_peer(remote, gone_hours={hours[0]})
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--run-once", "--recent-cutoff", "0")
+    assert run.wait(60) == 0, run.log()
+    assert "is gone since its quality was listed" in run.log()
+    want = {p for p in contents(remote) if f"/{hours[1]}/" in p}
+    assert set(contents(local)) == want
+    assert f"/files/{CHANNEL}/source/{hours[0]}" in peer.paths  # it was asked, and 404'd
+
+
+def test_sigterm_during_a_hung_transfer_stops_cleanly(stream, tmp_path, make_peer, backfiller):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    segments = sorted(names(remote))
+    peer = make_peer(remote, stall_on=segments[0])
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--recent-cutoff", "0", "--concurrency", "1",
+                     "--order", "oldest")  # fmt: skip
+    poll(peer.stalled.is_set, what="the transfer to hang")
+    poll(lambda: temp_files(local), what="the temp file of the hung transfer")
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.wait(30) == 0, run.log()
+    assert temp_files(local) == []
+    assert "stopped" in run.log()
