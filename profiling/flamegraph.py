@@ -32,6 +32,18 @@ def _regex(text: str) -> "re.Pattern[str]":
         ) from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"--timeout must be a positive number of seconds, got {text!r}"
+        )
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m profiling.flamegraph",
@@ -57,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--folded", metavar="FILE", help="write folded stacks (a;b;c 12.5) here")
     p.add_argument("--speedscope", metavar="JSON", help="write a speedscope profile here")
     p.add_argument("--title", default="fastseg CPU flame graph", help="the SVG's title")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each source")
+    p.add_argument("--timeout", type=_seconds, default=10.0, help="seconds to wait for each source")
     return p
 
 

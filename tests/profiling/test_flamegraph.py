@@ -329,8 +329,10 @@ def test_a_bad_range_is_one_line(tmp_path, capsys):
         (["-o", "f.svg"], "give at least one --url or --prometheus"),
         (["--url", "http://127.0.0.1:9/metrics"], "give at least one output"),
         (["--url", "http://x/", "--filter", "(", "-o", "f"], "--filter '(' is not a regular"),
+        (["--url", "http://x/", "--timeout", "-1", "-o", "f"], "got '-1'"),
+        (["--url", "http://x/", "--timeout", "soon", "-o", "f"], "got 'soon'"),
     ],
-    ids=["no-source", "no-output", "bad-regex"],
+    ids=["no-source", "no-output", "bad-regex", "negative-timeout", "bad-timeout"],
 )
 def test_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as excinfo:
