@@ -20,8 +20,9 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the restreamer until SIGTERM/SIGINT; returns 0 if every response finished."""
     # Imported here so that importing the package (fastseg's CLI lists it) costs nothing.
+    from services.restreamer import editor  # noqa: PLC0415
     from services.restreamer.app import create_app  # noqa: PLC0415
-    from services.restreamer.server import Server  # noqa: PLC0415
+    from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
 
     parser = service.argument_parser("restreamer", __doc__.splitlines()[0])
     parser.add_argument(
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         default=30.0,
         help="seconds a stop signal waits for responses in flight (default: %(default)s)",
     )
+    editor.add_arguments(parser)  # --db, --editor-token-file
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port!r} is not a TCP port (0-65535)")
@@ -43,14 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--stop-timeout {args.stop_timeout!r} is negative: give seconds >= 0")
     if not os.path.isdir(args.base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
+    editor_config = editor.config_from_args(args, parser)
     service.setup(args)
     stopping = service.stop_on_signals()
 
-    app = create_app({"BASE_DIR": args.base_dir})
+    app = create_app({"BASE_DIR": args.base_dir, **editor_config})
+    # One access line per request is too much at INFO (peers fetch thousands of
+    # segments an hour), so it is logged at DEBUG; /metrics counts requests anyway.
+    access = LoggingLogAdapter(logging.getLogger("services.restreamer.access"), logging.DEBUG)
     server = Server(
         (args.host, args.port),
         app,
-        log=logging.getLogger("services.restreamer.access"),
+        log=access,
         error_log=logging.getLogger("services.restreamer.errors"),
     )
     server.start()

@@ -7,6 +7,7 @@ Config keys:
 * ``MAX_RANGE``: the longest range a playlist or cut may ask for (default 14 days).
 * ``IMPLICIT_RANGE``: the longest range a playlist covers without both start and end
   (default 12 hours; beyond it the client must say what it wants).
+* ``DATABASE``, ``EDITOR_TOKEN_FILE``: the editor's events API (services.restreamer.editor).
 """
 
 import datetime as dt
@@ -18,7 +19,7 @@ import prometheus_client
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from services.restreamer import listings, playlists, segments
+from services.restreamer import cuts, editor, listings, playlists, segments
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
 
@@ -50,8 +51,9 @@ def create_app(config: dict) -> Flask:
         max_range=app.config["MAX_RANGE"],
         implicit_range=app.config["IMPLICIT_RANGE"],
     )
-    for module in (listings, segments, playlists):
+    for module in (listings, segments, playlists, cuts):
         app.register_blueprint(module.blueprint)
+    editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
     app.add_url_rule("/metrics", "metrics", _metrics)
     app.before_request(_started)
     app.after_request(_finished)

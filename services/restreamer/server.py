@@ -18,14 +18,14 @@ import socket
 
 import gevent
 from gevent.pool import Pool
-from gevent.pywsgi import WSGIHandler, WSGIServer
+from gevent.pywsgi import LoggingLogAdapter, WSGIHandler, WSGIServer
 from gevent.socket import wait_write
 
 from services.restreamer.files import FileRange
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Handler", "Server"]
+__all__ = ["Handler", "LoggingLogAdapter", "Server"]
 
 # Yield to other greenlets after this many bytes in a row, in case a fast
 # client keeps the socket writable and one big file would hog the loop.

@@ -33,13 +33,18 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.restreamer", "--base-dir", str(base),
              "--port", "0", *args],
-            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        line = self.wait_for_log(r"serving .* on http://127\.0\.0\.1:(\d+)/")
+        try:
+            line = self.wait_for_log(r"serving .* on http://127\.0\.0\.1:(\d+)/")
+        except BaseException:
+            self.proc.kill()  # never leave a server behind
+            self.stop()
+            raise
         self.port = int(re.search(r":(\d+)/", line).group(1))
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -1,0 +1,116 @@
+"""``/cut/CH/Q.ts?start=&end=&allow_holes=&type=rough|fast|full``: a clip, streamed as it is cut.
+
+The cutting engine (services.common.cutting) checks and plans a cut before it
+returns its generator, so every refusal (holes, no video, unreadable segments)
+is known before the status line is sent and becomes a 4xx with the reason.
+Once bytes flow, a failure can only end the response early; closing the
+response (the client went away, or the server stops) closes the generator,
+which kills ffmpeg and removes its temp files.
+"""
+
+import logging
+import os
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException, NotFound
+
+import fastseg
+from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
+from services.restreamer.state import state
+from services.restreamer.validation import (
+    BadRequest,
+    check_bool,
+    check_part,
+    check_range,
+    parse_time,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("cuts", __name__)
+
+TYPES = ("rough", "fast", "full")
+
+
+class HolesInRange(HTTPException):
+    """406, as wubloader answers: the range has no complete video to cut."""
+
+    code = 406
+    name = "Not Acceptable"
+
+
+class CannotCut(HTTPException):
+    """422: the request is well formed but this video cannot be cut that way."""
+
+    code = 422
+    name = "Unprocessable Content"
+
+
+@blueprint.route("/cut/<channel>/<quality>.ts")
+def cut(channel: str, quality: str) -> Response:
+    check_part(channel, "channel")
+    check_part(quality, "quality")
+    start = parse_time(request.args.get("start"), "start")
+    end = parse_time(request.args.get("end"), "end")
+    if start is None or end is None:
+        raise BadRequest("a cut needs both start and end, e.g. ?start=2026-11-27T17:05:00&end=...")
+    check_range(start, end, state().max_range)
+    if start == end:
+        raise BadRequest(f"start and end are both {start.isoformat()}: a cut needs a range")
+    allow_holes = check_bool(request.args.get("allow_holes"), "allow_holes")
+    kind = request.args.get("type", "rough") or "rough"
+    if kind not in TYPES:
+        raise BadRequest(f"type {kind[:40]!r} is not one of {', '.join(TYPES)}")
+    encoding = None
+    if kind == "full":
+        # The .ts route gives MPEG-TS; everything else about the encoding can be chosen.
+        try:
+            encoding = Encoding.parse(request.args.get("encoding", ""), Encoding(container="ts"))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(f"encoding {request.args.get('encoding')!r}: {exc}") from exc
+        if encoding.container != "ts":
+            raise BadRequest(f"container {encoding.container!r}: the .ts route only gives ts")
+
+    path = os.path.join(state().base_dir, channel, quality)
+    if not os.path.isdir(path):
+        raise NotFound(f"no quality {quality!r} of channel {channel!r}: see /files/{channel}")
+    segments = fastseg.get_best_segments(path, start, end)
+    if all(s is None for s in segments):
+        raise NotFound(f"no video in {channel}/{quality} from {start.isoformat()} to "
+                       f"{end.isoformat()}")  # fmt: skip
+    try:
+        if kind == "rough":
+            body = rough_cut(segments, allow_holes=allow_holes)
+        elif kind == "fast":
+            body = fast_cut(segments, start, end, allow_holes=allow_holes)
+        else:
+            body = full_cut(segments, start, end, encoding, allow_holes=allow_holes)
+    except fastseg.ContainsHoles as exc:
+        raise HolesInRange(
+            f"no complete video from {exc.hole_start.isoformat()} to {exc.hole_end.isoformat()}:"
+            " choose another range, or add allow_holes=true to cut around it"
+        ) from exc
+    except CutError as exc:
+        logger.info("refused a %s cut of %s/%s: %s", kind, channel, quality, exc)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CannotCut(f"cannot make a {kind} cut of this range: {reason}") from exc
+    except ValueError as exc:
+        raise BadRequest(
+            f"cannot cut from {start.isoformat()} to {end.isoformat()}: {exc}"
+        ) from exc
+    return Response(_logged(body, kind), mimetype="video/MP2T", direct_passthrough=True)
+
+
+def _logged(body, kind: str):
+    """The engine's bytes; a failure mid-stream is logged, then ends the response early."""
+    try:
+        yield from body
+    except CutError as exc:
+        logger.error("%s cut failed after its response began: %s", kind, exc)
+        raise
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()  # kills ffmpeg and removes temp files if the response ended early
