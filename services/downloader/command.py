@@ -8,6 +8,7 @@ runs a worker per quality, and stores segments under ``BASE/CHANNEL/QUALITY/HOUR
 kept as ``partial`` (or removed if nothing arrived): no ``temp`` file is left.
 """
 
+import argparse
 import logging
 import os
 
@@ -28,7 +29,7 @@ def _positive(text: str) -> float:
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise ValueError(f"expected a positive number of seconds, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
 
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             logger.warning(
                 "channel %r: cutting off %d download(s) still running",
                 manager.channel,
-                len(manager.getters),
+                sum(not g.ready() for g in manager.inflight.values()),
             )
         manager.getters.kill(block=True)
     gevent.killall(running, block=True)

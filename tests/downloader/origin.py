@@ -20,7 +20,8 @@ next segment's response; ``reset_midway(k)`` cuts the first k responses of the n
 segment halfway through the body with a TCP reset; ``stall()`` freezes every open
 session's playlist; ``discontinuity(gap)`` moves the clock forward by ``gap``
 seconds with ``EXT-X-DISCONTINUITY``; ``duplicate()`` lists the next segment twice;
-``skip_ahead(k)`` never lists the next k segments.
+``skip_ahead(k)`` never lists the next k segments; ``junk_playlists(bodies)`` answers
+the next media playlist requests with broken bodies.
 """
 
 import datetime as dt
@@ -54,10 +55,12 @@ class _Faults:
     segment_errors: dict[int, int] = field(default_factory=dict)
     slow: dict[int, float] = field(default_factory=dict)
     resets: dict[int, int] = field(default_factory=dict)
+    pauses: dict[int, float] = field(default_factory=dict)  # n -> seconds to pause mid-body
     discontinuities: dict[int, float] = field(default_factory=dict)  # n -> gap seconds
     duplicates: set[int] = field(default_factory=set)
     hidden: set[int] = field(default_factory=set)
     stalled: dict[int, dict[str, str]] = field(default_factory=dict)  # session -> frozen text
+    junk: list[bytes] = field(default_factory=list)  # bodies for the next media playlist GETs
 
 
 class Origin:
@@ -165,11 +168,23 @@ class Origin:
             self.faults.slow[n] = seconds
             return n
 
+    def pause_midway(self, seconds: float) -> int:
+        """The next segment's first response pauses this long halfway through its body."""
+        with self.lock:
+            n = self._next()
+            self.faults.pauses[n] = seconds
+            return n
+
     def reset_midway(self, k: int = 1) -> int:
         with self.lock:
             n = self._next()
             self.faults.resets[n] = k
             return n
+
+    def junk_playlists(self, bodies: list[bytes]) -> None:
+        """Answer the next media playlist requests with these bodies (200 OK), in order."""
+        with self.lock:
+            self.faults.junk.extend(bodies)
 
     def stall(self) -> None:
         """Freeze every session opened so far; new master fetches get a live session."""
@@ -283,8 +298,12 @@ class Origin:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def respond(self, path: str) -> tuple[int, bytes, float, bool]:
-        """(status, body, first-byte delay, reset halfway) for a GET of ``path``."""
+    def respond(self, path: str) -> tuple[int, bytes, float, bool | float]:
+        """(status, body, first-byte delay, cut) for a GET of ``path``.
+
+        ``cut`` is True to reset the connection halfway through the body, a number of
+        seconds to pause there, or False.
+        """
         parts = path.split("?")[0].strip("/").split("/")
         with self.lock:
             if parts == ["master.m3u8"]:
@@ -297,6 +316,8 @@ class Origin:
                 if self.faults.playlist_errors > 0:
                     self.faults.playlist_errors -= 1
                     return 503, b"busy\n", 0, False
+                if self.faults.junk:
+                    return 200, self.faults.junk.pop(0), 0, False
                 if session in self.faults.stalled:
                     return 200, self.faults.stalled[session][variant].encode(), 0, False
                 return 200, self._media_playlist(variant).encode(), 0, False
@@ -317,6 +338,8 @@ class Origin:
                     self.faults.segment_errors[n] -= 1
                     return 500, b"oops\n", 0, False
                 delay = self.faults.slow.pop(n, 0.0)
+                if n in self.faults.pauses:
+                    return 200, body, delay, self.faults.pauses.pop(n)
                 reset = self.faults.resets.get(n, 0) > 0
                 if reset:
                     self.faults.resets[n] -= 1
@@ -352,12 +375,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if not reset:
+        if reset is False:
             self.wfile.write(body)
             return
-        # Half the body, then a TCP reset (SO_LINGER 0): the client sees a body cut short.
         self.wfile.write(body[: len(body) // 2])
         self.wfile.flush()
+        if reset is not True:  # a pause, then the rest
+            time.sleep(reset)
+            self.wfile.write(body[len(body) // 2 :])
+            return
+        # Then a TCP reset (SO_LINGER 0): the client sees a body cut short.
         # Linux drops unread received data when a reset arrives: give the client a moment
         # to read the half, so it really holds a body cut short rather than nothing.
         time.sleep(0.2)

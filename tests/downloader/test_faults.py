@@ -28,11 +28,14 @@ def by_start(base, channel, quality):
     return found
 
 
-def missing_full(origin, base, channel, published):
-    """Published segments with no full file of the right content yet."""
+def missing_full(origin, base, channel, published, qualities=None):
+    """Published segments with no full file of the right content yet.
+
+    ``qualities`` maps an origin variant to its quality directory when they differ.
+    """
     missing = []
     for variant, segments in published.items():
-        stored = by_start(base, channel, variant)
+        stored = by_start(base, channel, (qualities or {}).get(variant, variant))
         for p in segments.values():
             want = hashlib.sha256(p.data).digest()
             fulls = [s for s in stored.get(p.start, []) if s.type == "full"]
