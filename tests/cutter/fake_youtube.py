@@ -12,12 +12,20 @@ status for the next request, and expired tokens.
 
 import json
 import socket
+import sys
 import threading
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CHUNK_UNIT = 256 * 1024
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client killed mid-request (the kill -9 tests) is expected, not news.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class FakeYouTube:
@@ -37,7 +45,7 @@ class FakeYouTube:
         # cutter mid-upload or mid-finalize).
         self.put_gate: threading.Event | None = None
         self.final_gate: threading.Event | None = None
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        server = _Server(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
         self.server = server
         self.url = f"http://127.0.0.1:{server.server_port}"

@@ -69,7 +69,7 @@ def test_a_cluster_started_by_someone_else_is_left_running(reachable_base):
     ours = EmbeddedPostgres(reachable_base, settings=TEST_SETTINGS)
     ours.start()
     ours.stop()
-    ours.pg_ctl("start", "-w", "-s", "-l", str(ours.data_dir / "server.log"))  # an operator
+    ours.pg_ctl("start", "-w", "-s")  # an operator
     try:
         user = EmbeddedPostgres(reachable_base)
         with user, psycopg.connect(user.dsn) as conn:

@@ -113,7 +113,13 @@ class EmbeddedPostgres:
         return proc
 
     def pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Run ``pg_ctl ARGS -D DATA`` as the cluster's owner."""
+        """Run ``pg_ctl ARGS -D DATA`` as the cluster's owner.
+
+        A server it starts logs to ``DATA/server.log``: without ``-l`` it would
+        inherit our pipes and ``pg_ctl`` would never seem to finish.
+        """
+        if args and args[0] in ("start", "restart") and "-l" not in args:
+            args = (*args, "-l", str(self.data_dir / "server.log"))
         return self._run(str(self._bindir / "pg_ctl"), *args, "-D", str(self.data_dir), check=check)
 
     # -- where the cluster lives -------------------------------------------------------
@@ -191,9 +197,7 @@ class EmbeddedPostgres:
                 if self.pg_ctl("status", check=False).returncode != 0:
                     logger.info("starting the embedded database in %r", str(self.data_dir))
                     (self.state_dir / "pg.started").write_text(f"{os.getpid()}\n")
-                    self.pg_ctl(
-                        "start", "-w", "-t", "120", "-s", "-l", str(self.data_dir / "server.log")
-                    )
+                    self.pg_ctl("start", "-w", "-t", "120", "-s")
                 else:
                     logger.info("using the running embedded database in %r", str(self.data_dir))
                 self._create_database()
