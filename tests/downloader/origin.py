@@ -254,14 +254,15 @@ class Origin:
             lines.append(f'#EXT-X-MAP:URI="/init/{variant}.mp4"')
         ext = "m4s" if stream.init else "ts"
         now = time.time()
+        lines += self._header_lines(variant, listed)
         for n in listed:
             start = self.start_of(n)
             duration = self.durations[n % len(self.durations)]
-            if n in self.faults.discontinuities:
+            if n in self.faults.discontinuities or self._discontinuity_before(n):
                 lines.append("#EXT-X-DISCONTINUITY")
             entry = [
                 f"#EXT-X-PROGRAM-DATE-TIME:{start.isoformat(timespec='milliseconds')}Z",
-                f"#EXTINF:{duration:.6f},",
+                f"#EXTINF:{duration:.6f},{self._title(n)}",
                 f"/seg/{variant}/{n}.{ext}",
             ]
             lines += entry
@@ -271,7 +272,22 @@ class Origin:
                 self.published[variant][n] = Published(
                     n, variant, start, duration, self.segment_data(variant, n), now
                 )
+        lines += self._footer_lines(variant, count)
         return "\n".join(lines) + "\n"
+
+    # Hooks for origins that dress their playlists differently (Twitch).
+
+    def _header_lines(self, variant: str, listed: list[int]) -> list[str]:
+        return []
+
+    def _footer_lines(self, variant: str, count: int) -> list[str]:
+        return []
+
+    def _title(self, n: int) -> str:
+        return ""
+
+    def _discontinuity_before(self, n: int) -> bool:
+        return False
 
     # -- serving ---------------------------------------------------------------
 
@@ -347,6 +363,10 @@ class Origin:
                 return 200, body, delay, reset
         return 404, b"not found\n", 0, False
 
+    def respond_post(self, path: str, headers, body: bytes) -> tuple[int, bytes]:
+        """(status, body) for a POST; a plain origin has nothing to post to."""
+        return 404, b'{"error": "not found"}'
+
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
@@ -363,6 +383,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        status, body = self.origin.respond_post(self.path, self.headers, self.rfile.read(length))
+        with self.origin.lock:
+            self.origin.requests.append((time.time(), self.path, status))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self):
         status, body, delay, reset = self.origin.respond(self.path)
