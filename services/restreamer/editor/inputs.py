@@ -1,0 +1,137 @@
+"""Checks on the JSON bodies of the events API, before anything reaches the database.
+
+Every checker returns clean values or raises :class:`BadRequest` (400) with a
+one-line reason that names the field and shows the bad value. Field names are
+the events table's columns (DESIGN.md §5); anything else is refused rather than
+ignored, so a typo never silently drops an input.
+"""
+
+import json
+import logging
+from typing import Any
+
+from werkzeug.exceptions import BadRequest
+
+from services.common.db import EDIT_INPUTS, SHEET_INPUTS
+from services.restreamer.validation import check_part, parse_time
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["edit_inputs", "json_object", "no_body", "sheet_inputs"]
+
+# column -> kind, for every column a client may send.
+_KINDS = {
+    "sheet_name": "text",
+    "event_start": "time",
+    "event_end": "time",
+    "category": "text",
+    "description": "text",
+    "submitter_winner": "text",
+    "poster_moment": "bool",
+    "image_links": "texts",
+    "notes": "text",
+    "allow_holes": "bool",
+    "uploader_whitelist": "texts",
+    "upload_location": "text",
+    "video_start": "time",
+    "video_end": "time",
+    "video_title": "text",
+    "video_description": "text",
+    "video_channel": "text",
+    "video_quality": "text",
+}
+# What `fastseg events edit` requires too; the rest have its defaults.
+EDIT_REQUIRED = ("video_start", "video_end", "video_title", "video_channel", "upload_location")
+# Text that names something must say something: an empty title or location is a mistake.
+NON_EMPTY = {"sheet_name", "video_title", "video_channel", "video_quality", "upload_location"}
+MAX_TEXT = 10_000  # characters; YouTube's description limit is 5,000
+
+
+def json_object(data: bytes) -> dict[str, Any]:
+    """The request body as a JSON object."""
+    if not data.strip():
+        raise BadRequest("the body is empty: send a JSON object of column names to values")
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not JSON ({exc}): send a JSON object") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body is a JSON {type(body).__name__}, not an object: send {{...}}")
+    return body
+
+
+def no_body(data: bytes) -> None:
+    """cancel and reset take nothing: an empty body or ``{}``."""
+    if data.strip() and json_object(data):
+        raise BadRequest("this action takes no inputs: send an empty body or {}")
+
+
+def _check(name: str, value: Any) -> Any:
+    kind = _KINDS[name]
+    if kind == "time":
+        if not isinstance(value, str):
+            raise BadRequest(f"{name} {value!r} is not a string: give a UTC time as text")
+        return parse_time(value, name) if value else _missing(name)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise BadRequest(f"{name} {value!r} is not true or false")
+        return value
+    if kind == "texts":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise BadRequest(f"{name} {value!r} is not a list of strings")
+        for v in value:
+            _text(name, v)
+        return value
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} {value!r} is not a string")
+    return _text(name, value)
+
+
+def _text(name: str, value: str) -> str:
+    if "\0" in value:
+        raise BadRequest(f"{name} {value[:40]!r} contains a NUL character, which text cannot hold")
+    if len(value) > MAX_TEXT:
+        raise BadRequest(f"{name} is {len(value)} characters, over {MAX_TEXT}: shorten it")
+    if name in NON_EMPTY and not value.strip():
+        raise BadRequest(f"{name} is empty: it is needed")
+    return value
+
+
+def _missing(name: str):
+    raise BadRequest(f"{name} is missing: it is needed")
+
+
+def _fields(body: dict[str, Any], allowed: tuple[str, ...], what: str) -> dict[str, Any]:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        hint = " (the editor is whoever the token belongs to)" if "editor" in unknown else ""
+        raise BadRequest(
+            f"unknown fields for {what}: {', '.join(map(repr, unknown))}{hint}; "
+            f"expected some of {', '.join(allowed)}"
+        )
+    return {name: _check(name, value) for name, value in body.items() if value is not None}
+
+
+def edit_inputs(body: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``states.edit`` (without ``editor``) from an edit's body."""
+    values = _fields(body, EDIT_INPUTS, "an edit")
+    missing = [name for name in EDIT_REQUIRED if name not in values]
+    if missing:
+        raise BadRequest(f"an edit needs {', '.join(missing)}: missing or null")
+    check_part(values["video_channel"], "video_channel")
+    if "video_quality" in values:
+        check_part(values["video_quality"], "video_quality")
+    return values
+
+
+def sheet_inputs(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``(sheet_name, other sheet inputs)`` for ``states.add_event`` from a new event's body."""
+    values = _fields(body, SHEET_INPUTS, "a new event")
+    if "sheet_name" not in values:
+        raise BadRequest("a new event needs sheet_name: missing or null")
+    start, end = values.get("event_start"), values.get("event_end")
+    if start is not None and end is not None and end < start:
+        raise BadRequest(
+            f"event_end {end.isoformat()} is before event_start {start.isoformat()}: swap them"
+        )
+    return values.pop("sheet_name"), values
