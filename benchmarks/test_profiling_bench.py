@@ -11,12 +11,13 @@ ratio the same way and fails only past a generous floor (10 %).
 """
 
 import signal
+import statistics
 import sys
+import time
 
 import prometheus_client
 import pytest
 
-from benchmarks import measure
 from profiling import StackSampler
 
 RATE_HZ = 200
@@ -36,24 +37,44 @@ def workload(n=1_000_000):
     return sum(middle(s) for s in range(0, n, 1000))
 
 
-def measure_overhead(rounds=5, rate_hz=RATE_HZ):
-    """(overhead, samples, sampled CPU seconds) of the workload with the sampler on vs off.
+def cpu_seconds(fn):
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
 
-    The sides are interleaved and each side's best round is used (benchmarks.measure.ratio),
-    so a noisy neighbour slows both alike. ``overhead`` is on/off - 1.
+
+def measure_overhead(pairs=15, rate_hz=RATE_HZ, n=500_000):
+    """(overhead, samples, CPU seconds sampled) of the workload with the sampler on vs off.
+
+    Runs ``pairs`` back-to-back pairs, one side then the other, swapping which
+    goes first each time so neither side always follows the other, and takes
+    the median of the per-pair ratios: neighbouring runs see the same load, and
+    the median ignores the pairs a burst of load split. Time is this process's
+    CPU time, which holds the sampler's cost but not time other processes take.
+    ``overhead`` is that median ratio - 1.
     """
     sampler = StackSampler(1 / rate_hz, registry=prometheus_client.CollectorRegistry())
 
-    def sampled():
+    def off():
+        return cpu_seconds(lambda: workload(n))
+
+    def on():
         sampler.start()
         try:
-            workload()
+            return cpu_seconds(lambda: workload(n))
         finally:
             sampler.stop()
 
-    on, off, ratio = measure.ratio(sampled, workload, rounds=rounds)
-    seconds = sum(sampler.counts().values())
-    return ratio - 1, round(seconds * rate_hz), on * rounds
+    ratios, sampled_cpu = [], 0.0
+    for i in range(pairs):
+        if i % 2:
+            with_sampler, without = on(), off()
+        else:
+            without, with_sampler = off(), on()
+        ratios.append(with_sampler / without)
+        sampled_cpu += with_sampler
+    samples = round(sum(sampler.counts().values()) * rate_hz)
+    return statistics.median(ratios) - 1, samples, sampled_cpu
 
 
 @pytest.mark.benchmark(group="profiling-sampler")
@@ -85,7 +106,7 @@ def test_sampler_handler_cost(benchmark):
 
     deep(20)
     assert len(sampler.counts()) == 1
-    per_sample = benchmark.stats.stats.mean if benchmark.stats else None
+    per_sample = benchmark.stats.stats.median if benchmark.stats else None
     if per_sample is not None:
         benchmark.extra_info["overhead_at_200hz"] = per_sample * RATE_HZ
         print(f"\none sample: {per_sample * 1e6:.1f} us = {per_sample * RATE_HZ:.3%} at 200 Hz")
@@ -93,7 +114,7 @@ def test_sampler_handler_cost(benchmark):
 
 @pytest.mark.benchmark(group="profiling-sampler")
 def test_sampler_overhead_ratio(benchmark):
-    overhead, samples, cpu = benchmark.pedantic(measure_overhead, kwargs={"rounds": 7}, rounds=1)
+    overhead, samples, cpu = benchmark.pedantic(measure_overhead, kwargs={"pairs": 21}, rounds=1)
     benchmark.extra_info.update(overhead=overhead, samples=samples, goal=GOAL)
     print(
         f"\nsampler overhead at {RATE_HZ} Hz asked: {overhead:+.2%} "
@@ -105,7 +126,7 @@ def test_sampler_overhead_ratio(benchmark):
 @pytest.mark.gate
 def test_sampler_overhead_gate():
     """Fails when sampling at 200 Hz costs more than GATE_FLOOR of a CPU-bound workload."""
-    overhead, samples, cpu = measure_overhead(rounds=5)
+    overhead, samples, cpu = measure_overhead(pairs=15)
     print(f"\nsampler overhead at {RATE_HZ} Hz: {overhead:+.2%} ({samples} samples, floor 10%)")
     assert samples > 0, "the sampler took no samples: nothing was measured"
     assert overhead <= GATE_FLOOR, (
