@@ -18,9 +18,10 @@ writes, and a collector of its own copies that dict in one C-level call when
 
 Rates: the kernel charges ``ITIMER_VIRTUAL`` in scheduler ticks, and the timer is
 re-armed only after each sample, so the rate achieved is lower than asked for
-(on a 250 Hz-tick kernel, 200 Hz asked gave about 85 Hz). Samples stay unbiased,
-so shares are right, but ``*_seconds_total`` (samples × interval) then
-under-reports the CPU time; compare stacks with each other, not with the clock.
+(on the 2-core development VM, 200 Hz asked gave about 85 Hz, 1 kHz about
+135 Hz). Samples stay unbiased, so shares are right, but ``*_seconds_total``
+(samples × interval) then under-reports the CPU time: compare stacks with each
+other, not with the clock.
 
 Limits: Python delivers signals to the main thread only, so only the main
 thread's stack (under gevent: whichever greenlet is running) is sampled, and
