@@ -1,0 +1,11 @@
+"""``python -m services.janitor``: patch the standard library for gevent, then run."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys  # noqa: I001 - after patching
+
+from services.janitor import main
+
+sys.exit(main())
