@@ -98,9 +98,11 @@ def fast_cut(
     """MPEG-TS bytes of exactly the frames from the first at/after ``start`` to the
     last before ``end``, as they are produced.
 
-    Raises ValueError for a bad range, fastseg.ContainsHoles for holes (unless
-    ``allow_holes``: then each becomes a discontinuity), CutError if a segment
-    cannot be read or ffmpeg fails.
+    The input is checked and planned (two probes) before this returns, so bad
+    input fails here, before any byte is sent: ValueError for a bad range,
+    fastseg.ContainsHoles for holes (unless ``allow_holes``: then each becomes a
+    discontinuity), CutError for unreadable segments or no frame in range. While
+    iterating, CutError if ffmpeg fails. No process runs until iteration starts.
     """
     check_range(start, end)
     runs = source.runs(segments, allow_holes, start, end)
@@ -143,6 +145,11 @@ def fast_cut(
         if copy:
             pieces.append((after_hole, copy))
 
+    return _produce(pieces, b, params, pids)
+
+
+def _produce(pieces, b: Bounds, params, pids) -> Iterator[bytes]:
+    """Run the pieces' ffmpegs (the tail's alongside) and join their output."""
     processes: list[FFmpeg] = []
 
     def start_edge(edge: Edge) -> FFmpeg:

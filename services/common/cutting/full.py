@@ -97,8 +97,10 @@ def full_cut(
 ) -> Iterator[bytes]:
     """The range re-encoded with ``encoding``, as bytes of its container.
 
-    Raises ValueError for a bad range, fastseg.ContainsHoles for holes unless
-    ``allow_holes``, CutError if a segment cannot be read or ffmpeg fails.
+    Checked and planned before this returns: ValueError for a bad range,
+    fastseg.ContainsHoles for holes unless ``allow_holes``, CutError for
+    unreadable segments or no frame in range. While iterating, CutError if
+    ffmpeg fails. Nothing runs and no temp file exists until iteration starts.
     """
     check_range(start, end)
     if not isinstance(encoding, Encoding):
@@ -108,14 +110,19 @@ def full_cut(
     runs = b.runs
     args = ["-copyts", "-f", "mpegts" if b.kind == "ts" else "mp4", "-i", "pipe:0"]
     args += encode_args(encoding, b)
+    return _produce(args, runs, b.kind, encoding)
+
+
+def _produce(args, runs, kind, encoding: Encoding) -> Iterator[bytes]:
+    """Run ffmpeg; stream its output, or spool it first if the container needs seeking."""
     what = f"full cut to {encoding.container}"
     if not encoding.seekable_output:
-        yield from ffmpeg(args + ["pipe:1"], _feed(runs, b.kind), what).output()
+        yield from ffmpeg(args + ["pipe:1"], _feed(runs, kind), what).output()
         return
     fd, spool = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=".mp4")
     os.close(fd)
     try:
-        proc = ffmpeg(args + ["-y", spool], _feed(runs, b.kind), what)
+        proc = ffmpeg(args + ["-y", spool], _feed(runs, kind), what)
         for _ in proc.output():  # nothing on stdout: wait for the file to be complete
             pass
         logger.debug("spooled %d bytes to %r", os.path.getsize(spool), spool)

@@ -1,0 +1,123 @@
+"""Cutting speed on a 5-minute clip of a 720p30 stream: rough vs fast vs full (issue #3).
+
+Gates, as ratios measured in one run: the fast cut is at least 30x faster than
+the full cut, and within 1.5x of a rough cut plus re-encoding two segments (what
+a fast cut cannot avoid). Also reports the mp4 spool overhead of a full cut
+(spooled faststart mp4 against streamed fragmented mp4, on 30 s).
+
+The 310-second 720p stream takes a couple of minutes to encode on two cores, so
+it is made once and kept in $TMPDIR/fastseg-bench (delete it to remake it).
+"""
+
+import datetime as dt
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import fastseg
+from services.common.cutting import Encoding, edges, fast_cut, full_cut, mpegts, rough_cut, source
+from tests.media import make_stream, store_stream
+
+logger = logging.getLogger(__name__)
+
+T0 = dt.datetime(2026, 11, 27, 17, 58, 0)
+CACHE = Path(tempfile.gettempdir()) / "fastseg-bench" / "720p30-310s"
+CLIP = (3.5, 303.5)  # 5 minutes, starting and ending inside segments
+
+
+@pytest.fixture(scope="module")
+def hours() -> str:
+    """BASE/CH/Q of the cached 720p30 archive (made on first use)."""
+    done = CACHE / "done"
+    if not done.exists():
+        stream = make_stream(CACHE / "stream", seconds=310, size="1280x720", rate=30)
+        store_stream(stream, CACHE / "base", "ch", "720p", T0)
+        done.touch()
+    fastseg.clear_cache()
+    return str(CACHE / "base" / "ch" / "720p")
+
+
+def at(seconds: float) -> dt.datetime:
+    return T0 + dt.timedelta(seconds=seconds)
+
+
+def drain(chunks) -> int:
+    return sum(len(c) for c in chunks)
+
+
+def best_of(rounds: int, fn) -> float:
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def reencode_two_segments(segments) -> None:
+    """What a fast cut must do beyond a rough cut: re-encode two whole edge segments."""
+    for seg in (segments[0], segments[-1]):
+        data = source.read(seg)
+        probe = source.probe(data, seg.path)
+        pids = mpegts.program_pids(data)
+        proc = edges.encode_edge(data, probe, probe, lo=None, hi=None, pids=pids, what="bench")
+        drain(proc.output())
+
+
+@pytest.mark.timeout(1800)  # the first run also encodes the 310-s 720p stream
+@pytest.mark.benchmark(group="cutting")
+def test_fast_cut_speed(benchmark, hours):
+    """Fast cut of 5 minutes of 720p30, against rough and full cuts of the same range."""
+    start, end = at(CLIP[0]), at(CLIP[1])
+    segments = fastseg.get_best_segments(hours, start, end, allow_holes=False)
+
+    size = benchmark.pedantic(lambda: drain(fast_cut(segments, start, end)), rounds=1)
+    assert size > 0
+    fast = best_of(2, lambda: drain(fast_cut(segments, start, end)))
+    rough = best_of(2, lambda: drain(rough_cut(segments)))
+    two = best_of(2, lambda: reencode_two_segments(segments))
+    full = best_of(1, lambda: drain(full_cut(segments, start, end, Encoding(container="ts"))))
+
+    report = {
+        "rough_s": round(rough, 3),
+        "fast_s": round(fast, 3),
+        "full_s": round(full, 3),
+        "reencode_two_segments_s": round(two, 3),
+        "full_over_fast": round(full / fast, 1),
+        "fast_over_rough_plus_two": round(fast / (rough + two), 2),
+    }
+    benchmark.extra_info.update(report)
+    print("\ncutting 5 min of 720p30:", report)
+    assert full / fast >= 30, report
+    assert fast <= 1.5 * (rough + two), report
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.benchmark(group="cutting-spool")
+def test_mp4_spool_overhead(benchmark, hours):
+    """Full cut of 30 s to faststart mp4 (spooled) against fragmented mp4 (streamed)."""
+    start, end = at(60.5), at(90.5)
+    segments = fastseg.get_best_segments(hours, start, end, allow_holes=False)
+    enc = Encoding(container="mp4", preset="ultrafast")
+
+    size = benchmark.pedantic(lambda: drain(full_cut(segments, start, end, enc)), rounds=1)
+    assert size > 0
+    spooled = best_of(2, lambda: drain(full_cut(segments, start, end, enc)))
+    streamed = best_of(
+        2,
+        lambda: drain(
+            full_cut(segments, start, end, Encoding(container="fmp4", preset="ultrafast"))
+        ),
+    )
+    report = {
+        "mp4_spooled_s": round(spooled, 3),
+        "fmp4_streamed_s": round(streamed, 3),
+        "spool_overhead": f"{(spooled / streamed - 1) * 100:.1f}%",
+    }
+    benchmark.extra_info.update(report)
+    print("\nmp4 spool overhead on 30 s of 720p30:", report)
+    # spooling adds a file write, the faststart rewrite and a read back: small next to encoding
+    assert spooled <= 1.5 * streamed, report
