@@ -13,6 +13,7 @@ import math
 import os
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from operator import itemgetter
 from urllib.parse import quote
 
@@ -20,7 +21,13 @@ from fastseg import SegmentInfo, best_segments_by_start
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MediaCache", "master_playlist", "media_playlist", "peak_bandwidth"]
+__all__ = [
+    "MediaCache",
+    "master_playlist",
+    "media_playlist",
+    "media_playlist_chunks",
+    "peak_bandwidth",
+]
 
 _START = itemgetter(4)
 _DURATION = itemgetter(5)
@@ -50,9 +57,9 @@ def _entry(segment: SegmentInfo, url: str) -> str:
 
 
 class _Hour:
-    """One hour's segments rendered once: each segment's lines, and all of them joined."""
+    """One hour's segments rendered once, as ASCII bytes, with where each one's lines start."""
 
-    __slots__ = ("segments", "entries", "text", "longest")
+    __slots__ = ("segments", "data", "view", "offsets", "seconds", "longest")
 
     def __init__(self, segments: list[SegmentInfo], url: str) -> None:
         self.segments = segments
@@ -68,9 +75,15 @@ class _Hour:
                     append(f"{dated}{name[:12]}Z\n#EXTINF:{seconds},\n{url}{name}\n")
                 else:
                     append(_entry(segment, url) + "\n")
-        self.entries = entries
-        self.text = "".join(entries)
-        self.longest = max(map(_DURATION, segments), default=dt.timedelta(0))
+        # Bytes, not text: a playlist is sent as bytes, and slicing them is one
+        # copy where joining per-segment strings would be 43,000 small ones.
+        self.data = "".join(entries).encode("ascii")
+        self.view = memoryview(self.data)  # slices of it are views, not copies
+        self.offsets = [0, *accumulate(map(len, entries))]  # ASCII: 1 byte per character
+        # Durations as floats: max() over a slice of them is several times faster
+        # than over timedeltas, and a playlist takes one per stretch of an hour.
+        self.seconds = [d.total_seconds() for d in map(_DURATION, segments)]
+        self.longest = max(self.seconds, default=0.0)
 
     def find(self, segment: SegmentInfo) -> int | None:
         """The position of this very object in the hour (fastseg's lists are in start order)."""
@@ -86,8 +99,8 @@ class MediaCache:
     fastseg caches each hour's chosen segments until the directory changes and
     get_best_segments returns those very objects, so a run of segments that is
     identical (``==`` on lists compares identities first) to a slice of a cached
-    hour is rendered by slicing that hour's text: a warm 24-hour playlist costs
-    a few string copies instead of 43,000 formatted entries.
+    hour is rendered by slicing that hour's bytes: a warm 24-hour playlist costs
+    a few copies instead of 43,000 formatted entries.
     """
 
     def __init__(self, hours: int = 48) -> None:
@@ -110,9 +123,13 @@ def _common_run(run: Sequence, p: int, hour: list, i: int, most: int) -> int:
     """How many of ``run[p:]`` are ``hour[i:]``, one for one (at least 1, at most ``most``).
 
     A hole (None) or a segment dropped for overlapping ends the common stretch.
-    Prefix equality is monotonic, so a binary search finds the end with a few
-    C-speed list comparisons instead of a Python loop over every segment.
+    Prefix equality is monotonic, so where segments were dropped a binary search
+    finds the end with a few C-speed list comparisons, not a Python loop.
     """
+    try:  # a hole ends the stretch; finding it is a C-speed scan
+        most = run.index(None, p, p + most) - p
+    except ValueError:
+        pass
     if run[p : p + most] == hour[i : i + most]:
         return most
     good, bad = 1, most  # run[p] is hour[i]; the whole stretch differs somewhere
@@ -131,17 +148,33 @@ def media_playlist(
     quality: str,
     ended: bool,
     cache: MediaCache | None = None,
-) -> str:
+) -> bytes:
     """A media playlist of ``segments`` (None marks a hole), as get_best_segments returns them.
 
     Each segment gets its PROGRAM-DATE-TIME and EXTINF; a segment after a hole
     gets EXT-X-DISCONTINUITY (its timestamps do not follow on from the last
     one's); EXT-X-ENDLIST is written only if ``ended`` (the range is complete).
     """
+    return b"".join(media_playlist_chunks(segments, channel, quality, ended, cache))
+
+
+def media_playlist_chunks(
+    segments: Sequence[SegmentInfo | None],
+    channel: str,
+    quality: str,
+    ended: bool,
+    cache: MediaCache | None = None,
+) -> list[bytes | memoryview]:
+    """:func:`media_playlist` as the pieces to send one after another, copying nothing.
+
+    Whole hours are the cached hours' bytes and parts of hours are views of
+    them, so a 7 MB playlist is sent without being assembled (each copy of it
+    costs milliseconds, mostly in page faults on the fresh buffer).
+    """
     cache = MediaCache(hours=2) if cache is None else cache
     prefix = f"/segments/{quote(channel, safe='')}/{quote(quality, safe='')}/"
-    longest = dt.timedelta(0)
-    body: list[str] = []
+    longest = 0.0
+    body: list[bytes | memoryview] = []
     after_hole = False
     p, count = 0, len(segments)
     while p < count:
@@ -151,7 +184,7 @@ def media_playlist(
             p += 1
             continue
         if after_hole:
-            body.append("#EXT-X-DISCONTINUITY\n")
+            body.append(b"#EXT-X-DISCONTINUITY\n")
             after_hole = False
         hour_path = segment[0]
         url = f"{prefix}{hour_path[hour_path.rfind('/') + 1 :]}/"
@@ -159,30 +192,30 @@ def media_playlist(
         i = hour.find(segment)
         if i is None:
             # Not in fastseg's current list for the hour (it changed meanwhile).
-            body.append(_entry(segment, url) + "\n")
-            longest = max(longest, segment[5])
+            body.append(f"{_entry(segment, url)}\n".encode("ascii"))
+            longest = max(longest, segment[5].total_seconds())
             p += 1
             continue
         n = _common_run(segments, p, hour.segments, i, min(len(hour.segments) - i, count - p))
         if i == 0 and n == len(hour.segments):
-            body.append(hour.text)
+            body.append(hour.data)
             longest = max(longest, hour.longest)
         else:
-            body.append("".join(hour.entries[i : i + n]))
-            longest = max(longest, max(map(_DURATION, hour.segments[i : i + n])))
+            body.append(hour.view[hour.offsets[i] : hour.offsets[i + n]])
+            longest = max(longest, max(hour.seconds[i : i + n]))
         p += n
     # §4.3.3.1: every EXTINF rounded to the nearest integer must be <= TARGETDURATION;
     # the ceiling always satisfies that, and never less than 1.
     head = [
         "#EXTM3U\n",
         f"#EXT-X-VERSION:{VERSION}\n",
-        f"#EXT-X-TARGETDURATION:{max(1, math.ceil(longest.total_seconds()))}\n",
+        f"#EXT-X-TARGETDURATION:{max(1, math.ceil(longest))}\n",
         "#EXT-X-MEDIA-SEQUENCE:0\n",
     ]
     if ended:
         head.append("#EXT-X-PLAYLIST-TYPE:VOD\n")
-        body.append("#EXT-X-ENDLIST\n")
-    return "".join(head + body)
+        body.append(b"#EXT-X-ENDLIST\n")
+    return ["".join(head).encode("ascii"), *body]
 
 
 def peak_bandwidth(segments: Iterable[SegmentInfo | None], samples: int = 16) -> int:

@@ -43,6 +43,8 @@ def _playlist(kind: str, key: tuple, compute) -> Response:
     text, shared = state().flights.run(key, compute)
     (metrics.playlist_shared if shared else metrics.playlist_computations).labels(kind).inc()
     # A playlist grows while its range is still being recorded: never cache it.
+    # ``text`` may be a list of byte chunks, sent one after another (with their
+    # total as Content-Length) so that a large playlist is never copied whole.
     return Response(text, mimetype=CONTENT_TYPE, headers={"Cache-Control": "no-cache"})
 
 
@@ -78,7 +80,7 @@ def _media(channel: str, quality: str, start, end) -> str:
     # end, and the video reaches it (holes inside are final enough: a player
     # told the playlist has ended plays what there is instead of waiting).
     ended = end is not None and segments[-1] is not None
-    return hls.media_playlist(segments, channel, quality, ended, state().rendered)
+    return hls.media_playlist_chunks(segments, channel, quality, ended, state().rendered)
 
 
 def _master(channel: str, start, end) -> str:

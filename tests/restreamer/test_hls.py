@@ -11,6 +11,10 @@ T0 = dt.datetime(2026, 11, 27, 17, 59, 58)
 HASH = "47DEQpj8HBSa_-TImW_5JCeuQeRkm5NMpJWZG3hSuFU"
 
 
+def media_playlist_text(*args, **kwargs) -> str:
+    return media_playlist(*args, **kwargs).decode("ascii")
+
+
 def seg(start: dt.datetime, seconds: float) -> SegmentInfo:
     duration = dt.timedelta(seconds=seconds)
     hour = f"/base/ch/q/{start:%Y-%m-%dT%H}"
@@ -21,7 +25,7 @@ def seg(start: dt.datetime, seconds: float) -> SegmentInfo:
 def test_media_playlist_fields():
     a = seg(T0, 2.0)
     b = seg(T0 + dt.timedelta(seconds=2), 2.5)  # in the next hour directory
-    text = media_playlist([a, b], "ch", "q", ended=True)
+    text = media_playlist_text([a, b], "ch", "q", ended=True)
     playlist = m3u8.loads(text)
     assert playlist.version == 3
     assert playlist.target_duration == 3  # ceil(2.5)
@@ -40,7 +44,7 @@ def test_media_playlist_fields():
 
 def test_media_playlist_marks_holes_and_open_ends():
     a, b, c = (seg(T0 + dt.timedelta(seconds=2 * i), 2.0) for i in range(3))
-    text = media_playlist([None, a, None, c, None], "ch", "q", ended=False)
+    text = media_playlist_text([None, a, None, c, None], "ch", "q", ended=False)
     playlist = m3u8.loads(text)
     assert [s.uri.rsplit("/", 1)[1] for s in playlist.segments] == [a.name, c.name]
     # A hole before the first segment needs no marker; one between segments does.
@@ -50,12 +54,12 @@ def test_media_playlist_marks_holes_and_open_ends():
 
 
 def test_media_playlist_quotes_names_and_handles_empty():
-    text = media_playlist([None], "my channel", "q#1", ended=False)
+    text = media_playlist_text([None], "my channel", "q#1", ended=False)
     playlist = m3u8.loads(text)
     assert playlist.segments == []
     assert playlist.target_duration == 1
     a = seg(T0, 0.5)
-    text = media_playlist([a], "my channel", "q#1", ended=True)
+    text = media_playlist_text([a], "my channel", "q#1", ended=True)
     assert f"/segments/my%20channel/q%231/2026-11-27T17/{a.name}" in text
 
 
@@ -124,11 +128,11 @@ def test_cached_rendering_matches_plain_rendering(tmp_path):
         segments = fastseg.get_best_segments(path, start, end)
         assert all(s is None or s.name != overlap for s in segments)
         expected = reference(segments, "ch", "q", True)
-        assert media_playlist(segments, "ch", "q", True, cache) == expected  # cold
-        assert media_playlist(segments, "ch", "q", True, cache) == expected  # warm
+        assert media_playlist(segments, "ch", "q", True, cache).decode() == expected  # cold
+        assert media_playlist(segments, "ch", "q", True, cache).decode() == expected  # warm
     whole = fastseg.get_best_segments(path, t0, t0 + dt.timedelta(hours=1))
     assert None in whole
     assert any(s is not None and s.name == short for s in whole)
-    assert len(m3u8.loads(media_playlist(whole, "ch", "q", False, cache)).segments) == len(
+    assert len(m3u8.loads(media_playlist(whole, "ch", "q", False, cache).decode()).segments) == len(
         [s for s in whole if s is not None]
     )
