@@ -8,6 +8,7 @@ import pytest
 
 from services.common.cutting import fast_cut
 from tests.cutting import checks
+from tests.cutting.conftest import Archive
 
 RANGES = [
     pytest.param(2.0, 8.0, id="on segment boundaries"),
@@ -82,3 +83,20 @@ def test_fast_cut_is_exact_and_clean(archive, tmp_path, start_s, end_s):
     for t in cut_onsets:
         nearest = min(source_onsets, key=lambda s: abs(s - t))
         assert abs(nearest - t) <= 0.001, f"beep at {t:.4f}s in the cut, {nearest:.4f}s in source"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmp4", [False, True], ids=["ts", "fmp4"])
+def test_fast_cut_without_bframes_or_audio(stream_factory, tmp_path, fmp4):
+    """DTS equals PTS in such a source, and every audio path is skipped."""
+    stream = stream_factory(seconds=6, bframes=False, audio=False, fmp4=fmp4)
+    archive = Archive(stream, tmp_path / "base", tmp_path)
+    out = cut_to_file(archive, tmp_path, 0.9, 4.1)
+    first, stop = expected_frames(archive, 0.9, 4.1)
+    assert checks.decode_warnings(out) == ""
+    pk = checks.packets(out)
+    assert pk["audio"] == []
+    assert checks.dts_problems(pk) == []
+    assert checks.cc_breaks(out) == []
+    frames = checks.gray_frames(out, stream.size)
+    assert checks.match_frames(frames, archive.frames, first) == list(range(first, stop))
