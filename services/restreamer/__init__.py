@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app({"BASE_DIR": args.base_dir, **editor_config})
     # One access line per request is too much at INFO (peers fetch thousands of
     # segments an hour), so it is logged at DEBUG; /metrics counts requests anyway.
-    access = LoggingLogAdapter(logging.getLogger("services.restreamer.access"), logging.DEBUG)
+    access_logger = logging.getLogger("services.restreamer.access")
+    access = None  # not even formatted unless wanted: it costs more than a segment's headers
+    if access_logger.isEnabledFor(logging.DEBUG):
+        access = LoggingLogAdapter(access_logger, logging.DEBUG)
     server = Server(
         (args.host, args.port),
         app,

@@ -59,6 +59,7 @@ def create_app(config: dict) -> Flask:
     app.after_request(_finished)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+    app.wsgi_app = segments.FastPath(app.wsgi_app, app.extensions["restreamer"])
     return app
 
 

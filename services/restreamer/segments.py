@@ -11,58 +11,84 @@ with the whole file, which the RFC allows).
 import logging
 import os
 import stat
+import time
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import NotFound, RequestedRangeNotSatisfiable
+from werkzeug.exceptions import HTTPException, NotFound, RequestedRangeNotSatisfiable
 
 from services.restreamer.files import FileRange
-from services.restreamer.state import state
+from services.restreamer.state import State, state
 from services.restreamer.validation import check_hour, check_part, check_segment_name
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["blueprint"]
+__all__ = ["ENDPOINT", "FastPath", "Segment", "blueprint"]
 
 blueprint = Blueprint("segments", __name__)
 
 CONTENT_TYPE = "video/MP2T"  # RFC 8216 §3.2 (MPEG-2 TS segments)
 IMMUTABLE = "public, max-age=31536000, immutable"  # a year: the name is the content's hash
+ENDPOINT = "segments.segment"  # the view's Flask endpoint name, for metrics
+
+
+class Segment:
+    """An open segment file, checked: a regular file, not hidden by a tombstone."""
+
+    __slots__ = ("fd", "size", "headers", "etag")
+
+    def __init__(self, base_dir: str, channel: str, quality: str, hour: str, name: str) -> None:
+        """Validate the parts, then open. Raises BadRequest or NotFound, holding no fd."""
+        check_part(channel, "channel")
+        check_part(quality, "quality")
+        check_hour(hour)
+        type_ = check_segment_name(name).type
+        path = os.path.join(base_dir, channel, quality, hour, name)
+        try:
+            self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise NotFound(f"no segment {channel}/{quality}/{hour}/{name}") from exc
+        try:
+            st = os.fstat(self.fd)
+            if not stat.S_ISREG(st.st_mode) or os.path.exists(path + ".tombstone"):
+                raise NotFound(f"no segment {name!r} here (not a file, or hidden by a tombstone)")
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.size = st.st_size
+        self.headers = {"Accept-Ranges": "bytes", "Content-Type": CONTENT_TYPE}
+        self.etag = None
+        if type_ == "temp":
+            self.headers["Cache-Control"] = "no-store"  # being written: its bytes may change
+        else:
+            self.etag = name[:-3].rsplit("-", 1)[1]  # the sha256 of the bytes, from the name
+            self.headers["Cache-Control"] = IMMUTABLE
+            self.headers["ETag"] = f'"{self.etag}"'
+
+    def body(self, start: int, stop: int) -> FileRange:
+        """The bytes ``[start, stop)`` as a response body, which now owns the fd."""
+        self.headers["Content-Length"] = str(stop - start)
+        return FileRange(self.fd, start, stop - start)
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 @blueprint.route("/segments/<channel>/<quality>/<hour>/<name>")
 def segment(channel: str, quality: str, hour: str, name: str) -> Response:
-    check_part(channel, "channel")
-    check_part(quality, "quality")
-    check_hour(hour)
-    info = check_segment_name(name)
-    path = os.path.join(state().base_dir, channel, quality, hour, name)
+    opened = Segment(state().base_dir, channel, quality, hour, name)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise NotFound(f"no segment {channel}/{quality}/{hour}/{name}") from exc
-    try:
-        return _answer(fd, info.type, name, path)
+        return _answer(opened, name)
     except BaseException:
-        os.close(fd)
+        opened.close()
         raise
 
 
-def _answer(fd: int, type_: str, name: str, path: str) -> Response:
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or os.path.exists(path + ".tombstone"):
-        raise NotFound(f"no segment {name!r} here (not a file, or hidden by a tombstone)")
-    size = st.st_size
-    headers = {"Accept-Ranges": "bytes"}
-    etag = None
-    if type_ == "temp":
-        headers["Cache-Control"] = "no-store"  # still being written: its bytes may change
-    else:
-        etag = name[:-3].rsplit("-", 1)[1]  # the sha256 of the bytes, from the name
-        headers["Cache-Control"] = IMMUTABLE
-        headers["ETag"] = f'"{etag}"'
-        if etag in request.if_none_match:
-            os.close(fd)
-            return Response(status=304, headers=headers)
+def _answer(opened: Segment, name: str) -> Response:
+    size, headers, etag = opened.size, opened.headers, opened.etag
+    if etag is not None and etag in request.if_none_match:
+        opened.close()
+        headers.pop("Content-Type")
+        return Response(status=304, headers=headers)
 
     start, stop, status = 0, size, 200
     wanted = request.range
@@ -81,12 +107,58 @@ def _answer(fd: int, type_: str, name: str, path: str) -> Response:
             start, stop = bounds
             status = 206
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
-    headers["Content-Length"] = str(stop - start)
     state().metrics.bytes_sent.inc(stop - start)
-    return Response(
-        FileRange(fd, start, stop - start),
-        status=status,
-        headers=headers,
-        content_type=CONTENT_TYPE,
-        direct_passthrough=True,
-    )
+    return Response(opened.body(start, stop), status=status, headers=headers,
+                    direct_passthrough=True)  # fmt: skip
+
+
+class FastPath:
+    """WSGI middleware answering plain ``GET /segments/...`` without Flask.
+
+    Peers and players fetch segments by the thousand, and Flask's request and
+    response machinery costs several times the sendfile itself. A GET with no
+    Range or conditional header, for an ASCII path that validates and opens, is
+    answered here with exactly the headers the Flask view would give (CORS and
+    metrics included); anything else, errors included, goes to the app.
+    """
+
+    PREFIX = "/segments/"
+    _SPECIAL = ("HTTP_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_RANGE")
+
+    def __init__(self, app, state_: State) -> None:
+        self.app = app
+        self.state = state_
+        metrics = state_.metrics
+        self._requests = metrics.requests.labels(ENDPOINT, "GET", "200")
+        self._latency = metrics.latency.labels(ENDPOINT, "GET")
+        self._bytes = metrics.bytes_sent
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if (
+            not path.startswith(self.PREFIX)
+            or environ.get("REQUEST_METHOD") != "GET"
+            or not path.isascii()  # WSGI paths are latin-1: leave decoding to the app
+            or any(key in environ for key in self._SPECIAL)
+        ):
+            return self.app(environ, start_response)
+        parts = path[len(self.PREFIX) :].split("/")
+        if len(parts) != 4:
+            return self.app(environ, start_response)
+        started = time.monotonic()
+        try:
+            opened = Segment(self.state.base_dir, *parts)
+        except HTTPException:
+            return self.app(environ, start_response)  # the app says what is wrong
+        body = opened.body(0, opened.size)
+        headers = opened.headers
+        headers["Access-Control-Allow-Origin"] = "*"
+
+        def observe() -> None:
+            self._latency.observe(time.monotonic() - started)
+            self._requests.inc()
+
+        body.add_close_callback(observe)
+        self._bytes.inc(opened.size)
+        start_response("200 OK", list(headers.items()))
+        return body

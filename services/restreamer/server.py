@@ -44,6 +44,10 @@ class Handler(WSGIHandler):
         finally:
             self.server.handlers.discard(self)
 
+    def log_request(self):
+        if self.server.log_requests:  # formatting the line costs more than a segment's headers
+            super().log_request()
+
     def handle_one_response(self):
         if self.server.draining:
             self.close_connection = True  # finish this one, take no more on this connection
@@ -106,6 +110,7 @@ class Server(WSGIServer):
 
     def __init__(self, listener, application, **kwargs):
         kwargs.setdefault("spawn", Pool())
+        self.log_requests = kwargs.get("log", "default") is not None
         super().__init__(listener, application, **kwargs)
         self.handlers: set[Handler] = set()
         self.draining = False

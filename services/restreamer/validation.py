@@ -53,8 +53,9 @@ def check_part(value: str, what: str) -> str:
         raise BadRequest(f"{what} {value[:40]!r}... is {len(value)} characters, over {MAX_PART}")
     if value.startswith("."):
         raise BadRequest(f"{what} {value!r} starts with '.': names starting with '.' are hidden")
-    bad = next((c for c in value if c in "/\\\0" or not c.isprintable()), None)
-    if bad is not None:
+    # NUL and other control characters are not printable; '/' and '\\' are.
+    if not value.isprintable() or "/" in value or "\\" in value:
+        bad = next(c for c in value if c in "/\\" or not c.isprintable())
         raise BadRequest(f"{what} {value!r} contains {bad!r}: give a plain name from /files")
     return value
 

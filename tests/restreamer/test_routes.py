@@ -128,6 +128,7 @@ def test_segment_ranges(client, base, header, status, content_range, span):
     assert response.headers.get("Content-Range") == content_range
     assert response.data == data[span[0] : span[1]]
     assert response.headers["Content-Length"] == str(span[1] - span[0])
+    assert response.headers["Content-Type"] == "video/MP2T"
 
 
 def test_segment_range_not_satisfiable_and_if_range(client, base):
@@ -346,3 +347,20 @@ def test_create_app_needs_a_base(make_client, tmp_path):
 
 def test_listing_is_json_array_text(client):
     assert json.loads(client.get("/files/ch").data) == ["low", "source"]
+
+
+def test_segment_fast_path_answers_like_the_view(client, base):
+    """Plain GETs skip Flask (services.restreamer.segments.FastPath); the answer is the same."""
+    path = sorted((base / "ch" / "source" / "2026-11-27T18").iterdir())[0]
+    fast = client.get(segment_url(path))
+    # a conditional header that does not match sends the request through the Flask view
+    view = client.get(segment_url(path), headers={"If-None-Match": '"other"'})
+    assert fast.status_code == view.status_code == 200
+    assert fast.data == view.data == path.read_bytes()
+    assert sorted(fast.headers.items()) == sorted(view.headers.items())
+    fast.close()
+    view.close()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert metric(text, "restreamer_requests_total", endpoint="segments.segment",
+                  method="GET", status="200") == 2  # fmt: skip
+    assert metric(text, "restreamer_segment_bytes_total") == 2 * 2000
