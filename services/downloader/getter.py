@@ -89,7 +89,12 @@ class InitCache:
                     result.set(resp.content)
             except BaseException as e:
                 del self.results[uri]  # the next caller tries again
-                result.set_exception(e)
+                # Waiters get an ordinary error even if this greenlet was killed: a
+                # GreenletExit raised in them would look like their own kill.
+                shared = (
+                    e if isinstance(e, Exception) else RuntimeError(f"fetch of {uri!r} stopped")
+                )
+                result.set_exception(shared)
                 raise
         return result.get()
 
@@ -213,12 +218,16 @@ class SegmentGetter:
             file.close()
             took = time.monotonic() - started
             doubtful = seg.suspect or body_bytes == 0 or took >= SUSPECT_FETCH_SECONDS
-            if body_bytes == 0:
-                logger.warning("segment %r has an empty body: stored as suspect", seg.uri)
-            elif took >= SUSPECT_FETCH_SECONDS:
+            if took >= SUSPECT_FETCH_SECONDS:
                 logger.warning("segment %r took %.0f s: stored as suspect", seg.uri, took)
             self._finish(temp, "suspect" if doubtful else "full", hasher, len(init) + body_bytes)
             file = None
+            if body_bytes == 0:
+                # An empty body is far more often an origin glitch than an empty segment:
+                # keep it as suspect, and keep trying for the real thing.
+                logger.warning("segment %r has an empty body: stored as suspect, retrying", seg.uri)
+                metrics.segment_errors.labels(**self.labels, reason="empty").inc()
+                return "retry"
             self.done.set()
             return "done"
         except _Expired as e:

@@ -216,6 +216,8 @@ class ChannelManager:
     def ready(self, worker: StreamWorker) -> None:
         """A worker read its first playlist: the ones before it for its quality can stop."""
         workers = self.workers[worker.quality]
+        if worker not in workers or worker.stopping.is_set():
+            return  # already replaced itself: its first answer arrived too late to matter
         index = workers.index(worker)
         for old in workers[:index]:
             logger.info("worker %s replaced by %s", old.name, worker.name)

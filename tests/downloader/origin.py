@@ -21,7 +21,9 @@ segment halfway through the body with a TCP reset; ``stall()`` freezes every ope
 session's playlist; ``discontinuity(gap)`` moves the clock forward by ``gap``
 seconds with ``EXT-X-DISCONTINUITY``; ``duplicate()`` lists the next segment twice;
 ``skip_ahead(k)`` never lists the next k segments; ``junk_playlists(bodies)`` answers
-the next media playlist requests with broken bodies.
+the next media playlist requests with broken bodies; ``empty_body()`` answers the next
+segment's first request with no body; ``expire()`` makes every open session's
+playlists answer 404.
 """
 
 import datetime as dt
@@ -56,6 +58,8 @@ class _Faults:
     slow: dict[int, float] = field(default_factory=dict)
     resets: dict[int, int] = field(default_factory=dict)
     pauses: dict[int, float] = field(default_factory=dict)  # n -> seconds to pause mid-body
+    empty: set[int] = field(default_factory=set)  # n whose first response has an empty body
+    expired: set[int] = field(default_factory=set)  # sessions whose playlists now 404
     discontinuities: dict[int, float] = field(default_factory=dict)  # n -> gap seconds
     duplicates: set[int] = field(default_factory=set)
     hidden: set[int] = field(default_factory=set)
@@ -102,6 +106,7 @@ class Origin:
         self.sessions = 0
         self.requests: list[tuple[float, str, int]] = []  # (time, path, status)
         self.cut_short: list[tuple[str, int]] = []  # (variant, n) of bodies cut by a reset
+        self.empty_served: list[tuple[str, int]] = []  # (variant, n) answered with no body
         self.t0 = 0.0
         self.server: http.server.ThreadingHTTPServer | None = None
 
@@ -167,6 +172,18 @@ class Origin:
             n = self._next()
             self.faults.slow[n] = seconds
             return n
+
+    def empty_body(self) -> int:
+        """The next segment's first response is 200 OK with an empty body."""
+        with self.lock:
+            n = self._next()
+            self.faults.empty.add(n)
+            return n
+
+    def expire(self) -> None:
+        """Every session opened so far answers 404: its media playlist URLs expired."""
+        with self.lock:
+            self.faults.expired.update(range(1, self.sessions + 1))
 
     def pause_midway(self, seconds: float) -> int:
         """The next segment's first response pauses this long halfway through its body."""
@@ -332,6 +349,8 @@ class Origin:
                 if self.faults.playlist_errors > 0:
                     self.faults.playlist_errors -= 1
                     return 503, b"busy\n", 0, False
+                if session in self.faults.expired:
+                    return 404, b"expired\n", 0, False
                 if self.faults.junk:
                     return 200, self.faults.junk.pop(0), 0, False
                 if session in self.faults.stalled:
@@ -353,6 +372,10 @@ class Origin:
                 if self.faults.segment_errors.get(n, 0) > 0:
                     self.faults.segment_errors[n] -= 1
                     return 500, b"oops\n", 0, False
+                if n in self.faults.empty:
+                    self.faults.empty.discard(n)
+                    self.empty_served.append((variant, n))
+                    return 200, b"", 0, False
                 delay = self.faults.slow.pop(n, 0.0)
                 if n in self.faults.pauses:
                     return 200, body, delay, self.faults.pauses.pop(n)

@@ -87,6 +87,8 @@ def test_fault_run_records_every_published_segment(
         ("reset midway twice", lambda: origin.reset_midway(2)),
         ("slower than the hard timeout", lambda: origin.slow_first_byte(6.0)),
         ("segment 5xx thrice", lambda: origin.segment_errors(3)),
+        ("empty body", origin.empty_body),
+        ("playlist URLs expired", origin.expire),
     ]
     stop = threading.Event()
     for _, inject in faults:
@@ -102,8 +104,13 @@ def test_fault_run_records_every_published_segment(
         interval=0.5,
         detail=lambda: f"missing {missing_full(origin, d.base, 'chan', published)}\n{d.log}",
     )
-    jumps = metric_values(port, "fastseg_downloader_time_jumps_total")
-    playlist_errors = metric_values(port, "fastseg_downloader_playlist_errors_total")
+    metrics = {
+        name: metric_values(port, f"fastseg_downloader_{name}")
+        for name in [
+            "time_jumps_total", "playlist_errors_total", "segments_total",
+            "segment_bytes_total", "latest_segment_timestamp_seconds", "time_skew_seconds",
+        ]
+    }  # fmt: skip
     assert d.stop() == 0, d.log
 
     files = archive(d.base)
@@ -134,8 +141,29 @@ def test_fault_run_records_every_published_segment(
     with ThreadPoolExecutor(2) as pool:
         durations = list(pool.map(plays, [s.path for s in fulls]))
     assert all(x > 0.5 for x in durations)
-    assert sum(jumps) >= 2, "the discontinuity and the skip were not seen as jumps"
-    assert sum(playlist_errors) >= 3
+    # An empty body was kept as suspect, and the retry got the full segment beside it.
+    assert origin.empty_served, "the empty body fault never fired"
+    for variant, n in origin.empty_served:
+        types = {s.type for s in by_start(d.base, "chan", variant)[published[variant][n].start]}
+        assert {"suspect", "full"} <= types
+
+    # The faults took the paths meant for them.
+    for sign in [
+        "is slow: starting another attempt",  # slow first byte: soft timeout
+        "attempt failed (timeout)",  # slower than the hard timeout
+        "later segments are suspect",  # discontinuity with a time jump, skip ahead
+        "media playlist stalled: asking for a fresh one",
+        "media playlist URL expired: asking for a fresh one",
+        "503 Server Error",
+        "500 Server Error",
+    ]:
+        assert sign in d.log
+    assert sum(metrics["time_jumps_total"]) >= 2, "the discontinuity and skip were not jumps"
+    assert sum(metrics["playlist_errors_total"]) >= 3
+    assert sum(metrics["segments_total"]) >= len(fulls)
+    assert sum(metrics["segment_bytes_total"]) >= sum(os.path.getsize(s.path) for s in fulls)
+    assert len(metrics["latest_segment_timestamp_seconds"]) == 2  # one per quality
+    assert len(metrics["time_skew_seconds"]) == 2
 
     delays = []
     for variant, segments in published.items():
