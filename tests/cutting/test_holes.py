@@ -1,9 +1,12 @@
 """Holes: refused unless allowed; allowed, each becomes a clean discontinuity."""
 
+import datetime as dt
+import logging
 from pathlib import Path
 
 import pytest
 
+import fastseg
 from fastseg import ContainsHoles
 from services.common.cutting import Encoding, fast_cut, full_cut, rough_cut
 from tests.cutting import checks
@@ -97,3 +100,39 @@ def test_rough_cut_across_a_hole_flags_a_discontinuity(holey_ts, tmp_path):
     assert len(flagged) == 1
     assert flagged[0] >= second
     assert checks.decode_warnings(out) == ""
+
+
+@pytest.fixture(scope="module", params=["ts", "fmp4"])
+def restarted_after_hole(request, stream_factory, tmp_path_factory):
+    """A 6-second stream, a 2-second hole, then the stream again with its clock from zero."""
+    fmp4 = request.param == "fmp4"
+    stream = stream_factory(seconds=6, fmp4=fmp4)
+    tmp = tmp_path_factory.mktemp(f"restart-{request.param}")
+    store_stream(stream, tmp / "base", "ch", "src", T0)
+    store_stream(stream, tmp / "base", "ch", "src", T0 + dt.timedelta(seconds=8))
+    frames = checks.gray_frames(checks.concat_source(stream.segments, tmp / "s.bin", fmp4))
+    return str(tmp / "base" / "ch" / "src"), frames
+
+
+@pytest.mark.slow
+def test_fast_cut_puts_a_restarted_clock_back_on_time(restarted_after_hole, tmp_path, caplog):
+    hours, frames = restarted_after_hole
+    start, end = T0 + dt.timedelta(seconds=2.5), T0 + dt.timedelta(seconds=11.5)
+    fastseg.clear_cache()
+    segments = fastseg.get_best_segments(hours, start, end, allow_holes=True)
+    assert segments.count(None) == 1
+    out = tmp_path / "cut.ts"
+    with caplog.at_level(logging.WARNING, logger="services.common.cutting"):
+        out.write_bytes(b"".join(fast_cut(segments, start, end, allow_holes=True)))
+    assert "clock restarts after the hole" in caplog.text
+
+    assert checks.decode_warnings(out) == ""
+    pk = checks.packets(out)
+    assert checks.dts_problems(pk) == []
+    assert checks.cc_breaks(out) == []
+    cut = checks.gray_frames(out)
+    assert checks.match_frames(cut[:105], frames, 75) == list(range(75, 180))
+    assert checks.match_frames(cut[105:], frames, 0) == list(range(105))
+    # the second part shows 8 s after the first frame of the restarted stream would
+    pts = sorted(float(p[0]) for p in pk["video"])
+    assert pts[105] - pts[0] == pytest.approx(8 - 2.5, abs=1e-4)

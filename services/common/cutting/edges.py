@@ -63,13 +63,15 @@ def encode_edge(
     hi: int | None,
     pids: dict[str, int] | None,
     what: str,
+    shift: int = 0,
 ) -> FFmpeg:
     """Re-encode video frames with PTS in ``[lo, hi)`` of one segment (None: no bound).
 
     ``probe`` is this segment's probe; ``params`` the cut's (codec parameters).
     The encoder has no B-frames, so its DTS would equal PTS and end later than
     the source's next DTS (which runs ``dts_delay`` behind PTS): setts shifts DTS
-    back by the same delay, making DTS continuous across both joins.
+    back by the same delay, making DTS continuous across both joins. ``shift``
+    (90 kHz) moves every timestamp, for a segment whose clock restarted.
     """
     video = params.video
     trim = []
@@ -90,10 +92,10 @@ def encode_edge(
         args += ["-pix_fmt", video.pix_fmt]
     if video.codec == "h264" and video.profile in PROFILES:
         args += ["-profile:v", PROFILES[video.profile]]
-    if probe.dts_delay:
+    if probe.dts_delay or shift:
         # bitstream filters run in the output stream's time base: MPEG-TS is 90 kHz
         delay = round(probe.dts_delay * video.time_base * TS_CLOCK)
-        args += ["-bsf:v", f"setts=dts=PTS-{delay}"]
+        args += ["-bsf:v", f"setts=pts=PTS{shift:+d}:dts=PTS{shift - delay:+d}"]
     if probe.audio is not None:
         args += ["-c:a", "copy"]
         drop = []
@@ -103,8 +105,11 @@ def encode_edge(
             drop.append(f"lt(pts\\,{a_lo})")
         if a_hi is not None:
             drop.append(f"gte(pts\\,{a_hi})")
-        if drop:
-            args += ["-bsf:a", "noise=drop=" + "+".join(drop)]
+        chain = ["noise=drop=" + "+".join(drop)] if drop else []
+        if shift:
+            chain.append(f"setts=pts=PTS{shift:+d}:dts=DTS{shift:+d}")
+        if chain:
+            args += ["-bsf:a", ",".join(chain)]
     args += ts_output(pids)
     return ffmpeg(args, [data], what=what)
 
@@ -125,23 +130,22 @@ def _audio_from(probe: Probe, video_pts: int) -> int:
     return math.floor((threshold - half) * tb * TS_CLOCK)
 
 
-def remux_fmp4(segments_data, has_audio: bool, what: str) -> FFmpeg:
-    """Stream-copy fMP4 segments (one init, then every fragment) into MPEG-TS."""
+def remux(
+    segments, kind: str, has_audio: bool, *, shift: int, pids: dict[str, int] | None, what: str
+) -> FFmpeg:
+    """Stream-copy segments into MPEG-TS, moving every timestamp by ``shift`` (90 kHz).
 
-    def feed():
-        first = True
-        for data in segments_data:
-            init, fragments = fmp4.split(data)
-            if first:
-                yield init
-                first = False
-            yield fragments
-
-    args = input_args("fmp4") + ["-map", "0:v:0"]
+    Used for fMP4 segments (one init, then every fragment), and for TS segments
+    whose clock restarted after a hole (``shift`` puts them back on the cut's).
+    """
+    args = input_args(kind) + ["-map", "0:v:0"]
     if has_audio:
         args += ["-map", "0:a:0"]
-    args += ["-c", "copy"] + ts_output(None)
-    return ffmpeg(args, feed(), what=what)
+    args += ["-c", "copy"]
+    if shift:
+        args += ["-bsf", f"setts=pts=PTS{shift:+d}:dts=DTS{shift:+d}"]
+    args += ts_output(pids)
+    return ffmpeg(args, segments_feed(segments, kind), what=what)
 
 
 def segments_feed(segments, kind: str):

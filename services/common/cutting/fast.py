@@ -36,8 +36,35 @@ def check_range(start: dt.datetime, end: dt.datetime) -> None:
 class Edge:
     """A segment whose video is re-encoded between ``lo`` and ``hi`` (PTS, None: open)."""
 
-    def __init__(self, seg, data, probe, lo, hi):
+    def __init__(self, seg, data, probe, lo, hi, shift=0):
         self.seg, self.data, self.probe, self.lo, self.hi = seg, data, probe, lo, hi
+        self.shift = shift
+
+
+class Copy:
+    """Segments copied untouched, or only remuxed if ``shift`` (90 kHz) moves their clock."""
+
+    def __init__(self, segments, shift=0):
+        self.segments, self.shift = segments, shift
+
+
+def _clock_shift(b: Bounds, seg: SegmentInfo) -> int:
+    """90 kHz ticks to add to a run that follows a hole, if its clock restarted.
+
+    A hole may be a stream restart, whose clock starts again from anything: the
+    run's first frame belongs where its name time puts it, relative to the
+    cut's first frame. Within half a frame, the clock ran on and stays as it is.
+    """
+    probe = b.last_probe if seg is b.last else source.probe(source.read(seg), seg.path)
+    head_first = min(p.pts for p in b.first_probe.video_packets) * b.first_probe.video.time_base
+    own_first = min(p.pts for p in probe.video_packets) * probe.video.time_base
+    since = Fraction((seg.start - b.first.start) // dt.timedelta(microseconds=1), 1_000_000)
+    shift = head_first + since - own_first
+    frame = Fraction(1, 30)  # at most half a frame at 60 fps is jitter, not a restart
+    if abs(shift) < frame / 2:
+        return 0
+    logger.warning("clock restarts after the hole before %r: moving it by %.3f s", seg.path, shift)
+    return round(shift * edges.TS_CLOCK)
 
 
 class Stretch:
@@ -122,10 +149,11 @@ def fast_cut(
     for run in runs:
         copy: list[SegmentInfo] = []
         after_hole = run.after_hole
+        shift = _clock_shift(b, run.segments[0]) if after_hole else 0
         for i, seg in enumerate(run.segments):
             if seg is not b.first and source.fingerprint(seg, b.kind) != first_print:
                 if copy:
-                    pieces.append((after_hole, copy))
+                    pieces.append((after_hole, Copy(copy, shift)))
                     copy, after_hole = [], False
                 pieces.append((after_hole, _stretch(b, run.segments[i:], start)))
                 break
@@ -135,15 +163,15 @@ def fast_cut(
                 copy.append(seg)
                 continue
             if copy:
-                pieces.append((after_hole, copy))
+                pieces.append((after_hole, Copy(copy, shift)))
                 copy, after_hole = [], False
             data, probe = (
                 (b.first_data, b.first_probe) if seg is b.first else (b.last_data, b.last_probe)
             )
-            pieces.append((after_hole, Edge(seg, data, probe, lo, hi)))
+            pieces.append((after_hole, Edge(seg, data, probe, lo, hi, shift)))
             after_hole = False
         if copy:
-            pieces.append((after_hole, copy))
+            pieces.append((after_hole, Copy(copy, shift)))
 
     return _produce(pieces, b, params, pids)
 
@@ -155,7 +183,7 @@ def _produce(pieces, b: Bounds, params, pids) -> Iterator[bytes]:
     def start_edge(edge: Edge) -> FFmpeg:
         proc = edges.encode_edge(
             edge.data, edge.probe, params, lo=edge.lo, hi=edge.hi, pids=pids,
-            what=f"re-encode of {edge.seg.path!r}",
+            what=f"re-encode of {edge.seg.path!r}", shift=edge.shift,
         )  # fmt: skip
         processes.append(proc)
         return proc
@@ -185,12 +213,13 @@ def _produce(pieces, b: Bounds, params, pids) -> Iterator[bytes]:
                     stream = iter(tail_chunks)
                 else:
                     stream = start_edge(piece).output()
-            elif b.kind == "ts":
-                stream = (c for seg in piece for c in source.chunks(seg))
+            elif b.kind == "ts" and not piece.shift:
+                stream = (c for seg in piece.segments for c in source.chunks(seg))
             else:
-                proc = edges.remux_fmp4(
-                    (source.read(seg) for seg in piece), params.audio is not None,
-                    what=f"remux of {len(piece)} segments from {piece[0].path!r}",
+                proc = edges.remux(
+                    piece.segments, b.kind, params.audio is not None, shift=piece.shift,
+                    pids=pids if b.kind == "ts" else None,
+                    what=f"remux of {len(piece.segments)} segments from {piece.segments[0].path!r}",
                 )  # fmt: skip
                 processes.append(proc)
                 stream = proc.output()
