@@ -139,3 +139,15 @@ def test_stop_cuts_off_stuck_downloads_and_leaves_no_temp(make_origin, run_downl
             f.read()
             == origin.segment_data("source", n)[: len(origin.segment_data("source", n)) // 2]
         )
+
+
+def test_a_quality_the_stream_lacks_is_reported_with_what_it_has(
+    make_origin, run_downloader, ts_stream
+):
+    origin = make_origin({"source": ts_stream, "480p": ts_stream}, window=3)
+    d = run_downloader("chan", "--url", origin.master_url, "--qualities", "480p,4k")
+    wait_for(lambda: "fix --qualities" in d.log, 30, "the missing quality to be reported")
+    assert "channel 'chan' has no quality '4k'; it has 'source', '480p': fix --qualities" in d.log
+    wait_for(lambda: archive(d.base), 30, "the quality it has to be recorded")
+    assert d.stop() == 0
+    assert {s.quality for s in archive(d.base)} == {"480p"}
