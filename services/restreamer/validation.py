@@ -9,12 +9,12 @@ a path never gets as far as ``os.path.join``.
 
 import datetime as dt
 import logging
-import re
 
 from werkzeug.exceptions import BadRequest
 
 import fastseg
 from fastseg._common import hour_start
+from fastseg.dateutil import parse_utc_only
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +30,6 @@ __all__ = [
 
 MAX_PART = 255  # the longest file name Linux filesystems allow
 
-# Times are UTC ISO 8601: date, 'T', hours:minutes:seconds, an optional fraction
-# of 1-6 digits (microseconds are what the archive stores), and an optional
-# UTC designator. Offsets other than UTC are refused rather than converted, so a
-# client that thinks in local time finds out at once. This stands in for
-# fastseg.dateutil.parse_utc_only until that lands.
-_TIME = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]{1,6}))?(Z|\+00:00|\+0000)?"
-)
 # The archive cannot hold video from before this or from the far future; such a
 # time is a typo, and would make get_best_segments walk centuries of hours.
 EARLIEST = dt.datetime(2000, 1, 1)
@@ -81,20 +72,11 @@ def parse_time(value: str | None, what: str) -> dt.datetime | None:
     """A query time as a naive UTC datetime; None if the parameter is absent or empty."""
     if value is None or value == "":
         return None
-    m = _TIME.fullmatch(value)
-    if m is None:
-        raise BadRequest(
-            f"{what} {value[:80]!r} is not a UTC time like 2026-11-27T17:05:12.5 "
-            "(ISO 8601, seconds required, fraction optional, no offset but Z)"
-        )
-    year, month, day, hour, minute, second, frac, _ = m.groups()
     try:
-        when = dt.datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second),
-            int(frac.ljust(6, "0")) if frac else 0,
-        )  # fmt: skip
+        # UTC ISO 8601, seconds required, 1-6 digits of fraction, optional Z
+        when = parse_utc_only(value)
     except ValueError as exc:
-        raise BadRequest(f"{what} {value!r} is not a real time: {exc}") from exc
+        raise BadRequest(f"{what}: {exc}") from exc
     if not EARLIEST <= when < LATEST:
         raise BadRequest(
             f"{what} {value!r} is outside {EARLIEST:%Y} to {LATEST:%Y}: check the year"
