@@ -103,7 +103,12 @@ class StreamWorker:
                 failures = 0
                 if first:
                     self.manager.ready(self)
-                self.process(playlist, first_playlist=first)
+                try:
+                    self.process(playlist, first_playlist=first)
+                except Exception:
+                    # A playlist this code did not expect must not end the recording.
+                    metrics.playlist_errors.labels(**self.labels, kind="unexpected").inc()
+                    logger.exception("worker %s: could not process %r", self.name, self.url)
                 first = False
                 target = float(playlist.target_duration)
                 now = time.monotonic()
