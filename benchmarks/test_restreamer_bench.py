@@ -33,7 +33,25 @@ SERVE_START = dt.datetime(2026, 11, 27, 17)
 SERVE_FILES = 64  # real 1 MiB segments for the serving comparison
 SERVE_SIZE = 1024 * 1024
 CLIENTS = 50
-WRK_SECONDS = 5
+WRK_SECONDS = 3
+ROUNDS = 3  # each, alternating
+
+
+def fetch(port: int, path: str) -> int:
+    """GET ``path`` with a lean client (the server's cost, not a Python HTTP library's).
+
+    Reads into one preallocated buffer until the server closes; returns the body size.
+    """
+    buffer = bytearray(16 << 20)
+    view = memoryview(buffer)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        got = 0
+        while n := sock.recv_into(view[got:]):
+            got += n
+    head_end = buffer.find(b"\r\n\r\n", 0, 4096)
+    assert buffer.startswith(b"HTTP/1.1 200"), bytes(buffer[:200])
+    return got - head_end - 4
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -80,28 +98,24 @@ def test_playlist_24h_against_get_best_segments(benchmark, tree48):
     path = f"/playlist/bench/source.m3u8?start={DAY_START.isoformat()}&end={end.isoformat()}"
     cold_http, warm_http = [], []
     size = 0
-    with requests.Session() as session:
-        for r in range(rounds):
-            server = ServerProcess(base)  # a fresh one: its caches are cold
-            try:
+    for r in range(rounds):
+        server = ServerProcess(base)  # a fresh one: its caches are cold
+        try:
+            started = time.perf_counter()
+            size = fetch(server.port, path)
+            cold_http.append(time.perf_counter() - started)
+            for _ in range(warm_rounds):
                 started = time.perf_counter()
-                response = session.get(server.url + path, timeout=120)
-                cold_http.append(time.perf_counter() - started)
-                assert response.status_code == 200
-                size = len(response.content)
-                assert response.text.count("#EXTINF") == count
-                for _ in range(warm_rounds):
-                    started = time.perf_counter()
-                    response = session.get(server.url + path, timeout=120)
-                    warm_http.append(time.perf_counter() - started)
-                if r == 0:  # the pytest-benchmark row: the warm request
-                    benchmark.pedantic(
-                        lambda url=server.url: session.get(url + path, timeout=120).content,
-                        rounds=warm_rounds,
-                        iterations=1,
-                    )
-            finally:
-                server.stop()
+                assert fetch(server.port, path) == size
+                warm_http.append(time.perf_counter() - started)
+            if r == 0:
+                text = requests.get(server.url + path, timeout=120).text  # checked once
+                assert text.count("#EXTINF") == count
+                assert len(text) == size
+                # the pytest-benchmark row: the warm request
+                benchmark.pedantic(fetch, (server.port, path), rounds=warm_rounds, iterations=1)
+        finally:
+            server.stop()
 
     cold = min(cold_http) / min(cold_select)
     warm = statistics.median(warm_http) / statistics.median(warm_select)
@@ -229,47 +243,48 @@ def test_serving_segments_against_nginx(serve_tree, tmp_path, benchmark):
     seconds = 1 if benchmark.disabled else WRK_SECONDS
     script = tmp_path / "random.lua"
     script.write_text(WRK_SCRIPT % {"urls": listing})
-    results = {}
-
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(NGINX_CONF % {"tmp": tmp_path, "port": port, "base": base})
     server = ServerProcess(base)  # access lines are DEBUG: nothing logged per request
+    proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(conf), "-e",
+                             str(tmp_path / "error.log")], stderr=subprocess.PIPE)  # fmt: skip
     try:
-        first = requests.get(server.url + urls[0], timeout=30)
-        assert first.content == (base / urls[0][len("/segments/") :]).read_bytes()
-        before = cpu_seconds([server.proc.pid])
-        results["restreamer"] = run_wrk(server.url, script, seconds)
-        results["restreamer"]["cpu"] = cpu_seconds([server.proc.pid]) - before
+        wait_listening(port, proc)
+        workers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+                   .read_text().split()]  # fmt: skip
+        contenders = {
+            "restreamer": (server.url, [server.proc.pid]),
+            "nginx": (f"http://127.0.0.1:{port}", [proc.pid, *workers]),
+        }
+        for url, _ in contenders.values():
+            first = requests.get(url + urls[0], timeout=30)
+            assert first.headers["Content-Type"] == "video/MP2T"
+            assert first.content == (base / urls[0][len("/segments/") :]).read_bytes()
+        # Alternate the two, and keep each one's best round: other work on the
+        # machine comes and goes, and should not decide which of them wins.
+        results: dict[str, dict] = {}
+        for _ in range(1 if benchmark.disabled else ROUNDS):
+            for name, (url, pids) in contenders.items():
+                before = cpu_seconds(pids)
+                r = run_wrk(url, script, seconds)
+                r["cpu"] = cpu_seconds(pids) - before
+                assert r["errors"] == 0, (name, r)
+                assert r["non2xx"] == 0, (name, r)
+                if name not in results or r["requests"] > results[name]["requests"]:
+                    results[name] = r
         with requests.Session() as session:  # the pytest-benchmark row: one segment, for scale
             benchmark.pedantic(lambda: session.get(server.url + urls[1], timeout=30).content,
                                rounds=1 if benchmark.disabled else 50, iterations=1)  # fmt: skip
     finally:
         server.stop()
-
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF % {"tmp": tmp_path, "port": port, "base": base})
-    proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(conf), "-e",
-                             str(tmp_path / "error.log")], stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        wait_listening(port, proc)
-        first = requests.get(f"http://127.0.0.1:{port}{urls[0]}", timeout=30)
-        assert first.headers["Content-Type"] == "video/MP2T"
-        assert len(first.content) == SERVE_SIZE
-        workers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-                   .read_text().split()]  # fmt: skip
-        pids = [proc.pid, *workers]
-        before = cpu_seconds(pids)
-        results["nginx"] = run_wrk(f"http://127.0.0.1:{port}", script, seconds)
-        results["nginx"]["cpu"] = cpu_seconds(pids) - before
-    finally:
         proc.send_signal(signal.SIGQUIT)  # graceful stop
         proc.wait(30)
         proc.stderr.close()
 
     rows = []
     for name, r in results.items():
-        assert r["errors"] == 0, (name, r)
-        assert r["non2xx"] == 0, (name, r)
         elapsed = r["micros"] / 1e6
         r["rps"] = r["requests"] / elapsed
         r["mbps"] = r["bytes"] / elapsed / 1e6
@@ -279,8 +294,9 @@ def test_serving_segments_against_nginx(serve_tree, tmp_path, benchmark):
         rows.append((f"{name} server CPU per request", f"{r['cpu_us']:10.1f} us"))
     ratio = results["restreamer"]["rps"] / results["nginx"]["rps"]
     rows.append(("restreamer / nginx requests/s (goal >= 0.5)", f"{ratio:10.2f}"))
-    report(f"{CLIENTS} clients, random {SERVE_SIZE >> 20} MiB segments, {seconds} s each "
-           "(wrk -t1; one server process/worker each):", rows)  # fmt: skip
+    report(f"{CLIENTS} clients, random {SERVE_SIZE >> 20} MiB segments, best of {ROUNDS} "
+           f"alternating {seconds} s rounds (wrk -t1; one server process/worker each):",
+           rows)  # fmt: skip
     benchmark.extra_info.update({f"{n}_{k}": r[k] for n, r in results.items()
                                  for k in ("rps", "mbps", "cpu_us")})  # fmt: skip
     benchmark.extra_info["ratio"] = ratio
