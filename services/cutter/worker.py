@@ -190,12 +190,7 @@ class Cutter:
         )
         logger.info("event %s: cutting %r for %r", row.id, row.video_title, location.name)
         started = time.monotonic()
-        if encoding is None:
-            cut = fast_cut(segments, row.video_start, row.video_end, allow_holes=row.allow_holes)
-        else:
-            cut = full_cut(
-                segments, row.video_start, row.video_end, encoding, allow_holes=row.allow_holes
-            )
+        cut = None
         phase = ["cutting"]
         cut_done = [started]
 
@@ -209,6 +204,16 @@ class Cutter:
             phase[0] = "finalizing"
 
         try:
+            # The engine checks and plans the cut before returning its generator,
+            # so its errors (holes, unreadable segments) arrive here as well as mid-cut.
+            if encoding is None:
+                cut = fast_cut(
+                    segments, row.video_start, row.video_end, allow_holes=row.allow_holes
+                )
+            else:
+                cut = full_cut(
+                    segments, row.video_start, row.video_end, encoding, allow_holes=row.allow_holes
+                )
             result = location.upload(meta, self._watched(cut, row.id), finalize)
         except RowStolen:
             logger.info("event %s: no longer ours; abandoned its cut before finalizing", row.id)
@@ -236,7 +241,8 @@ class Cutter:
                 self._upload_error(row, labels, phase[0], e, False)
             return
         finally:
-            cut.close()  # kills ffmpeg and removes temp files if the cut did not finish
+            if cut is not None and hasattr(cut, "close"):
+                cut.close()  # kills ffmpeg and removes temp files if the cut did not finish
 
         metrics.upload_seconds.labels(location.name).observe(time.monotonic() - cut_done[0])
         done = self._record(
