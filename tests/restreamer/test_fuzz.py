@@ -144,7 +144,10 @@ def fuzz_server(tmp_path_factory):
 
     server = ServerProcess(make_archive(tmp_path_factory.mktemp("fuzz")))
     yield server
-    server.stop()
+    assert server.stop() == 0
+    # Nothing a client sent made the server log an error or a traceback.
+    assert "Traceback" not in server.log()
+    assert " ERROR " not in server.log()
 
 
 @settings(FUZZ, max_examples=150)
