@@ -141,11 +141,20 @@ def test_cut_failure_is_not_retried(db, pg_dsn, tmp_path, cutters):
     for i in range(5):
         store_segment(base, CHANNEL, QUALITY, T0 + dt.timedelta(seconds=2 * i), 2, b"junk %d" % i)
     event = add_job(db, "junk", start=1, end=7)
-    cutters.start(pg_dsn, base, NAME, [f"clips=local:{tmp_path / 'clips'}"])
+    port = free_port()
+    cutter = cutters.start(
+        pg_dsn, base, NAME, [f"clips=local:{tmp_path / 'clips'}"], "--metrics-port", str(port)
+    )
     row = wait_until(reaches(db, event, "UNEDITED"), "the failed event to be given back")
     assert row.uploader == NAME  # kept, to say who failed
     assert row.error.startswith(f"cutter {NAME!r}: ")
+    assert "neither MPEG-TS nor fragmented MP4" in row.error
     assert not (tmp_path / "clips").exists() or os.listdir(tmp_path / "clips") == []
+    assert (
+        'fastseg_cutter_upload_errors_total{channel="ch",final_state="UNEDITED",'
+        'location="clips",quality="source"} 1.0' in cutter.metrics(port)
+    )
+    assert cutter.proc.poll() is None  # one bad job does not stop the cutter
 
 
 def test_youtube_upload_then_transcoding_then_done(db, pg_dsn, archive, tmp_path, cutters, youtube):
@@ -223,6 +232,27 @@ def test_bad_arguments(tmp_path, cutters, pg_dsn):
     bad = run("--db", pg_dsn, "--location", f"c=local:{tmp_path}")
     assert bad.returncode == 2
     assert "--name" in bad.stderr
+
+
+def test_unconfirmed_final_chunk_stays_finalizing_with_an_error(
+    db, pg_dsn, archive, tmp_path, cutters, youtube
+):
+    import threading  # noqa: PLC0415
+
+    config = tmp_path / "yt.json"
+    config.write_text(json.dumps(youtube.config(resume_attempts=1)))
+    youtube.final_gate = threading.Event()
+    event = add_job(db, "unconfirmed", location="yt")
+    cutter = cutters.start(pg_dsn, archive, NAME, [f"yt=youtube:{config}"])
+    wait_until(reaches(db, event, "FINALIZING"), "finalizing")
+    youtube.drop_after = 0  # the held last chunk dies, and so does every question after it
+    youtube.down = True
+    youtube.final_gate.set()
+    row = wait_until(lambda: state_of(db, event).error and state_of(db, event), "the error")
+    assert row.state == "FINALIZING"
+    assert "could not be confirmed" in row.error
+    assert "the video may exist" in row.error
+    assert cutter.proc.poll() is None
 
 
 @pytest.mark.slow

@@ -85,8 +85,12 @@ def connect(
             f"cannot connect to PostgreSQL at {_redact(dsn)!r}: {str(e).strip()}; "
             "check that the server is running and the DSN (--db or FASTSEG_DB) is right"
         ) from e
-    # Session-wide, so autocommit statements are serializable too, not only BEGIN blocks.
-    conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+    try:
+        # Session-wide, so autocommit statements are serializable too, not only BEGIN blocks.
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+    except psycopg.Error:
+        conn.close()
+        raise
     conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
     return conn
 

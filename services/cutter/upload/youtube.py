@@ -7,7 +7,8 @@ Option: the path of a JSON file (``NAME=youtube:/etc/fastseg/youtube.json[;full=
      "chunk_size": 8388608}
 
 Optional keys: ``token_uri`` and ``api_base`` (Google's by default; the tests
-point them at a local server), ``link_template`` (``https://youtu.be/{id}``).
+point them at a local server), ``link_template`` (``https://youtu.be/{id}``),
+``resume_attempts`` (6: tries to resume one chunk before giving up).
 
 The protocol (developers.google.com/youtube/v3/guides/using_resumable_upload_protocol):
 a POST with the metadata opens a session (its URI in ``Location``); PUTs send
@@ -92,6 +93,7 @@ class YouTubeLocation(UploadLocation):
             raise ValueError(
                 f"chunk_size {self.chunk_size!r} is not a positive multiple of {CHUNK_UNIT}"
             )
+        self.resume_attempts = int(config.get("resume_attempts", RESUME_ATTEMPTS))
         self.session = requests.Session()
         self._token: str | None = None
         self._token_expiry = 0.0
@@ -258,7 +260,7 @@ class YouTubeLocation(UploadLocation):
                 attempt = 0  # progress: send the rest
             except _Dropped as e:
                 attempt += 1
-                if attempt > RESUME_ATTEMPTS:
+                if attempt > self.resume_attempts:
                     raise
                 delay = backoff_delay(attempt, base=0.5, cap=30)
                 logger.warning("upload interrupted (%s): resuming in %.1fs", e, delay)
