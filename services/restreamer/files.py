@@ -27,14 +27,6 @@ class FileRange:
         self.length = length
         self._on_close: list[Callable[[], None]] = []
         self._closed = False
-        if length:
-            # Start reading ahead now, so that when the bytes are sent (by
-            # sendfile on a non-blocking socket, in the event loop's thread) they
-            # are already in the page cache and the loop does not wait on the disk.
-            try:
-                os.posix_fadvise(fd, offset, length, os.POSIX_FADV_WILLNEED)
-            except OSError:  # pragma: no cover - advice only; some filesystems refuse it
-                pass
 
     def add_close_callback(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once the response is finished (sent, failed or abandoned)."""

@@ -5,7 +5,9 @@ copies through Python 8 KiB at a time (``os.sendfile`` on a blocking socket
 would stall the event loop). :class:`Handler` sends a
 :class:`~services.restreamer.files.FileRange` body with ``os.sendfile`` on the
 connection's non-blocking socket instead, waiting in the event loop whenever
-the socket's buffer is full, so the bytes never pass through Python.
+the socket's buffer is full, so the bytes never pass through Python; a part of
+the file that is not in the page cache is read into it by a worker thread
+first, so that sendfile never waits for the disk in the loop's thread.
 
 :meth:`Server.drain` stops accepting, closes idle keep-alive connections at
 once, lets responses in flight finish (closing their connections afterwards),
@@ -30,6 +32,39 @@ __all__ = ["Handler", "LoggingLogAdapter", "Server"]
 # Yield to other greenlets after this many bytes in a row, in case a fast
 # client keeps the socket writable and one big file would hog the loop.
 _YIELD_EVERY = 8 * 1024 * 1024
+# sendfile reads the file in the calling thread, so a page-cache miss would
+# stall the event loop for a disk read. Each chunk of this size is checked
+# first and, if it is not cached, read into the cache by a worker thread.
+_CHUNK = 4 * 1024 * 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _cached(fd: int, offset: int, count: int) -> bool:
+    """Whether the first, middle and last pages of the range are in the page cache.
+
+    A one-byte read with RWF_NOWAIT fails with EAGAIN instead of waiting for the
+    disk; files are written whole and read whole, so three pages tell enough.
+    """
+    probe = bytearray(1)
+    for at in (offset, offset + count // 2, offset + count - 1):
+        try:
+            os.preadv(fd, [probe], at - at % _PAGE, os.RWF_NOWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:  # RWF_NOWAIT unsupported here: no way to tell, send as is
+            return True
+    return True
+
+
+def _read_into_cache(fd: int, offset: int, count: int) -> None:
+    """In a worker thread: read the range once, so that sendfile finds it cached."""
+    buffer = bytearray(min(count, 1024 * 1024))
+    end = offset + count
+    while offset < end:
+        n = os.preadv(fd, [memoryview(buffer)[: end - offset]], offset)
+        if n <= 0:
+            return  # the file is shorter than that: sendfile will find out
+        offset += n
 
 
 class Handler(WSGIHandler):
@@ -75,9 +110,18 @@ class Handler(WSGIHandler):
         timeout = sock.gettimeout()
         offset, left = body.offset, body.length
         since_yield = 0
+        checked = offset  # bytes before this are known to be in the page cache
         while left > 0:
+            if offset >= checked:
+                count = min(left, _CHUNK)
+                if not _cached(body.fd, offset, count):
+                    self.server.cold_reads += 1
+                    logger.debug("reading %d bytes at %d in a thread: not in the page cache",
+                                 count, offset)  # fmt: skip
+                    gevent.get_hub().threadpool.apply(_read_into_cache, (body.fd, offset, count))
+                checked = offset + count
             try:
-                sent = os.sendfile(out, body.fd, offset, left)
+                sent = os.sendfile(out, body.fd, offset, min(left, checked - offset))
             except BlockingIOError:
                 wait_write(out, timeout=timeout, timeout_exc=TimeoutError("timed out"))
                 continue
@@ -111,6 +155,7 @@ class Server(WSGIServer):
     def __init__(self, listener, application, **kwargs):
         kwargs.setdefault("spawn", Pool())
         self.log_requests = kwargs.get("log", "default") is not None
+        self.cold_reads = 0  # sendfile chunks read into the page cache by a thread first
         super().__init__(listener, application, **kwargs)
         self.handlers: set[Handler] = set()
         self.draining = False

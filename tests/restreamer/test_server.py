@@ -71,6 +71,28 @@ def test_range_requests_over_sendfile(tmp_path, make_server):
     assert head.headers["Content-Length"] == str(len(data))
 
 
+def test_uncached_file_is_read_by_a_thread_not_the_loop(tmp_path, make_server):
+    """sendfile would read an uncached file in the event loop's thread: a worker reads it first."""
+    base = tmp_path / "base"
+    (path,) = make_tree(base, "ch", "q", dt.datetime(2026, 11, 27, 17), 1)
+    data = os.urandom(3 * 1024 * 1024)
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # only clean pages can be dropped
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        try:
+            os.preadv(fd, [bytearray(1)], 0, os.RWF_NOWAIT)
+            pytest.skip("this filesystem keeps the file cached (or cannot tell)")
+        except BlockingIOError:
+            pass  # evicted: the server will find it cold
+    finally:
+        os.close(fd)
+    server = make_server(base, "--log-level", "DEBUG")
+    assert get(server, "/segments/ch/q/2026-11-27T17/" + path.name).content == data
+    server.wait_for_log(rf"reading {len(data)} bytes at 0 in a thread: not in the page cache")
+
+
 def frames(path) -> int:
     info = ffprobe_json(path, "-count_packets", "-select_streams", "v:0",
                         "-show_entries", "stream=nb_read_packets")  # fmt: skip
