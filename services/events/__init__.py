@@ -13,6 +13,7 @@ import os
 import sys
 import uuid
 
+import fastseg.dateutil
 from services.common.db import (
     Database,
     DatabaseError,
@@ -29,16 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 def parse_time(text: str) -> dt.datetime:
-    """A UTC ISO 8601 time (``2026-11-27T17:05:12.5``, ``Z`` or an offset allowed) as naive UTC."""
+    """A time as naive UTC (``2026-11-27T17:05:12.5``; with a zone it is converted)."""
     try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time like 2026-11-27T17:05:12.5 (UTC)"
-        ) from None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+        return fastseg.dateutil.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_list(text: str) -> list[str]:
