@@ -252,10 +252,11 @@ class SegmentGetter:
             return "retry"
         finally:
             # Reached with the file still open only on failure (or when killed at stop):
-            # keep what arrived as a partial, unless a complete copy already exists.
+            # keep what arrived as a partial, even beside a full copy (a racing attempt
+            # may have got the full one from a different origin answer: lose nothing).
             if file is not None:
                 file.close()
-                if body_bytes and not self.done.is_set() and not self.full_exists():
+                if body_bytes:
                     self._finish(temp, "partial", hasher, len(init) + body_bytes)
                 else:
                     os.unlink(temp)

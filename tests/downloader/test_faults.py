@@ -75,24 +75,30 @@ def test_fault_run_records_every_published_segment(
     wait_for(lambda: len(archive(d.base)) >= 6, 30, "the first segments")
 
     # Every fault the origin knows, one at a time, each given a few segments to play out.
-    faults = [
-        ("segment 5xx", lambda: origin.segment_errors(2)),
-        ("reset midway", lambda: origin.reset_midway(1)),
-        ("slow first byte", lambda: origin.slow_first_byte(2.0)),
-        ("playlist 5xx", lambda: origin.playlist_errors(3)),
-        ("listed twice", origin.duplicate),
-        ("discontinuity", lambda: origin.discontinuity(5.0)),
-        ("skip ahead", lambda: origin.skip_ahead(3)),
-        ("stalled playlist", origin.stall),
-        ("reset midway twice", lambda: origin.reset_midway(2)),
-        ("slower than the hard timeout", lambda: origin.slow_first_byte(6.0)),
-        ("segment 5xx thrice", lambda: origin.segment_errors(3)),
-        ("empty body", origin.empty_body),
-        ("playlist URLs expired", origin.expire),
+    stalled = "media playlist stalled: asking for a fresh one"
+    expired = "media playlist URL expired: asking for a fresh one"
+    faults = [  # (name, inject, log line each quality's worker shows when it has coped)
+        ("segment 5xx", lambda: origin.segment_errors(2), None),
+        ("reset midway", lambda: origin.reset_midway(1), None),
+        ("slow first byte", lambda: origin.slow_first_byte(2.0), None),
+        ("playlist 5xx", lambda: origin.playlist_errors(3), None),
+        ("stalled playlist", origin.stall, stalled),
+        ("listed twice", origin.duplicate, None),
+        ("discontinuity", lambda: origin.discontinuity(5.0), None),
+        ("skip ahead", lambda: origin.skip_ahead(3), None),
+        ("reset midway twice", lambda: origin.reset_midway(2), None),
+        ("slower than the hard timeout", lambda: origin.slow_first_byte(6.0), None),
+        ("segment 5xx thrice", lambda: origin.segment_errors(3), None),
+        ("empty body", origin.empty_body, None),
+        ("playlist URLs expired", origin.expire, expired),
     ]
     stop = threading.Event()
-    for _, inject in faults:
-        inject()
+    injected = {}
+    for name, inject, coped in faults:
+        seen = d.log.count(coped) if coped else 0
+        injected[name] = inject()
+        if coped:  # both qualities' workers must notice before anything else happens
+            wait_for(lambda c=coped, s=seen: d.log.count(c) >= s + 2, 30, f"{name}: {coped!r}")
         stop.wait(3.5)
     stop.wait(5)
     published = snapshot(origin)
@@ -146,14 +152,18 @@ def test_fault_run_records_every_published_segment(
     for variant, n in origin.empty_served:
         types = {s.type for s in by_start(d.base, "chan", variant)[published[variant][n].start]}
         assert {"suspect", "full"} <= types
+    # The worker that saw the clock jump stored what followed as suspect; the fresh
+    # worker it asked for stored the same segments full.
+    n = injected["discontinuity"]
+    for variant in published:
+        types = {s.type for s in by_start(d.base, "chan", variant)[published[variant][n].start]}
+        assert {"suspect", "full"} <= types, f"{variant} segment {n} after the jump"
 
     # The faults took the paths meant for them.
     for sign in [
         "is slow: starting another attempt",  # slow first byte: soft timeout
         "attempt failed (timeout)",  # slower than the hard timeout
         "later segments are suspect",  # discontinuity with a time jump, skip ahead
-        "media playlist stalled: asking for a fresh one",
-        "media playlist URL expired: asking for a fresh one",
         "503 Server Error",
         "500 Server Error",
     ]:
