@@ -5,6 +5,7 @@ See DESIGN.md §5. Services call :func:`database_dsn` with their ``--db`` and
 once before first use.
 """
 
+from services.common.db import states
 from services.common.db.connection import (
     ConnectionLost,
     Database,
@@ -31,5 +32,6 @@ __all__ = [
     "apply_schema",
     "connect",
     "database_dsn",
+    "states",
     "transaction",
 ]
