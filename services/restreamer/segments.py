@@ -44,7 +44,9 @@ class Segment:
         type_ = check_segment_name(name).type
         path = os.path.join(base_dir, channel, quality, hour, name)
         try:
-            self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: opening a FIFO that someone left under a segment's name
+            # would otherwise wait for a writer; on regular files it changes nothing.
+            self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise NotFound(f"no segment {channel}/{quality}/{hour}/{name}") from exc
         try:

@@ -187,6 +187,9 @@ def test_segment_tombstoned_or_directory(client, base):
     fake = hour_dir / "30:00-2-full-47DEQpj8HBSa_-TImW_5JCeuQeRkm5NMpJWZG3hSuFU.ts"
     fake.mkdir()
     assert client.get(segment_url(fake)).status_code == 404
+    fifo = hour_dir / "31:00-2-full-47DEQpj8HBSa_-TImW_5JCeuQeRkm5NMpJWZG3hSuFU.ts"
+    os.mkfifo(fifo)  # opening it for reading must not wait for a writer
+    assert client.get(segment_url(fifo)).status_code == 404
 
 
 def media(client, url):
