@@ -46,9 +46,14 @@ def token_file(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def archive_base(stream_factory, tmp_path_factory):
-    """20 s of real 320x180 video from T0 in test/source, with segment 5 missing in test/holey."""
-    stream = stream_factory(seconds=20, size="320x180")
+def stream(stream_factory):
+    """20 s of real 320x180 test video at 30 fps, in 2-second segments."""
+    return stream_factory(seconds=20, size="320x180")
+
+
+@pytest.fixture(scope="session")
+def archive_base(stream, tmp_path_factory):
+    """The stream from T0 in test/source, and with segment 5 missing in test/holey."""
     base = tmp_path_factory.mktemp("editor_base")
     store_stream(stream, base, CHANNEL, QUALITY, T0)
     store_stream(stream, base, CHANNEL, "holey", T0, skip={5})

@@ -1,0 +1,356 @@
+// The editor page: pick a range of the archive, find the frames, send the clip.
+// Wires the range form, the player (player.js), the holes bar and the keys; the
+// events panel is events.js. Every failure ends up in the message line.
+import { archive, getText, getToken, setToken } from "./api.js";
+import { initEvents } from "./events.js";
+import { Player } from "./player.js";
+import { findHoles, parseMediaPlaylist } from "./playlist.js";
+import {
+  SECOND, formatDuration, formatElapsed, formatUtc, parseElapsed, parseUtc,
+} from "./times.js";
+
+const $ = (id) => document.getElementById(id);
+const DEFAULT_SPAN = 10 * 60 * SECOND; // the last ten minutes, when nothing else is asked for
+
+const state = {
+  channel: "", quality: "",
+  streamStart: null, // µs: when the stream began (its first segment), for stream times
+  rangeStart: null, rangeEnd: null, // µs: what the player has loaded
+  segments: [],
+  in: null, out: null, // µs: the clip
+};
+
+const player = new Player($("video"));
+window.fastsegEditor = { state, player }; // for a person debugging in the console
+
+// -- messages --------------------------------------------------------------------------
+
+export function showMessage(text, error = false) {
+  const box = $("message");
+  box.textContent = text;
+  box.classList.toggle("error", error);
+  box.hidden = false;
+}
+
+function fail(err) {
+  showMessage(err instanceof Error ? err.message : String(err), true);
+}
+
+window.addEventListener("unhandledrejection", (e) => fail(e.reason));
+player.addEventListener("error", (e) => fail(e.detail));
+
+// -- times in the chosen base ----------------------------------------------------------
+
+function timebase() {
+  return $("timebase").value;
+}
+
+function toText(us) {
+  if (us === null) return "";
+  if (timebase() === "stream" && state.streamStart !== null) return formatElapsed(us - state.streamStart);
+  return formatUtc(us, 3);
+}
+
+function fromText(text, what) {
+  try {
+    if (timebase() === "stream") {
+      if (state.streamStart === null) throw new Error("the stream's start is not known: use UTC");
+      return state.streamStart + parseElapsed(text);
+    }
+    return parseUtc(text);
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+}
+
+function showTimes() {
+  $("range-start").value = toText(state.rangeStart);
+  $("range-end").value = toText(state.rangeEnd);
+  $("in").value = toText(state.in);
+  $("out").value = toText(state.out);
+  $("stream-start").value = state.streamStart === null ? "" : formatUtc(state.streamStart, 3);
+  document.querySelector(".streamstart").hidden = timebase() !== "stream";
+  showClip();
+}
+
+// -- the archive: channels, qualities, what exists -------------------------------------
+
+function segmentTime(hour, name) {
+  // NAME is MM:SS.ffffff-DURATION-TYPE-ID.ts inside the HOUR directory (DESIGN.md §2).
+  const [when, duration] = name.split("-");
+  const start = parseUtc(`${hour}:${when}`);
+  return { start, end: start + Math.round(parseFloat(duration) * SECOND) };
+}
+
+/** The first segment's start and the last one's end, of the chosen channel and quality. */
+async function extent() {
+  const hours = await archive.hours(state.channel, state.quality);
+  if (!hours.length) return null;
+  const firstNames = await archive.segments(state.channel, state.quality, hours[0]);
+  const lastNames = hours.length === 1 ? firstNames
+    : await archive.segments(state.channel, state.quality, hours[hours.length - 1]);
+  const visible = (names) => names.filter((n) => n.endsWith(".ts") && !n.includes("-temp-"));
+  const first = visible(firstNames)[0];
+  const last = visible(lastNames).at(-1);
+  if (!first || !last) return null;
+  return {
+    start: segmentTime(hours[0], first).start,
+    end: segmentTime(hours[hours.length - 1], last).end,
+  };
+}
+
+function fillSelect(select, values, wanted) {
+  select.replaceChildren(...values.map((v) => new Option(v, v)));
+  select.value = values.includes(wanted) ? wanted : values[0] ?? "";
+  return select.value;
+}
+
+async function chooseChannel(wanted, wantedQuality) {
+  state.channel = fillSelect($("channel"), await archive.channels(), wanted);
+  if (!state.channel) throw new Error("the archive is empty: nothing to edit yet");
+  const qualities = await archive.qualities(state.channel);
+  state.quality = fillSelect($("quality"), qualities, wantedQuality || "source");
+  const found = await extent();
+  state.streamStart = found ? found.start : null;
+  return found;
+}
+
+// -- loading a range -------------------------------------------------------------------
+
+let loads = 0; // counts loadRange calls, so a slow one cannot replace a newer one
+
+async function loadRange() {
+  const { channel, quality, rangeStart, rangeEnd } = state;
+  if (rangeStart === null || rangeEnd === null) throw new Error("give a range to load");
+  if (rangeEnd <= rangeStart) throw new Error("the range's end is not after its start");
+  const url = archive.playlistUrl(channel, quality, formatUtc(rangeStart, 6), formatUtc(rangeEnd, 6));
+  const seq = ++loads;
+  const { segments } = parseMediaPlaylist(await getText(url));
+  if (seq !== loads) return; // another range was asked for meanwhile: it wins
+  state.segments = segments;
+  drawBar();
+  if (!segments.length) {
+    player.destroy();
+    throw new Error(`no video of ${channel}/${quality} from ${formatUtc(rangeStart)} to ${formatUtc(rangeEnd)}`);
+  }
+  player.load(url, segments);
+  const params = new URLSearchParams(location.search);
+  params.set("channel", channel);
+  params.set("quality", quality);
+  params.set("start", formatUtc(rangeStart, 3));
+  params.set("end", formatUtc(rangeEnd, 3));
+  history.replaceState(null, "", `?${params}`);
+}
+
+/** Load [start, end) of channel/quality (the events panel calls this for an event). */
+export async function showRange(channel, quality, start, end) {
+  if (channel && (channel !== state.channel || (quality && quality !== state.quality))) {
+    await chooseChannel(channel, quality);
+  }
+  state.rangeStart = start;
+  state.rangeEnd = end;
+  showTimes();
+  await loadRange();
+}
+
+// -- the bar under the player ----------------------------------------------------------
+
+function barPosition(us) {
+  const span = state.rangeEnd - state.rangeStart;
+  return span > 0 ? Math.min(100, Math.max(0, ((us - state.rangeStart) / span) * 100)) : 0;
+}
+
+function drawBar() {
+  const bar = $("bar");
+  bar.querySelectorAll(".bar-hole").forEach((el) => el.remove());
+  if (state.rangeStart === null) return;
+  for (const hole of findHoles(state.segments, state.rangeStart, state.rangeEnd)) {
+    const el = document.createElement("div");
+    el.className = "bar-hole";
+    el.style.left = `${barPosition(hole.start)}%`;
+    el.style.width = `${barPosition(hole.end) - barPosition(hole.start)}%`;
+    el.title = `no video from ${formatUtc(hole.start)} to ${formatUtc(hole.end)}`;
+    bar.insertBefore(el, $("bar-clip"));
+  }
+  showClip();
+}
+
+function showClip() {
+  const clip = $("bar-clip");
+  const { in: start, out: end } = state;
+  clip.hidden = start === null || end === null || end <= start || state.rangeStart === null;
+  if (!clip.hidden) {
+    clip.style.left = `${barPosition(start)}%`;
+    clip.style.width = `${barPosition(end) - barPosition(start)}%`;
+  }
+  let duration = "-";
+  if (start !== null && end !== null) {
+    duration = end > start ? formatDuration(end - start) : "out is not after in";
+  }
+  $("duration").value = duration;
+  document.dispatchEvent(new Event("clipchange"));
+}
+
+function showNow() {
+  const now = player.streamTime();
+  $("now-utc").textContent = now === null ? "-" : `${formatUtc(now, 3)} UTC`;
+  $("now-stream").textContent =
+    now === null || state.streamStart === null ? "" : `stream ${formatElapsed(now - state.streamStart)}`;
+  if (now !== null && state.rangeStart !== null) $("bar-head").style.left = `${barPosition(now)}%`;
+}
+
+player.addEventListener("frame", showNow);
+
+// -- in, out and the keys --------------------------------------------------------------
+
+function setPoint(which) {
+  const now = player.streamTime();
+  if (now === null) throw new Error("load some video first: there is no frame to take the time of");
+  state[which] = now;
+  showTimes();
+}
+
+/** Set the clip (an event's earlier edit), and show its first frame. */
+function setClip(start, end) {
+  state.in = start;
+  state.out = end;
+  showTimes();
+}
+
+export function clip() {
+  return { channel: state.channel, quality: state.quality, start: state.in, end: state.out };
+}
+
+const actions = {
+  " ": () => player.togglePlay(),
+  ",": () => player.stepFrames(-1),
+  ".": () => player.stepFrames(1),
+  j: () => player.seekBy(-5),
+  l: () => player.seekBy(5),
+  i: () => setPoint("in"),
+  o: () => setPoint("out"),
+};
+
+document.addEventListener("keydown", (e) => {
+  const tag = e.target.tagName;
+  if (e.ctrlKey || e.metaKey || e.altKey || ["INPUT", "TEXTAREA", "SELECT"].includes(tag)) return;
+  const action = actions[e.key];
+  if (!action) return;
+  e.preventDefault(); // space would scroll the page or press a focused button
+  try {
+    action();
+  } catch (err) {
+    fail(err);
+  }
+});
+
+function button(id, fn) {
+  $(id).addEventListener("click", () => {
+    try {
+      const result = fn();
+      if (result instanceof Promise) result.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+button("back5", actions.j);
+button("prev-frame", actions[","]);
+button("play", actions[" "]);
+button("next-frame", actions["."]);
+button("fwd5", actions.l);
+button("set-in", actions.i);
+button("set-out", actions.o);
+button("preview", () => {
+  if (state.in === null || state.out === null || state.out <= state.in) {
+    throw new Error("set in and out first (i and o), out after in");
+  }
+  player.preview(state.in, state.out);
+});
+
+for (const [id, key, what] of [["in", "in", "In"], ["out", "out", "Out"]]) {
+  $(id).addEventListener("change", () => {
+    try {
+      state[key] = $(id).value.trim() ? fromText($(id).value, what) : null;
+      showTimes();
+      if (state[key] !== null) player.seekStream(state[key]);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+$("bar").addEventListener("click", (e) => {
+  if (state.rangeStart === null) return;
+  const box = $("bar").getBoundingClientRect();
+  const fraction = (e.clientX - box.left) / box.width;
+  player.seekStream(state.rangeStart + fraction * (state.rangeEnd - state.rangeStart));
+});
+
+// -- the range form --------------------------------------------------------------------
+
+$("range").addEventListener("submit", (e) => {
+  e.preventDefault();
+  try {
+    state.rangeStart = fromText($("range-start").value, "From");
+    state.rangeEnd = fromText($("range-end").value, "To");
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  $("message").hidden = true;
+  loadRange().catch(fail);
+});
+
+$("timebase").addEventListener("change", () => {
+  localStorage.setItem("fastseg-editor-timebase", timebase());
+  showTimes();
+  showNow();
+});
+
+$("stream-start").addEventListener("change", () => {
+  try {
+    state.streamStart = parseUtc($("stream-start").value);
+    showTimes();
+    showNow();
+  } catch (err) {
+    fail(new Error(`Stream began: ${err.message}`));
+  }
+});
+
+$("channel").addEventListener("change", () => {
+  chooseChannel($("channel").value, state.quality).then(showTimes).catch(fail);
+});
+$("quality").addEventListener("change", () => {
+  state.quality = $("quality").value;
+  loadRange().catch(fail);
+});
+
+$("token").value = getToken();
+$("token").addEventListener("change", () => setToken($("token").value.trim()));
+$("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  setToken($("token").value.trim());
+});
+
+// -- start -----------------------------------------------------------------------------
+
+async function start() {
+  const params = new URLSearchParams(location.search);
+  $("timebase").value = localStorage.getItem("fastseg-editor-timebase") === "stream" ? "stream" : "utc";
+  const found = await chooseChannel(params.get("channel"), params.get("quality"));
+  const panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText });
+  if (params.get("start") && params.get("end")) {
+    state.rangeStart = parseUtc(params.get("start"));
+    state.rangeEnd = parseUtc(params.get("end"));
+  } else if (found) {
+    state.rangeEnd = found.end;
+    state.rangeStart = Math.max(found.start, found.end - DEFAULT_SPAN);
+  }
+  showTimes();
+  if (state.rangeStart !== null) await loadRange();
+  if (params.get("event")) await panel.open(params.get("event"));
+}
+
+start().catch(fail);

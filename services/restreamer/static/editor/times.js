@@ -1,0 +1,82 @@
+// Times on the editor page are integers of microseconds since the Unix epoch,
+// UTC, like the archive's segment names (DESIGN.md §2): a Number holds them
+// exactly (2^53 µs is 285 years) and Date's milliseconds would lose the
+// sub-millisecond starts that segment names carry.
+
+const UTC = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:Z|\+00:00)?$/;
+const ELAPSED = /^(-)?(?:(\d+):)?(?:(\d+):)?(\d+)(?:\.(\d{1,6}))?$/;
+
+export const SECOND = 1_000_000;
+
+/** UTC text like 2026-11-27T17:05:12.5 (Z optional) -> µs; throws saying what is wrong. */
+export function parseUtc(text) {
+  const m = UTC.exec(text.trim());
+  if (!m) {
+    throw new Error(`${JSON.stringify(text)} is not a UTC time like 2026-11-27T17:05:12.5`);
+  }
+  const [, y, mo, d, h, mi, s, frac] = m;
+  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  const check = new Date(ms);
+  if (check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1 || +h > 23 || +mi > 59 || +s > 59) {
+    throw new Error(`${JSON.stringify(text)} is not a real time: check the date`);
+  }
+  return ms * 1000 + (frac ? Number(frac.padEnd(6, "0")) : 0);
+}
+
+function pad(n, width = 2) {
+  return String(n).padStart(width, "0");
+}
+
+/** µs -> 2026-11-27T17:05:12.500 (digits: 0, 3 or 6 of fraction). */
+export function formatUtc(us, digits = 3) {
+  const ms = Math.floor(us / 1000);
+  const d = new Date(ms);
+  let text =
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}` +
+    `T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  if (digits > 0) {
+    const micros = us - Math.floor(us / SECOND) * SECOND;
+    text += "." + pad(micros, 6).slice(0, digits);
+  }
+  return text;
+}
+
+/** µs -> what the API takes: all six digits, and Z so nobody reads it as local time. */
+export function apiTime(us) {
+  return formatUtc(us, 6) + "Z";
+}
+
+/** Elapsed text like 26:03:04.5, 3:04 or 4 (hours may pass 24) -> µs; throws if not. */
+export function parseElapsed(text) {
+  const m = ELAPSED.exec(text.trim());
+  if (!m) {
+    throw new Error(`${JSON.stringify(text)} is not a stream time like 26:03:04.5 (H:MM:SS)`);
+  }
+  let [, sign, a, b, s, frac] = m;
+  // One colon means M:SS, two mean H:MM:SS.
+  const [h, mi] = b === undefined ? [0, a === undefined ? 0 : +a] : [+a, +b];
+  if ((b !== undefined || a !== undefined) && +s > 59) {
+    throw new Error(`${JSON.stringify(text)}: seconds ${s} are over 59`);
+  }
+  if (b !== undefined && mi > 59) {
+    throw new Error(`${JSON.stringify(text)}: minutes ${mi} are over 59`);
+  }
+  const us = ((h * 60 + mi) * 60 + +s) * SECOND + (frac ? Number(frac.padEnd(6, "0")) : 0);
+  return sign ? -us : us;
+}
+
+/** µs -> H:MM:SS.mmm (hours not wrapped at 24). */
+export function formatElapsed(us) {
+  const sign = us < 0 ? "-" : "";
+  const ms = Math.floor(Math.abs(us) / 1000);
+  const h = Math.floor(ms / 3_600_000);
+  const mi = Math.floor(ms / 60_000) % 60;
+  const s = Math.floor(ms / 1000) % 60;
+  return `${sign}${h}:${pad(mi)}:${pad(s)}.${pad(ms % 1000, 3)}`;
+}
+
+/** µs -> 1:02.345 or 1:02:03.456: a clip's length. */
+export function formatDuration(us) {
+  const text = formatElapsed(us);
+  return text.startsWith("0:") ? text.slice(2).replace(/^0(\d:)/, "$1") : text;
+}

@@ -1,0 +1,269 @@
+"""The editor page in headless Chromium over a real archive, restreamer, database and cutter.
+
+An editor opens an event, plays, steps frames, sets in and out, previews and
+submits; the page follows the event to EDITED and, once a cutter runs, to DONE.
+Every frame the page names is checked against the frame it shows (matched to
+ffmpeg's decode of the source), and the cut against both. Screenshots of each
+step go to the test's tmp directory (``shots/``).
+"""
+
+import datetime as dt
+import logging
+
+import numpy as np
+import pytest
+from selenium.webdriver.support.select import Select
+
+from services.common.db import states
+from tests.cutter.conftest import CutterProcess
+from tests.cutting.checks import gray_frames
+
+from .browser import Page, missing_browser, start_chromium
+from .conftest import ALICE, CHANNEL, QUALITY, T0
+
+logger = logging.getLogger(__name__)
+
+pytestmark = pytest.mark.slow
+
+FPS = 30
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    why = missing_browser()
+    if why:
+        pytest.fail(why)
+    work = tmp_path_factory.mktemp("chromium")
+    driver = start_chromium(work / "profile", work / "chromedriver.log")
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def source_frames(stream):
+    """Every frame of the test stream, grey 320x180, in order: frame N is at T0 + N/30 s."""
+    return gray_frames(stream.dir / "live.m3u8")
+
+
+@pytest.fixture
+def page(chromium, api, tmp_path):
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    chromium.set_window_size(1280, 720)
+    page = Page(chromium, api.url, shots)
+    page.open()
+    chromium.execute_script("localStorage.clear()")  # a new editor: no token, no places
+    yield page
+    logger.info("screenshots in %s", shots)
+
+
+def shown_time(page: Page) -> dt.datetime:
+    """The UTC time the page says the frame on screen has."""
+    text = page.text("now-utc")
+    assert text.endswith(" UTC"), text
+    return dt.datetime.fromisoformat(text.removesuffix(" UTC"))
+
+
+def frame_index(when: dt.datetime) -> int:
+    """The stream frame at ``when``, as the page shows it (whole milliseconds, rounded down)."""
+    ms = (when - T0) / dt.timedelta(milliseconds=1)
+    n = round(ms * FPS / 1000)
+    assert int(n * 1000 / FPS) == ms, f"{when} is not a frame's time rounded down to the ms"
+    return n
+
+
+def nearest(frame: np.ndarray, frames: np.ndarray) -> int:
+    errors = ((frames.astype(np.int32) - frame.astype(np.int32)) ** 2).mean(axis=1)
+    return int(np.argmin(errors))
+
+
+def check_frame(page: Page, frames: np.ndarray) -> int:
+    """The frame on screen is the one whose time the page shows; returns its index."""
+    expected = frame_index(shown_time(page))
+    assert nearest(page.frame(), frames) == expected, f"page shows {page.text('now-utc')}"
+    return expected
+
+
+def step(page: Page, keys: str) -> None:
+    before = page.text("now-utc")
+    page.key(keys)
+    page.wait_text_change("now-utc", before, f"the frame to change after {keys!r}")
+
+
+def test_edit_a_clip_frame_exactly_and_see_it_done(
+    page, api, db, pg_dsn, archive_base, source_frames, tmp_path
+):
+    event = str(states.add_event(
+        db, "Big jump", event_start=T0 + dt.timedelta(seconds=3),
+        event_end=T0 + dt.timedelta(seconds=9), category="speedrun", notes="watch the left",
+    ))  # fmt: skip
+    page.open()
+    item = page.wait(lambda: page.driver.find_elements("css selector", f"li[data-id='{event}']"),
+                     "the event in the list")[0]  # fmt: skip
+    assert "UNEDITED" in item.text
+    item.click()
+    page.wait(lambda: page.text("ev-name") == "Big jump", "the event to open")
+    assert "watch the left" in page.text("ev-sheet")
+    # The sheet's 3 s to 9 s, with 30 s either side: the archive's 20 s and holes around.
+    page.wait(lambda: page.text("now-utc").endswith(" UTC"), "the first frame")
+    assert page.el("range-start").get_attribute("value") == "2026-11-27T16:59:25.000"
+    assert len(page.driver.find_elements("css selector", ".bar-hole")) == 2  # before and after
+    page.shot("opened")
+
+    page.el("play").click()
+    page.wait(lambda: shown_time(page) >= T0 + dt.timedelta(seconds=2.5), "playback to pass 2.5 s")
+    page.key(" ")
+    page.wait(lambda: page.js("return document.getElementById('video').paused"), "the pause")
+    page.shot("played")
+    first = check_frame(page, source_frames)
+
+    for _ in range(3):
+        step(page, ".")
+    assert check_frame(page, source_frames) == first + 3
+    step(page, ",")
+    n_in = check_frame(page, source_frames)
+    assert n_in == first + 2
+    page.key("i")
+    in_text = page.text("now-utc").removesuffix(" UTC")
+    page.wait(lambda: page.el("in").get_attribute("value") == in_text, "in to be set")
+    page.shot("in-set")
+
+    step(page, "l")  # on 5 s
+    step(page, ".")
+    n_out = check_frame(page, source_frames)
+    assert n_out - n_in > 5 * FPS - 10  # five seconds on, give or take a keyframe's worth
+    page.el("set-out").click()
+    out_text = page.text("now-utc").removesuffix(" UTC")
+    page.wait(lambda: page.el("out").get_attribute("value") == out_text, "out to be set")
+    length = dt.datetime.fromisoformat(out_text) - dt.datetime.fromisoformat(in_text)
+    ms = length // dt.timedelta(milliseconds=1)
+    assert page.el("duration").text == f"0:{ms // 1000:02d}.{ms % 1000:03d}"
+    page.shot("out-set")
+
+    # Preview plays the clip once and stops on the first frame after it.
+    page.el("preview").click()
+    page.wait(lambda: not page.js("return document.getElementById('video').paused"), "preview")
+    page.wait(lambda: page.js("return document.getElementById('video').paused"), "preview's end",
+              timeout=30)  # fmt: skip
+    assert abs(frame_index(shown_time(page)) - n_out) <= 1
+    page.shot("previewed")
+
+    page.fill("token", ALICE)
+    page.fill("ev-title", "The big jump")
+    page.fill("ev-description", "Frame-exact, from the editor page")
+    page.fill("ev-location", "clips")
+    page.el("ev-submit").click()
+    page.wait(lambda: page.text("ev-state") == "EDITED", "the event to be EDITED")
+    text, error = page.message()
+    assert not error, text
+    assert "submitted" in text
+    row = states.get_event(db, event)
+    assert row.state == "EDITED"
+    assert row.editor == "alice@example.com"
+    assert row.video_start == dt.datetime.fromisoformat(in_text)
+    assert row.video_end == dt.datetime.fromisoformat(out_text)
+    assert (row.video_channel, row.video_quality, row.upload_location) == (
+        CHANNEL,
+        QUALITY,
+        "clips",
+    )
+    page.shot("edited")
+
+    out = tmp_path / "clips"
+    cutter = CutterProcess(
+        tmp_path, pg_dsn, archive_base, "node1", [f"clips=local:{out};url=https://c.example/"]
+    )
+    try:
+        page.wait(lambda: page.text("ev-state") == "DONE", "the page to show DONE", timeout=120)
+        text, error = page.message()
+        assert not error, text
+        assert "is done" in text
+        page.shot("done")
+        row = states.get_event(db, event)
+        assert row.state == "DONE"
+        assert text.endswith(row.video_link)
+    finally:
+        assert cutter.stop() == 0, cutter.output()
+
+    clip = out / f"The big jump-{row.video_id}.ts"
+    cut = gray_frames(clip)
+    # The clip is the frames from in up to (not including) out, as the page showed them.
+    assert len(cut) == n_out - n_in
+    assert nearest(cut[0], source_frames) == n_in
+    assert nearest(cut[-1], source_frames) == n_out - 1
+    assert page.console_errors() == []
+
+
+def test_holes_stream_time_and_errors_are_shown(page, api, db):
+    event = str(states.add_event(db, "Mistakes"))
+    end = T0 + dt.timedelta(seconds=20)
+    page.open(f"?channel={CHANNEL}&quality=holey&start={T0.isoformat()}&end={end.isoformat()}")
+    page.wait(lambda: page.text("now-utc").endswith(" UTC"), "the first frame")
+    (hole,) = page.driver.find_elements("css selector", ".bar-hole")
+    # Segment 5 (10 s to 12 s) is missing: half way along a 20 s bar, a tenth of it wide.
+    assert hole.get_attribute("style") == "left: 50%; width: 10%;"
+    assert "no video from 2026-11-27T17:00:02.000 to 2026-11-27T17:00:04.000" in hole.get_attribute(
+        "title"
+    )
+    page.shot("hole")
+
+    # Stream time: counted from the first segment of the quality (T0 here).
+    Select(page.el("timebase")).select_by_value("stream")
+    page.wait(
+        lambda: page.el("range-start").get_attribute("value") == "0:00:00.000", "stream times"
+    )
+    assert page.el("range-end").get_attribute("value") == "0:00:20.000"
+    assert page.text("now-stream") == "stream 0:00:00.000"
+    page.fill("range-start", "0:00:04")
+    page.fill("range-end", "0:00:08")
+    page.el("load").click()
+    page.wait(lambda: page.text("now-utc") == "2026-11-27T16:59:56.000 UTC", "the range from 4 s")
+    page.shot("stream-time")
+
+    page.fill("range-start", "soon")
+    page.el("load").click()
+    page.wait(lambda: page.message()[1], "an error")
+    assert page.message()[0] == 'From: "soon" is not a stream time like 26:03:04.5 (H:MM:SS)'
+
+    page.fill("in", "0:00:07")
+    page.fill("out", "0:00:05")
+    assert page.el("duration").text == "out is not after in"
+    page.driver.find_element("css selector", f"li[data-id='{event}']").click()
+    page.wait(lambda: page.text("ev-name") == "Mistakes", "the event to open")
+    page.fill("ev-location", "clips")
+    page.el("ev-submit").click()
+    page.wait(lambda: "out is not after in" in page.message()[0], "the backwards clip refused")
+
+    page.fill("out", "0:00:07.5")
+    page.el("ev-submit").click()
+    page.wait(lambda: "enter your editor token" in page.message()[0], "the missing token")
+    page.fill("token", "not-a-token-of-anyone-here")
+    page.el("ev-submit").click()
+    page.wait(lambda: "(HTTP 401)" in page.message()[0], "the wrong token refused")
+    assert page.message() == (
+        "that token is not an editor's: check it, or ask for a new one (HTTP 401)",
+        True,
+    )
+    page.fill("token", ALICE)
+    page.fill("ev-location", " ")
+    page.el("ev-submit").click()
+    page.wait(lambda: "(HTTP 400)" in page.message()[0], "the empty location refused")
+    assert page.message()[0] == "upload_location is empty: it is needed (HTTP 400)"
+    page.shot("api-error")
+    assert states.get_event(db, event).state == "UNEDITED"  # nothing written
+
+    # The list by state, with a cutter's error on it.
+    states.edit(db, event, video_start=T0, video_end=end, video_title="t", video_channel=CHANNEL,
+                upload_location="clips", editor="e@x")  # fmt: skip
+    row = states.claim(db, states.get_event(db, event), "node1")
+    states.unclaim_failed(db, row.id, "node1", "ffmpeg: no video in range")
+    Select(page.el("state-filter")).select_by_visible_text("UNEDITED")
+    page.wait(lambda: "ffmpeg: no video in range" in page.text("event-list"), "the error listed")
+    Select(page.el("state-filter")).select_by_visible_text("DONE")
+    page.wait(lambda: page.text("event-list") == "no events in this state", "an empty state")
+
+    # A narrow window: one column, nothing wider than the window.
+    page.driver.set_window_size(480, 900)
+    page.wait(lambda: page.js("return innerWidth") <= 480, "the narrow window")
+    assert page.js("return document.documentElement.scrollWidth <= innerWidth")
+    page.shot("narrow")
