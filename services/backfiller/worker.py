@@ -70,6 +70,9 @@ class PeerWorker:
         self.config = config
         self.stopping = stopping
         self.session = requests.Session()
+        # Peers are reached directly. Environment proxies are for the outside world,
+        # and requests re-reads them on every request (about 1 ms of CPU each).
+        self.session.trust_env = False
         # One pooled connection per concurrent fetch, plus one for the listings.
         adapter = requests.adapters.HTTPAdapter(
             pool_connections=1, pool_maxsize=config.concurrency + 1
