@@ -42,7 +42,10 @@ def build_parser():
         "--qualities",
         help="comma-separated qualities to record (default: every one the master playlist has)",
     )
-    parser.add_argument("--provider", choices=["hls", "twitch"], default="hls")
+    parser.add_argument(
+        "--provider", choices=["hls", "twitch"], default="hls",
+        help="hls: master playlists at --url; twitch: resolve channels on Twitch (default: hls)",
+    )  # fmt: skip
     parser.add_argument(
         "--url",
         action="append",
