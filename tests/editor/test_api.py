@@ -7,6 +7,7 @@ table is compared before and after.
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -380,3 +381,19 @@ def test_bad_arguments_exit_2_with_a_reason(archive_base, tmp_path, args, conten
     assert proc.returncode == 2
     assert reason in proc.stderr
     assert ALICE not in proc.stderr  # a token is a secret: never echoed
+
+
+def test_concurrent_requests_each_get_their_own_connection(module_api, module_db):
+    """Requests in flight together (one greenlet each) never share a connection's transaction."""
+    ids = [new_event(module_db, f"together {i}") for i in range(12)]
+
+    def edit_and_read(event):
+        edited = module_api.post(f"/api/events/{event}/edit", {**EDIT, "video_title": event})
+        listed = module_api.get("/api/events?state=EDITED")
+        return edited.status_code, edited.json().get("video_title"), listed.status_code
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        results = list(pool.map(edit_and_read, ids))
+    assert results == [(200, event, 200) for event in ids]
+    for event in ids:
+        assert states.get_event(module_db, event).video_title == event

@@ -53,6 +53,7 @@ def page(chromium, api, tmp_path):
     page = Page(chromium, api.url, shots)
     page.open()
     chromium.execute_script("localStorage.clear()")  # a new editor: no token, no places
+    chromium.get_log("browser")  # forget what earlier tests' pages logged
     yield page
     logger.info("screenshots in %s", shots)
 
@@ -267,3 +268,128 @@ def test_holes_stream_time_and_errors_are_shown(page, api, db):
     page.wait(lambda: page.js("return innerWidth") <= 480, "the narrow window")
     assert page.js("return document.documentElement.scrollWidth <= innerWidth")
     page.shot("narrow")
+
+
+# Cases for the page's own time and playlist code, run in the browser on the shipped
+# modules: (function, arguments, expected result or "throws: message").
+MODULE_CASES = [
+    ("parseUtc", ["2026-11-27T17:05:12.5"], 1795799112500000),
+    ("parseUtc", ["2026-11-27 17:05:12.123456Z"], 1795799112123456),
+    ("parseUtc", ["2026-11-27T17:05"], 'throws: "2026-11-27T17:05" is not a UTC time like'),
+    ("parseUtc", ["2026-02-29T00:00:00"], 'throws: "2026-02-29T00:00:00" is not a real time'),
+    ("parseUtc", ["2026-11-27T24:00:00"], "throws: is not a real time"),
+    ("formatUtc", [1795799112123456, 6], "2026-11-27T17:05:12.123456"),
+    ("formatUtc", [1795799112123456, 0], "2026-11-27T17:05:12"),
+    ("apiTime", [1795799112000001], "2026-11-27T17:05:12.000001Z"),
+    ("parseElapsed", ["26:03:04.5"], ((26 * 60 + 3) * 60 + 4.5) * 1e6),
+    ("parseElapsed", ["3:04"], 184e6),
+    ("parseElapsed", ["-0:01"], -1e6),
+    ("parseElapsed", ["4:60"], "throws: seconds 60 are over 59"),
+    ("parseElapsed", ["1:60:00"], "throws: minutes 60 are over 59"),
+    ("parseElapsed", ["an hour"], 'throws: "an hour" is not a stream time'),
+    ("formatElapsed", [(26 * 3600 + 4.5) * 1e6], "26:00:04.500"),
+    ("formatDuration", [65_432_000], "1:05.432"),
+    ("formatDuration", [3_723_000_000], "1:02:03.000"),
+]
+
+RUN_MODULE_CASES = """
+const [cases, done] = [arguments[0], arguments[arguments.length - 1]];
+Promise.all([import("/static/editor/times.js"), import("/static/editor/playlist.js")])
+  .then(([times, playlist]) => {
+    const fns = { ...times, ...playlist };
+    done(cases.map(([name, args]) => {
+      try { return fns[name](...args); } catch (e) { return "throws: " + e.message; }
+    }));
+  })
+  .catch((e) => done("import failed: " + e.message));
+"""
+
+PLAYLIST = """#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXT-X-PROGRAM-DATE-TIME:2026-11-27T17:00:00.123456Z
+#EXTINF:2.002,
+/segments/a.ts
+#EXT-X-DISCONTINUITY
+#EXT-X-PROGRAM-DATE-TIME:2026-11-27T17:00:04.000000Z
+#EXTINF:2,
+/segments/b.ts
+#EXT-X-ENDLIST
+"""
+
+
+def test_time_and_playlist_modules(chromium, api):
+    chromium.get(f"{api.url}/editor")
+    got = chromium.execute_async_script(RUN_MODULE_CASES, [[f, a] for f, a, _ in MODULE_CASES])
+    for (name, args, want), result in zip(MODULE_CASES, got, strict=True):
+        if isinstance(want, str) and want.startswith("throws: "):
+            assert isinstance(result, str), (name, args, result)
+            assert result.startswith("throws: ")
+            assert want.removeprefix("throws: ") in result, (name, args, result)
+        else:
+            assert result == want, (name, args)
+
+    parsed, holes = chromium.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        import("/static/editor/playlist.js").then(({ parseMediaPlaylist, findHoles }) => {
+          const p = parseMediaPlaylist(arguments[0]);
+          const start = Date.UTC(2026, 10, 27, 17) * 1000;
+          done([p, findHoles(p.segments, start, start + 8e6)]);
+        });
+        """,
+        PLAYLIST,
+    )
+    start = 1795798800000000  # 2026-11-27T17:00:00 in µs
+    assert parsed == {
+        "ended": True,
+        "segments": [
+            {"start": start + 123456, "duration": 2002000, "url": "/segments/a.ts"},
+            {"start": start + 4000000, "duration": 2000000, "url": "/segments/b.ts"},
+        ],
+    }
+    # Not covered: before the first segment, between the two, and after the last.
+    assert holes == [
+        {"start": start, "end": start + 123456},
+        {"start": start + 2125456, "end": start + 4000000},
+        {"start": start + 6000000, "end": start + 8000000},
+    ]
+
+
+def test_new_event_cancel_and_reset_from_the_page(page, api, db):
+    page.open()
+    page.wait(lambda: page.text("now-utc").endswith(" UTC"), "the first frame")
+    page.fill("token", ALICE)
+    page.el("new-event").click()
+    page.fill("new-name", "Spotted live")
+    page.fill("new-category", "moment")
+    page.el("new-form").find_element("css selector", "button[type=submit]").click()
+    page.wait(lambda: page.text("ev-name") == "Spotted live", "the new event to open")
+    (row,) = states.list_events(db)
+    assert (row.sheet_name, row.category, row.state) == ("Spotted live", "moment", "UNEDITED")
+
+    page.key("i")
+    step(page, "l")
+    page.key("o")
+    page.fill("ev-location", "clips")
+    page.el("ev-submit").click()
+    page.wait(lambda: page.text("ev-state") == "EDITED", "EDITED")
+    page.el("ev-cancel").click()
+    page.wait(lambda: page.text("ev-state") == "UNEDITED", "the cancel")
+    assert page.message() == ('"Spotted live": edit cancelled', False)
+    assert states.get_event(db, row.id).state == "UNEDITED"
+
+    # A cutter gave up on it: the error shows on the page, and reset clears it.
+    page.el("ev-submit").click()
+    page.wait(lambda: page.text("ev-state") == "EDITED", "EDITED again")
+    claimed = states.claim(db, states.get_event(db, row.id), "node1")
+    states.unclaim_failed(db, claimed.id, "node1", "upload location 'clips' is full")
+    page.wait(lambda: page.text("ev-error") == "Error: upload location 'clips' is full",
+              "the error from polling")  # fmt: skip
+    assert page.message() == ("\"Spotted live\": upload location 'clips' is full", True)
+    page.shot("cutter-error")
+    page.el("ev-reset").click()
+    page.wait(lambda: page.message()[0] == '"Spotted live": reset: edit it afresh', "the reset")
+    assert not page.el("ev-error").is_displayed()
+    after = states.get_event(db, row.id)
+    assert (after.state, after.error) == ("UNEDITED", None)
+    assert page.console_errors() == []
