@@ -103,3 +103,22 @@ def test_sigterm_during_a_hung_transfer_stops_cleanly(stream, tmp_path, make_pee
     assert run.wait(30) == 0, run.log()
     assert temp_files(local) == []
     assert "stopped" in run.log()
+
+
+def test_a_hung_peer_does_not_hold_up_the_others(stream, tmp_path, make_peer, backfiller):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    segments = sorted(names(remote))
+    hung = make_peer(remote, stall_on=segments[0])
+    good = make_peer(tree(stream, tmp_path / "good", ALL))
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, f"--node=hung={hung.url}", f"--node=good={good.url}",
+                     "--recent-cutoff", "0", "--concurrency", "1")  # fmt: skip
+    poll(hung.stalled.is_set, what="the hung peer's transfer to stall")
+    # Everything arrives from the good peer while the hung one's transfer is still open.
+    poll(lambda: names(local) >= set(segments) - {segments[0]}, what="the good peer's segments")
+    poll(lambda: segments[0] in names(local), what="the stalled segment, from the good peer")
+    assert not hung.release.is_set()
+    assert temp_files(local) != []  # the hung transfer's temp file, still being written
+    assert run.stop() == 0
+    assert temp_files(local) == []
