@@ -14,7 +14,7 @@ import sys
 
 from fastseg import ContainsHoles, get_best_segments
 from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
-from services.common.service import argument_parser, setup_logging
+from services.common.service import argument_parser, setup
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--encoding: {e}")
     elif args.encoding is not None:
         parser.error(f"--encoding only applies to --type full, not {args.type!r}")
-    setup_logging(args.log_level)
+    setup(args)
 
     hours = os.path.join(args.base_dir, args.channel, args.quality)
     if not os.path.isdir(hours):

@@ -45,6 +45,10 @@ def test_closing_a_fast_cut_kills_ffmpeg_and_closes_fds(archive):
     next(cut)
     running = children()
     assert running, "the head and tail encoders run while the cut streams"
+    for pid in running:  # quiet, as DESIGN.md §6 asks
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+        assert argv[1:5] == [b"-hide_banner", b"-nostdin", b"-loglevel", b"error"]
     cut.close()
     assert children() == set()
     assert open_fds() == fds
