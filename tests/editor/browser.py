@@ -107,9 +107,13 @@ class Page:
     def wait_text_change(self, element_id: str, old: str, what: str) -> str:
         return self.wait(lambda: (t := self.text(element_id)) != old and t, what)
 
-    def key(self, keys: str) -> None:
-        """Keys pressed on the page itself, as a person would with nothing focused."""
-        self.js("document.activeElement && document.activeElement.blur()")
+    def key(self, keys: str, *, blur: bool = True) -> None:
+        """Keys pressed on the page itself, as a person would with nothing focused.
+
+        ``blur=False`` presses them wherever the focus is (after a click, say).
+        """
+        if blur:
+            self.js("document.activeElement && document.activeElement.blur()")
         ActionChains(self.driver).send_keys(keys).perform()
 
     def fill(self, element_id: str, value: str) -> None:

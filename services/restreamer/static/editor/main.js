@@ -245,7 +245,10 @@ document.addEventListener("keydown", (e) => {
 });
 
 function button(id, fn) {
-  $(id).addEventListener("click", () => {
+  $(id).addEventListener("click", (e) => {
+    // A button clicked with the mouse gives up the focus, or the space key meant for the
+    // player would press it again on key-up; one reached by keyboard keeps it.
+    if (e.detail > 0) e.currentTarget.blur();
     try {
       const result = fn();
       if (result instanceof Promise) result.catch(fail);
