@@ -232,6 +232,11 @@ class Cutter:
         except (CutError, fastseg.ContainsHoles, ValueError) as e:
             self._upload_error(row, labels, phase[0], e, isinstance(e, fastseg.ContainsHoles))
             return
+        except DatabaseError as e:
+            # Lost the database before the upload became final (finalize() could not
+            # reach it): no video exists, so the job is simply tried again later.
+            self._upload_error(row, labels, phase[0], e, True)
+            return
         except Exception as e:
             logger.exception("event %s: unexpected error", row.id)
             if phase[0] == "finalizing":

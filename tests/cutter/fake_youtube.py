@@ -87,12 +87,15 @@ def _handler(yt: FakeYouTube):
         def log_message(self, *args):  # quiet: pytest shows failures, not traffic
             pass
 
-        def handle_one_request(self):
-            if yt.down:
+        def parse_request(self):
+            # Checked per request, not per connection: a kept-alive connection must
+            # die too once the server is "down".
+            ok = super().parse_request()
+            if ok and yt.down:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
-                return
-            super().handle_one_request()
+                return False
+            return ok
 
         def reply(self, status, body=None, headers=()):
             data = b"" if body is None else json.dumps(body).encode()

@@ -155,3 +155,30 @@ def _all_done_reconnecting(db, events):
         return all_done(db, events)()
     except Exception:  # our own connection died in the restart too: it reconnects next call
         return None
+
+
+def test_database_down_when_the_upload_is_ready_to_finalize(
+    own_cluster, own_db, archive, tmp_path, cutters, youtube
+):
+    """The cutter waits for the database before finalizing; the job lands once."""
+    config = tmp_path / "yt.json"
+    config.write_text(json.dumps(youtube.config()))
+    youtube.put_gate = threading.Event()
+    event = add_job(own_db, "db away", location="yt")
+    cutter = cutters.start(own_cluster.dsn, archive, "node1", [f"yt=youtube:{config}"])
+    wait_until(lambda: youtube.sessions, "the upload to start")
+    own_cluster.pg_ctl("stop", "-m", "fast", "-w", "-s")
+    youtube.put_gate.set()
+    cutter.wait_log("re-reading failed")  # finalize() is waiting for the database
+    assert youtube.videos == {}  # and nothing became final meanwhile
+    own_cluster.pg_ctl("start", "-w", "-s")
+    row = wait_until(lambda: _reaches_reconnecting(own_db, event, "TRANSCODING"), "the upload")
+    assert list(youtube.videos) == [row.video_id]
+    assert cutter.proc.poll() is None
+
+
+def _reaches_reconnecting(db, event, state):
+    try:
+        return reaches(db, event, state)()
+    except Exception:  # our own connection died with the server: it reconnects next call
+        return None
