@@ -12,6 +12,7 @@ import Hls from "./vendor/hls.light.min.mjs";
 import { SECOND } from "./times.js";
 
 const DEFAULT_FRAME = 1 / 30; // seconds, until frames have been seen playing
+const NUDGE = 0.001; // seconds: far above float error (µs), far below a frame (>= 4 ms)
 
 export class Player extends EventTarget {
   constructor(video) {
@@ -151,8 +152,10 @@ export class Player extends EventTarget {
     this.stopAt = null;
     const shown = this._pendingFrame ?? this.frameMedia ?? video.currentTime;
     const d = this.frameDuration;
-    // Aim at the middle of the wanted frame, so rounding cannot land on its neighbour.
-    const target = Math.max(0, shown + (n + 0.5) * d);
+    // Just past the wanted frame's start: a seek shows the last frame starting at or
+    // before its target. Aiming near the start rather than mid-frame keeps a wrong
+    // guess of the frame rate (before any playing) from skipping more than it must.
+    const target = Math.max(0, shown + n * d + NUDGE);
     this._pendingFrame = shown + n * d;
     video.currentTime = target;
     video.addEventListener("seeked", () => { this._pendingFrame = null; }, { once: true });
@@ -164,8 +167,8 @@ export class Player extends EventTarget {
 
   /** Show the frame at stream time `us` (the first at or after it), paused unless playing. */
   seekStream(us) {
-    // Half a frame in, past the <1 ms that times are rounded down by.
-    this.video.currentTime = this.streamToMedia(us) + this.frameDuration / 2;
+    // Past the <1 ms that stream times are rounded down by, and no further.
+    this.video.currentTime = this.streamToMedia(us) + 2 * NUDGE;
   }
 
   /** Play [from, to) once: seek to its first frame, pause when `to` is reached. */
