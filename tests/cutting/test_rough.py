@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common.cutting import rough_cut
+from services.common.cutting import rough_container, rough_cut
 from tests.cutting import checks
 
 
@@ -13,6 +13,7 @@ def test_rough_cut_is_the_segments_untouched(archive, tmp_path):
     start, end = archive.at(2.5), archive.at(7.5)
     segments = archive.segments(start, end)
     assert len(segments) == 3  # 2-4, 4-6, 6-8 s
+    assert rough_container(segments) == ("fmp4" if archive.stream.fmp4 else "ts")
     out = tmp_path / "rough.bin"
     out.write_bytes(b"".join(rough_cut(segments)))
 

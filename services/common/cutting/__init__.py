@@ -5,7 +5,8 @@ it early kills ffmpeg, closes its pipes and removes temp files. Segments are the
 list ``fastseg.get_best_segments`` returns, MPEG-TS or fMP4 (init in front of
 each file). See DESIGN.md §6 and issue #3.
 
-* :func:`rough_cut` joins whole segments as they are (source container).
+* :func:`rough_cut` joins whole segments as they are, in their container
+  (:func:`rough_container` says which: MPEG-TS, or fragmented MP4).
 * :func:`fast_cut` is frame-exact MPEG-TS: only the edge segments' video is re-encoded.
 * :func:`full_cut` re-encodes the range to an :class:`Encoding`.
 """
@@ -14,6 +15,6 @@ from services.common.cutting.encoding import Encoding
 from services.common.cutting.errors import CutError
 from services.common.cutting.fast import fast_cut
 from services.common.cutting.full import full_cut
-from services.common.cutting.rough import rough_cut
+from services.common.cutting.rough import rough_container, rough_cut
 
-__all__ = ["CutError", "Encoding", "fast_cut", "full_cut", "rough_cut"]
+__all__ = ["CutError", "Encoding", "fast_cut", "full_cut", "rough_container", "rough_cut"]

@@ -16,6 +16,17 @@ from services.common.cutting.errors import CutError
 logger = logging.getLogger(__name__)
 
 
+def rough_container(segments: Sequence[SegmentInfo | None]) -> str:
+    """What a rough cut of these segments yields: ``'ts'`` or ``'fmp4'`` (their container).
+
+    For a Content-Type: ``video/MP2T`` or ``video/mp4``. CutError if there is no
+    segment, or the first is neither.
+    """
+    first = source.runs(segments, allow_holes=True)[0].segments[0]
+    with open(first.path, "rb") as f:
+        return source.container(f.read(512), first.path)
+
+
 def rough_cut(
     segments: Sequence[SegmentInfo | None], *, allow_holes: bool = False
 ) -> Iterator[bytes]:
@@ -25,8 +36,7 @@ def rough_cut(
     for unreadable or unrecognised segments, or fMP4 whose init section changes.
     """
     runs = source.runs(segments, allow_holes)
-    first = runs[0].segments[0]
-    kind = source.container(source.read(first)[:512], first.path)
+    kind = rough_container(runs[0].segments)
     if kind == "ts":
         return _rough_ts(runs)
     return _rough_fmp4(runs)
