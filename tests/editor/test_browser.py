@@ -195,7 +195,7 @@ def test_edit_a_clip_frame_exactly_and_see_it_done(
     assert page.console_errors() == []
 
 
-def test_holes_stream_time_and_errors_are_shown(page, api, db):
+def test_holes_stream_time_and_errors_are_shown(page, api, db, source_frames):
     event = str(states.add_event(db, "Mistakes"))
     end = T0 + dt.timedelta(seconds=20)
     page.open(f"?channel={CHANNEL}&quality=holey&start={T0.isoformat()}&end={end.isoformat()}")
@@ -219,6 +219,14 @@ def test_holes_stream_time_and_errors_are_shown(page, api, db):
     page.fill("range-end", "0:00:08")
     page.el("load").click()
     page.wait(lambda: page.text("now-utc") == "2026-11-27T16:59:56.000 UTC", "the range from 4 s")
+    # Frame steps before anything has played (the frame rate not yet measured).
+    assert check_frame(page, source_frames) == 4 * FPS
+    step(page, ".")
+    step(page, ".")
+    assert check_frame(page, source_frames) == 4 * FPS + 2
+    assert page.text("now-stream") == "stream 0:00:04.066"
+    step(page, ",")
+    assert check_frame(page, source_frames) == 4 * FPS + 1
     page.shot("stream-time")
 
     page.fill("range-start", "soon")
