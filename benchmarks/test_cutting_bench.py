@@ -26,11 +26,20 @@ logger = logging.getLogger(__name__)
 T0 = dt.datetime(2026, 11, 27, 17, 58, 0)
 CACHE = Path(tempfile.gettempdir()) / "fastseg-bench" / "720p30-310s"
 CLIP = (3.5, 303.5)  # 5 minutes, starting and ending inside segments
+SMOKE_END = 15.5  # the CI smoke run's archive is 20 s long
 
 
 @pytest.fixture(scope="module")
-def hours() -> str:
-    """BASE/CH/Q of the cached 720p30 archive (made on first use)."""
+def hours(request, tmp_path_factory) -> str:
+    """BASE/CH/Q of the cached 720p30 archive (made on first use).
+
+    With --benchmark-disable (CI's run, which only keeps these from rotting) a
+    20-second 320x180 archive stands in, and the tests skip their speed gates.
+    """
+    if request.config.getoption("benchmark_disable"):
+        tmp = tmp_path_factory.mktemp("bench-smoke")
+        store_stream(make_stream(tmp / "stream", seconds=20), tmp / "base", "ch", "720p", T0)
+        return str(tmp / "base" / "ch" / "720p")
     done = CACHE / "done"
     if not done.exists():
         stream = make_stream(CACHE / "stream", seconds=310, size="1280x720", rate=30)
@@ -81,11 +90,15 @@ def reencode_two_segments(segments) -> None:
 @pytest.mark.benchmark(group="cutting")
 def test_fast_cut_speed(benchmark, hours):
     """Fast cut of 5 minutes of 720p30, against rough and full cuts of the same range."""
-    start, end = at(CLIP[0]), at(CLIP[1])
+    start, end = at(CLIP[0]), at(CLIP[1] if not benchmark.disabled else SMOKE_END)
     segments = fastseg.get_best_segments(hours, start, end, allow_holes=False)
 
     size = benchmark.pedantic(lambda: drain(fast_cut(segments, start, end)), rounds=1)
     assert size > 0
+    if benchmark.disabled:  # CI smoke run: the other cuts work; no timing, no gates
+        assert drain(rough_cut(segments)) > 0
+        assert drain(full_cut(segments, start, end, Encoding(container="ts"))) > 0
+        return
     fast = best_of(2, lambda: drain(fast_cut(segments, start, end)))
     rough = best_of(2, lambda: drain(rough_cut(segments)))
     two = best_of(2, lambda: reencode_two_segments(segments))
@@ -110,12 +123,14 @@ def test_fast_cut_speed(benchmark, hours):
 def test_mp4_spool_overhead(benchmark, hours):
     """Full cut of 30 s to faststart mp4 (spooled) against fragmented mp4 (streamed):
     total time, and time to the first byte (the spool's real cost for a consumer)."""
-    start, end = at(60.5), at(90.5)
+    start, end = (at(60.5), at(90.5)) if not benchmark.disabled else (at(2.5), at(8.5))
     segments = fastseg.get_best_segments(hours, start, end, allow_holes=False)
     enc = Encoding(container="mp4", preset="ultrafast")
 
     size = benchmark.pedantic(lambda: drain(full_cut(segments, start, end, enc)), rounds=1)
     assert size > 0
+    if benchmark.disabled:  # CI smoke run: no timing, no gate
+        return
     fmp4 = Encoding(container="fmp4", preset="ultrafast")
     spooled_first, spooled = first_byte_and_total(full_cut(segments, start, end, enc))
     streamed_first, streamed = first_byte_and_total(full_cut(segments, start, end, fmp4))
