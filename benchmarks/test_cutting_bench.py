@@ -36,7 +36,8 @@ def hours(request, tmp_path_factory) -> str:
     With --benchmark-disable (CI's run, which only keeps these from rotting) a
     20-second 320x180 archive stands in, and the tests skip their speed gates.
     """
-    if request.config.getoption("benchmark_disable"):
+    config = request.config
+    if config.getoption("benchmark_disable") and not config.getoption("benchmark_enable"):
         tmp = tmp_path_factory.mktemp("bench-smoke")
         store_stream(make_stream(tmp / "stream", seconds=20), tmp / "base", "ch", "720p", T0)
         return str(tmp / "base" / "ch" / "720p")
