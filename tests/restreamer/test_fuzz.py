@@ -11,7 +11,7 @@ import socket
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from tests.restreamer.trees import make_tree
@@ -129,6 +129,9 @@ def fuzz_client(tmp_path, make_client):
 @FUZZ
 @given(target=requests_())
 def test_fuzz_app(fuzz_client, target):
+    # Werkzeug's test client reads a target starting with "//" as a host name and
+    # fails before the app runs; test_fuzz_server sends those raw to the real server.
+    assume(not target.startswith("//"))
     response = fuzz_client.get(target)
     body = response.get_data()
     response.close()
