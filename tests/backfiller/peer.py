@@ -11,6 +11,8 @@ produce on demand:
 * ``die_on``: a segment name; the first time it is asked for, half its body is
   sent, then every connection is dropped and the port refuses connections for
   ``down_for`` seconds (the peer died mid-transfer and came back);
+* ``garbage``: request paths answered 200 with the given body instead (broken listings);
+* ``vanished``: segment names that are listed but answer 404 (deleted in between);
 * ``stall_on``: a segment name whose body stops after its first half, the
   connection held open until the peer is stopped (a hung transfer).
 
@@ -44,6 +46,8 @@ class FakePeer:
         die_on: str | None = None,
         down_for: float = 1.0,
         stall_on: str | None = None,
+        garbage: dict[str, bytes] | None = None,
+        vanished: set[str] = frozenset(),
     ):
         self.base = Path(base)
         self.corrupt = set(corrupt)
@@ -51,6 +55,8 @@ class FakePeer:
         self.die_on = die_on
         self.down_for = down_for
         self.stall_on = stall_on
+        self.garbage = dict(garbage or {})
+        self.vanished = set(vanished)
         self.stalled = threading.Event()  # set once a stalled transfer has sent its half
         self.release = threading.Event()  # set by stop(): stalled transfers end
         self.paths: list[str] = []
@@ -124,6 +130,9 @@ class FakePeer:
     # -- the routes -----------------------------------------------------------------
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
+        if handler.path in self.garbage:
+            self._send(handler, HTTPStatus.OK, self.garbage[handler.path], "application/json")
+            return
         parts = [urllib.parse.unquote(p) for p in handler.path.split("?")[0].split("/")[1:]]
         if parts and parts[0] == "files" and len(parts) <= 4:
             self._listing(handler, parts[1:])
@@ -154,7 +163,7 @@ class FakePeer:
 
     def _segment(self, handler, parts: list[str]) -> None:
         path = self.base.joinpath(*parts)
-        if not path.is_file():
+        if not path.is_file() or parts[-1] in self.vanished:
             self._send(handler, HTTPStatus.NOT_FOUND, b"404 Not Found\n")
             return
         body = path.read_bytes()

@@ -8,6 +8,8 @@ and log, never by sleeping.
 import signal
 import time
 
+import pytest
+
 from tests.backfiller.conftest import CHANNEL, contents, temp_files, tree
 
 ALL = {"source": set()}
@@ -121,4 +123,46 @@ def test_a_hung_peer_does_not_hold_up_the_others(stream, tmp_path, make_peer, ba
     assert not hung.release.is_set()
     assert temp_files(local) != []  # the hung transfer's temp file, still being written
     assert run.stop() == 0
+    assert temp_files(local) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(b"<html>oops</html>", "not JSON; is it a fastseg or wubloader", id="not json"),
+        pytest.param(b'{"hours": []}', "expected a JSON list of names", id="not a list"),
+        pytest.param(b'["2026-11-20T09", 7]', "expected a JSON list of names", id="not names"),
+    ],
+)
+def test_broken_listing_is_a_clear_error_and_loses_nothing(
+    body, message, stream, tmp_path, make_peer, backfiller
+):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    local = tree(stream, tmp_path / "local", {"source": {2, 3}})
+    before = contents(local)
+    peer = make_peer(remote, garbage={f"/files/{CHANNEL}/source": body})
+    run = backfiller(local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0",
+                     "--backoff", "0.1", "--max-backoff", "0.2")  # fmt: skip
+    poll(lambda: run.metric("fastseg_backfiller_passes_total", outcome="failed") >= 2,
+         what="two failed passes")  # fmt: skip
+    assert run.metric("fastseg_backfiller_errors_total", kind="bad_listing") >= 2
+    line = run.wait_for_log("pass stopped")
+    assert f"/files/{CHANNEL}/source" in line
+    assert message in line
+    assert contents(local) == before  # nothing lost, nothing added
+    assert run.stop() == 0
+
+
+def test_segment_gone_between_listing_and_fetch_is_counted_and_the_rest_fetched(
+    stream, tmp_path, make_peer, backfiller
+):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    segments = sorted(names(remote))
+    peer = make_peer(remote, vanished={segments[1]})
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--run-once", "--recent-cutoff", "0")
+    assert run.wait(60) == 1, run.log()  # the pass had a failure: a non-zero exit says so
+    assert names(local) == set(segments) - {segments[1]}
+    assert "answered 404" in run.log()
     assert temp_files(local) == []
