@@ -228,6 +228,14 @@ def test_reset_clears(db):
     assert (row.state, row.error, row.uploader, row.video_link) == ("UNEDITED", None, None, None)
 
 
+def test_refusal_is_one_line_even_with_a_long_error(db):
+    event = claimed(db)
+    states.unclaim_failed(db, event, "n1", "ffmpeg failed\nffmpeg said:\nline 2")
+    with pytest.raises(states.IllegalTransition) as info:
+        states.cancel(db, event)
+    assert str(info.value).endswith("it is UNEDITED (error: ffmpeg failed)")
+
+
 def test_reset_refused_when_done(db):
     event = new(db)
     states.manual_upload(db, event, "http://x")

@@ -100,7 +100,8 @@ def _operator_update(db: Database, event_id: Any, action: str, sql: str, params:
     current = get_event(db, event_id)
     raise IllegalTransition(
         f"cannot {action} event {str(current.id)!r}: it is {current.state}"
-        + (f" (error: {current.error})" if current.error else "")
+        # One line, whatever the error holds (ffmpeg's stderr can run to many).
+        + (f" (error: {current.error.splitlines()[0]})" if current.error else "")
     )
 
 
