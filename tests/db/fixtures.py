@@ -24,20 +24,31 @@ from services.common.db import Database, EmbeddedPostgres, apply_schema
 TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
+# One cluster for the whole session, however many conftests import ``pg_server``
+# (each import is a fixture of its own to pytest): the first starts it, the last
+# one torn down stops it.
+_shared: dict = {"cluster": None, "dsn": None, "users": 0}
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
     """The base DSN of the suite's PostgreSQL server."""
     if os.environ.get("FASTSEG_TEST_DSN"):
         yield os.environ["FASTSEG_TEST_DSN"]
         return
-    cluster = EmbeddedPostgres(tmp_path_factory.mktemp("pgbase"), settings=TEST_SETTINGS)
-    dsn = cluster.start()
+    if _shared["users"] == 0:
+        cluster = EmbeddedPostgres(tmp_path_factory.mktemp("pgbase"), settings=TEST_SETTINGS)
+        _shared.update(cluster=cluster, dsn=cluster.start())
+    _shared["users"] += 1
     try:
-        yield dsn
+        yield _shared["dsn"]
     finally:
-        cluster.stop()
-        if cluster.link.is_symlink():  # placed outside the tmp dir (run as root): clean it up
-            shutil.rmtree(cluster.data_dir, ignore_errors=True)
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            cluster = _shared["cluster"]
+            cluster.stop()
+            if cluster.link.is_symlink():  # placed outside the tmp dir (run as root): clean up
+                shutil.rmtree(cluster.data_dir, ignore_errors=True)
 
 
 def schema_dsn(server_dsn: str, schema: str) -> str:
