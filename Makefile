@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fastseg-installed
 PYTEST_ARGS ?=
 BASE ?=
+URL ?=
 
 .PHONY: all install build run test test-quick bench bench-gate lint clean
 
@@ -25,8 +26,9 @@ install: $(STAMP)
 build: $(STAMP)
 	$(PY) setup.py -q build_ext --inplace
 
+# A live test stream (or URL=...) recorded, served and cut by a node; Ctrl-C stops it.
 run: build
-	$(PY) -m services.cli demo $(if $(BASE),--base-dir $(BASE),)
+	$(PY) -m services.cli demo $(if $(BASE),--base-dir $(BASE),) $(if $(URL),--url $(URL),)
 
 # Whole suite on both twins, then again with the pure twin forced, so the
 # loader and every caller are tested both ways (slow end-to-end tests once).

@@ -19,7 +19,7 @@ COMMANDS = {
     "events": ("services.events", "operator commands for the events table"),
     "cut": ("services.cut", "cut one clip from the archive to a file"),
     "coverage": ("services.coverage", "summarise a segment tree: hours, segments, holes"),
-    "demo": ("services.demo", "make a small demo archive and summarise it"),
+    "demo": ("services.demo", "record, serve and cut a live test stream (make run)"),
 }
 
 

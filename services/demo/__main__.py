@@ -1,0 +1,5 @@
+import sys
+
+from services.demo import main
+
+sys.exit(main())

@@ -1,0 +1,74 @@
+"""Run services' ``main`` functions as greenlets, restarting one that crashes.
+
+A service's main returns when its own stop event is set (every service listens
+for SIGTERM and SIGINT); a return while the node is not stopping, an
+exception, or an exit through ``SystemExit`` counts as a crash. Restarts back
+off exponentially (1 s doubling to a minute), and a service that ran for a
+minute starts over at 1 s.
+"""
+
+import importlib
+import logging
+import time
+
+import gevent
+import prometheus_client
+
+logger = logging.getLogger(__name__)
+
+RESTARTS = prometheus_client.Counter(
+    "node_service_restarts_total", "Services of this node restarted after a crash", ["service"]
+)
+
+MODULES = {
+    "downloader": "services.downloader",
+    "restreamer": "services.restreamer",
+    "backfiller": "services.backfiller",
+    "cutter": "services.cutter",
+    "janitor": "services.janitor",
+}
+BACKOFF_START = 1.0
+BACKOFF_MAX = 60.0
+STEADY = 60.0  # seconds of running that count as healthy again
+
+
+class Supervisor:
+    def __init__(self, stopping: gevent.event.Event):
+        self.stopping = stopping
+        self.greenlets: dict[str, gevent.Greenlet] = {}
+
+    def start(self, name: str, argv: list[str]) -> None:
+        main = importlib.import_module(MODULES[name]).main
+        self.greenlets[name] = gevent.spawn(self._run, name, main, argv)
+
+    def _run(self, name: str, main, argv: list[str]) -> None:
+        delay = BACKOFF_START
+        while not self.stopping.is_set():
+            began = time.monotonic()
+            try:
+                code = main(list(argv))
+                why = f"exited with {code!r}"
+            except SystemExit as exc:  # argparse and friends
+                why = f"exited with {exc.code!r}"
+            except Exception:
+                logger.exception("service %r crashed", name)
+                why = "crashed"
+            # Its own stop handler may run just before ours: give ours a moment.
+            if self.stopping.wait(0.5):
+                return
+            if time.monotonic() - began > STEADY:
+                delay = BACKOFF_START
+            RESTARTS.labels(name).inc()
+            logger.error("service %r %s; starting it again in %.0f s", name, why, delay)
+            if self.stopping.wait(delay):
+                return
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    def join(self, timeout: float) -> bool:
+        """Wait for every service to stop; False if some did not within ``timeout``."""
+        done = gevent.joinall(list(self.greenlets.values()), timeout=timeout)
+        late = [n for n, g in self.greenlets.items() if g not in done]
+        if late:
+            logger.error("services still running after %.0f s: %s", timeout, ", ".join(late))
+            gevent.killall([self.greenlets[n] for n in late], timeout=5)
+        return not late
