@@ -43,6 +43,14 @@ def build_parser():
         "--advertise", help="this node's URL for peers (default: http://HOSTNAME:PORT)"
     )
     parser.add_argument("--name", default=socket.gethostname(), help="this node's name")
+    parser.add_argument(
+        "--recent-cutoff", type=float, default=60.0, metavar="SECONDS",
+        help="leave segments younger than this to the downloader, not the backfiller (default: 60)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--backfill-interval", type=float, default=60.0, metavar="SECONDS",
+        help="seconds between backfill passes over a peer (default: 60)",
+    )  # fmt: skip
     return parser
 
 
@@ -60,7 +68,11 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     argv = {
         "downloader": recorder,
         "restreamer": [*common, "--host", args.host, "--port", str(port), "--db", dsn],
-        "backfiller": [*common, "--channels", args.channel, *peers, "--localhost", args.name],
+        "backfiller": [
+            *common, "--channels", args.channel, *peers, "--localhost", args.name,
+            "--recent-cutoff", str(args.recent_cutoff),
+            "--pass-interval", str(args.backfill_interval),
+        ],  # fmt: skip
         "janitor": [*common, "--interval", "60"],
     }
     if args.qualities:

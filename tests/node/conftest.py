@@ -1,0 +1,1 @@
+from tests.db.fixtures import db, pg_dsn, pg_server  # noqa: F401
