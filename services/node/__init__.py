@@ -68,13 +68,11 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     argv = {
         "downloader": recorder,
         "restreamer": [*common, "--host", args.host, "--port", str(port), "--db", dsn],
-        "backfiller": [
-            *common, "--channels", args.channel, *peers, "--localhost", args.name,
-            "--recent-cutoff", str(args.recent_cutoff),
-            "--pass-interval", str(args.backfill_interval),
-        ],  # fmt: skip
+        "backfiller": [*common, "--channels", args.channel, *peers, "--localhost", args.name],
         "janitor": [*common, "--interval", "60"],
     }
+    argv["backfiller"] += ["--recent-cutoff", str(args.recent_cutoff)]
+    argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
     if args.qualities:
         argv["backfiller"] += ["--qualities", args.qualities]
     if args.location:
