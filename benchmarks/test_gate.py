@@ -67,7 +67,7 @@ def test_cold_selection_compiled_vs_pure(tree12):
         slow_setup=_segments_py.clear_cache,
         fast_setup=_segments_c.clear_cache,
     )
-    report("cold selection compiled vs pure", slow, fast, r, floor=4)
+    report("cold selection compiled vs pure", slow, fast, r, floor=2.5)  # measured 4-8x
 
 
 def test_cold_selection_vs_listing(tree12):
