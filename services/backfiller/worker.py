@@ -124,6 +124,7 @@ class PeerWorker:
         stats = {"segments": 0, "bytes": 0, "missing": 0}
         pool = gevent.pool.Pool(self.config.concurrency)
         outcome = "failed"
+        stopped = None
         try:
             for channel in self.config.channels:
                 self._pass_channel(channel, pool, stats)
@@ -131,15 +132,14 @@ class PeerWorker:
             if self._broken is not None:
                 raise self._broken
             outcome = "errors" if self._errors else "clean"
-        except (PeerBroken, listing.BadListing) as e:
-            kind = "unreachable" if isinstance(e, PeerBroken) else "bad_listing"
+        except (PeerBroken, listing.BadListing, requests.RequestException) as e:
+            kind = "bad_listing" if isinstance(e, listing.BadListing) else "unreachable"
             metrics.errors.labels(self.peer.name, kind).inc()
-            logger.warning("peer %r: pass stopped: %s", self.peer.name, e)
-        except requests.RequestException as e:
-            metrics.errors.labels(self.peer.name, "unreachable").inc()
-            logger.warning("peer %r: pass stopped: %s: %s", self.peer.name, type(e).__name__, e)
+            stopped = e
         finally:
             pool.kill()  # on a stop or a failure: fetches in flight remove their temp files
+        if stopped is not None:  # logged once nothing is in flight: no temp file is left
+            logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
         took = time.monotonic() - started
         metrics.pass_duration.labels(self.peer.name).observe(took)
         metrics.passes.labels(self.peer.name, outcome).inc()
