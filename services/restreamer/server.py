@@ -75,6 +75,12 @@ class Handler(WSGIHandler):
     def handle(self):
         self.server.handlers.add(self)
         try:
+            # Headers go out in one write and the body by sendfile: with Nagle's
+            # algorithm the body then waits for the client's delayed ACK (~40 ms).
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass  # not TCP (a unix socket): nothing to tune
+        try:
             super().handle()
         finally:
             self.server.handlers.discard(self)
