@@ -27,16 +27,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["build_parser", "main"]
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
 def _non_negative(text: str) -> float:
     try:
         value = float(text)
@@ -158,35 +148,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--pass-interval",
-        type=_positive,
+        type=service.positive_seconds,
         default=60.0,
         metavar="SECONDS",
         help="wait between clean passes over a peer (default: %(default)s)",
     )
     parser.add_argument(
         "--backoff",
-        type=_positive,
+        type=service.positive_seconds,
         default=1.0,
         metavar="SECONDS",
         help="wait after a failed pass; doubles per failure (default: %(default)s)",
     )
     parser.add_argument(
         "--max-backoff",
-        type=_positive,
+        type=service.positive_seconds,
         default=300.0,
         metavar="SECONDS",
         help="longest wait after failed passes (default: %(default)s)",
     )
     parser.add_argument(
         "--timeout",
-        type=_positive,
+        type=service.positive_seconds,
         default=30.0,
         metavar="SECONDS",
         help="connect and read timeout of each request (default: %(default)s)",
     )
     parser.add_argument(
         "--node-refresh",
-        type=_positive,
+        type=service.positive_seconds,
         default=60.0,
         metavar="SECONDS",
         help="read --node-file or --db again this often (default: %(default)s)",

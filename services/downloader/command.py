@@ -8,7 +8,6 @@ runs a worker per quality, and stores segments under ``BASE/CHANNEL/QUALITY/HOUR
 kept as ``partial`` (or removed if nothing arrived): no ``temp`` file is left.
 """
 
-import argparse
 import logging
 import os
 
@@ -21,16 +20,6 @@ from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
 from services.downloader.worker import ChannelManager
 
 logger = logging.getLogger(__name__)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def build_parser():
@@ -64,10 +53,13 @@ def build_parser():
     ]:
         default = getattr(timeouts, name.replace("-timeout", "").replace("-", "_"))
         parser.add_argument(
-            f"--{name}", type=_positive, default=default, help=f"{help_} (default: {default} s)"
+            f"--{name}",
+            type=service.positive_seconds,
+            default=default,
+            help=f"{help_} (default: {default} s)",
         )
     parser.add_argument(
-        "--stop-grace", type=_positive, default=5.0,
+        "--stop-grace", type=service.positive_seconds, default=5.0,
         help="on SIGTERM, let downloads in flight finish for this long (default: 5 s)",
     )  # fmt: skip
     return parser

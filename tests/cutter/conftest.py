@@ -11,23 +11,12 @@ import pytest
 
 from tests.db.fixtures import db, pg_dsn, pg_server  # noqa: F401
 from tests.media import store_stream
+from tests.waiting import wait_until  # noqa: F401 - the tests import it from here
 
 from .fake_youtube import FakeYouTube
 
 T0 = dt.datetime(2026, 11, 27, 17, 59, 50)  # the archive straddles an hour boundary
 CHANNEL, QUALITY = "ch", "source"
-
-
-def wait_until(predicate, what, timeout=120, interval=0.05):
-    """Poll ``predicate`` until it returns something true; fail saying ``what`` never happened."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 @pytest.fixture

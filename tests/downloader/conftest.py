@@ -5,13 +5,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from fastseg import parse_segment_path
 from tests.downloader.origin import Origin
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,19 +101,8 @@ def run_downloader(tmp_path):
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05, detail=None):
-    """Poll ``predicate`` until it returns something truthy; fail saying ``what`` never happened.
-
-    ``detail()``, if given, adds what the test knows to the failure message.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            extra = f"\n{detail()}" if detail else ""
-            pytest.fail(f"timed out after {timeout} s waiting for {what}{extra}")
-        time.sleep(interval)
+    """:func:`tests.waiting.wait_until` with the timeout first, as these tests call it."""
+    return wait_until(predicate, what, timeout, interval, detail)
 
 
 def archive(base: Path) -> list:

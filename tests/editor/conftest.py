@@ -5,7 +5,6 @@ test gets its own schema (tests/db's ``pg_dsn``/``db``) and its own token file.
 """
 
 import datetime as dt
-import time
 import uuid
 
 import psycopg
@@ -16,23 +15,12 @@ from services.common.db import Database, apply_schema
 from tests.db.fixtures import db, pg_dsn, pg_server, schema_dsn  # noqa: F401
 from tests.media import store_stream
 from tests.restreamer.conftest import ServerProcess
+from tests.waiting import wait_until  # noqa: F401 - the tests import it from here
 
 T0 = dt.datetime(2026, 11, 27, 16, 59, 52)  # the archive straddles an hour boundary
 CHANNEL, QUALITY = "test", "source"
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-0123456789abcdef01"
-
-
-def wait_until(predicate, what, timeout=60.0, interval=0.05):
-    """Poll ``predicate`` until it returns something true; fail saying ``what`` never happened."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 TOKENS = f"# editors\n{ALICE} alice@example.com\n\n{BOB}   bob@example.com\n"

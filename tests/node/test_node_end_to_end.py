@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 
 from services.demo.source import LiveSource
 from tests.media import ffprobe_json
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +61,6 @@ def full_segments(base: Path) -> dict[str, str]:
     return {p.name: p.parent.parent.name for p in base.glob("demo/*/*/*-full-*.ts")}
 
 
-def wait_until(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def test_two_nodes_record_backfill_and_cut(tmp_path, pg_dsn):
     base_a, base_b = tmp_path / "a", tmp_path / "b"
     port_a, port_b = free_port(), free_port()
@@ -77,7 +68,7 @@ def test_two_nodes_record_backfill_and_cut(tmp_path, pg_dsn):
         a = start_node("A", base_a, pg_dsn, source.master_url, port_a)
         b = None
         try:
-            wait_until(lambda: len(full_segments(base_a)) >= 2 * 12, 90, "A to record 24 s")
+            wait_until(lambda: len(full_segments(base_a)) >= 2 * 12, "A to record 24 s", 90, 1)
             began = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             b = start_node("B", base_b, pg_dsn, source.master_url, port_b,
                            "--location", f"clips=local:{tmp_path / 'clips'}")  # fmt: skip
@@ -97,7 +88,7 @@ def test_two_nodes_record_backfill_and_cut(tmp_path, pg_dsn):
                 assert row["state"] != "UNEDITED", row["error"]
                 return row if row["state"] == "DONE" else None
 
-            row = wait_until(done, 120, "B to cut and upload the event")
+            row = wait_until(done, "B to cut and upload the event", 120, 1)
             assert row["uploader"] == "B"
             clip = Path(urllib.request.url2pathname(row["video_link"].removeprefix("file://")))
             probe = ffprobe_json(clip, "-show_entries", "format=duration:stream=codec_type")
@@ -117,8 +108,10 @@ def test_two_nodes_record_backfill_and_cut(tmp_path, pg_dsn):
 
             # B backfilled everything A had before it started.
             before_b = {n: q for n, q in full_segments(base_a).items()}
-            wait_until(lambda: before_b.items() <= full_segments(base_b).items(), 60,
-                       "B to backfill every segment A recorded before it")  # fmt: skip
+            wait_until(
+                lambda: before_b.items() <= full_segments(base_b).items(),
+                "B to backfill every segment A recorded before it", 60, 1,
+            )  # fmt: skip
         finally:
             codes = [stop(p) for p in (a, b) if p is not None]
     assert codes == [0] * len(codes)
