@@ -21,7 +21,7 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
     && useradd --create-home --uid 1000 fastseg \
     && mkdir -p /data && chown fastseg:fastseg /data
-USER fastseg
+USER 1000
 ENV FASTSEG_BASE=/data
 VOLUME /data
 EXPOSE 8000

@@ -52,6 +52,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/cython-lint fastseg
+	$(VENV)/bin/hadolint Dockerfile
 
 clean:
 	rm -rf build fastseg/*.so fastseg/_segments_c.c fastseg/_segments_c.html
