@@ -90,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     os.makedirs(base, exist_ok=True)
     source = None if args.url else LiveSource().start()
     url = args.url or source.master_url
-    node = subprocess.Popen([
+    command = [
         sys.executable, "-m", "services.node", "--base-dir", base, "--channel", args.channel,
         "--url", url, "--host", "127.0.0.1", "--port", str(args.port), "--name", "demo",
         "--location", f"clips=local:{base}/clips",
-    ])  # fmt: skip
+    ]  # fmt: skip
+    # Its own session: a terminal's Ctrl-C is ours, and we stop the node with one SIGTERM.
+    node = subprocess.Popen(command, start_new_session=True)
     web = f"http://127.0.0.1:{args.port}"
     try:
         _wait_for(f"{web}/files/{args.channel}", node, timeout=60)

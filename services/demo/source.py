@@ -79,11 +79,15 @@ class LiveSource:
         """Start both processes and wait until every quality has a playable playlist."""
         for quality in QUALITIES:
             os.makedirs(os.path.join(self.dir, quality), exist_ok=True)
-        self.ffmpeg = subprocess.Popen(ffmpeg_command(self.dir), stdin=subprocess.DEVNULL)
+        # Own sessions: a terminal's Ctrl-C reaches our owner, who calls stop().
+        self.ffmpeg = subprocess.Popen(
+            ffmpeg_command(self.dir), stdin=subprocess.DEVNULL, start_new_session=True
+        )
         self.http = subprocess.Popen(
             [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(self.port),
              "--directory", self.dir],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while not self._ready():
