@@ -6,25 +6,18 @@ and log, never by sleeping.
 """
 
 import signal
-import time
 
 import pytest
 
 from tests.backfiller.conftest import CHANNEL, contents, temp_files, tree
+from tests.waiting import wait_until
 
 ALL = {"source": set()}
 
 
 def poll(check, timeout: float = 30, what: str = "the condition"):
-    """``check()``'s first truthy value, asking again every 50 ms for up to ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+    """:func:`tests.waiting.wait_until` with this file's 30-second default."""
+    return wait_until(check, what, timeout)
 
 
 def names(base):
