@@ -1,11 +1,11 @@
-"""``python -m services.cut``: the same as ``fastseg cut``."""
+"""``python -m services.cut``: patch the standard library for gevent, then run."""
 
 from gevent import monkey
 
 monkey.patch_all()
 
-import sys
+import sys  # noqa: I001 - after patching, as gevent asks
 
-from services.cut import main
+from services.cut.command import main
 
 sys.exit(main())

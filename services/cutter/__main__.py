@@ -1,9 +1,11 @@
+"""``python -m services.cutter``: patch the standard library for gevent, then run."""
+
 from gevent import monkey
 
 monkey.patch_all()
 
 import sys  # noqa: I001 - after patching, as gevent asks
 
-from services.cutter import main
+from services.cutter.command import main
 
 sys.exit(main())

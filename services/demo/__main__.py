@@ -1,5 +1,11 @@
-import sys
+"""``python -m services.demo``: patch the standard library for gevent, then run."""
 
-from services.demo import main
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys  # noqa: I001 - after patching, as gevent asks
+
+from services.demo.command import main
 
 sys.exit(main())

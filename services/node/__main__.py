@@ -1,9 +1,11 @@
+"""``python -m services.node``: patch the standard library for gevent, then run."""
+
 from gevent import monkey
 
 monkey.patch_all()
 
-import sys  # noqa: E402
+import sys  # noqa: I001 - after patching, as gevent asks
 
-from services.node import main  # noqa: E402
+from services.node.command import main
 
 sys.exit(main())

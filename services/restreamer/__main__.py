@@ -4,8 +4,8 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import sys  # noqa: I001
+import sys  # noqa: I001 - after patching, as gevent asks
 
-from services.restreamer import main
+from services.restreamer.command import main
 
 sys.exit(main())

@@ -1,0 +1,126 @@
+"""``fastseg cutter``: cut edited events out of the archive and upload them (issue #4).
+
+    fastseg cutter --name NODE --base-dir B [--db DSN] --location NAME=BACKEND[:OPTIONS] ...
+
+Two greenlets, each with its own database connection: the job loop
+(:mod:`.worker`) and the transcode checker (:mod:`.transcode`). SIGTERM stops
+between jobs (a cut in progress returns its row to EDITED; an upload being
+finalized is finished first). A fatal disagreement with the database ends the
+process with exit status 1, for its supervisor to restart it.
+"""
+
+import argparse
+import logging
+
+import gevent
+
+from services.common.db import (
+    Database,
+    DatabaseError,
+    EmbeddedPostgresError,
+    add_db_argument,
+    apply_schema,
+    database_dsn,
+)
+from services.common.db.connection import backoff_delay
+from services.common.service import argument_parser, setup, stop_on_signals
+from services.cutter.transcode import TranscodeChecker
+from services.cutter.upload import parse_location
+from services.cutter.worker import Cutter
+
+logger = logging.getLogger(__name__)
+
+
+def _location(text: str):
+    try:
+        return parse_location(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argument_parser("cutter", "Cut edited events and upload them.")
+    add_db_argument(parser)
+    parser.add_argument(
+        "--name", required=True, help="this node's name: recorded as the uploader of its jobs"
+    )
+    parser.add_argument(
+        "--location",
+        action="append",
+        type=_location,
+        required=True,
+        metavar="NAME=BACKEND[:OPTIONS]",
+        help="an upload location, e.g. clips=local:/srv/clips;url=https://x/clips or "
+        "yt=youtube:/etc/fastseg/youtube.json; add ;full=container=mp4,crf=23 for full cuts "
+        "(repeat for several)",
+    )
+    parser.add_argument(
+        "--poll-interval", type=float, default=5.0, help="seconds between looks for work"
+    )
+    parser.add_argument(
+        "--transcode-interval",
+        type=float,
+        default=30.0,
+        help="seconds between asking locations whether uploads finished processing",
+    )
+    return parser
+
+
+def _schema(dsn: str, stopping) -> bool:
+    """Apply the schema, waiting for the database to come up; False if told to stop first."""
+    attempt = 0
+    while not stopping.is_set():
+        db = Database(dsn, application_name="fastseg-cutter")
+        try:
+            apply_schema(db)
+            return True
+        except DatabaseError as e:
+            attempt += 1
+            delay = backoff_delay(attempt, base=0.5, cap=30)
+            logger.warning("database not ready (%s): trying again in %.1fs", e, delay)
+            stopping.wait(delay)
+        finally:
+            db.close()
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    locations = {}
+    for location in args.location:
+        if location.name in locations:
+            parser.error(f"location {location.name!r} is given twice")
+        locations[location.name] = location
+    if not args.name.strip():
+        parser.error("--name is empty: give this node's name")
+    if args.poll_interval <= 0 or args.transcode_interval <= 0:
+        parser.error("--poll-interval and --transcode-interval must be positive seconds")
+    setup(args)
+    stopping = stop_on_signals()
+    try:
+        with database_dsn(args.db, args.base_dir) as dsn:
+            if not _schema(dsn, stopping):
+                return 0
+            cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}")
+            checker_db = Database(dsn, application_name=f"fastseg-cutter {args.name} transcode")
+            cutter = Cutter(
+                args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval
+            )
+            checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
+            workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]
+            logger.info("cutter %r running for %s", args.name, ", ".join(sorted(locations)))
+            gevent.wait([stopping, *workers], count=1)
+            stopping.set()
+            gevent.joinall(workers)
+            cutter_db.close()
+            checker_db.close()
+            failed = [w for w in workers if w.exception is not None]
+            if failed:
+                logger.critical("cutter stopped: %s", failed[0].exception)
+                return 1
+    except EmbeddedPostgresError as e:
+        logger.critical("%s", e)
+        return 1
+    logger.info("cutter stopped")
+    return 0

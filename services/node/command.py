@@ -1,0 +1,122 @@
+"""``fastseg node``: every service of a node in one gevent process.
+
+The downloader, restreamer, backfiller, cutter and janitor each run their own
+``main`` in a greenlet of this process, given the arguments this command
+derives from its own, and share one database (the embedded PostgreSQL unless
+``--db`` is given) and one ``/metrics`` (the restreamer's port). A service that
+crashes is logged and started again with backoff, without disturbing the
+others; SIGTERM or SIGINT stops every service the way it stops on its own.
+"""
+
+import logging
+import os
+import socket
+
+from services.common import service
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["main"]
+
+
+def build_parser():
+    from services.common.db import add_db_argument  # noqa: PLC0415 - imported after patching
+
+    parser = service.argument_parser("node", "Run every service of a node in one process.")
+    parser.add_argument("--channel", required=True, help="the channel to record")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--url", help="the stream's HLS master playlist")
+    source.add_argument("--twitch", action="store_true", help="record CHANNEL from Twitch")
+    parser.add_argument("--qualities", help="record only these qualities (comma-separated)")
+    add_db_argument(parser)
+    parser.add_argument(
+        "--peer", action="append", default=[], metavar="URL",
+        help="a peer's restreamer to backfill from (default: the nodes table)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--location", action="append", default=[], metavar="NAME=BACKEND[:OPTIONS]",
+        help="an upload location for the cutter (none: no cutter runs)",
+    )  # fmt: skip
+    parser.add_argument("--host", default="0.0.0.0", help="restreamer address (default: all)")
+    parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
+    parser.add_argument(
+        "--advertise", help="this node's URL for peers (default: http://HOSTNAME:PORT)"
+    )
+    parser.add_argument("--name", default=socket.gethostname(), help="this node's name")
+    parser.add_argument(
+        "--recent-cutoff", type=float, default=60.0, metavar="SECONDS",
+        help="leave segments younger than this to the downloader, not the backfiller (default: 60)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--backfill-interval", type=float, default=60.0, metavar="SECONDS",
+        help="seconds between backfill passes over a peer (default: 60)",
+    )  # fmt: skip
+    return parser
+
+
+def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
+    """The command line each service gets: this node's settings, spelled its way."""
+    common = ["--base-dir", args.base_dir, "--log-level", args.log_level]
+    recorder = [args.channel, *common]
+    if args.twitch:
+        recorder += ["--provider", "twitch"]
+    else:
+        recorder += ["--provider", "hls", "--url", args.url]
+    if args.qualities:
+        recorder += ["--qualities", args.qualities]
+    peers = [f"--node={url}" for url in args.peer] or ["--db", dsn]
+    argv = {
+        "downloader": recorder,
+        "restreamer": [*common, "--host", args.host, "--port", str(port), "--db", dsn],
+        "backfiller": [*common, "--channels", args.channel, *peers, "--localhost", args.name],
+        "janitor": [*common, "--interval", "60"],
+    }
+    argv["backfiller"] += ["--recent-cutoff", str(args.recent_cutoff)]
+    argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
+    if args.qualities:
+        argv["backfiller"] += ["--qualities", args.qualities]
+    if args.location:
+        locations = [f"--location={loc}" for loc in args.location]
+        argv["cutter"] = [*common, "--db", dsn, "--name", args.name, *locations]
+    return argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    import gevent  # noqa: PLC0415 - after the CLI patched the standard library
+
+    from services.common.db import Database, apply_schema, database_dsn  # noqa: PLC0415
+    from services.node.supervisor import Supervisor  # noqa: PLC0415
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 0 < args.port <= 65535:
+        parser.error(f"--port {args.port!r} is not a TCP port (1-65535)")
+    if args.url is not None and not args.url.startswith(("http://", "https://")):
+        parser.error(f"--url {args.url!r} is not an http(s) URL of a master playlist")
+    os.makedirs(args.base_dir, exist_ok=True)
+    service.setup(args)
+    # The node owns the sampler: the services it runs must not start another one.
+    os.environ.pop("FASTSEG_STACK_SAMPLER", None)
+    stopping = service.stop_on_signals()
+    with database_dsn(args.db, args.base_dir) as dsn:
+        url = args.advertise or f"http://{socket.gethostname()}:{args.port}"
+        db = Database(dsn, application_name=f"fastseg-node-{args.name}")
+        try:
+            apply_schema(db)
+            db.query(  # so that peers sharing the database backfill from us
+                "INSERT INTO nodes (name, url, backfill_from) VALUES (%s, %s, TRUE)"
+                " ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url",
+                (args.name, url),
+            )
+        finally:
+            db.close()
+        logger.info("node %r (%s): services share the database and /metrics on port %d",
+                    args.name, url, args.port)  # fmt: skip
+        supervisor = Supervisor(stopping)
+        for name, service_args in service_argv(args, dsn, args.port).items():
+            supervisor.start(name, service_args)
+        stopping.wait()
+        clean = supervisor.join(timeout=60)
+        gevent.sleep(0)
+    logger.info("node stopped")
+    return 0 if clean else 1
