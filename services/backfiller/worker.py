@@ -27,10 +27,11 @@ from services.backfiller import listing, metrics
 from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.peers import Peer
+from services.common import backoff
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Config", "PeerWorker", "backoff_delay"]
+__all__ = ["Config", "PeerWorker"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,17 +50,6 @@ class Config:
     max_backoff: float = 300.0
     timeout: float = 30.0
     run_once: bool = False
-
-
-def backoff_delay(failures: int, base: float, cap: float, rng=random) -> float:
-    """Seconds before the next pass after ``failures`` failed ones in a row.
-
-    Exponential, with "equal jitter" (half fixed, half random): never less than
-    half the step, so a dead peer is not hammered, yet peers that failed
-    together (a network blip) do not all come back at the same instant.
-    """
-    step = min(cap, base * 2 ** max(0, failures - 1))
-    return step / 2 + rng.uniform(0, step / 2)
 
 
 class PeerWorker:
@@ -102,8 +92,14 @@ class PeerWorker:
                     delay = self.config.pass_interval * self.rng.uniform(0.9, 1.1)
                 else:
                     failures += 1
-                    delay = backoff_delay(
-                        failures, self.config.backoff, self.config.max_backoff, self.rng
+                    # Equal jitter: a dead peer is not hammered, yet peers that failed
+                    # together (a network blip) do not all come back at the same instant.
+                    delay = backoff.delay(
+                        failures,
+                        self.config.backoff,
+                        self.config.max_backoff,
+                        backoff.equal_jitter,
+                        self.rng,
                     )
                     logger.info(
                         "peer %r: pass had failures (%d in a row): next pass in %.1f s",

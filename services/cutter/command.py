@@ -14,6 +14,7 @@ import logging
 
 import gevent
 
+from services.common import backoff
 from services.common.db import (
     Database,
     DatabaseError,
@@ -22,7 +23,6 @@ from services.common.db import (
     apply_schema,
     database_dsn,
 )
-from services.common.db.connection import backoff_delay
 from services.common.service import argument_parser, setup, stop_on_signals
 from services.cutter.transcode import TranscodeChecker
 from services.cutter.upload import parse_location
@@ -76,7 +76,7 @@ def _schema(dsn: str, stopping) -> bool:
             return True
         except DatabaseError as e:
             attempt += 1
-            delay = backoff_delay(attempt, base=0.5, cap=30)
+            delay = backoff.delay(attempt, 1.0, 30)
             logger.warning("database not ready (%s): trying again in %.1fs", e, delay)
             stopping.wait(delay)
         finally:

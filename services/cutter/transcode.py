@@ -4,8 +4,8 @@ import logging
 
 import gevent.event
 
+from services.common import backoff
 from services.common.db import Database, DatabaseError, states
-from services.common.db.connection import backoff_delay
 from services.cutter.upload import UploadLocation
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class TranscodeChecker:
                 wait = self.interval
             except DatabaseError as e:
                 failures += 1
-                wait = backoff_delay(failures, base=0.5, cap=30)
+                wait = backoff.delay(failures, 1.0, 30)
                 logger.warning("transcode check failed (%s): again in %.1fs", e, wait)
             self.stopping.wait(wait)
 

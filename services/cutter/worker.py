@@ -18,9 +18,9 @@ from collections.abc import Iterator
 import gevent.event
 
 import fastseg
+from services.common import backoff
 from services.common.cutting import CutError, fast_cut, full_cut
 from services.common.db import ConnectionLost, Database, DatabaseError, states
-from services.common.db.connection import backoff_delay
 from services.cutter import metrics
 from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
 
@@ -87,7 +87,7 @@ class Cutter:
                 failures = 0
             except DatabaseError as e:
                 failures += 1
-                delay = backoff_delay(failures, base=0.5, cap=30)
+                delay = backoff.delay(failures, 1.0, 30)
                 logger.warning("database trouble (%s): trying again in %.1fs", e, delay)
                 self.stopping.wait(delay)
                 continue
@@ -286,7 +286,8 @@ class Cutter:
         if retryable:
             failures = self._retry_at.get(row.id, (0, 0))[0] + 1
             # Back off from a row that keeps failing, so one bad job cannot hog the cutter.
-            self._retry_at[row.id] = (failures, time.monotonic() + min(300, 2**failures))
+            wait = backoff.delay(failures, 2, 300, backoff.no_jitter)
+            self._retry_at[row.id] = (failures, time.monotonic() + wait)
         self._failed(row, labels, "EDITED" if retryable else "UNEDITED", str(e).splitlines()[0])
 
     def _finalizing(self, event_id):
@@ -342,7 +343,7 @@ class Cutter:
             if self.stopping.is_set() and fn is not states.finished:
                 return None  # our restart will find the row CLAIMED and recover it
             # A plain sleep: even when stopping, a finished upload must be recorded.
-            time.sleep(backoff_delay(attempt, base=0.5, cap=10))
+            time.sleep(backoff.delay(attempt, 1.0, 10))
 
     def _until_done(self, fn, what: str):
         attempt = 0
@@ -351,7 +352,7 @@ class Cutter:
                 return fn()
             except DatabaseError as e:
                 attempt += 1
-                delay = backoff_delay(attempt, base=0.5, cap=10)
+                delay = backoff.delay(attempt, 1.0, 10)
                 logger.warning("%s failed (%s): again in %.1fs", what, e, delay)
                 if self.stopping.wait(delay):
                     raise Stopping() from e

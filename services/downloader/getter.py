@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import random
 import time
 import uuid
 
@@ -27,6 +26,7 @@ import requests
 import urllib3.exceptions
 
 from fastseg import content_id, hour_name, segment_name
+from services.common import backoff
 from services.downloader import metrics
 
 logger = logging.getLogger(__name__)
@@ -174,9 +174,15 @@ class SegmentGetter:
             if outcome == "done":
                 break
             failures += 1
-            delay = min(self.timeouts.max_backoff, self.timeouts.backoff * 2 ** (failures - 1))
             # Jitter so that many getters failing together do not retry together.
-            self.done.wait(delay * random.uniform(0.5, 1.5))
+            self.done.wait(
+                backoff.delay(
+                    failures,
+                    self.timeouts.backoff,
+                    self.timeouts.max_backoff,
+                    backoff.spread_jitter,
+                )
+            )
         # Parallel attempts still running are left to finish: they produce the same
         # file (linking it again is a no-op) or stop at their hard timeout.
 

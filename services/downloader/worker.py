@@ -19,6 +19,7 @@ import gevent.pool
 import requests
 
 from fastseg import FUDGE
+from services.common import backoff
 from services.downloader import metrics
 from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
 from services.downloader.playlist import (
@@ -98,7 +99,7 @@ class StreamWorker:
                 )
                 if failures >= FAILURES_BEFORE_REPLACING:
                     self.replace("media playlist keeps failing")
-                wait = min(8.0, 0.5 * 2 ** (failures - 1))
+                wait = backoff.delay(failures, 0.5, 8.0, backoff.no_jitter)
             else:
                 failures = 0
                 if first:
@@ -261,7 +262,9 @@ class ChannelManager:
                     failures,
                     e,
                 )
-                wait = min(MASTER_MAX_BACKOFF, MASTER_MIN_INTERVAL * 2**failures)
+                wait = backoff.delay(
+                    failures + 1, MASTER_MIN_INTERVAL, MASTER_MAX_BACKOFF, backoff.no_jitter
+                )
                 self.stopping.wait(wait)
                 continue
             failures = 0

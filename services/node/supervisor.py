@@ -14,6 +14,8 @@ import time
 import gevent
 import prometheus_client
 
+from services.common import backoff
+
 logger = logging.getLogger(__name__)
 
 RESTARTS = prometheus_client.Counter(
@@ -42,7 +44,7 @@ class Supervisor:
         self.greenlets[name] = gevent.spawn(self._run, name, main, argv)
 
     def _run(self, name: str, main, argv: list[str]) -> None:
-        delay = BACKOFF_START
+        restarts = backoff.Backoff(BACKOFF_START, BACKOFF_MAX, backoff.no_jitter)
         while not self.stopping.is_set():
             began = time.monotonic()
             try:
@@ -57,12 +59,12 @@ class Supervisor:
             if self.stopping.wait(0.5):
                 return
             if time.monotonic() - began > STEADY:
-                delay = BACKOFF_START
+                restarts.reset()
+            delay = restarts.failed()
             RESTARTS.labels(name).inc()
             logger.error("service %r %s; starting it again in %.0f s", name, why, delay)
             if self.stopping.wait(delay):
                 return
-            delay = min(delay * 2, BACKOFF_MAX)
 
     def join(self, timeout: float) -> bool:
         """Wait for every service to stop; False if some did not within ``timeout``."""

@@ -21,7 +21,7 @@ def yt():
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
     """Resume at once: the tests are about what is sent, not about waiting."""
-    monkeypatch.setattr(youtube_module, "backoff_delay", lambda *a, **k: 0)
+    monkeypatch.setattr(youtube_module.backoff, "delay", lambda *a, **k: 0)
 
 
 def location(tmp_path, yt, **extra):

@@ -16,7 +16,6 @@ transactions. Give each greenlet its own.
 
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -24,6 +23,8 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import namedtuple_row
+
+from services.common import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +60,9 @@ def backoff_delay(attempt: int, base: float = 0.05, cap: float = 2.0) -> float:
     """Seconds to wait before try ``attempt + 1``: "full jitter" exponential backoff.
 
     Jitter spreads out the retries of transactions that just collided, so they
-    do not collide again in lockstep.
+    do not collide again in lockstep. New code calls :mod:`services.common.backoff`.
     """
-    return random.uniform(0, min(cap, base * 2**attempt))
+    return backoff.delay(attempt + 1, base, cap, backoff.full_jitter)
 
 
 def connect(

@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable
 
 import requests
 
+from services.common import backoff
 from services.common.cutting import Encoding
-from services.common.db.connection import backoff_delay
 from services.cutter.upload.base import (
     UploadError,
     UploadLocation,
@@ -262,7 +262,7 @@ class YouTubeLocation(UploadLocation):
                 attempt += 1
                 if attempt > self.resume_attempts:
                     raise
-                delay = backoff_delay(attempt, base=0.5, cap=30)
+                delay = backoff.delay(attempt, 1.0, 30)
                 logger.warning("upload interrupted (%s): resuming in %.1fs", e, delay)
                 time.sleep(delay)
 
