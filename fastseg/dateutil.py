@@ -10,12 +10,13 @@ import re
 
 from dateutil import parser as _lenient
 
-__all__ = ["parse", "parse_utc_only"]
+__all__ = ["naive_utc", "parse", "parse_utc_only"]
 
 _STRICT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z?", re.ASCII)
 
 
-def _naive_utc(value: _dt.datetime) -> _dt.datetime:
+def naive_utc(value: _dt.datetime) -> _dt.datetime:
+    """An aware datetime as naive UTC; a naive one is taken to be UTC already."""
     if value.tzinfo is None:
         return value
     return value.astimezone(_dt.UTC).replace(tzinfo=None)
@@ -29,11 +30,11 @@ def parse(text: str) -> _dt.datetime:
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"{text!r} is not a timestamp: give e.g. 2026-11-27T17:05:12.5Z")
     try:
-        return _naive_utc(_dt.datetime.fromisoformat(text.strip()))
+        return naive_utc(_dt.datetime.fromisoformat(text.strip()))
     except ValueError:
         pass
     try:
-        return _naive_utc(_lenient.parse(text))
+        return naive_utc(_lenient.parse(text))
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"{text!r} is not a timestamp: give e.g. 2026-11-27T17:05:12.5Z") from exc
 

@@ -15,12 +15,11 @@ import logging
 import os
 import socket
 
-from fastseg import dateutil
 from services.backfiller.listing import ORDERS
 from services.backfiller.manager import Backfiller
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
-from services.common import service
+from services.common import service, times
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +63,18 @@ def parse_start(text: str) -> dt.datetime | float:
             raise ValueError(f"--start {text!r}: hours ago must be >= 0")
         return hours
     try:
-        return dateutil.parse(text)
+        return times.parse(text)
     except ValueError:
         raise ValueError(
             f"--start {text!r} is neither a number of hours ago nor a time: "
-            "give e.g. 48 or 2026-11-27T17:00"
+            f"give hours such as 48, or a time; {times.HELP}"
         ) from None
 
 
 def _start_time(start: dt.datetime | float | None) -> dt.datetime | None:
     if start is None or isinstance(start, dt.datetime):
         return start
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=start)
+    return times.utc_now() - dt.timedelta(hours=start)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ from services.backfiller import listing, metrics
 from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.peers import Peer
-from services.common import backoff
+from services.common import backoff, times
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class PeerWorker:
             )
             return
         local_dir = listing.hour_dir(self.config.base_dir, channel, quality, hour)
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = times.utc_now()
         missing = listing.missing_segments(
             remote, local_dir, hour, now, self.config.recent_cutoff, self.bad_names
         )

@@ -7,29 +7,18 @@ The clip is written to a hidden temp file beside OUT and renamed into place only
 when the cut succeeded, so a failed cut never leaves a half-written OUT.
 """
 
-import datetime as dt
 import logging
 import os
 import sys
 
 from fastseg import ContainsHoles, get_best_segments
+from services.common import times
 from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
 from services.common.service import argument_parser, setup
 
 logger = logging.getLogger(__name__)
 
 EXIT_FAILED = 1
-
-
-def parse_time(text: str) -> dt.datetime:
-    """ISO 8601 UTC (``2026-11-27T17:05:12.5``, fraction optional) as a naive datetime."""
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 time like 2026-11-27T17:05:12.5") from None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
 
 
 def build_parser():
@@ -63,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        start, end = parse_time(args.start), parse_time(args.end)
+        start, end = times.parse(args.start), times.parse(args.end)
     except ValueError as e:
         parser.error(str(e))
     if end <= start:

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 
+from services.common import times
 from services.common.service import LOG_FORMAT
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def _qualities(port: int, channel: str) -> list[str]:
 
 def cut_a_clip(base: str, channel: str, quality: str, node: subprocess.Popen) -> dict:
     """Add and edit an event for the last complete 20 s, then follow it to its end."""
-    end = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=10)
+    end = times.utc_now() - dt.timedelta(seconds=10)
     start = end - dt.timedelta(seconds=CLIP_SECONDS)
     event_id = _fastseg("events", "add", "--base-dir", base, "--sheet-name", "demo").stdout.strip()
     _fastseg(

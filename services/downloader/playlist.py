@@ -6,7 +6,6 @@ was wrong and the caller logs it and polls again.
 """
 
 import dataclasses
-import datetime as dt
 import logging
 import re
 
@@ -126,10 +125,3 @@ def default_quality(playlist: m3u8.Playlist, name: str | None) -> str | None:
             return media.name
     resolution = playlist.stream_info.resolution
     return f"{resolution[1]}p" if resolution else None
-
-
-def naive_utc(value: dt.datetime) -> dt.datetime:
-    """An aware datetime as naive UTC; a naive one is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)

@@ -15,7 +15,8 @@ import datetime as dt
 import logging
 import random
 
-from services.downloader.playlist import URLExpired, Variant, naive_utc, parse_master
+from services.common import times
+from services.downloader.playlist import URLExpired, Variant, parse_master
 from services.downloader.providers import make_session
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class TwitchProvider:
         if ident in self.ad_ranges:
             return
         try:
-            start = naive_utc(dt.datetime.fromisoformat(daterange.start_date))
+            start = times.parse(daterange.start_date)
         except (TypeError, ValueError):
             logger.warning(
                 "ad date range %r has a bad START-DATE %r: ignored", ident, daterange.start_date

@@ -19,14 +19,13 @@ import gevent.pool
 import requests
 
 from fastseg import FUDGE
-from services.common import backoff
+from services.common import backoff, times
 from services.downloader import metrics
 from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
 from services.downloader.playlist import (
     PlaylistError,
     URLExpired,
     fetch_text,
-    naive_utc,
     parse_media,
 )
 
@@ -145,13 +144,13 @@ class StreamWorker:
             expected = prev.start + prev.duration if prev is not None else None
             duration = dt.timedelta(seconds=seg.duration)
             if seg.program_date_time is not None:
-                start = naive_utc(seg.program_date_time)
+                start = times.naive_utc(seg.program_date_time)
             elif expected is not None:
                 start = expected
             else:
                 # No clock in the playlist and nothing before: the local clock is all there is.
                 rest = sum(s.duration for s in playlist.segments[i:])
-                start = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=rest)
+                start = times.utc_now() - dt.timedelta(seconds=rest)
                 logger.info(
                     "worker %s: no program date time: timing from the local clock", self.name
                 )
@@ -177,7 +176,7 @@ class StreamWorker:
             metrics.latest_segment.labels(**self.labels).set(
                 prev.start.replace(tzinfo=dt.UTC).timestamp()
             )
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            now = times.utc_now()
             metrics.time_skew.labels(**self.labels).set((now - end).total_seconds())
         # Forget entries long gone from the window (the dicts would grow all week).
         for seq in [s for s in self.by_seq if s < first_seq - KEEP_BEHIND]:

@@ -13,7 +13,7 @@ import os
 import sys
 import uuid
 
-import fastseg.dateutil
+from services.common import times
 from services.common.db import (
     Database,
     DatabaseError,
@@ -27,14 +27,6 @@ from services.common.db.schema import STATES
 from services.common.service import setup_logging
 
 logger = logging.getLogger(__name__)
-
-
-def parse_time(text: str) -> dt.datetime:
-    """A time as naive UTC (``2026-11-27T17:05:12.5``; with a zone it is converted)."""
-    try:
-        return fastseg.dateutil.parse(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_list(text: str) -> list[str]:
@@ -63,16 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("add", parents=[common], help="add an UNEDITED event; prints its id")
     p.add_argument("--sheet-name", required=True)
-    p.add_argument("--event-start", type=parse_time, metavar="TIME")
-    p.add_argument("--event-end", type=parse_time, metavar="TIME")
+    p.add_argument("--event-start", type=times.argument, metavar="TIME")
+    p.add_argument("--event-end", type=times.argument, metavar="TIME")
     p.add_argument("--category", default="")
     p.add_argument("--description", default="")
     p.add_argument("--notes", default="")
 
     p = sub.add_parser("edit", parents=[common], help="submit an edit: UNEDITED -> EDITED")
     p.add_argument("id")
-    p.add_argument("--video-start", type=parse_time, required=True, metavar="TIME")
-    p.add_argument("--video-end", type=parse_time, required=True, metavar="TIME")
+    p.add_argument("--video-start", type=times.argument, required=True, metavar="TIME")
+    p.add_argument("--video-end", type=times.argument, required=True, metavar="TIME")
     p.add_argument("--title", required=True)
     p.add_argument("--description", default="")
     p.add_argument("--channel", required=True)

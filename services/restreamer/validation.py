@@ -14,7 +14,7 @@ from werkzeug.exceptions import BadRequest
 
 import fastseg
 from fastseg._common import hour_start
-from fastseg.dateutil import parse_utc_only
+from services.common import times
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def parse_time(value: str | None, what: str) -> dt.datetime | None:
         return None
     try:
         # UTC ISO 8601, seconds required, 1-6 digits of fraction, optional Z
-        when = parse_utc_only(value)
+        when = times.parse_strict(value)
     except ValueError as exc:
         raise BadRequest(f"{what}: {exc}") from exc
     if not EARLIEST <= when < LATEST:

@@ -102,7 +102,7 @@ def test_rough_cut(ts_archive, tmp_path):
         pytest.param(
             ["--start", "yesterday", "--end", "2026-11-27T18:00:01"],
             2,
-            "'yesterday' is not an ISO 8601 time",
+            "'yesterday' is not a time: give ISO 8601",
             id="bad time",
         ),
         pytest.param(

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
+from services.common.times import naive_utc
 from services.downloader.playlist import (
     PlaylistError,
-    naive_utc,
     parse_master,
     parse_media,
 )

@@ -155,14 +155,14 @@ BAD_EDITS = [
     ),  # fmt: skip
     pytest.param(
         {**EDIT, "video_start": "yesterday"},
-        "video_start: 'yesterday' is not a UTC time",
+        "video_start: 'yesterday' is not a time: give UTC",
         id="time does not parse",
     ),  # fmt: skip
     pytest.param(
-        {**EDIT, "video_start": "2026-11-27T17:00:00+01:00"}, "is not a UTC time", id="offset"
+        {**EDIT, "video_start": "2026-11-27T17:00:00+01:00"}, "is not a time: give UTC", id="offset"
     ),  # fmt: skip
     pytest.param(
-        {**EDIT, "video_start": "2026-02-30T17:00:00"}, "is not a real UTC time", id="no such day"
+        {**EDIT, "video_start": "2026-02-30T17:00:00"}, "is not a time (day is", id="no such day"
     ),  # fmt: skip
     pytest.param(
         {**EDIT, "video_end": "2026-11-27T16:59:00"},

@@ -86,7 +86,7 @@ def test_illegal_transitions_and_bad_ids_exit_non_zero(db, pg_dsn):
         ),
         pytest.param(
             ["--video-start", "yesterday", "--video-end", "2026-11-27T17:00:00"],
-            "'yesterday' is not a timestamp",
+            "'yesterday' is not a time: give ISO 8601",
             id="bad time",
         ),
     ],

@@ -264,7 +264,7 @@ def test_implicit_range_is_capped(tmp_path, make_client):
 @pytest.mark.parametrize(
     ("query", "reason"),
     [
-        ("start=tomorrow", b"start: 'tomorrow' is not a UTC time"),
+        ("start=tomorrow", b"start: 'tomorrow' is not a time: give UTC"),
         ("start=2026-11-27T18:00:00&end=2026-11-27T17:00:00", b"is before start"),
         ("start=2026-01-01T00:00:00&end=2026-03-01T00:00:00", b"longer than the 14 days"),
         ("end=1999-12-31T23:59:59", b"outside 2000 to 2200"),
