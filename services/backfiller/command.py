@@ -20,6 +20,7 @@ from services.backfiller.manager import Backfiller
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
 from services.common import service, times
+from services.common.names import is_safe_name
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ def _check_names(parser, option: str, names: list[str]) -> None:
     if len(set(names)) != len(names):
         parser.error(f"{option}: a name is given twice in {names!r}")
     for name in names:
-        if not name or name.startswith(".") or "/" in name:
+        if not is_safe_name(name):
             parser.error(f"{option}: {name!r} cannot be a directory name under --base-dir")
 
 

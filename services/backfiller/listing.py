@@ -13,6 +13,7 @@ import requests
 
 from fastseg import SegmentInfo, SegmentPathError, list_segment_files, parse_segment_path
 from fastseg._common import hour_start
+from services.common import names
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def missing_segments(
     missing = []
     for name in candidates:
         try:
-            if "/" in name or name.startswith(".") or "\0" in name:
+            if not names.is_safe_name(name):
                 raise SegmentPathError(name, "a peer's name must be a plain file name")
             info = parse_segment_path(f"{hour_dir}/{name}")
         except SegmentPathError as e:

@@ -27,7 +27,7 @@ from services.backfiller import listing, metrics
 from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.peers import Peer
-from services.common import backoff, times
+from services.common import backoff, names, times
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,8 @@ class PeerWorker:
     def _pass_channel(self, channel: str, pool: gevent.pool.Pool, stats: dict) -> None:
         qualities = self.config.qualities
         if qualities is None:
-            qualities = self._get_listing(channel) or []
+            # A peer's junk (``..``, hidden names) must not become a path here.
+            qualities = [q for q in self._get_listing(channel) or [] if names.is_safe_name(q)]
         hours_by_quality = {}
         for quality in qualities:
             hours = self._get_listing(channel, quality)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import gevent.event
 
 import fastseg
-from services.common import backoff
+from services.common import backoff, names
 from services.common.cutting import CutError, fast_cut, full_cut
 from services.common.db import ConnectionLost, Database, DatabaseError, states
 from services.cutter import metrics
@@ -46,10 +46,6 @@ class RowStolen(Exception):
 
 class Stopping(Exception):
     """Asked to stop during a cut; the row goes back to EDITED."""
-
-
-def _safe_part(value: str) -> bool:
-    return bool(value) and "/" not in value and not value.startswith(".") and "\0" not in value
 
 
 class Cutter:
@@ -148,7 +144,7 @@ class Cutter:
 
     def find_segments(self, row) -> list | None:
         """The segments to cut, or None to leave the row for now (noting holes on it)."""
-        if not (_safe_part(row.video_channel) and _safe_part(row.video_quality)):
+        if not (names.is_safe_name(row.video_channel) and names.is_safe_name(row.video_quality)):
             states.set_error(
                 self.db,
                 row.id,

@@ -13,7 +13,7 @@ import os
 
 import gevent
 
-from services.common import service
+from services.common import names, service
 from services.downloader.getter import Timeouts
 from services.downloader.providers import HLSProvider
 from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(set(args.channels)) != len(args.channels):
         parser.error(f"a channel is named twice in {args.channels!r}")
     for channel in args.channels:
-        if channel.startswith(".") or "/" in channel or not channel:
+        if not names.is_safe_name(channel):
             parser.error(f"channel {channel!r} cannot be a directory name under --base-dir")
     qualities = None
     if args.qualities is not None:

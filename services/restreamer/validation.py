@@ -14,7 +14,7 @@ from werkzeug.exceptions import BadRequest
 
 import fastseg
 from fastseg._common import hour_start
-from services.common import times
+from services.common import names, times
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,6 @@ __all__ = [
     "parse_time",
 ]
 
-MAX_PART = 255  # the longest file name Linux filesystems allow
-
 # The archive cannot hold video from before this or from the far future; such a
 # time is a typo, and would make get_best_segments walk centuries of hours.
 EARLIEST = dt.datetime(2000, 1, 1)
@@ -38,17 +36,10 @@ LATEST = dt.datetime(2200, 1, 1)
 
 def check_part(value: str, what: str) -> str:
     """A channel or quality name: one plain directory name under BASE."""
-    if not value:
-        raise BadRequest(f"{what} is empty: give a {what} name from /files")
-    if len(value) > MAX_PART:
-        raise BadRequest(f"{what} {value[:40]!r}... is {len(value)} characters, over {MAX_PART}")
-    if value.startswith("."):
-        raise BadRequest(f"{what} {value!r} starts with '.': names starting with '.' are hidden")
-    # NUL and other control characters are not printable; '/' and '\\' are.
-    if not value.isprintable() or "/" in value or "\\" in value:
-        bad = next(c for c in value if c in "/\\" or not c.isprintable())
-        raise BadRequest(f"{what} {value!r} contains {bad!r}: give a plain name from /files")
-    return value
+    try:
+        return names.check_name(value, what)
+    except names.UnsafeName as exc:
+        raise BadRequest(f"{exc}; give a {what} name that /files lists") from None
 
 
 def check_hour(value: str) -> dt.datetime:

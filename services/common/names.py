@@ -1,0 +1,66 @@
+"""Which names may become one component of a path under BASE.
+
+A channel, a quality and a segment file name each become one path component,
+whether they come from a command line, an HTTP request, a peer's listing or a
+database row. A name is safe when it cannot climb (``..``), hide (a leading
+``.``), split (``/``, ``\\``) or truncate (NUL) a path, is not empty, fits a
+Linux file name, and holds only printable characters (so a log line shows it as
+it is). Printable non-ASCII letters are allowed: a channel may be called
+``café``. Hour directories have their own exact form, :func:`is_hour_name`.
+"""
+
+import fastseg
+
+__all__ = [
+    "MAX_NAME",
+    "UnsafeName",
+    "check_name",
+    "is_hour_name",
+    "is_safe_name",
+    "name_problem",
+]
+
+MAX_NAME = 255  # the longest file name Linux filesystems allow
+
+
+class UnsafeName(ValueError):
+    """A name that cannot be one path component; the message shows it and why."""
+
+
+def name_problem(value) -> str | None:
+    """Why ``value`` cannot be one path component under BASE, or None if it can.
+
+    The reason reads after the name, e.g. ``starts with '.': ...``.
+    """
+    if not isinstance(value, str):
+        return f"is a {type(value).__name__}, not text"
+    if not value:
+        return "is empty"
+    if len(value) > MAX_NAME:
+        return f"is {len(value)} characters, over {MAX_NAME}"
+    if value.startswith("."):
+        return "starts with '.': names starting with '.' are hidden"
+    # NUL and other control characters are not printable; '/' and '\\' are.
+    bad = next((c for c in value if c in "/\\" or not c.isprintable()), None)
+    if bad is not None:
+        return f"contains {bad!r}"
+    return None
+
+
+def is_safe_name(value) -> bool:
+    """True if ``value`` can be one path component under BASE."""
+    return name_problem(value) is None
+
+
+def check_name(value, what: str) -> str:
+    """``value`` if it is safe, else :class:`UnsafeName` saying ``WHAT 'VALUE' REASON``."""
+    problem = name_problem(value)
+    if problem is not None:
+        shown = f"{value[:40]!r}..." if isinstance(value, str) and len(value) > 40 else repr(value)
+        raise UnsafeName(f"{what} {shown} {problem}")
+    return value
+
+
+def is_hour_name(value) -> bool:
+    """True if ``value`` is an hour directory name, ``YYYY-MM-DDTHH``."""
+    return isinstance(value, str) and fastseg.hour_start(value) is not None
