@@ -27,16 +27,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["build_parser", "main"]
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
-    return value
-
-
 def _concurrency(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 256:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
@@ -136,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--recent-cutoff",
-        type=_non_negative,
+        type=service.non_negative_seconds,
         default=60.0,
         metavar="SECONDS",
         help="leave segments younger than this to the local downloader (default: %(default)s)",

@@ -7,6 +7,7 @@ A service's ``main(argv)`` builds its parser with :func:`argument_parser`, calls
 
 import argparse
 import logging
+import math
 import os
 import signal
 
@@ -22,14 +23,30 @@ logger = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def positive_seconds(text: str) -> float:
-    """An argparse type: a number of seconds above zero."""
+def _seconds(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = -1.0
-    if not value > 0:  # also refuses nan
+        return math.nan
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above zero.
+
+    ``inf`` and ``nan`` are refused: every option of this kind is a wait, an
+    interval or a timeout, and a wait for ever is spelled by leaving it out.
+    """
+    value = _seconds(text)
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds, zero or more (``inf``, ``nan`` refused)."""
+    value = _seconds(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return value
 
 

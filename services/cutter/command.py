@@ -23,7 +23,7 @@ from services.common.db import (
     apply_schema,
     database_dsn,
 )
-from services.common.service import argument_parser, setup, stop_on_signals
+from services.common.service import argument_parser, positive_seconds, setup, stop_on_signals
 from services.cutter.transcode import TranscodeChecker
 from services.cutter.upload import parse_location
 from services.cutter.worker import Cutter
@@ -55,11 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(repeat for several)",
     )
     parser.add_argument(
-        "--poll-interval", type=float, default=5.0, help="seconds between looks for work"
+        "--poll-interval", type=positive_seconds, default=5.0, help="seconds between looks for work"
     )
     parser.add_argument(
         "--transcode-interval",
-        type=float,
+        type=positive_seconds,
         default=30.0,
         help="seconds between asking locations whether uploads finished processing",
     )

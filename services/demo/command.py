@@ -18,7 +18,7 @@ import time
 import urllib.request
 
 from services.common import times
-from services.common.service import LOG_FORMAT
+from services.common.service import LOG_FORMAT, non_negative_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="record this HLS master playlist instead of a test stream")
     parser.add_argument("--channel", default="demo")
     parser.add_argument("--port", type=int, default=8000, help="the node's HTTP port")
-    parser.add_argument("--clip-after", type=float, default=60, help="seconds before the clip")
+    parser.add_argument(
+        "--clip-after", type=non_negative_seconds, default=60, help="seconds before the clip"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format=LOG_FORMAT)
     base = os.path.abspath(args.base_dir)

@@ -1,6 +1,5 @@
 """``fastseg janitor``: its options and run loop (one sweep, or one every ``--interval``)."""
 
-import argparse
 import logging
 import os
 
@@ -19,28 +18,14 @@ temps_settled = prometheus_client.Counter(
 sweeps = prometheus_client.Counter("fastseg_janitor_sweeps_total", "Sweeps of the archive done")
 
 
-def _seconds(minimum: float, inclusive: bool):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not (value >= minimum if inclusive else value > minimum):
-            bound = f">= {minimum:g}" if inclusive else f"> {minimum:g}"
-            raise argparse.ArgumentTypeError(f"expected a number of seconds {bound}, got {text!r}")
-        return value
-
-    return parse
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = service.argument_parser("janitor", "Turn orphaned temp segments into partial ones.")
     parser.add_argument(
-        "--min-age", type=_seconds(0, True), default=600.0,
+        "--min-age", type=service.non_negative_seconds, default=600.0,
         help="only touch temp files unchanged for this long (default: 600 s)",
     )  # fmt: skip
     parser.add_argument(
-        "--interval", type=_seconds(0, False), default=None,
+        "--interval", type=service.positive_seconds, default=None,
         help="sweep again every this many seconds until stopped (default: sweep once and exit)",
     )  # fmt: skip
     args = parser.parse_args(argv)

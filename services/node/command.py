@@ -44,11 +44,11 @@ def build_parser():
     )
     parser.add_argument("--name", default=socket.gethostname(), help="this node's name")
     parser.add_argument(
-        "--recent-cutoff", type=float, default=60.0, metavar="SECONDS",
+        "--recent-cutoff", type=service.non_negative_seconds, default=60.0, metavar="SECONDS",
         help="leave segments younger than this to the downloader, not the backfiller (default: 60)",
     )  # fmt: skip
     parser.add_argument(
-        "--backfill-interval", type=float, default=60.0, metavar="SECONDS",
+        "--backfill-interval", type=service.positive_seconds, default=60.0, metavar="SECONDS",
         help="seconds between backfill passes over a peer (default: 60)",
     )  # fmt: skip
     return parser

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--stop-timeout",
-        type=float,
+        type=service.non_negative_seconds,
         default=30.0,
         help="seconds a stop signal waits for responses in flight (default: %(default)s)",
     )

@@ -47,7 +47,7 @@ from services.backfiller.command import main, parse_start
         ),  # fmt: skip
         pytest.param(
             ["--channels", "c", "--node", "http://n", "--recent-cutoff", "-1"],
-            "expected seconds >= 0, got '-1'",
+            "expected a number of seconds >= 0, got '-1'",
             id="negative cutoff",
         ),  # fmt: skip
         pytest.param(

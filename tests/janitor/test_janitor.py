@@ -114,7 +114,9 @@ def test_sweep_of_an_empty_or_missing_base_does_nothing(tmp_path):
             ["--min-age", "soon"], r"expected a number of seconds >= 0, got 'soon'", id="word"
         ),
         pytest.param(
-            ["--interval", "0"], r"expected a number of seconds > 0, got '0'", id="zero interval"
+            ["--interval", "0"],
+            "expected a positive number of seconds, got '0'",
+            id="zero interval",
         ),
     ],
 )
