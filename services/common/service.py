@@ -51,9 +51,12 @@ def non_negative_seconds(text: str) -> float:
 
 
 def argument_parser(
-    prog: str, description: str, *, base_dir: bool = True
+    prog: str, description: str, *, base_dir: bool = True, service: bool = True
 ) -> argparse.ArgumentParser:
-    """A parser with the options every service shares: --base-dir, --metrics-port, --log-level."""
+    """A parser with the options every service shares: --base-dir, --metrics-port, --log-level.
+
+    A one-shot tool (``service=False``) has no metrics server or stack sampler to ask for.
+    """
     parser = argparse.ArgumentParser(prog=f"fastseg {prog}", description=description)
     if base_dir:
         parser.add_argument(
@@ -61,19 +64,21 @@ def argument_parser(
             default=os.environ.get("FASTSEG_BASE", "."),
             help="archive root: BASE/CHANNEL/QUALITY/HOUR/NAME (default: $FASTSEG_BASE or .)",
         )
-    parser.add_argument(
-        "--metrics-port",
-        type=int,
-        default=None,
-        help="serve Prometheus metrics on this port (0 picks a free one; default: none)",
-    )
+    if service:
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=None,
+            help="serve Prometheus metrics on this port (0 picks a free one; default: none)",
+        )
     parser.add_argument(
         "--log-level",
         default=os.environ.get("FASTSEG_LOG_LEVEL", "INFO"),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level on stderr (default: INFO)",
+        help="log level on stderr (default: $FASTSEG_LOG_LEVEL or INFO)",
     )
-    profiling.add_arguments(parser)
+    if service:
+        profiling.add_arguments(parser)
     return parser
 
 

@@ -14,7 +14,7 @@ import sys
 from fastseg import ContainsHoles, get_best_segments
 from services.common import times
 from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
-from services.common.service import argument_parser, setup
+from services.common.service import argument_parser, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +22,12 @@ EXIT_FAILED = 1
 
 
 def build_parser():
-    parser = argument_parser("cut", "Cut one clip from the archive to a file.")
+    parser = argument_parser("cut", "Cut one clip from the archive to a file.", service=False)
+    parser.epilog = f"TIME: {times.HELP}."
     parser.add_argument("--channel", required=True, help="channel directory under BASE")
     parser.add_argument("--quality", required=True, help="quality directory under the channel")
-    parser.add_argument("--start", required=True, help="UTC start, ISO 8601")
-    parser.add_argument("--end", required=True, help="UTC end, ISO 8601 (exclusive)")
+    parser.add_argument("--start", required=True, metavar="TIME", help="start of the clip")
+    parser.add_argument("--end", required=True, metavar="TIME", help="end of the clip (exclusive)")
     parser.add_argument(
         "--type",
         choices=["rough", "fast", "full"],
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--encoding: {e}")
     elif args.encoding is not None:
         parser.error(f"--encoding only applies to --type full, not {args.type!r}")
-    setup(args)
+    setup_logging(args.log_level)
 
     hours = os.path.join(args.base_dir, args.channel, args.quality)
     if not os.path.isdir(hours):

@@ -55,13 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(repeat for several)",
     )
     parser.add_argument(
-        "--poll-interval", type=positive_seconds, default=5.0, help="seconds between looks for work"
+        "--poll-interval",
+        type=positive_seconds,
+        default=5.0,
+        help="seconds between looks for work (default: %(default)s)",
     )
     parser.add_argument(
         "--transcode-interval",
         type=positive_seconds,
         default=30.0,
-        help="seconds between asking locations whether uploads finished processing",
+        help="seconds between asking locations whether uploads finished processing "
+        "(default: %(default)s)",
     )
     return parser
 

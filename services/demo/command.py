@@ -80,12 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     from services.demo.source import LiveSource  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="fastseg demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--base-dir", default="demo-archive", help="where to record")
-    parser.add_argument("--url", help="record this HLS master playlist instead of a test stream")
-    parser.add_argument("--channel", default="demo")
-    parser.add_argument("--port", type=int, default=8000, help="the node's HTTP port")
     parser.add_argument(
-        "--clip-after", type=non_negative_seconds, default=60, help="seconds before the clip"
+        "--base-dir", default="demo-archive", help="where to record (default: %(default)s)"
+    )
+    parser.add_argument("--url", help="record this HLS master playlist instead of a test stream")
+    parser.add_argument("--channel", default="demo", help="channel name (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="the node's HTTP port (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--clip-after",
+        type=non_negative_seconds,
+        default=60,
+        help="seconds before the clip (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format=LOG_FORMAT)

@@ -39,12 +39,17 @@ def build_parser():
         "--url",
         action="append",
         default=[],
-        help="master playlist URL, once per CHANNEL in the same order (--provider hls)",
+        help="master playlist URL, once per CHANNEL in the same order "
+        "(--provider hls; default: none)",
     )
-    parser.add_argument("--twitch-gql-url", default=GQL_URL, help="Twitch GQL endpoint (tests)")
     parser.add_argument(
-        "--twitch-usher-url", default=USHER_URL, help="usher URL template with {channel} (tests)"
-    )
+        "--twitch-gql-url", default=GQL_URL,
+        help="Twitch GQL endpoint, for tests (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--twitch-usher-url", default=USHER_URL,
+        help="usher URL template with {channel}, for tests (default: %(default)s)",
+    )  # fmt: skip
     timeouts = Timeouts()
     for name, help_ in [
         ("soft-timeout", "start another attempt of a segment not done after this long"),

@@ -53,47 +53,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("add", parents=[common], help="add an UNEDITED event; prints its id")
-    p.add_argument("--sheet-name", required=True)
-    p.add_argument("--event-start", type=times.argument, metavar="TIME")
-    p.add_argument("--event-end", type=times.argument, metavar="TIME")
-    p.add_argument("--category", default="")
-    p.add_argument("--description", default="")
-    p.add_argument("--notes", default="")
+    time_help = f"TIME: {times.HELP}."
+    p = sub.add_parser(
+        "add", parents=[common], help="add an UNEDITED event; prints its id",
+        description="Add an UNEDITED event (as a row of the sheet would) and print its id.",
+        epilog=time_help,
+    )  # fmt: skip
+    p.add_argument("--sheet-name", required=True, help="the sheet (or day) the event belongs to")
+    p.add_argument("--event-start", type=times.argument, metavar="TIME",
+                   help="when the event began (default: unset)")  # fmt: skip
+    p.add_argument("--event-end", type=times.argument, metavar="TIME",
+                   help="when the event ended (default: unset)")  # fmt: skip
+    p.add_argument("--category", default="", help="free text (default: empty)")
+    p.add_argument("--description", default="", help="free text (default: empty)")
+    p.add_argument("--notes", default="", help="free text for editors (default: empty)")
 
-    p = sub.add_parser("edit", parents=[common], help="submit an edit: UNEDITED -> EDITED")
-    p.add_argument("id")
-    p.add_argument("--video-start", type=times.argument, required=True, metavar="TIME")
-    p.add_argument("--video-end", type=times.argument, required=True, metavar="TIME")
-    p.add_argument("--title", required=True)
-    p.add_argument("--description", default="")
-    p.add_argument("--channel", required=True)
-    p.add_argument("--quality", default="source")
+    p = sub.add_parser(
+        "edit", parents=[common], help="submit an edit: UNEDITED -> EDITED",
+        description="Say what to cut and where to upload it; a cutter then takes it.",
+        epilog=time_help,
+    )  # fmt: skip
+    p.add_argument("id", help="the event's id (from add or list)")
+    p.add_argument("--video-start", type=times.argument, required=True, metavar="TIME",
+                   help="first instant of the clip")  # fmt: skip
+    p.add_argument("--video-end", type=times.argument, required=True, metavar="TIME",
+                   help="end of the clip (exclusive)")  # fmt: skip
+    p.add_argument("--title", required=True, help="the video's title")
+    p.add_argument("--description", default="", help="the video's description (default: empty)")
+    p.add_argument("--channel", required=True, help="channel directory under the archive")
+    p.add_argument("--quality", default="source",
+                   help="quality directory under the channel (default: %(default)s)")  # fmt: skip
     p.add_argument("--location", required=True, help="upload location name (a cutter's --location)")
     p.add_argument("--allow-holes", action="store_true", help="cut even if some video is missing")
     p.add_argument(
         "--uploader-whitelist", type=parse_list, default=[], metavar="A,B",
         help="only these cutters may take it (default: any)",
     )  # fmt: skip
-    p.add_argument("--editor", required=True, metavar="EMAIL")
+    p.add_argument("--editor", required=True, metavar="EMAIL", help="who made the edit")
 
     p = sub.add_parser("cancel", parents=[common], help="EDITED or CLAIMED -> UNEDITED")
-    p.add_argument("id")
+    p.add_argument("id", help="the event's id")
     p = sub.add_parser(
         "reset", parents=[common], help="back to UNEDITED, clearing error and uploader"
     )
-    p.add_argument("id")
+    p.add_argument("id", help="the event's id")
     p = sub.add_parser(
         "manual-upload", parents=[common], help="mark as uploaded by hand: straight to DONE"
     )
-    p.add_argument("id")
-    p.add_argument("--link", required=True, metavar="URL")
+    p.add_argument("id", help="the event's id")
+    p.add_argument("--link", required=True, metavar="URL", help="where the video is")
 
     p = sub.add_parser("list", parents=[common], help="list events")
-    p.add_argument("--state", choices=STATES)
+    p.add_argument("--state", choices=STATES, help="only events in this state (default: all)")
     p.add_argument("--json", action="store_true", help="a JSON list of objects, every column")
     p = sub.add_parser("show", parents=[common], help="every column of one event")
-    p.add_argument("id")
+    p.add_argument("id", help="the event's id")
     p.add_argument("--json", action="store_true", help="one JSON object")
     return parser
 

@@ -35,14 +35,17 @@ def build_parser():
     )  # fmt: skip
     parser.add_argument(
         "--location", action="append", default=[], metavar="NAME=BACKEND[:OPTIONS]",
-        help="an upload location for the cutter (none: no cutter runs)",
+        help="an upload location for the cutter; repeat for several "
+             "(default: none, no cutter runs)",
     )  # fmt: skip
     parser.add_argument("--host", default="0.0.0.0", help="restreamer address (default: all)")
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
     parser.add_argument(
         "--advertise", help="this node's URL for peers (default: http://HOSTNAME:PORT)"
     )
-    parser.add_argument("--name", default=socket.gethostname(), help="this node's name")
+    parser.add_argument(
+        "--name", default=socket.gethostname(), help="this node's name (default: %(default)s)"
+    )
     parser.add_argument(
         "--recent-cutoff", type=service.non_negative_seconds, default=60.0, metavar="SECONDS",
         help="leave segments younger than this to the downloader, not the backfiller (default: 60)",
