@@ -21,6 +21,8 @@ from fastseg._common import (
     hour_name,
     hour_start,
     segment_name,
+    tombstone_path,
+    tombstoned_name,
 )
 from profiling import timed
 
@@ -56,6 +58,8 @@ __all__ = [
     "parse_segment_path",
     "segment_name",
     "set_cache_size",
+    "tombstone_path",
+    "tombstoned_name",
 ]
 
 
@@ -71,25 +75,24 @@ def parse_segment_path(path: str) -> SegmentInfo:
 def list_segment_files(hour_path: str, include_tombstones: bool = False) -> list[str]:
     """The segment names in an hour directory, sorted; a missing directory is empty.
 
-    Hidden names (leading ``.``) and names not ending in ``.ts`` are left out.
-    Without ``include_tombstones`` a segment with a ``NAME.tombstone`` beside it
-    is left out too; with it, every ``.ts`` name and every tombstone is listed.
-    Names are not parsed: callers that need to, skip the ones that do not parse.
+    Hidden names (leading ``.``) and names not ending in ``.ts`` are left out, and
+    so is every ``STEM.ts`` with a ``STEM.tombstone`` beside it (see
+    :func:`tombstone_path`). With ``include_tombstones`` the tombstones are listed
+    too (never the segments they hide), which is how peers copy them. Names are
+    not parsed: callers that need to, skip the ones that do not parse.
     """
     try:
         names = os.listdir(hour_path)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    names = [n for n in names if not n.startswith(".")]
-    tombstones = [n for n in names if n.endswith(".tombstone")]
-    segments = [n for n in names if n.endswith(".ts")]
+    tombstones = [n for n in names if tombstoned_name(n) is not None]
+    hidden = {tombstoned_name(n) for n in tombstones}
+    listed = [n for n in names if n.endswith(".ts") and n not in hidden]
     if include_tombstones:
-        segments += tombstones
-    elif tombstones:
-        hidden = {n[: -len(".tombstone")] for n in tombstones}
-        segments = [n for n in segments if n not in hidden]
-    segments.sort()
-    return segments
+        listed += tombstones
+    listed = [n for n in listed if not n.startswith(".")]
+    listed.sort()
+    return listed
 
 
 def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:

@@ -24,6 +24,8 @@ __all__ = [
     "describe_bad_path",
     "hour_name",
     "segment_name",
+    "tombstone_path",
+    "tombstoned_name",
 ]
 
 #: Gaps and overlaps up to this long between neighbours are jitter, not holes.
@@ -178,6 +180,28 @@ def content_id(data: Any) -> str:
     """
     digest = data.digest() if hasattr(data, "digest") else hashlib.sha256(data).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+# ---------------------------------------------------------------------------
+# Tombstones: ``STEM.tombstone`` hides ``STEM.ts`` (the extension replaced, as
+# wubloader does it), so ``STEM.ts.tombstone`` hides nothing. Every caller asks
+# these two functions, so the rule lives here alone.
+
+TOMBSTONE = ".tombstone"
+
+
+def tombstone_path(segment_path: str) -> str:
+    """The path of the tombstone that hides ``segment_path`` (a ``.ts`` path)."""
+    if not isinstance(segment_path, str) or not segment_path.endswith(".ts"):
+        raise ValueError(f"{segment_path!r} is not a segment path: it does not end in '.ts'")
+    return segment_path[:-3] + TOMBSTONE
+
+
+def tombstoned_name(name: str) -> str | None:
+    """The ``.ts`` name a tombstone name hides, or None if ``name`` is no tombstone."""
+    if len(name) > len(TOMBSTONE) and name.endswith(TOMBSTONE):
+        return name[: -len(TOMBSTONE)] + ".ts"
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -609,9 +609,12 @@ cdef Py_ssize_t best_of(_Reader r, Py_ssize_t a, Py_ssize_t b, int dfd):
             if s > bs:
                 best = i
             continue
-        c = compare_hashes(r, i, best) if type_ == FULL else 0
-        if c == 0:
-            c = compare_names(r, i, best)  # equal hashes: "2" and "2.0" name one length
+        if type_ == FULL:
+            c = compare_hashes(r, i, best)
+            if c == 0:
+                c = compare_names(r, i, best)  # equal hashes: "2" and "2.0" name one length
+        else:
+            c = compare_names(r, best, i)  # equal sizes: the first name, as wubloader
         if c > 0:
             best = i
     return best
@@ -645,7 +648,7 @@ cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
             if n >= 10 and memcmp(name + n - 10, b".tombstone", 10) == 0:
                 if tombstones is None:
                     tombstones = set()
-                tombstones.add(name[:n - 10])
+                tombstones.add(name[:n - 10] + b".ts")  # STEM.tombstone hides STEM.ts
                 continue
             if not parse_name(<const unsigned char *>name, 0, n, &f):
                 if junk is None:

@@ -24,6 +24,7 @@ from fastseg._common import (
     hour_name,
     hour_start,
     log_bad_name,
+    tombstoned_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def _best(group: list[SegmentInfo]) -> SegmentInfo:
             return group[0]
         # equal hashes too: "2" and "2.0" write one duration two ways
         return max(group, key=lambda s: (_size(s), s.hash, s[1]))
-    return max(group, key=lambda s: (_size(s), s[1]))
+    return min(group, key=lambda s: (-_size(s), s[1]))  # equal sizes: the first name, as wubloader
 
 
 def _read_hour(hour_path: str, channel, quality, hour: _dt.datetime) -> list[SegmentInfo]:
@@ -190,7 +191,7 @@ def _read_hour(hour_path: str, channel, quality, hour: _dt.datetime) -> list[Seg
         names = os.listdir(hour_path)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    tombstoned = {n[:-10] for n in names if n.endswith(".tombstone")}
+    tombstoned = {tombstoned_name(n) for n in names if n.endswith(".tombstone")}
     by_start: dict[_dt.datetime, list[SegmentInfo]] = {}
     for name in names:
         if name.startswith(".") or name.endswith(".tombstone") or name in tombstoned:

@@ -19,6 +19,7 @@ COMMANDS = {
     "events": ("services.events", "operator commands for the events table"),
     "cut": ("services.cut", "cut one clip from the archive to a file"),
     "coverage": ("services.coverage", "summarise a segment tree: hours, segments, holes"),
+    "tombstone": ("services.tombstone", "hide segment files (STEM.tombstone beside STEM.ts)"),
     "demo": ("services.demo", "record, serve and cut a live test stream (make run)"),
 }
 

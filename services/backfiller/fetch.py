@@ -19,7 +19,14 @@ from fastseg import SegmentInfo, content_id, segment_name
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BadAnswer", "FetchFailed", "HashMismatch", "PeerBroken", "fetch_segment"]
+__all__ = [
+    "BadAnswer",
+    "FetchFailed",
+    "HashMismatch",
+    "PeerBroken",
+    "fetch_segment",
+    "store_tombstone",
+]
 
 #: Bytes per read: large, so that a 1-2 MB segment costs a handful of Python iterations.
 CHUNK = 1024 * 1024
@@ -94,3 +101,20 @@ def fetch_segment(
             os.unlink(temp)
         except FileNotFoundError:
             pass
+
+
+def store_tombstone(hour_dir: str, name: str) -> bool:
+    """Create the empty tombstone ``name`` in ``hour_dir``; False if it was there already.
+
+    A peer's tombstone is copied as it is: an empty file, never the segment it
+    hides, and never deleting a local copy of that segment (the tombstone alone
+    hides it, on this node and on wubloader's).
+    """
+    os.makedirs(hour_dir, exist_ok=True)
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        fd = os.open(os.path.join(hour_dir, name), flags, 0o644)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True

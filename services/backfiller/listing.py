@@ -11,13 +11,19 @@ import random
 
 import requests
 
-from fastseg import SegmentInfo, SegmentPathError, list_segment_files, parse_segment_path
+from fastseg import (
+    SegmentInfo,
+    SegmentPathError,
+    list_segment_files,
+    parse_segment_path,
+    tombstoned_name,
+)
 from fastseg._common import hour_start
 from services.common import names
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BadListing", "get_listing", "missing_segments", "pass_hours"]
+__all__ = ["BadListing", "get_listing", "missing_segments", "missing_tombstones", "pass_hours"]
 
 ORDERS = ("newest", "oldest", "random")
 #: Hours checked first in every pass whatever the order: the ones still being filled.
@@ -86,14 +92,59 @@ def pass_hours(
 
 
 def local_names(hour_dir: str) -> set[str]:
-    """Every segment name held in ``hour_dir``, tombstoned ones included.
+    """Every segment and tombstone name held in ``hour_dir``, and every name a tombstone hides.
 
     A tombstone hides a segment on purpose: fetching it again would undo that.
     """
     names = set()
     for name in list_segment_files(hour_dir, include_tombstones=True):
-        names.add(name[: -len(".tombstone")] if name.endswith(".tombstone") else name)
+        names.add(name)
+        hidden = tombstoned_name(name)
+        if hidden is not None:
+            names.add(hidden)
     return names
+
+
+def _plain_name(name: str) -> None:
+    if not names.is_safe_name(name):
+        raise SegmentPathError(name, "a peer's name must be a plain file name")
+
+
+def _log_bad(name: str, hour: str, reason: str, bad_names: set[str] | None) -> None:
+    if bad_names is not None and name not in bad_names:
+        if len(bad_names) < _BAD_NAMES_LOGGED:  # bounded: junk must not flood the log
+            logger.warning("skipping %r listed in hour %r: %s", name, hour, reason)
+            bad_names.add(name)
+
+
+def missing_tombstones(
+    remote: list[str], hour_dir: str, hour: str, bad_names: set[str] | None = None
+) -> list[str]:
+    """The tombstone names among the peer's ``remote`` names that ``hour_dir`` lacks.
+
+    A tombstone is copied whatever its age and whether or not we hold the
+    segment it hides (the tombstone alone hides it). One whose segment name
+    would not parse, or that could leave the hour directory, is skipped and
+    logged once via ``bad_names``.
+    """
+    have = None
+    missing = []
+    for name in remote:
+        hidden = tombstoned_name(name)
+        if hidden is None:
+            continue
+        if have is None:
+            have = local_names(hour_dir)
+        if name in have:
+            continue
+        try:
+            _plain_name(name)
+            parse_segment_path(f"{hour_dir}/{hidden}")
+        except SegmentPathError as e:
+            _log_bad(name, hour, e.reason, bad_names)
+            continue
+        missing.append(name)
+    return missing
 
 
 def _full_starts(hour: str, names: set[str]) -> set[dt.datetime]:
@@ -117,14 +168,15 @@ def missing_segments(
 ) -> list[SegmentInfo]:
     """The segments among the peer's ``remote`` names of ``hour`` that ``hour_dir`` lacks.
 
-    Left out: names we hold (or tombstoned), ``temp`` files, segments that
+    Left out: tombstones (see :func:`missing_tombstones`), names we hold (or
+    hide by a tombstone), ``temp`` files, segments that
     started less than ``recent_cutoff`` before ``now`` (the local downloader may
     still get them), a ``partial`` or ``suspect`` whose start we hold a ``full``
     copy of, and names that do not parse or could leave the hour directory
     (logged once each, via ``bad_names``).
     """
     have = local_names(hour_dir)
-    candidates = [n for n in remote if n not in have]
+    candidates = [n for n in remote if n not in have and tombstoned_name(n) is None]
     if not candidates:
         return []
     full_starts = None
@@ -132,14 +184,10 @@ def missing_segments(
     missing = []
     for name in candidates:
         try:
-            if not names.is_safe_name(name):
-                raise SegmentPathError(name, "a peer's name must be a plain file name")
+            _plain_name(name)
             info = parse_segment_path(f"{hour_dir}/{name}")
         except SegmentPathError as e:
-            if bad_names is not None and name not in bad_names:
-                if len(bad_names) < _BAD_NAMES_LOGGED:  # bounded: junk must not flood the log
-                    logger.warning("skipping %r listed in hour %r: %s", name, hour, e.reason)
-                    bad_names.add(name)
+            _log_bad(name, hour, e.reason, bad_names)
             continue
         if info.type == "temp" or info.start > youngest:
             continue

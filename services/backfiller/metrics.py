@@ -12,6 +12,11 @@ bytes_backfilled = prometheus_client.Counter(
     "Bytes of segment files fetched from a peer, verified and stored",
     ["peer", "channel", "quality"],
 )
+tombstones_copied = prometheus_client.Counter(
+    "fastseg_backfiller_tombstones_total",
+    "Tombstones copied from a peer (each hides a segment here as it does there)",
+    ["peer", "channel", "quality"],
+)
 hash_mismatches = prometheus_client.Counter(
     "fastseg_backfiller_hash_mismatches_total",
     "Segments a peer served whose bytes did not match the hash in their name (discarded)",

@@ -24,7 +24,7 @@ import requests
 import requests.adapters
 
 from services.backfiller import listing, metrics
-from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken
+from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken, store_tombstone
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.peers import Peer
 from services.common import backoff, names, times
@@ -117,7 +117,7 @@ class PeerWorker:
         started = time.monotonic()
         self._broken = None
         self._errors = 0
-        stats = {"segments": 0, "bytes": 0, "missing": 0}
+        stats = {"segments": 0, "bytes": 0, "missing": 0, "tombstones": 0}
         pool = gevent.pool.Pool(self.config.concurrency)
         outcome = "failed"
         stopped = None
@@ -141,7 +141,8 @@ class PeerWorker:
         metrics.passes.labels(self.peer.name, outcome).inc()
         metrics.missing.labels(self.peer.name).set(stats["missing"])
         logger.info(
-            "peer %r: pass %s in %.2f s: %d missing, %d fetched (%d bytes), %d failed",
+            "peer %r: pass %s in %.2f s: %d missing, %d fetched (%d bytes), %d failed, "
+            "%d tombstones copied",
             self.peer.name,
             outcome,
             took,
@@ -149,13 +150,14 @@ class PeerWorker:
             stats["segments"],
             stats["bytes"],
             self._errors,
+            stats["tombstones"],
         )
         return outcome
 
-    def _get_listing(self, *parts: str) -> list[str] | None:
+    def _get_listing(self, *parts: str, query: str = "") -> list[str] | None:
         try:
             return listing.get_listing(
-                self.session, self.peer.route("files", *parts), self.config.timeout
+                self.session, self.peer.route("files", *parts) + query, self.config.timeout
             )
         except requests.RequestException as e:
             raise PeerBroken(f"listing {'/'.join(parts)!r}: {type(e).__name__}: {e}") from e
@@ -182,7 +184,7 @@ class PeerWorker:
     def _pass_hour(
         self, channel: str, quality: str, hour: str, pool: gevent.pool.Pool, stats: dict
     ) -> None:
-        remote = self._get_listing(channel, quality, hour)
+        remote = self._get_listing(channel, quality, hour, query="?tombstones=true")
         if remote is None:
             # Listed a moment ago: removed since (a janitor, an operator). Not a failure.
             logger.info(
@@ -194,6 +196,7 @@ class PeerWorker:
             )
             return
         local_dir = listing.hour_dir(self.config.base_dir, channel, quality, hour)
+        self._copy_tombstones(remote, local_dir, channel, quality, hour, stats)
         now = times.utc_now()
         missing = listing.missing_segments(
             remote, local_dir, hour, now, self.config.recent_cutoff, self.bad_names
@@ -208,6 +211,25 @@ class PeerWorker:
             if self._broken is not None or self.stopping.is_set():
                 return
             pool.spawn(self._fetch, channel, quality, hour, info, stats)  # waits for a free slot
+
+    def _copy_tombstones(
+        self, remote: list[str], local_dir: str, channel: str, quality: str, hour: str, stats
+    ) -> None:
+        """Hide here what the peer hides: an empty tombstone for each one we lack."""
+        for name in listing.missing_tombstones(remote, local_dir, hour, self.bad_names):
+            try:
+                created = store_tombstone(local_dir, name)
+            except OSError as e:
+                self._errors += 1
+                metrics.errors.labels(self.peer.name, "local_write").inc()
+                logger.error("peer %r: cannot store tombstone %r in %r: %s",
+                             self.peer.name, name, local_dir, e)  # fmt: skip
+                continue
+            if created:
+                stats["tombstones"] += 1
+                metrics.tombstones_copied.labels(self.peer.name, channel, quality).inc()
+                logger.info("peer %r: copied tombstone %s/%s/%s/%s",
+                            self.peer.name, channel, quality, hour, name)  # fmt: skip
 
     def _fetch(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
         if self._broken is not None:

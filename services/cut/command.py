@@ -32,7 +32,8 @@ def build_parser():
         "--type",
         choices=["rough", "fast", "full"],
         default="fast",
-        help="rough: whole segments; fast: frame-exact, re-encodes the edges (MPEG-TS); "
+        help="rough: whole segments, their bytes concatenated (players may report "
+        "continuity errors at holes); fast: frame-exact, re-encodes the edges (MPEG-TS); "
         "full: re-encodes everything (default: fast)",
     )
     parser.add_argument(

@@ -5,7 +5,8 @@ A writer that dies mid-segment (a killed downloader or backfiller) leaves its
 ``min_age`` seconds nobody is writing it any more: it is hashed and linked to its
 ``partial`` name, then the temp name is removed. Linking never replaces a file, so
 if the same bytes are already there as a partial the temp simply goes. An empty
-temp holds nothing worth keeping and is removed.
+temp holds nothing worth keeping and is removed. A temp hidden by a tombstone
+stays hidden: its partial gets a tombstone of its own before it appears.
 """
 
 import dataclasses
@@ -16,7 +17,7 @@ import time
 
 import gevent
 
-from fastseg import SegmentPathError, content_id, parse_segment_path, segment_name
+from fastseg import SegmentPathError, content_id, parse_segment_path, segment_name, tombstone_path
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,9 @@ def settle(path: str, info, min_age: float, now: float, counts: Counts) -> None:
             os.path.dirname(path),
             segment_name(info.start, info.duration, "partial", content_id(hasher)),
         )
+        if os.path.exists(tombstone_path(path)):
+            with open(tombstone_path(final), "ab"):
+                pass  # hide the partial before it exists, as the temp was hidden
         try:
             os.link(path, final)
         except FileExistsError:

@@ -1,4 +1,9 @@
-"""``/cut/CH/Q.ts?start=&end=&allow_holes=&type=rough|fast|full``: a clip, streamed as it is cut.
+"""``/cut/CH/Q.ts?start=&end=&allow_holes=&type=...``: a clip, streamed as it is cut.
+
+``type`` is ``rough`` (the default: whole segments, their bytes concatenated),
+``fast`` (frame-exact, only the edges re-encoded) or ``full`` (re-encoded,
+``encoding=`` chooses how); wubloader's names are accepted too: ``smart`` is
+our fast cut, and ``mpegts`` a full cut into MPEG-TS.
 
 The cutting engine (services.common.cutting) checks and plans a cut before it
 returns its generator, so every refusal (holes, no video, unreadable segments)
@@ -31,7 +36,9 @@ __all__ = ["blueprint"]
 
 blueprint = Blueprint("cuts", __name__)
 
-TYPES = ("rough", "fast", "full")
+#: Each accepted ``type`` and the cut it makes (wubloader's names included).
+TYPES = {"rough": "rough", "fast": "fast", "smart": "fast", "full": "full", "mpegts": "full"}
+DEFAULT_TYPE = "rough"
 
 
 class HolesInRange(HTTPException):
@@ -60,9 +67,12 @@ def cut(channel: str, quality: str) -> Response:
     if start == end:
         raise BadRequest(f"start and end are both {start.isoformat()}: a cut needs a range")
     allow_holes = check_bool(request.args.get("allow_holes"), "allow_holes")
-    kind = request.args.get("type", "rough") or "rough"
-    if kind not in TYPES:
-        raise BadRequest(f"type {kind[:40]!r} is not one of {', '.join(TYPES)}")
+    asked = request.args.get("type") or DEFAULT_TYPE
+    if asked not in TYPES:
+        raise BadRequest(
+            f"type {asked[:40]!r} is not one of {', '.join(TYPES)} (default {DEFAULT_TYPE})"
+        )
+    kind = TYPES[asked]
     encoding = None
     if kind == "full":
         # The .ts route gives MPEG-TS; everything else about the encoding can be chosen.

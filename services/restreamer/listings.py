@@ -3,7 +3,10 @@
 Peers replicate by walking these (wubloader's backfiller does the same), so the
 routes and the JSON shape stay compatible with wubloader's. Names that could
 not be served (hidden ones, hours that do not parse) are left out, so that every
-listed name can be fetched.
+listed name can be fetched. A well-formed name that does not exist lists as
+``[]``, as wubloader's does: its backfiller asks every node for every quality it
+records, and a 404 there would fail its whole pass. ``?tombstones=true`` adds
+the tombstones of an hour (never the segments they hide), so peers copy them.
 """
 
 import json
@@ -11,7 +14,6 @@ import logging
 import os
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import NotFound
 
 from fastseg import list_segment_files
 from fastseg._common import hour_start
@@ -29,13 +31,13 @@ def _json(names: list[str]) -> Response:
     return Response(json.dumps(names) + "\n", mimetype="application/json")
 
 
-def _subdirs(path: str, what: str, keep) -> list[str]:
-    """The sorted names of the directories in ``path`` that ``keep`` accepts."""
+def _subdirs(path: str, keep) -> list[str]:
+    """The sorted names of the directories in ``path`` that ``keep`` accepts; none if missing."""
     try:
         with os.scandir(path) as entries:
             names = [e.name for e in entries if e.is_dir() and keep(e.name)]
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise NotFound(f"no {what} {os.path.basename(path)!r}: see /files for what exists") from exc
+    except (FileNotFoundError, NotADirectoryError):
+        return []
     names.sort()
     return names
 
@@ -54,13 +56,13 @@ def _is_hour(name: str) -> bool:
 
 @blueprint.route("/files")
 def channels() -> Response:
-    return _json(_subdirs(state().base_dir, "archive", _plain))
+    return _json(_subdirs(state().base_dir, _plain))
 
 
 @blueprint.route("/files/<channel>")
 def qualities(channel: str) -> Response:
     check_part(channel, "channel")
-    return _json(_subdirs(os.path.join(state().base_dir, channel), "channel", _plain))
+    return _json(_subdirs(os.path.join(state().base_dir, channel), _plain))
 
 
 @blueprint.route("/files/<channel>/<quality>")
@@ -68,7 +70,7 @@ def hours(channel: str, quality: str) -> Response:
     check_part(channel, "channel")
     check_part(quality, "quality")
     path = os.path.join(state().base_dir, channel, quality)
-    return _json(_subdirs(path, "quality", _is_hour))
+    return _json(_subdirs(path, _is_hour))
 
 
 @blueprint.route("/files/<channel>/<quality>/<hour>")
@@ -78,6 +80,4 @@ def segment_names(channel: str, quality: str, hour: str) -> Response:
     check_hour(hour)
     tombstones = check_bool(request.args.get("tombstones"), "tombstones")
     path = os.path.join(state().base_dir, channel, quality, hour)
-    if not os.path.isdir(path):
-        raise NotFound(f"no hour {hour!r} in {channel}/{quality}: see /files/{channel}/{quality}")
     return _json(list_segment_files(path, include_tombstones=tombstones))

@@ -16,6 +16,7 @@ import time
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound, RequestedRangeNotSatisfiable
 
+from fastseg import tombstone_path
 from services.restreamer.files import FileRange
 from services.restreamer.state import State, state
 from services.restreamer.validation import check_hour, check_part, check_segment_name
@@ -51,7 +52,7 @@ class Segment:
             raise NotFound(f"no segment {channel}/{quality}/{hour}/{name}") from exc
         try:
             st = os.fstat(self.fd)
-            if not stat.S_ISREG(st.st_mode) or os.path.exists(path + ".tombstone"):
+            if not stat.S_ISREG(st.st_mode) or os.path.exists(tombstone_path(path)):
                 raise NotFound(f"no segment {name!r} here (not a file, or hidden by a tombstone)")
         except BaseException:
             os.close(self.fd)

@@ -153,7 +153,8 @@ class FakePeer:
         if len(parts) == 3 and parts[2] in self.gone_hours:
             names = None
         elif len(parts) == 3:
-            names = list_segment_files(str(path)) if path.is_dir() else None
+            tombstones = "tombstones=true" in handler.path.partition("?")[2].split("&")
+            names = list_segment_files(str(path), tombstones) if path.is_dir() else None
         else:
             names = sorted(p.name for p in path.iterdir() if p.is_dir()) if path.is_dir() else None
         if names is None:

@@ -81,7 +81,8 @@ def test_hour_listing_404_mid_pass_is_skipped(stream, tmp_path, make_peer, backf
     assert "is gone since its quality was listed" in run.log()
     want = {p for p in contents(remote) if f"/{hours[1]}/" in p}
     assert set(contents(local)) == want
-    assert f"/files/{CHANNEL}/source/{hours[0]}" in peer.paths  # it was asked, and 404'd
+    asked = f"/files/{CHANNEL}/source/{hours[0]}?tombstones=true"
+    assert asked in peer.paths  # it was asked, and 404'd
 
 
 def test_sigterm_during_a_hung_transfer_stops_cleanly(stream, tmp_path, make_peer, backfiller):

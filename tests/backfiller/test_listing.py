@@ -7,7 +7,7 @@ import random
 import pytest
 
 from fastseg import content_id, segment_name
-from services.backfiller.listing import missing_segments, pass_hours
+from services.backfiller.listing import missing_segments, missing_tombstones, pass_hours
 
 NOW = dt.datetime(2026, 11, 27, 18, 30)
 HOUR = "2026-11-27T17"
@@ -79,12 +79,31 @@ def test_temp_recent_and_tombstoned_names_are_skipped(tmp_path):
     recent = name(NOW - dt.timedelta(seconds=30), data=b"r")
     recent_hour = "2026-11-27T18"
     hidden = name(T0 + TWO, data=b"hidden")
-    assert missing([temp, hidden], [hidden + ".tombstone"], tmp_path) == []
+    assert missing([temp, hidden], [hidden[:-3] + ".tombstone"], tmp_path) == []
+    # STEM.ts.tombstone hides nothing: the segment is fetched
+    assert missing([hidden], [hidden + ".tombstone"], tmp_path / "other") == [hidden]
     hour_dir = tmp_path / "ch" / "q" / recent_hour
     got = missing_segments([recent], str(hour_dir), recent_hour, NOW, dt.timedelta(seconds=60))
     assert got == []
     got = missing_segments([recent], str(hour_dir), recent_hour, NOW, dt.timedelta(seconds=10))
     assert [i.name for i in got] == [recent]
+
+
+def test_missing_tombstones_are_the_peers_we_lack(tmp_path, caplog):
+    hour_dir = tmp_path / "ch" / "q" / HOUR
+    seg = name(T0, data=b"s")
+    ours = name(T0 + TWO, data=b"o")
+    hour_dir.mkdir(parents=True)
+    (hour_dir / f"{ours[:-3]}.tombstone").touch()
+    remote = [f"{seg[:-3]}.tombstone", f"{ours[:-3]}.tombstone", "junk.tombstone",
+              "../x.tombstone", f"{seg}.tombstone"]  # fmt: skip
+    bad = set()
+    got = missing_tombstones(remote, str(hour_dir), HOUR, bad)
+    assert got == [f"{seg[:-3]}.tombstone"]
+    assert bad == {"junk.tombstone", "../x.tombstone", f"{seg}.tombstone"}
+    # tombstones are not segments to fetch (and are not logged as bad names)
+    assert missing_segments(remote, str(hour_dir), HOUR, NOW, dt.timedelta(0), bad) == []
+    assert bad == {"junk.tombstone", "../x.tombstone", f"{seg}.tombstone"}
 
 
 def test_partial_or_suspect_is_skipped_only_when_we_hold_a_full_copy(tmp_path):

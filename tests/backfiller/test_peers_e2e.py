@@ -21,7 +21,8 @@ def test_requests_are_exactly_the_route_shapes_of_design_4(stream, tmp_path, mak
     expected = {f"/files/{CHANNEL}"}
     for path in contents(remote):  # CH/Q/HOUR/NAME
         channel, quality, hour, name = path.split("/")
-        expected |= {f"/files/{channel}/{quality}", f"/files/{channel}/{quality}/{hour}",
+        expected |= {f"/files/{channel}/{quality}",
+                     f"/files/{channel}/{quality}/{hour}?tombstones=true",
                      f"/segments/{channel}/{quality}/{hour}/{name}"}  # fmt: skip
     assert set(peer.paths) == expected
     assert len(peer.paths) == len(expected)  # nothing asked twice in one pass

@@ -82,24 +82,14 @@ def test_fast_cut_across_a_hole(holey, tmp_path):
     assert 1.9 < gaps[0] < 2.1
 
 
-@pytest.mark.slow
-def test_rough_cut_across_a_hole_flags_a_discontinuity(holey_ts, tmp_path):
+def test_rough_cut_across_a_hole_is_the_segments_concatenated(holey_ts):
+    """Nothing is rewritten at a hole either: players may report a continuity error there."""
     holey = holey_ts
     start, end = holey.at(3), holey.at(7)
     segments = holey.segments(start, end, allow_holes=True)
+    assert None in segments
     data = b"".join(rough_cut(segments, allow_holes=True))
-    out = tmp_path / "rough.ts"
-    out.write_bytes(data)
-    assert checks.cc_breaks(out) == []
-    flagged = [
-        i
-        for i in range(0, len(data), 188)
-        if data[i + 3] & 0x20 and data[i + 4] and data[i + 5] & 0x80
-    ]
-    second = len(Path(segments[0].path).read_bytes())
-    assert len(flagged) == 1
-    assert flagged[0] >= second
-    assert checks.decode_warnings(out) == ""
+    assert data == b"".join(Path(s.path).read_bytes() for s in segments if s is not None)
 
 
 @pytest.fixture(scope="module", params=["ts", "fmp4"])

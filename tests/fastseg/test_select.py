@@ -162,6 +162,15 @@ def test_largest_partial(impl, hours):
     assert names(select(impl, hours, T0, T0 + S)) == [best.name, None]
 
 
+def test_equal_size_non_full_copies_take_the_first_name(impl, hours):
+    for type_ in ("partial", "suspect"):
+        first = put(hours, T0, type=type_, size=50, ident="A" * 43)
+        put(hours, T0, type=type_, size=50, ident="B" * 42 + "A")
+        put(hours, T0, type=type_, size=50, ident="_" * 42 + "w")
+        impl.clear_cache()
+        assert names(select(impl, hours, T0, T0 + S)) == [first.name, None]
+
+
 def test_partial_in_the_middle_is_followed_by_a_hole(impl, hours):
     a = put(hours, T0)
     b = put(hours, T0 + 2 * S, type="partial")
@@ -181,16 +190,32 @@ def test_temp_only_start_is_a_hole(impl, hours):
 
 def test_tombstones(impl, hours):
     a, b, c = put_run(hours, T0, 3)
+    hour = hours / "2026-11-27T17"
     hidden_copy = put(hours, T0 + 2 * S, size=5000, ident=fake_id("big"))
-    (hours / "2026-11-27T17" / f"{hidden_copy.name}.tombstone").touch()
-    (hours / "2026-11-27T17" / f"{c.name}.tombstone").touch()
-    (hours / "2026-11-27T17" / "00:00-2-full-nothing-here.ts.tombstone").touch()
+    # STEM.tombstone hides STEM.ts; STEM.ts.tombstone hides nothing
+    (hour / f"{hidden_copy.stem}.tombstone").touch()
+    (hour / f"{c.stem}.tombstone").touch()
+    (hour / f"{a.name}.tombstone").touch()
+    (hour / "00:00-2-full-nothing-here.tombstone").touch()
+    (hour / ".00:00-2-full-hidden.tombstone").touch()
     assert names(select(impl, hours, T0, T0 + 6 * S)) == [a.name, b.name, None]
-    listed = list_segment_files(str(hours / "2026-11-27T17"))
+    listed = list_segment_files(str(hour))
     assert listed == sorted([a.name, b.name])
-    with_tombstones = list_segment_files(str(hours / "2026-11-27T17"), include_tombstones=True)
-    assert len(with_tombstones) == 7
-    assert f"{c.name}.tombstone" in with_tombstones
+    with_tombstones = list_segment_files(str(hour), include_tombstones=True)
+    assert with_tombstones == sorted([
+        a.name, b.name, f"{a.name}.tombstone", f"{c.stem}.tombstone",
+        f"{hidden_copy.stem}.tombstone", "00:00-2-full-nothing-here.tombstone",
+    ])  # fmt: skip
+    assert [s.name for s in impl.best_segments_by_start(str(hour))] == [a.name, b.name]
+
+
+def test_tombstone_path_is_the_one_rule(impl):
+    assert impl.tombstone_path("a/b/00:00-2-full-x.ts") == "a/b/00:00-2-full-x.tombstone"
+    assert impl.tombstoned_name("00:00-2-full-x.tombstone") == "00:00-2-full-x.ts"
+    assert impl.tombstoned_name("00:00-2-full-x.ts.tombstone") == "00:00-2-full-x.ts.ts"
+    assert impl.tombstoned_name("00:00-2-full-x.ts") is None
+    with pytest.raises(ValueError, match=r"'a/b\.tombstone' is not a segment path"):
+        impl.tombstone_path("a/b.tombstone")
 
 
 def test_jitter_within_10ms_joins(impl, hours):

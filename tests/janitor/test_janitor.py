@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from fastseg import content_id, hour_name, parse_segment_path, segment_name
+from fastseg import (
+    content_id,
+    hour_name,
+    list_segment_files,
+    parse_segment_path,
+    segment_name,
+    tombstone_path,
+)
 from services.janitor.sweep import Counts, settle, sweep
 from tests.media import store_segment
 
@@ -88,6 +95,18 @@ def test_min_age_zero_takes_every_temp(tmp_path, ts_segment):
     assert result.returncode == 0, result.stderr
     (name,) = names(tmp_path)
     assert "-partial-" in name
+
+
+def test_a_tombstoned_temp_stays_hidden_as_a_partial(tmp_path, ts_segment):
+    hidden = temp_segment(tmp_path, ts_segment[:1000], age=HOUR)
+    (hidden.parent / f"{hidden.stem}.tombstone").touch()
+    shown = temp_segment(tmp_path, ts_segment[:2000], START + dt.timedelta(seconds=2), HOUR)
+    (shown.parent / f"{shown.name}.tombstone").touch()  # STEM.ts.tombstone hides nothing
+    assert sweep(str(tmp_path), 600) == Counts(kept=2)
+    kept = sorted(n for n in os.listdir(hidden.parent) if n.endswith(".ts") and "-partial-" in n)
+    assert len(kept) == 2
+    assert os.path.exists(hidden.parent / tombstone_path(kept[0]))
+    assert list_segment_files(str(hidden.parent)) == [kept[1]]
 
 
 def test_a_temp_that_vanishes_is_counted_not_an_error(tmp_path):

@@ -40,10 +40,14 @@ def test_rough_cut_is_whole_segments(real_server, real_stream, tmp_path):
     assert video_frames(out) == round(sum(real_stream.durations[1:8]) * real_stream.rate)
 
 
-@pytest.mark.parametrize("kind", ["fast", "full"])
+def test_default_cut_is_rough(real_server):
+    assert cut(real_server).content == cut(real_server, type="rough").content
+
+
+@pytest.mark.parametrize("kind", ["fast", "smart", "full", "mpegts"])
 def test_frame_exact_cuts(real_server, real_stream, tmp_path, kind):
     params = {"type": kind}
-    if kind == "full":
+    if kind in ("full", "mpegts"):
         params["encoding"] = "preset=ultrafast,crf=35"
     out = save(cut(real_server, **params), tmp_path)
     # 12 seconds at 30 fps; the first frame may sit a frame off the segment's start
@@ -68,7 +72,12 @@ def test_holes_are_refused_with_where(real_server, real_stream, tmp_path):
 @pytest.mark.parametrize(
     ("params", "status", "reason"),
     [
-        ({"type": "bogus"}, 400, "type 'bogus' is not one of rough, fast, full"),
+        (
+            {"type": "bogus"},
+            400,
+            "type 'bogus' is not one of rough, fast, smart, full, mpegts (default rough)",
+        ),
+        ({"type": "mpegts", "encoding": "container=mp4"}, 400, "the .ts route only gives ts"),
         ({"allow_holes": "perhaps"}, 400, "allow_holes 'perhaps' is not true or false"),
         ({"type": "full", "encoding": "container=mp4"}, 400, "the .ts route only gives ts"),
         ({"type": "full", "encoding": "colour=blue"}, 400, "unknown encoding option 'colour'"),

@@ -53,21 +53,34 @@ def test_listing_tombstones(client, base):
     (hour_dir / f"{first}.tombstone").touch()
     (hour_dir / ".partial-download.ts").touch()
     plain = client.get("/files/ch/source/2026-11-27T18").json
+    assert first in plain  # STEM.ts.tombstone hides nothing
+    assert len(plain) == 5
+    assert client.get("/files/ch/source/2026-11-27T18?tombstones=true").json == sorted(
+        [*plain, f"{first}.tombstone"]
+    )
+    (hour_dir / f"{first[:-3]}.tombstone").touch()
+    plain = client.get("/files/ch/source/2026-11-27T18").json
     assert first not in plain
     assert len(plain) == 4
     both = client.get("/files/ch/source/2026-11-27T18?tombstones=true").json
-    assert both == sorted([*plain, first, f"{first}.tombstone"])
+    assert both == sorted([*plain, f"{first}.tombstone", f"{first[:-3]}.tombstone"])
     bad = client.get("/files/ch/source/2026-11-27T18?tombstones=perhaps")
     assert bad.status_code == 400
     assert b"tombstones 'perhaps' is not true or false" in bad.data
 
 
 @pytest.mark.parametrize(
+    "url", ["/files/nope", "/files/ch/nope", "/files/ch/source/2026-11-27T19", "/files/other/q"]
+)
+def test_listing_of_a_missing_name_is_empty(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.json == []
+
+
+@pytest.mark.parametrize(
     ("url", "status", "reason"),
     [
-        ("/files/nope", 404, b"no channel 'nope'"),
-        ("/files/ch/nope", 404, b"no quality 'nope'"),
-        ("/files/ch/source/2026-11-27T19", 404, b"no hour '2026-11-27T19'"),
         ("/files/ch/source/2026-11-27", 400, b"is not YYYY-MM-DDTHH"),
         ("/files/.hidden", 400, b"starts with '.'"),
         ("/files/ch/..", 400, b"starts with '.'"),
@@ -181,6 +194,8 @@ def test_segment_tombstoned_or_directory(client, base):
     hour_dir = base / "ch" / "source" / "2026-11-27T18"
     path = sorted(hour_dir.iterdir())[0]
     (hour_dir / f"{path.name}.tombstone").touch()
+    assert client.get(segment_url(path)).status_code == 200
+    (hour_dir / f"{path.stem}.tombstone").touch()
     response = client.get(segment_url(path))
     assert response.status_code == 404
     assert b"hidden by a tombstone" in response.data
@@ -313,14 +328,14 @@ def test_master_playlist_lists_qualities_with_video_in_range(client):
 
 def test_metrics_count_by_endpoint_and_status(client):
     # A request is counted when its response is closed (streamed ones end late).
-    for response in (client.get("/files"), client.get("/files/nope"), client.get("/files/nope"),
+    for response in (client.get("/files"), client.get("/files/.nope"), client.get("/files/.nope"),
                      client.post("/files")):  # fmt: skip
         response.close()
     text = client.get("/metrics").get_data(as_text=True)
     assert metric(text, "restreamer_requests_total", endpoint="listings.channels",
                   status="200", method="GET") == 1  # fmt: skip
     assert metric(text, "restreamer_requests_total", endpoint="listings.qualities",
-                  status="404") == 2  # fmt: skip
+                  status="400") == 2  # fmt: skip
     # A request that matches no route (or no method of one) counts as "unmatched",
     # which keeps the label's values few whatever clients send.
     assert metric(text, "restreamer_requests_total", endpoint="unmatched",

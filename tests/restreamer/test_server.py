@@ -190,10 +190,10 @@ def test_identical_concurrent_playlists_are_computed_once(real_server):
 
 
 def test_metrics_over_http(real_server):
-    get(real_server, "/files/nope")
+    get(real_server, "/files/.nope")
     text = get(real_server, "/metrics").text
     assert metric(text, "restreamer_requests_total", endpoint="listings.qualities",
-                  method="GET", status="404") >= 1  # fmt: skip
+                  method="GET", status="400") >= 1  # fmt: skip
     assert "restreamer_request_duration_seconds_bucket" in text
 
 

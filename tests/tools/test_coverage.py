@@ -52,3 +52,15 @@ def test_coverage_of_an_empty_archive(tmp_path):
     out = run("--base-dir", str(tmp_path))
     assert out.returncode == 0
     assert out.stdout.strip() == "no segments found"
+
+
+def test_coverage_follows_the_tombstone_rule(tmp_path):
+    hours = tmp_path / "chan" / "source"
+    a, b, c = put_run(hours, T0, 3)
+    (b.parent / f"{b.stem}.tombstone").touch()  # hides b: a hole
+    (c.parent / f"{c.name}.tombstone").touch()  # hides nothing
+    out = run("--base-dir", str(tmp_path), "--json")
+    assert out.returncode == 0, out.stderr
+    (report,) = json.loads(out.stdout)
+    assert report["segments"] == 2
+    assert report["holes"] == [["2026-11-27T17:59:52", "2026-11-27T17:59:54"]]

@@ -1,8 +1,10 @@
 """Rough cut: the chosen segments joined as they are, no re-encode (DESIGN.md §6).
 
-MPEG-TS segments are concatenated with their continuity counters renumbered
-(mpegts.Joiner), so the output is one clean stream. fMP4 segments become one
-fragmented MP4: the init section once, then every segment's fragments.
+MPEG-TS segments are concatenated byte for byte, as wubloader's rough cut does:
+the cheapest cut there is, and provably the archive's own bytes. Across a hole
+nothing marks the jump, so players may report continuity errors (or a time
+jump) there; a fast or full cut is clean. fMP4 segments become one fragmented
+MP4: the init section once, then every segment's fragments untouched.
 Not frame-exact: whole segments, so it may start and end up to a segment early/late.
 """
 
@@ -10,7 +12,7 @@ import logging
 from collections.abc import Iterator, Sequence
 
 from fastseg import SegmentInfo
-from services.common.cutting import fmp4, mpegts, source
+from services.common.cutting import fmp4, source
 from services.common.cutting.errors import CutError
 
 logger = logging.getLogger(__name__)
@@ -43,18 +45,9 @@ def rough_cut(
 
 
 def _rough_ts(runs: list[source.Run]) -> Iterator[bytes]:
-    joiner = mpegts.Joiner()
     for run in runs:
-        for i, seg in enumerate(run.segments):
-            joiner.piece(after_hole=run.after_hole and i == 0)
-            try:
-                for chunk in source.chunks(seg):
-                    out = joiner.feed(chunk)
-                    if out:
-                        yield out
-            except ValueError as e:
-                raise CutError(f"segment {seg.path!r} is corrupt: {e}") from e
-    joiner.finish()
+        for seg in run.segments:
+            yield from source.chunks(seg)
 
 
 def _rough_fmp4(runs: list[source.Run]) -> Iterator[bytes]:
