@@ -193,6 +193,7 @@ class SheetSync:
             cells = self._outputs(row, wanted)
             if cells:
                 writes.append(Write(row, cells))
+        self._reported_missing -= set(seen)  # back in the sheet: report it again if it goes
         names = {w.name for w in self.config.worksheets}
         missing = [e for e in events.values() if e.sheet_name in names and e.id not in seen]
         result.without_row = len(missing)

@@ -187,3 +187,15 @@ def test_bad_day_and_zone_options(pg_dsn, tmp_path):
     assert "time zone 'Nowhere/City' is unknown" in result.stderr
     result = events("import", str(path), "--day", "27/11/2026", db=pg_dsn, check=False)
     assert "'27/11/2026' is not a day: give YYYY-MM-DD" in result.stderr
+
+
+def test_a_time_the_clocks_skip_is_a_bad_row(db, pg_dsn, tmp_path):
+    path = write(tmp_path / "dst.csv", "sheet_name,event_start\nNight,00:30\nNight,01:30\n")
+    args = ["import", str(path), "--day", "2026-03-29", "--timezone", "Europe/London"]
+    result = events(*args, db=pg_dsn, check=False)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{path}:3: event_start: '01:30' on 2026-03-29 does not exist in Europe/London: the "
+        "clocks skip it (daylight saving); write the time with its UTC offset"
+    )
+    assert states.list_events(db) == []
