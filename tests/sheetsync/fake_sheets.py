@@ -25,7 +25,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-GRID_ROWS, GRID_COLUMNS = 1000, 26  # a new Google sheet's grid
+GRID_ROWS, GRID_COLUMNS = 1000, 26  # a new Google sheet's grid (it grows as rows are added)
 _A1 = re.compile(r"^([A-Z]*)(\d*)$")
 _STATUS = {
     400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -170,7 +170,7 @@ class FakeSheets:
         if sheet not in self.sheets:
             raise RangeError(text)
         if not cells:
-            return sheet, 0, 0, GRID_ROWS - 1, GRID_COLUMNS - 1
+            return sheet, 0, 0, self.grid_rows(sheet) - 1, GRID_COLUMNS - 1
         start, colon, end = cells.partition(":")
         m1, m2 = _A1.match(start), _A1.match(end if colon else start)
         if m1 is None or m2 is None or not start or (colon and not end):
@@ -178,7 +178,7 @@ class FakeSheets:
         (c1, r1), (c2, r2) = m1.groups(), m2.groups()
         row1 = int(r1) - 1 if r1 else 0
         col1 = column_number(c1) - 1 if c1 else 0
-        row2 = int(r2) - 1 if r2 else GRID_ROWS - 1
+        row2 = int(r2) - 1 if r2 else self.grid_rows(sheet) - 1
         col2 = column_number(c2) - 1 if c2 else GRID_COLUMNS - 1
         if min(row1, col1, row2, col2) < 0 or row2 < row1 or col2 < col1:
             raise RangeError(text)
@@ -189,9 +189,12 @@ class FakeSheets:
         quoted = "'" + sheet.replace("'", "''") + "'"
         return f"{quoted}!{column_letters(col1 + 1)}{row1 + 1}:{column_letters(col2 + 1)}{row2 + 1}"
 
+    def grid_rows(self, sheet: str) -> int:
+        return max(GRID_ROWS, len(self.sheets[sheet]))
+
     def read(self, text: str, major: str) -> dict:
         sheet, row1, col1, row2, col2 = self.parse_range(text)
-        row2, col2 = min(row2, GRID_ROWS - 1), min(col2, GRID_COLUMNS - 1)
+        row2, col2 = min(row2, self.grid_rows(sheet) - 1), min(col2, GRID_COLUMNS - 1)
         rows = self.sheets[sheet]
         grid = []
         for r in range(row1, row2 + 1):
@@ -222,7 +225,7 @@ class FakeSheets:
                 f"Requested writing within range [{text}], but tried writing "
                 f"{height} rows and {width} columns"
             )
-        if row1 + height > GRID_ROWS or col1 + width > GRID_COLUMNS:
+        if row1 + height > self.grid_rows(sheet) or col1 + width > GRID_COLUMNS:
             raise ValueError(f"Range ({text}) exceeds grid limits")
         cells = 0
         for i, line in enumerate(values):
