@@ -150,9 +150,12 @@ def parse_inputs(
     if start is not None and end is not None and end < start:
         if of_day["event_end"] and of_day["event_start"] and day is not None:
             # Past midnight: the same time of day, one calendar day later.
-            inputs["event_end"], _ = parse_time(
-                cells["event_end"], day=day + dt.timedelta(days=1), zone=zone
-            )
+            try:
+                inputs["event_end"], _ = parse_time(
+                    cells["event_end"], day=day + dt.timedelta(days=1), zone=zone
+                )
+            except BadRow as e:
+                raise BadRow(f"event_end (the next day): {e}") from None
         else:
             raise BadRow(
                 f"event_end {cells['event_end'].strip()!r} is before "

@@ -41,7 +41,6 @@ class CsvError(ValueError):
 @dataclasses.dataclass
 class Row:
     line: int  # where the row starts in the file, counting the header as line 1
-    cells: list[str]
     event_id: uuid.UUID | None = None
     inputs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -117,7 +116,7 @@ def read_rows(
         except csv.Error as e:  # the reader cannot go on past a broken quote
             raise CsvError(f"line {line}: {e}: check the quotes") from None
         parsed.records.append((line, cells))
-        row = Row(line, cells)
+        row = Row(line)
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
