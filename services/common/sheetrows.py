@@ -21,6 +21,8 @@ import uuid
 import zoneinfo
 from typing import Any
 
+from dateutil import parser as _lenient
+
 import fastseg.dateutil
 from services.common.db.schema import SHEET_INPUTS
 
@@ -35,7 +37,10 @@ __all__ = [
 ]
 
 TEXT_INPUTS = ("sheet_name", "category", "description", "submitter_winner", "notes")
-_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?", re.ASCII)
+# What a person types, or what Google Sheets shows for a cell it took for a time.
+_TIME_OF_DAY = re.compile(
+    r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(?:\s*([AaPp])\.?[Mm]\.?)?", re.ASCII
+)
 _TRUE = ("yes", "y", "true", "1", "x")
 _FALSE = ("", "no", "n", "false", "0")
 
@@ -88,19 +93,33 @@ def parse_time(
     match = _TIME_OF_DAY.fullmatch(text)
     if match is None:
         try:
-            return fastseg.dateutil.parse(text), False
+            value = fastseg.dateutil.parse(text)
         except ValueError as e:
             raise BadRow(str(e)) from None
+        if not _has_date(text):
+            raise BadRow(f"{text!r} has no date: write a full time, or HH:MM with {day_hint}")
+        return value, False
     if day is None:
         raise BadRow(f"{text!r} is a time of day: give {day_hint} to say which day it is on")
-    hour, minute, second, fraction = match.groups()
+    hour, minute, second, fraction, half = match.groups()
+    hour = int(hour)
+    if half is not None:  # 12 AM is midnight, 12 PM noon
+        hour = -1 if not 1 <= hour <= 12 else hour % 12 + (12 if half in "Pp" else 0)
     try:
-        time = dt.time(
-            int(hour), int(minute), int(second or 0), int((fraction or "0").ljust(6, "0"))
-        )
+        time = dt.time(hour, int(minute), int(second or 0), int((fraction or "0").ljust(6, "0")))
     except ValueError:
         raise BadRow(f"{text!r} is not a time of day (HH:MM or HH:MM:SS)") from None
     return _local_to_utc(day, time, zone or zoneinfo.ZoneInfo("UTC"), text), True
+
+
+def _has_date(text: str) -> bool:
+    """False for text the lenient parser reads as a time on whatever day it is today."""
+    try:
+        return _lenient.parse(text, default=dt.datetime(2001, 2, 3)) == _lenient.parse(
+            text, default=dt.datetime(2004, 5, 6)
+        )
+    except (ValueError, OverflowError):
+        return True  # ISO 8601 forms dateutil does not know: they always hold a date
 
 
 def parse_event_id(text: str) -> uuid.UUID | None:

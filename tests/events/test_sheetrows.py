@@ -44,6 +44,15 @@ def test_time_of_day_without_zone_is_utc_and_takes_seconds():
     assert inputs["event_start"] == dt.datetime(2026, 11, 27, 7, 5, 9, 250000)
 
 
+@pytest.mark.parametrize(
+    ("text", "hour", "minute"),
+    [("9:30:00 AM", 9, 30), ("12:05 am", 0, 5), ("12:05 PM", 12, 5), ("9:30 p.m.", 21, 30)],
+)
+def test_twelve_hour_times_as_google_sheets_shows_them(text, hour, minute):
+    inputs = parse_inputs({"event_start": text}, day=dt.date(2026, 11, 27))
+    assert inputs["event_start"] == dt.datetime(2026, 11, 27, hour, minute)
+
+
 def test_event_across_the_spring_gap_is_one_hour_long():
     # London, 2026-03-29: 01:00 GMT jumps to 02:00 BST.
     inputs = parse_inputs(
@@ -86,13 +95,16 @@ def test_full_end_before_start_is_refused():
         pytest.param({"event_end": "soon"}, "event_end: 'soon' is not a timestamp",
                      id="not a time"),
         pytest.param({"event_start": "25:00"}, "'25:00' is not a time of day", id="hour 25"),
+        pytest.param({"event_start": "13:00 PM"}, "'13:00 PM' is not a time of day", id="13 PM"),
+        pytest.param({"event_start": "5pm"}, "'5pm' has no date: write a full time, or HH:MM",
+                     id="no date"),
         pytest.param({"sheet_name": "  "}, "sheet_name is empty", id="blank sheet name"),
         pytest.param({"poster_moment": "maybe"}, "poster_moment 'maybe' is not yes or no",
                      id="poster moment"),
     ],
 )  # fmt: skip
 def test_bad_cells_say_what_to_do(cells, message):
-    day = dt.date(2026, 11, 27) if cells.get("event_start") == "25:00" else None
+    day = dt.date(2026, 11, 27) if cells.get("event_start") in ("25:00", "13:00 PM") else None
     with pytest.raises(BadRow, match=message):
         parse_inputs(cells, day=day)
 
