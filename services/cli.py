@@ -17,6 +17,7 @@ COMMANDS = {
     "cutter": ("services.cutter", "cut and upload edited events"),
     "janitor": ("services.janitor", "turn orphaned temp segments into partials"),
     "events": ("services.events", "operator commands for the events table"),
+    "sheetsync": ("services.sheetsync", "sync events with a team's Google spreadsheet"),
     "cut": ("services.cut", "cut one clip from the archive to a file"),
     "coverage": ("services.coverage", "summarise a segment tree: hours, segments, holes"),
     "tombstone": ("services.tombstone", "hide segment files (STEM.tombstone beside STEM.ts)"),

@@ -1,7 +1,8 @@
 """``fastseg events``: operator commands for the events table (DESIGN.md §5).
 
 Each subcommand is one state transition from :mod:`services.common.db.states`
-(or a read). Bad ids and illegal transitions print one line and exit 1; bad
+(or a read); ``import`` and ``export`` move sheet inputs to and from CSV files
+(:mod:`.csvio`). Bad ids and illegal transitions print one line and exit 1; bad
 arguments exit 2, as argparse does.
 """
 
@@ -25,8 +26,24 @@ from services.common.db import (
 )
 from services.common.db.schema import STATES
 from services.common.service import setup_logging
+from services.common.sheetrows import parse_zone
+from services.events import csvio
 
 logger = logging.getLogger(__name__)
+
+
+def parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day: give YYYY-MM-DD") from None
+
+
+def parse_timezone(text: str):
+    try:
+        return parse_zone(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_list(text: str) -> list[str]:
@@ -109,7 +126,69 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", parents=[common], help="every column of one event")
     p.add_argument("id", help="the event's id")
     p.add_argument("--json", action="store_true", help="one JSON object")
+
+    p = sub.add_parser(
+        "import", parents=[common], help="add or update events' sheet inputs from a CSV file"
+    )
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument(
+        "--day", type=parse_day, metavar="YYYY-MM-DD", help="the day of HH:MM[:SS] times"
+    )
+    p.add_argument(
+        "--timezone", type=parse_timezone, metavar="ZONE",
+        help="the time zone of HH:MM[:SS] times, e.g. America/Vancouver (default: UTC)",
+    )  # fmt: skip
+    p.add_argument(
+        "--write-ids", action="store_true", help="write the new events' ids into the file"
+    )
+    p.add_argument(
+        "--skip-bad", action="store_true", help="import the good rows even if some are bad"
+    )
+    p = sub.add_parser("export", parents=[common], help="write events as CSV (- for stdout)")
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("--state", choices=STATES)
     return parser
+
+
+def import_csv(args: argparse.Namespace, db: Database) -> int:
+    """``fastseg events import``: 0 if the file was imported, 1 if nothing was."""
+    try:
+        with open(args.file, newline="", encoding="utf-8-sig") as f:
+            parsed = csvio.read_rows(f, day=args.day, zone=args.timezone)
+    except (OSError, UnicodeDecodeError, csvio.CsvError) as e:
+        print(f"fastseg events: cannot import {args.file!r}: {e}", file=sys.stderr)
+        return 1
+    bad = list(parsed.bad)
+    if bad and not args.skip_bad:
+        result = csvio.ImportResult(bad=bad)
+    else:
+        result = csvio.import_rows(db, parsed.rows, skip_bad=args.skip_bad)
+        result.bad = sorted(bad + result.bad)
+    for line, reason in result.bad:
+        print(f"{args.file}:{line}: {reason}", file=sys.stderr)
+    if result.bad and not args.skip_bad:
+        print(
+            f"fastseg events: nothing imported: {len(result.bad)} bad row(s) in {args.file!r};"
+            " fix them, or pass --skip-bad to import the others",
+            file=sys.stderr,
+        )
+        return 1
+    if args.write_ids and result.new_ids:
+        csvio.write_ids(args.file, parsed, result.new_ids)
+    print(
+        f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+        + (f", {len(result.bad)} bad row(s) skipped" if result.bad else "")
+    )
+    return 0
+
+
+def export_csv(args: argparse.Namespace, db: Database) -> None:
+    if args.file == "-":
+        csvio.export_events(db, sys.stdout, args.state)
+        return
+    with open(args.file, "w", newline="", encoding="utf-8") as f:
+        count = csvio.export_events(db, f, args.state)
+    logger.info("%d events written to %r", count, args.file)
 
 
 def _jsonable(value):
@@ -132,10 +211,14 @@ def _text(value) -> str:
     return str(_jsonable(value))
 
 
-def run(args: argparse.Namespace, db: Database) -> None:
+def run(args: argparse.Namespace, db: Database) -> int:
     """Do one command; raises what states raises for bad ids and illegal transitions."""
     out = sys.stdout
-    if args.command == "add":
+    if args.command == "import":
+        return import_csv(args, db)
+    if args.command == "export":
+        export_csv(args, db)
+    elif args.command == "add":
         new = states.add_event(
             db,
             args.sheet_name,
@@ -188,6 +271,7 @@ def run(args: argparse.Namespace, db: Database) -> None:
             width = max(map(len, row._fields))
             for name, value in zip(row._fields, row, strict=True):
                 print(f"{name:<{width}}  {_text(value)}", file=out)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             db = Database(dsn, application_name="fastseg-events")
             try:
                 apply_schema(db)
-                run(args, db)
+                code = run(args, db)
             finally:
                 db.close()
     except (
@@ -227,4 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     ) as e:
         print(f"fastseg events: {e}", file=sys.stderr)
         return 1
-    return 0
+    except OSError as e:  # export: the file cannot be written
+        print(f"fastseg events: cannot write {args.file!r}: {e}", file=sys.stderr)
+        return 1
+    return code

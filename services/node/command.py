@@ -1,6 +1,7 @@
 """``fastseg node``: every service of a node in one gevent process.
 
-The downloader, restreamer, backfiller, cutter and janitor each run their own
+The downloader, restreamer, backfiller, cutter, janitor (and sheet sync, when
+``--sheet-sync`` is given) each run their own
 ``main`` in a greenlet of this process, given the arguments this command
 derives from its own, and share one database (the embedded PostgreSQL unless
 ``--db`` is given) and one ``/metrics`` (the restreamer's port). A service that
@@ -37,6 +38,10 @@ def build_parser():
         "--location", action="append", default=[], metavar="NAME=BACKEND[:OPTIONS]",
         help="an upload location for the cutter; repeat for several "
              "(default: none, no cutter runs)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sheet-sync", metavar="CONFIG.json",
+        help="also sync events with a Google spreadsheet (see fastseg sheetsync --help)",
     )  # fmt: skip
     parser.add_argument("--host", default="0.0.0.0", help="restreamer address (default: all)")
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
@@ -81,6 +86,8 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     if args.location:
         locations = [f"--location={loc}" for loc in args.location]
         argv["cutter"] = [*common, "--db", dsn, "--name", args.name, *locations]
+    if args.sheet_sync:
+        argv["sheetsync"] = [args.sheet_sync, *common, "--db", dsn]
     return argv
 
 
@@ -96,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--port {args.port!r} is not a TCP port (1-65535)")
     if args.url is not None and not args.url.startswith(("http://", "https://")):
         parser.error(f"--url {args.url!r} is not an http(s) URL of a master playlist")
+    if args.sheet_sync and not os.path.isfile(args.sheet_sync):
+        parser.error(f"--sheet-sync {args.sheet_sync!r} is not a file: give the sync's settings")
     os.makedirs(args.base_dir, exist_ok=True)
     service.setup(args)
     # The node owns the sampler: the services it runs must not start another one.

@@ -28,6 +28,7 @@ MODULES = {
     "backfiller": "services.backfiller",
     "cutter": "services.cutter",
     "janitor": "services.janitor",
+    "sheetsync": "services.sheetsync",
 }
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0

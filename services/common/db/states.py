@@ -32,6 +32,7 @@ __all__ = [
     "finalizing",
     "finished",
     "get_event",
+    "insert_event",
     "list_events",
     "manual_upload",
     "recover",
@@ -42,6 +43,7 @@ __all__ = [
     "transcode_problem",
     "transcoded",
     "unclaim_failed",
+    "update_sheet_inputs",
 ]
 
 NOW = "(now() AT TIME ZONE 'UTC')"
@@ -110,13 +112,56 @@ def _operator_update(db: Database, event_id: Any, action: str, sql: str, params:
 
 def add_event(db: Database, sheet_name: str, **sheet_inputs: Any) -> uuid.UUID:
     """A new UNEDITED event; returns its id."""
+    return db.transact(lambda cur: insert_event(cur, sheet_name, **sheet_inputs))
+
+
+def _check_sheet_inputs(sheet_inputs: dict) -> None:
     unknown = set(sheet_inputs) - set(SHEET_INPUTS)
     if unknown:
         raise TypeError(f"not sheet inputs: {sorted(unknown)!r}; expected some of {SHEET_INPUTS!r}")
+
+
+def insert_event(
+    cur: Any, sheet_name: str, *, event_id: Any = None, **sheet_inputs: Any
+) -> uuid.UUID:
+    """INSERT a new UNEDITED event with ``cur`` (inside the caller's transaction); its id.
+
+    ``event_id`` chooses the id (a spreadsheet that wrote it into its row first); by
+    default the database makes one.
+    """
+    _check_sheet_inputs(sheet_inputs)
     columns = {"sheet_name": sheet_name, **sheet_inputs}
+    if event_id is not None:
+        columns["id"] = parse_id(event_id)
     names = ", ".join(columns)
     marks = ", ".join(f"%({c})s" for c in columns)
-    return db.query_one(f"INSERT INTO events ({names}) VALUES ({marks}) RETURNING id", columns).id
+    cur.execute(f"INSERT INTO events ({names}) VALUES ({marks}) RETURNING id", columns)
+    return cur.fetchone().id
+
+
+def update_sheet_inputs(cur: Any, event_id: Any, **sheet_inputs: Any) -> bool | None:
+    """Set the given sheet inputs of an event with ``cur``; never its edit inputs or state.
+
+    Returns True if something changed, False if every value was already so,
+    None if there is no such event.
+    """
+    _check_sheet_inputs(sheet_inputs)
+    params = {**sheet_inputs, "id": parse_id(event_id)}
+    if not sheet_inputs:
+        cur.execute("SELECT id FROM events WHERE id = %(id)s", params)
+        return None if cur.fetchone() is None else False
+    sets = ", ".join(f"{c} = %({c})s" for c in sheet_inputs)
+    differs = " OR ".join(f"{c} IS DISTINCT FROM %({c})s" for c in sheet_inputs)
+    # One statement tells the three cases apart: the CTE updates only a row that
+    # differs, the outer SELECT says whether the event exists at all.
+    cur.execute(
+        f"WITH changed AS (UPDATE events SET {sets} WHERE id = %(id)s AND ({differs})"
+        " RETURNING id) SELECT EXISTS (SELECT 1 FROM changed) AS changed,"
+        " EXISTS (SELECT 1 FROM events WHERE id = %(id)s) AS present",
+        params,
+    )
+    row = cur.fetchone()
+    return bool(row.changed) if row.present else None
 
 
 def edit(

@@ -28,6 +28,8 @@ import requests
 
 from services.common import backoff
 from services.common.cutting import Encoding
+from services.common.google_oauth import RefreshToken, TokenError
+from services.common.google_oauth import describe_response as _describe
 from services.cutter.upload.base import (
     UploadError,
     UploadLocation,
@@ -58,10 +60,6 @@ def _reason(resp: requests.Response) -> str:
         return errors[0].get("reason", "")
     except (ValueError, KeyError, IndexError, TypeError):
         return ""
-
-
-def _describe(resp: requests.Response) -> str:
-    return f"HTTP {resp.status_code} {resp.reason}: {resp.text.strip()[:300]}"
 
 
 class YouTubeLocation(UploadLocation):
@@ -95,8 +93,10 @@ class YouTubeLocation(UploadLocation):
             )
         self.resume_attempts = int(config.get("resume_attempts", RESUME_ATTEMPTS))
         self.session = requests.Session()
-        self._token: str | None = None
-        self._token_expiry = 0.0
+        self._oauth = RefreshToken(
+            self.session, self.client_id, self.client_secret, self.refresh_token,
+            self.token_uri, service="YouTube",
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         return f"YouTubeLocation({self.name!r}, {self.api_base!r})"
@@ -104,35 +104,11 @@ class YouTubeLocation(UploadLocation):
     # -- OAuth ------------------------------------------------------------------------
 
     def _access_token(self, refresh: bool = False) -> str:
-        """A valid access token, from the refresh token when the last one is (nearly) stale."""
-        if self._token and not refresh and time.monotonic() < self._token_expiry:
-            return self._token
+        """A valid access token (shared Google OAuth code), failures as UploadError."""
         try:
-            resp = self.session.post(
-                self.token_uri,
-                data={
-                    "client_id": self.client_id,
-                    "client_secret": self.client_secret,
-                    "refresh_token": self.refresh_token,
-                    "grant_type": "refresh_token",
-                },
-                timeout=TIMEOUT,
-            )
-        except requests.RequestException as e:
-            raise UploadError(
-                f"cannot reach {self.token_uri!r} for a token: {e}", retryable=True
-            ) from e
-        if resp.status_code != 200:
-            # 400/401 (invalid_grant, invalid_client): the credentials are wrong until fixed.
-            raise UploadError(
-                f"refreshing the YouTube access token failed: {_describe(resp)}",
-                retryable=resp.status_code >= 500,
-            )
-        body = resp.json()
-        self._token = body["access_token"]
-        # Renew a minute early, so a token never expires in the middle of a request.
-        self._token_expiry = time.monotonic() + max(0, int(body.get("expires_in", 3600)) - 60)
-        return self._token
+            return self._oauth.access_token(refresh)
+        except TokenError as e:
+            raise UploadError(str(e), retryable=e.retryable) from e
 
     def _request(self, method: str, url: str, **kwargs) -> requests.Response:
         """An authorised request; a 401 gets one fresh token and one more try."""

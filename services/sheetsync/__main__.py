@@ -1,0 +1,11 @@
+"""``python -m services.sheetsync``: patch the standard library for gevent, then run."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys  # noqa: I001 - after patching, as gevent asks
+
+from services.sheetsync.command import main
+
+sys.exit(main())

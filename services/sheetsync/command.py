@@ -1,0 +1,86 @@
+"""``fastseg sheetsync``: its options and run loop.
+
+    fastseg sheetsync CONFIG.json [--db DSN] [--base-dir B] [--poll-interval S]
+
+Polls the spreadsheet that CONFIG.json names every few seconds (see
+:mod:`.config` for the file, :mod:`.sync` for what a pass does and who wins
+when the sheet and the database disagree) until SIGTERM or SIGINT.
+"""
+
+import argparse
+import dataclasses
+import logging
+
+import gevent
+import prometheus_client
+import requests
+
+from services.common import service
+from services.common.db import (
+    Database,
+    EmbeddedPostgresError,
+    add_db_argument,
+    database_dsn,
+)
+from services.sheetsync.config import load_config
+from services.sheetsync.metrics import metrics_for
+from services.sheetsync.sheets import SheetsClient
+from services.sheetsync.sync import SheetSync
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = service.argument_parser(
+        "sheetsync", "Keep the events table and a team's Google spreadsheet in step."
+    )
+    parser.add_argument(
+        "config", metavar="CONFIG.json",
+        help="the spreadsheet, its worksheets and columns, and the credentials file",
+    )  # fmt: skip
+    add_db_argument(parser)
+    parser.add_argument(
+        "--poll-interval", type=service.positive_seconds, metavar="SECONDS",
+        help="seconds between passes (default: the config's poll_interval, or 5)",
+    )  # fmt: skip
+    return parser
+
+
+def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.poll_interval is not None:
+        config = dataclasses.replace(config, poll_interval=args.poll_interval)
+    service.setup(args)
+    stopping = service.stop_on_signals()
+    session = requests.Session()
+    client = SheetsClient(config.oauth(session), config.spreadsheet_id, api_base=config.api_base)
+    try:
+        with database_dsn(args.db, args.base_dir) as dsn:
+            db = Database(dsn, application_name="fastseg-sheetsync")
+            sync = SheetSync(config, client, db, metrics_for(registry), stopping)
+            worker = gevent.spawn(sync.run)
+            logger.info(
+                "syncing spreadsheet %r (%s) every %.1fs",
+                config.spreadsheet_id, ", ".join(w.name for w in config.worksheets),
+                config.poll_interval,
+            )  # fmt: skip
+            gevent.wait([stopping, worker], count=1)
+            stopping.set()
+            worker.join()
+            db.close()
+            session.close()
+            if worker.exception is not None:
+                logger.critical("sheet sync stopped: %s", worker.exception)
+                return 1
+    except EmbeddedPostgresError as e:
+        logger.critical("%s", e)
+        return 1
+    logger.info("sheet sync stopped")
+    return 0
