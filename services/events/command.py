@@ -130,7 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "import", parents=[common], help="add or update events' sheet inputs from a CSV file"
     )
-    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument(
+        "file", metavar="FILE.csv",
+        help="columns by header: sheet_name, event_start, event_end, category, description, "
+        "notes, and id to update an event",
+    )  # fmt: skip
     p.add_argument(
         "--day", type=parse_day, metavar="YYYY-MM-DD", help="the day of HH:MM[:SS] times"
     )
@@ -145,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-bad", action="store_true", help="import the good rows even if some are bad"
     )
     p = sub.add_parser("export", parents=[common], help="write events as CSV (- for stdout)")
-    p.add_argument("file", metavar="FILE.csv")
-    p.add_argument("--state", choices=STATES)
+    p.add_argument("file", metavar="FILE.csv", help="where to write the CSV (- for stdout)")
+    p.add_argument("--state", choices=STATES, help="only events in this state (default: all)")
     return parser
 
 

@@ -119,7 +119,8 @@ def test_one_bad_row_writes_nothing(db, pg_dsn, tmp_path):
     result = events("import", str(path), db=pg_dsn, check=False)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"{path}:3: event_start: 'not a time' is not a timestamp: give e.g. 2026-11-27T17:05:12.5Z",
+        f"{path}:3: event_start: 'not a time' is not a time: give ISO 8601 such as "
+        "2026-11-27T17:05:12.5Z (a zone is converted to UTC; none means UTC)",
         f"{path}:5: event_end '2026-11-27T16:00:00' is before event_start '2026-11-27T17:00:00'",
         f"fastseg events: nothing imported: 2 bad row(s) in {str(path)!r}; fix them, or pass "
         "--skip-bad to import the others",

@@ -92,7 +92,7 @@ def test_full_end_before_start_is_refused():
     [
         pytest.param({"event_start": "17:05"}, "event_start: '17:05' is a time of day: give --day",
                      id="time of day without a day"),
-        pytest.param({"event_end": "soon"}, "event_end: 'soon' is not a timestamp",
+        pytest.param({"event_end": "soon"}, "event_end: 'soon' is not a time",
                      id="not a time"),
         pytest.param({"event_start": "25:00"}, "'25:00' is not a time of day", id="hour 25"),
         pytest.param({"event_start": "13:00 PM"}, "'13:00 PM' is not a time of day", id="13 PM"),

@@ -116,8 +116,8 @@ def test_bad_rows_say_why_and_are_taken_once_fixed(sheets, make_sync, db):
     assert (result.bad, result.added) == (2, 0)
     assert states.list_events(db) == []
     assert sheets.cell(DAY1, "H2") == (
-        "bad row: event_start: 'half past nine' is not a timestamp: "
-        "give e.g. 2026-11-27T17:05:12.5Z"
+        "bad row: event_start: 'half past nine' is not a time: give ISO 8601 such as "
+        "2026-11-27T17:05:12.5Z (a zone is converted to UTC; none means UTC)"
     )
     assert sheets.cell("Day 2", "H2") == (
         "bad row: event_start: '09:30' is a time of day: give \"day\" in the sync settings "
