@@ -1,8 +1,9 @@
 """The pure-Python twin: the reference behaviour of parsing and choosing segments.
 
 The compiled twin (``_segments_c.pyx``) must give exactly the same results and
-raise the same errors; ``tests/fastseg`` runs every case on both. Callers use
-the public functions in ``fastseg/__init__.py``, which check arguments first.
+raise the same errors; ``tests/fastseg`` runs every case on both. Each twin
+checks its own arguments (with the checks in ``_common``), so either is safe to
+call directly; callers use the public functions in ``fastseg/__init__.py``.
 """
 
 import datetime as _dt
