@@ -91,7 +91,7 @@ def list_segment_files(hour_path: str, include_tombstones: bool = False) -> list
     return listed
 
 
-def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
+def best_segments_by_start(hour_path: str | os.PathLike[str]) -> list[SegmentInfo]:
     """The best segment for each start time in one hour directory, in start order.
 
     The choice is cached until the directory changes; each call returns a new list.
@@ -119,7 +119,7 @@ def _hours_label(part: int):
     normalize=lambda result, *args, **kwargs: len(result),
 )
 def get_best_segments(
-    hours_path: str,
+    hours_path: str | os.PathLike[str],
     start: _dt.datetime,
     end: _dt.datetime,
     allow_holes: bool = True,

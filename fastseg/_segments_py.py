@@ -216,7 +216,7 @@ def _read_hour(hour_path: str, channel, quality, hour: _dt.datetime) -> list[Seg
     return [_best(by_start[start]) for start in sorted(by_start)]
 
 
-def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
+def best_segments_by_start(hour_path: str | os.PathLike[str]) -> list[SegmentInfo]:
     return list(_hour_segments(str_path(hour_path, "hour_path")))
 
 
@@ -268,7 +268,10 @@ def _raise_if_hole_before(next_hour: _dt.datetime, start: _dt.datetime, prev) ->
 
 
 def get_best_segments(
-    hours_path: str, start: _dt.datetime, end: _dt.datetime, allow_holes: bool = True
+    hours_path: str | os.PathLike[str],
+    start: _dt.datetime,
+    end: _dt.datetime,
+    allow_holes: bool = True,
 ) -> list[SegmentInfo | None]:
     hours_path = str_path(hours_path, "hours_path")
     check_times(start, end)
