@@ -162,10 +162,13 @@ def build_tree(root: Path, specs, groups=(), extra=(), dirs=("ch", "q")) -> Path
     st.one_of(st.integers(0, 60_000), st.integers(0, 3 * 3600_000)),  # long: missing hours
     st.booleans(),
     st.lists(st.tuples(st.integers(0, 79), st.booleans()), max_size=5),
+    st.sampled_from([256, 256, 0, 1, 2]),  # hours cached: small sizes evict mid-walk
 )
 def test_selection_agrees(specs, groups, extra, dirs, start_ms, length_ms, allow_holes,
-                          tombstoned):  # fmt: skip
+                          tombstoned, cache_size):  # fmt: skip
     root = Path(tempfile.mkdtemp(prefix="twins-"))
+    for twin in (_segments_py, _segments_c):
+        twin.set_cache_size(cache_size)
     try:
         hours_path = build_tree(root, specs, groups, extra, dirs)
         for i, stem_form in tombstoned:  # both spellings: only STEM.tombstone hides
@@ -194,7 +197,12 @@ def test_selection_agrees(specs, groups, extra, dirs, start_ms, length_ms, allow
             pure = _segments_py.best_segments_by_start(hour_path)
             assert pure == _segments_c.best_segments_by_start(hour_path)
             hour += dt.timedelta(hours=1)
+        assert _segments_py.cache_info() == _segments_c.cache_info()
+        assert len(_segments_c.cache_info()) <= cache_size
     finally:
+        for twin in (_segments_py, _segments_c):
+            twin.set_cache_size(256)
+            twin.clear_cache()
         shutil.rmtree(root)
 
 
