@@ -16,11 +16,11 @@ import os
 import random
 from pathlib import Path
 
-from fastseg import content_id, hour_name, segment_name
+from fastseg import content_id, hour_name, segment_name, tombstone_path
 
 START = dt.datetime(2026, 11, 20, 0)
 QUALITIES = ("source", "480p")
-VERSION = 2  # bump when the generator changes, so old trees are not reused
+VERSION = 3  # bump when the generator changes, so old trees are not reused
 
 
 def bench_root() -> Path:
@@ -71,7 +71,7 @@ def make_hour(hours_path: Path, hour: dt.datetime, rng: random.Random) -> int:
         elif roll < 0.046:  # an operator hid a bad copy
             bad = segment_name(start, duration, "full", _ident(rng))
             _touch(f"{hour_dir}/{bad}", size * 2)
-            _touch(f"{hour_dir}/{bad}.tombstone")
+            _touch(tombstone_path(f"{hour_dir}/{bad}"))
             count += 2
         t += dt.timedelta(seconds=2)
     # An archived hour was last written long ago; a fresh mtime would make every

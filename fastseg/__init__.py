@@ -36,10 +36,6 @@ else:
 
 IMPLEMENTATION = "pure" if _impl.__name__.endswith("_py") else "compiled"
 
-# The walk reads the hour before start and the hour of end: keep both representable.
-_FIRST_HOUR = _dt.datetime(1, 1, 1, 1)
-_LAST_HOUR = _dt.datetime(9999, 12, 31, 23)
-
 __all__ = [
     "FUDGE",
     "IMPLEMENTATION",
@@ -95,15 +91,15 @@ def list_segment_files(hour_path: str, include_tombstones: bool = False) -> list
     return listed
 
 
-def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
+def best_segments_by_start(hour_path: str | os.PathLike[str]) -> list[SegmentInfo]:
     """The best segment for each start time in one hour directory, in start order.
 
-    The result is cached until the directory changes; treat it as read-only.
+    The choice is cached until the directory changes; each call returns a new list.
     Temp files are never chosen, tombstoned and hidden ones never seen, and a
     name that does not parse is logged once and skipped. A missing directory is
     an empty hour. Raises ValueError if the last part of the path is not an hour.
     """
-    return _impl.best_segments_by_start(os.fspath(hour_path))
+    return _impl.best_segments_by_start(hour_path)
 
 
 def _hours_label(part: int):
@@ -123,7 +119,7 @@ def _hours_label(part: int):
     normalize=lambda result, *args, **kwargs: len(result),
 )
 def get_best_segments(
-    hours_path: str,
+    hours_path: str | os.PathLike[str],
     start: _dt.datetime,
     end: _dt.datetime,
     allow_holes: bool = True,
@@ -138,20 +134,11 @@ def get_best_segments(
     Raises ValueError if ``start > end`` or a time is not a naive datetime, and
     ContainsHoles at the first hole when ``allow_holes`` is false.
     """
-    for name, value in (("start", start), ("end", end)):
-        if not isinstance(value, _dt.datetime) or value.tzinfo is not None:
-            raise ValueError(f"{name} must be a naive UTC datetime, got {value!r}")
-        if not _FIRST_HOUR <= value < _LAST_HOUR:
-            raise ValueError(f"{name} {value.isoformat()} is outside the years 1-9999")
-    if start > end:
-        raise ValueError(f"start {start.isoformat()} is after end {end.isoformat()}")
-    return _impl.get_best_segments(os.fspath(hours_path), start, end, bool(allow_holes))
+    return _impl.get_best_segments(hours_path, start, end, bool(allow_holes))
 
 
 def set_cache_size(hours: int) -> None:
     """Keep at most this many hours' choices cached (default 256, least recently used go)."""
-    if not isinstance(hours, int) or hours < 0:
-        raise ValueError(f"cache size must be a whole number of hours >= 0, got {hours!r}")
     _impl.set_cache_size(hours)
 
 

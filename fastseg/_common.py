@@ -10,6 +10,7 @@ import base64
 import datetime as _dt
 import hashlib
 import logging
+import os
 import re
 from operator import itemgetter
 from typing import Any
@@ -137,6 +138,45 @@ class SegmentInfo(tuple):
             f"SegmentInfo(path={self.path!r}, channel={self[2]!r}, quality={self[3]!r}, "
             f"start={start}, duration={self[5].total_seconds()}, type={self[6]!r})"
         )
+
+
+# ---------------------------------------------------------------------------
+# Argument checks both twins make, so a bad argument fails the same way in each
+# (the compiled twin tests the good case in C and calls these only to explain).
+
+# The walk reads the hour before start and the hour of end: keep both representable.
+FIRST_HOUR = _dt.datetime(1, 1, 1, 1)
+LAST_HOUR = _dt.datetime(9999, 12, 31, 23)
+
+
+def check_times(start: Any, end: Any) -> None:
+    """ValueError unless ``start <= end`` are naive datetimes the walk can reach."""
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, _dt.datetime) or value.tzinfo is not None:
+            raise ValueError(f"{name} must be a naive UTC datetime, got {value!r}")
+        if not FIRST_HOUR <= value < LAST_HOUR:
+            raise ValueError(f"{name} {value.isoformat()} is outside the years 1-9999")
+    if start > end:
+        raise ValueError(f"start {start.isoformat()} is after end {end.isoformat()}")
+
+
+def str_path(path: Any, what: str) -> str:
+    """``path`` as a str (an ``os.PathLike`` is accepted); TypeError naming ``what`` if not one."""
+    if type(path) is not str:
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            pass
+        if not isinstance(path, str):
+            raise TypeError(f"{what} must be a str path, got {type(path).__name__} {path!r}")
+    return path
+
+
+def check_cache_size(hours: Any) -> int:
+    """``hours`` if it is a whole number >= 0 (not a bool); ValueError otherwise."""
+    if not isinstance(hours, int) or isinstance(hours, bool) or hours < 0:
+        raise ValueError(f"cache size must be a whole number of hours >= 0, got {hours!r}")
+    return int(hours)
 
 
 # ---------------------------------------------------------------------------

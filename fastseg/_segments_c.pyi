@@ -1,6 +1,7 @@
 """Stub for the compiled twin: the same API as ``fastseg._segments_py``."""
 
 import datetime
+import os
 
 from fastseg._common import SegmentInfo
 
@@ -14,9 +15,9 @@ __all__ = [
 ]
 
 def parse_segment_path(path: str) -> SegmentInfo: ...
-def best_segments_by_start(hour_path: str) -> list[SegmentInfo]: ...
+def best_segments_by_start(hour_path: str | os.PathLike[str]) -> list[SegmentInfo]: ...
 def get_best_segments(
-    hours_path: str,
+    hours_path: str | os.PathLike[str],
     start: datetime.datetime,
     end: datetime.datetime,
     allow_holes: bool = True,

@@ -20,6 +20,8 @@ every ``datetime`` between years 1 and 9999 exactly.
 
 cimport cython
 from cpython.datetime cimport (
+    PyDateTime_Check,
+    datetime,
     datetime_day,
     datetime_hour,
     datetime_microsecond,
@@ -27,6 +29,7 @@ from cpython.datetime cimport (
     datetime_month,
     datetime_new,
     datetime_second,
+    datetime_tzinfo,
     datetime_year,
     import_datetime,
     timedelta_new,
@@ -123,6 +126,9 @@ cdef object SegmentPathError = _common.SegmentPathError
 cdef object ContainsHoles = _common.ContainsHoles
 cdef object describe_bad_path = _common.describe_bad_path
 cdef object log_bad_name = _common.log_bad_name
+cdef object check_times = _common.check_times
+cdef object check_cache_size = _common.check_cache_size
+cdef object str_path = _common.str_path
 cdef object _idle = gevent.idle
 cdef object _fsdecode = os.fsdecode
 cdef object _time_ns = time.time_ns
@@ -196,11 +202,15 @@ cdef inline int64_t floordiv(int64_t a, int64_t b) noexcept nogil:
     return q - 1 if (a % b != 0) and ((a < 0) != (b < 0)) else q
 
 
-cdef int64_t micros_of(object dt) except? -1:
+cdef int64_t micros_of(datetime dt) except? -1:
     return ((days_from_civil(datetime_year(dt), datetime_month(dt), datetime_day(dt)) * 24
              + datetime_hour(dt)) * HOUR_US
             + datetime_minute(dt) * 60 * US + datetime_second(dt) * US
             + datetime_microsecond(dt))
+
+
+cdef int64_t FIRST_US = micros_of(_common.FIRST_HOUR)  # the range the walk can reach
+cdef int64_t LAST_US = micros_of(_common.LAST_HOUR)
 
 
 cdef struct Hour:
@@ -713,7 +723,7 @@ EMPTY_HOUR.segments = []
 
 def set_cache_size(hours):
     global _cache_size
-    _cache_size = hours
+    _cache_size = check_cache_size(hours)
     while len(_cache) > _cache_size:
         del _cache[next(iter(_cache))]
 
@@ -773,8 +783,10 @@ cdef tuple split_hour_path(str hour_path):
 
 
 def best_segments_by_start(hour_path):
+    if type(hour_path) is not str:
+        hour_path = str_path(hour_path, "hour_path")
     hour_path, channel, quality, hour_us = split_hour_path(hour_path)
-    return load_hour(hour_path, channel, quality, hour_us).segments
+    return list(load_hour(hour_path, channel, quality, hour_us).segments)  # the cache's stays ours
 
 
 cdef str hour_text(int64_t hour_us):
@@ -788,7 +800,15 @@ cdef str hour_text(int64_t hour_us):
 
 @cython.wraparound(True)
 def get_best_segments(hours_path, start, end, allow_holes=True):
+    if type(hours_path) is not str:
+        hours_path = str_path(hours_path, "hours_path")
+    if not (PyDateTime_Check(start) and PyDateTime_Check(end)
+            and datetime_tzinfo(start) is None and datetime_tzinfo(end) is None):
+        check_times(start, end)  # raises, saying which time is wrong and how
     cdef int64_t start_us = micros_of(start), end_us = micros_of(end)
+    if not (FIRST_US <= start_us < LAST_US and FIRST_US <= end_us < LAST_US
+            and start_us <= end_us):
+        check_times(start, end)
     cdef int64_t hour_us = floordiv(start_us, HOUR_US) * HOUR_US - HOUR_US
     cdef int64_t s, e, gap, prev_start = 0, prev_end = 0
     cdef bint have_prev = False, prev_full = False, done = False, first = True

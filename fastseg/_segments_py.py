@@ -1,8 +1,9 @@
 """The pure-Python twin: the reference behaviour of parsing and choosing segments.
 
 The compiled twin (``_segments_c.pyx``) must give exactly the same results and
-raise the same errors; ``tests/fastseg`` runs every case on both. Callers use
-the public functions in ``fastseg/__init__.py``, which check arguments first.
+raise the same errors; ``tests/fastseg`` runs every case on both. Each twin
+checks its own arguments (with the checks in ``_common``), so either is safe to
+call directly; callers use the public functions in ``fastseg/__init__.py``.
 """
 
 import datetime as _dt
@@ -20,10 +21,13 @@ from fastseg._common import (
     ContainsHoles,
     SegmentInfo,
     SegmentPathError,
+    check_cache_size,
+    check_times,
     describe_bad_path,
     hour_name,
     hour_start,
     log_bad_name,
+    str_path,
     tombstoned_name,
 )
 
@@ -148,7 +152,7 @@ _cache_size = DEFAULT_CACHE_HOURS
 
 def set_cache_size(hours: int) -> None:
     global _cache_size
-    _cache_size = hours
+    _cache_size = check_cache_size(hours)
     while len(_cache) > _cache_size:
         del _cache[next(iter(_cache))]
 
@@ -212,7 +216,12 @@ def _read_hour(hour_path: str, channel, quality, hour: _dt.datetime) -> list[Seg
     return [_best(by_start[start]) for start in sorted(by_start)]
 
 
-def best_segments_by_start(hour_path: str) -> list[SegmentInfo]:
+def best_segments_by_start(hour_path: str | os.PathLike[str]) -> list[SegmentInfo]:
+    return list(_hour_segments(str_path(hour_path, "hour_path")))
+
+
+def _hour_segments(hour_path: str) -> list[SegmentInfo]:
+    """The cached choice of one hour (shared: callers copy it before handing it out)."""
     hour_path = hour_path.rstrip("/") or "/"
     parts = hour_path.split("/")
     hour = _hour(parts[-1])
@@ -259,8 +268,13 @@ def _raise_if_hole_before(next_hour: _dt.datetime, start: _dt.datetime, prev) ->
 
 
 def get_best_segments(
-    hours_path: str, start: _dt.datetime, end: _dt.datetime, allow_holes: bool = True
+    hours_path: str | os.PathLike[str],
+    start: _dt.datetime,
+    end: _dt.datetime,
+    allow_holes: bool = True,
 ) -> list[SegmentInfo | None]:
+    hours_path = str_path(hours_path, "hours_path")
+    check_times(start, end)
     result: list[SegmentInfo | None] = []
     prev: SegmentInfo | None = None  # the last segment taken
     hour = start.replace(minute=0, second=0, microsecond=0) - _ONE_HOUR
@@ -270,7 +284,7 @@ def get_best_segments(
         if not first_hour:
             gevent.idle()  # a long range must not stall the other greenlets
         first_hour = False
-        for seg in best_segments_by_start(f"{hours_path}/{hour_name(hour)}"):
+        for seg in _hour_segments(f"{hours_path}/{hour_name(hour)}"):
             seg_start = seg[4]
             seg_end = seg_start + seg[5]
             if seg_start >= end and (prev is not None or seg_start > start):

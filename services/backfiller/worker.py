@@ -6,7 +6,9 @@ failing peer holds up nobody else. A pass walks the hours of every channel
 quality the peer has, and fetches the missing segments ``concurrency`` at a
 time, in random order within the hour so that several nodes backfilling from one
 peer do not ask for the same files in step. The next hour is listed while the
-last one's fetches are still running.
+last one's fetches are still running. Each hour is listed with its tombstones,
+and those we lack are copied (as empty files) before anything is fetched, so a
+segment the peer hides is hidden here too and never fetched.
 """
 
 import dataclasses

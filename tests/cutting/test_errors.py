@@ -77,8 +77,8 @@ def test_lost_sync_in_a_middle_segment(ts_archive, tmp_path):
     with open(paths[1], "wb") as f:
         f.write(data)
     segments = fastseg.get_best_segments(hours, start, end)
-    with pytest.raises(CutError, match="lost MPEG-TS sync: packet .* starts with 0x00"):
-        list(rough_cut(segments))
+    # a rough cut is the archive's bytes as they are, damage included (as cat would give)
+    assert b"".join(rough_cut(segments)) == b"".join(Path(p).read_bytes() for p in paths)
     with pytest.raises(CutError, match="lost MPEG-TS sync"):
         list(fast_cut(segments, start, end))
 

@@ -330,7 +330,15 @@ def test_cache_hit_returns_the_same_choice(impl, hours):
     put_run(hours, T0, 3)
     age(hours / "2026-11-27T17")
     first = impl.best_segments_by_start(str(hours / "2026-11-27T17"))
-    assert impl.best_segments_by_start(str(hours / "2026-11-27T17")) is first
+    again = impl.best_segments_by_start(str(hours / "2026-11-27T17"))
+    assert again == first
+    assert again is not first  # a fresh list: changing it cannot change the cache
+    assert all(a is b for a, b in zip(again, first, strict=True))  # the same cached segments
+    first.clear()
+    assert impl.best_segments_by_start(str(hours / "2026-11-27T17")) == again
+    missing = impl.best_segments_by_start(str(hours / "2026-11-27T19"))
+    missing.append("junk")
+    assert impl.best_segments_by_start(str(hours / "2026-11-27T19")) == []
 
 
 def test_cache_size_bounds_the_cache(impl, hours):

@@ -104,36 +104,79 @@ segment_specs = st.lists(
         piece(["full", "full", "full", "suspect", "partial", "temp"]),
         st.integers(1, 4),  # size class, for the tie-breaks
         st.integers(0, 3),  # which of a few hashes
+        st.booleans(),  # a whole-second duration written "2.0" rather than "2"
     ),
     max_size=80,
 )
+# Copies of one start that are not full and have one size: the first name must win.
+tie_groups = st.lists(
+    st.tuples(st.integers(0, 240_000), piece(["suspect", "partial"]), st.integers(2, 4)),
+    max_size=4,
+)
+# Files that are not segments, or are hidden: both twins must skip them alike.
+JUNK = ["notes.txt", "00:00-2-full-short.ts", "99:00-2-full-" + EMPTY_ID + ".ts",
+        "00:00-2-FULL-" + EMPTY_ID + ".ts", "00:01.1234567-2-full-" + EMPTY_ID + ".ts",
+        "junk.tombstone", "00:00-2-full-" + EMPTY_ID + ".tsx"]  # fmt: skip
+extras = st.lists(st.one_of(piece(JUNK), st.just("hidden")), max_size=4)
+dir_names = piece([("ch", "q"), ("sourcé", "源"), ("a b", "q-1")])
 
 
-def build_tree(root: Path, specs) -> Path:
-    hours_path = root / "ch" / "q"
-    for start_ms, dur_ms, type_, size, h in specs:
-        ident = EMPTY_ID[:-2] + B64[h * 4] + "A" if type_ != "temp" else f"t{h}"
-        put(hours_path, T0 + start_ms * MS, dur_ms / 1000, type_, size * 100, ident)
+def ident_of(h: int) -> str:
+    return EMPTY_ID[:-2] + B64[h * 4] + "A"
+
+
+def build_tree(root: Path, specs, groups=(), extra=(), dirs=("ch", "q")) -> Path:
+    hours_path = root.joinpath(*dirs)
+    for start_ms, dur_ms, type_, size, h, written_long in specs:
+        ident = ident_of(h) if type_ != "temp" else f"t{h}"
+        path = put(hours_path, T0 + start_ms * MS, dur_ms / 1000, type_, size * 100, ident)
+        whole = dur_ms % 1000 == 0
+        if written_long and whole:
+            seconds = dur_ms // 1000
+            path.rename(path.with_name(path.name.replace(f"-{seconds}-", f"-{seconds}.0-", 1)))
+    for start_ms, type_, count in groups:
+        for h in range(count):
+            put(hours_path, T0 + start_ms * MS, 2, type_, 700, ident_of(h))
+    for i, junk in enumerate(extra):
+        hour_dirs = sorted(p for p in hours_path.glob("*") if p.is_dir())
+        if not hour_dirs:
+            break
+        hour_dir = hour_dirs[i % len(hour_dirs)]
+        if junk == "hidden":  # a hidden copy of a real segment, bigger than it
+            segments = sorted(hour_dir.glob("*.ts"))
+            if segments:
+                hidden = hour_dir / f".{segments[0].name}"
+                hidden.write_bytes(b"x" * 5000)
+        else:
+            (hour_dir / junk).write_bytes(b"junk")
     return hours_path
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     segment_specs,
+    tie_groups,
+    extras,
+    dir_names,
     st.integers(-10_000, 250_000),
-    st.integers(0, 60_000),
+    st.one_of(st.integers(0, 60_000), st.integers(0, 3 * 3600_000)),  # long: missing hours
     st.booleans(),
-    st.lists(st.integers(0, 79), max_size=5),
+    st.lists(st.tuples(st.integers(0, 79), st.booleans()), max_size=5),
+    st.sampled_from([256, 256, 0, 1, 2]),  # hours cached: small sizes evict mid-walk
 )
-def test_selection_agrees(specs, start_ms, length_ms, allow_holes, tombstoned):
+def test_selection_agrees(specs, groups, extra, dirs, start_ms, length_ms, allow_holes,
+                          tombstoned, cache_size):  # fmt: skip
     root = Path(tempfile.mkdtemp(prefix="twins-"))
+    for twin in (_segments_py, _segments_c):
+        twin.set_cache_size(cache_size)
     try:
-        hours_path = build_tree(root, specs)
-        for i in tombstoned:
+        hours_path = build_tree(root, specs, groups, extra, dirs)
+        for i, stem_form in tombstoned:  # both spellings: only STEM.tombstone hides
             matches = sorted((hours_path).glob("*/*.ts"))
             if matches:
                 target = matches[i % len(matches)]
-                target.with_name(target.name + ".tombstone").touch()
+                name = f"{target.stem}.tombstone" if stem_form else f"{target.name}.tombstone"
+                target.with_name(name).touch()
         start = T0 + start_ms * MS
         end = start + length_ms * MS
         results = []
@@ -147,7 +190,19 @@ def test_selection_agrees(specs, start_ms, length_ms, allow_holes, tombstoned):
             chosen = [s for s in results[0][1] if s is not None]
             assert all(s.type != "temp" for s in chosen)
             assert [s.start for s in chosen] == sorted(s.start for s in chosen)
+        assert _segments_py.cache_info() == _segments_c.cache_info()
+        hour = T0.replace(minute=0) - dt.timedelta(hours=1)
+        for _ in range(4):  # the hour before T0 and the one after the tree are missing
+            hour_path = f"{hours_path}/{hour_name(hour)}"
+            pure = _segments_py.best_segments_by_start(hour_path)
+            assert pure == _segments_c.best_segments_by_start(hour_path)
+            hour += dt.timedelta(hours=1)
+        assert _segments_py.cache_info() == _segments_c.cache_info()
+        assert len(_segments_c.cache_info()) <= cache_size
     finally:
+        for twin in (_segments_py, _segments_c):
+            twin.set_cache_size(256)
+            twin.clear_cache()
         shutil.rmtree(root)
 
 
