@@ -37,6 +37,16 @@ def build_parser():
         "--location", action="append", default=[], metavar="NAME=BACKEND[:OPTIONS]",
         help="an upload location for the cutter (none: no cutter runs)",
     )  # fmt: skip
+    parser.add_argument(
+        "--editor-token-file", metavar="FILE",
+        help="'TOKEN EMAIL' lines: editors who may change events on the editor page "
+        "(default: none, the page is read-only)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--clips-dir", metavar="DIR",
+        help="serve DIR under /clips/ (a local location's directory, so its links open over "
+        "http: give that location url=http://THIS-NODE:PORT/clips/)",
+    )  # fmt: skip
     parser.add_argument("--host", default="0.0.0.0", help="restreamer address (default: all)")
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
     parser.add_argument(
@@ -71,6 +81,10 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
         "backfiller": [*common, "--channels", args.channel, *peers, "--localhost", args.name],
         "janitor": [*common, "--interval", "60"],
     }
+    if args.editor_token_file:
+        argv["restreamer"] += ["--editor-token-file", args.editor_token_file]
+    if args.clips_dir:
+        argv["restreamer"] += ["--clips-dir", args.clips_dir]
     argv["backfiller"] += ["--recent-cutoff", str(args.recent_cutoff)]
     argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
     if args.qualities:
@@ -86,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from services.common.db import Database, apply_schema, database_dsn  # noqa: PLC0415
     from services.node.supervisor import Supervisor  # noqa: PLC0415
+    from services.restreamer.editor.tokens import TokenFile, TokenFileError  # noqa: PLC0415
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -93,7 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--port {args.port!r} is not a TCP port (1-65535)")
     if args.url is not None and not args.url.startswith(("http://", "https://")):
         parser.error(f"--url {args.url!r} is not an http(s) URL of a master playlist")
+    if args.editor_token_file:
+        try:  # refused here, once, rather than by a restreamer restarted for ever
+            TokenFile(args.editor_token_file)
+        except TokenFileError as exc:
+            parser.error(str(exc))
     os.makedirs(args.base_dir, exist_ok=True)
+    if args.clips_dir:
+        os.makedirs(args.clips_dir, exist_ok=True)
     service.setup(args)
     # The node owns the sampler: the services it runs must not start another one.
     os.environ.pop("FASTSEG_STACK_SAMPLER", None)

@@ -119,6 +119,14 @@ def add_event(db: Database, sheet_name: str, **sheet_inputs: Any) -> uuid.UUID:
     return db.query_one(f"INSERT INTO events ({names}) VALUES ({marks}) RETURNING id", columns).id
 
 
+def check_video_range(video_start: dt.datetime, video_end: dt.datetime) -> None:
+    """ValueError unless the clip's end is after its start."""
+    if video_end <= video_start:
+        raise ValueError(
+            f"video end {video_end.isoformat()} is not after its start {video_start.isoformat()}"
+        )
+
+
 def edit(
     db: Database,
     event_id: Any,
@@ -135,10 +143,7 @@ def edit(
     uploader_whitelist: list[str] | None = None,
 ) -> Any:
     """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet)."""
-    if video_end <= video_start:
-        raise ValueError(
-            f"video end {video_end.isoformat()} is not after its start {video_start.isoformat()}"
-        )
+    check_video_range(video_start, video_end)
     values = {
         "allow_holes": bool(allow_holes),
         "uploader_whitelist": list(uploader_whitelist or []),
