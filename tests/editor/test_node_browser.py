@@ -63,9 +63,9 @@ def node(tmp_path, pg_dsn, db):
 
 def test_a_node_takes_an_edit_from_the_page_and_its_cutter_uploads_it(
     node,
-    chromium,
+    chromium,  # noqa: F811 - the fixture imported above
     db,
-    tmp_path,  # noqa: F811 - the fixture imported above
+    tmp_path,
 ):
     url, clips = node
     began = utc_now()
