@@ -71,7 +71,10 @@ def test_a_node_takes_an_edit_from_the_page_and_its_cutter_uploads_it(
     began = utc_now()
 
     def recorded():
-        listed = requests.get(f"{url}/files/demo/360p", timeout=10)
+        try:
+            listed = requests.get(f"{url}/files/demo/360p", timeout=10)
+        except requests.ConnectionError:
+            return False  # not listening yet
         return listed.status_code == 200 and listed.json()
 
     wait_until(recorded, "the node to record", 90, 0.5)

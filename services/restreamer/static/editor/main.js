@@ -110,8 +110,8 @@ async function chooseChannel(wanted, wantedQuality) {
   state.channel = fillSelect($("channel"), await archive.channels(), wanted);
   if (!state.channel) throw new Error("the archive is empty: nothing to edit yet");
   const qualities = await archive.qualities(state.channel);
-  const wanted = qualities.includes(wantedQuality) ? wantedQuality : await defaultQuality(state.channel, qualities);
-  state.quality = fillSelect($("quality"), qualities, wanted);
+  const quality = qualities.includes(wantedQuality) ? wantedQuality : await defaultQuality(state.channel, qualities);
+  state.quality = fillSelect($("quality"), qualities, quality);
   const found = await extent();
   state.streamStart = found ? found.start : null;
   return found;
