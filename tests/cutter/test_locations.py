@@ -23,7 +23,9 @@ def test_cutters_record_their_locations_and_drop_out_when_stale(
     a = cutters.start(pg_dsn, archive, "a", [
         f"clips=local:{tmp_path / 'a'};url=http://a.example/clips", f"raw=local:{tmp_path / 'r'}",
     ])  # fmt: skip
-    cutters.start(pg_dsn, archive, "b", [f"clips=local:{tmp_path / 'b'};url=http://a.example/clips"])
+    cutters.start(
+        pg_dsn, archive, "b", [f"clips=local:{tmp_path / 'b'};url=http://a.example/clips"]
+    )
     wait_until(lambda: len(live(db)) == 2, "both cutters' locations", 60, 0.2)
     # One name served by two nodes the same way is one location; a file:// link is not public.
     assert live(db) == [
