@@ -177,3 +177,34 @@ def test_a_node_takes_an_edit_from_the_page_and_its_cutter_uploads_it(
     (on_disk,) = clips.glob("*.ts")
     assert clip.content == on_disk.read_bytes()
     assert clip.content[0] == 0x47  # an MPEG-TS sync byte
+
+
+MASTER = """#EXTM3U
+#EXT-X-STREAM-INF:BANDWIDTH=900000,VIDEO="720p30"
+/playlist/demo/720p30.m3u8?start=a
+#EXT-X-STREAM-INF:BANDWIDTH=3000000,RESOLUTION=640x360,VIDEO="hd"
+/playlist/demo/hd.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=5000000
+/playlist/demo/odd%20name.m3u8
+"""
+
+
+def test_quality_module_reads_resolutions_from_a_master_playlist(chromium, api):  # noqa: F811
+    chromium.get(f"{api.url}/editor")
+    got = chromium.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        import("/static/editor/quality.js").then(async ({ parseMaster, defaultQuality }) => {
+          done([parseMaster(arguments[0]), await defaultQuality("test", ["holey", "source"])]);
+        }).catch((e) => done("import failed: " + e.message));
+        """,
+        MASTER,
+    )
+    assert got == [
+        [
+            {"name": "720p30", "height": 720},  # the height in its name
+            {"name": "hd", "height": 360},  # RESOLUTION wins over the name
+            {"name": "odd name", "height": 0},  # neither: bandwidth order decides
+        ],
+        "source",
+    ]
