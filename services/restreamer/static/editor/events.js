@@ -231,7 +231,7 @@ export function initEvents(page) {
   refresh().catch((err) => {
     if (err.status === 404) {
       $("event-list").replaceChildren(element("li", "when",
-        "this restreamer has no events API: start it with --db to edit events"));
+        "this restreamer runs with --no-db, so it has no events API: start it without to edit events"));
     } else {
       page.fail(err);
     }
