@@ -13,6 +13,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 import fastseg
+from services.common import archive
 from services.common.service import argument_parser, setup_logging
 
 logger = logging.getLogger(__name__)
@@ -62,11 +63,11 @@ def quality_coverage(base: str, channel: str, quality: str) -> QualityCoverage:
 
 
 def archive_coverage(base: str, channel: str | None = None, quality: str | None = None):
-    channels = [channel] if channel else _dirs(base)
+    channels = [channel] if channel else archive.channels(base)
     return [
         quality_coverage(base, ch, q)
         for ch in channels
-        for q in ([quality] if quality else _dirs(os.path.join(base, ch)))
+        for q in ([quality] if quality else archive.qualities(base, ch))
     ]
 
 

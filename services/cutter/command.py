@@ -2,8 +2,9 @@
 
     fastseg cutter --name NODE --base-dir B [--db DSN] --location NAME=BACKEND[:OPTIONS] ...
 
-Two greenlets, each with its own database connection: the job loop
-(:mod:`.worker`) and the transcode checker (:mod:`.transcode`). SIGTERM stops
+Three greenlets, each with its own database connection: the job loop
+(:mod:`.worker`), the transcode checker (:mod:`.transcode`) and the heartbeat
+that records the upload locations this cutter serves (:mod:`.announce`). SIGTERM stops
 between jobs (a cut in progress returns its row to EDITED; an upload being
 finalized is finished first). A fatal disagreement with the database ends the
 process with exit status 1, for its supervisor to restart it.
@@ -24,6 +25,7 @@ from services.common.db import (
     database_dsn,
 )
 from services.common.service import argument_parser, positive_seconds, setup, stop_on_signals
+from services.cutter.announce import Announcer
 from services.cutter.transcode import TranscodeChecker
 from services.cutter.upload import parse_location
 from services.cutter.worker import Cutter
@@ -112,13 +114,17 @@ def main(argv: list[str] | None = None) -> int:
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval
             )
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
+            announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
+            announcer = Announcer(announce_db, args.name, locations, stopping)
             workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]
+            heart = gevent.spawn(announcer.run)
             logger.info("cutter %r running for %s", args.name, ", ".join(sorted(locations)))
             gevent.wait([stopping, *workers], count=1)
             stopping.set()
-            gevent.joinall(workers)
+            gevent.joinall([*workers, heart])
             cutter_db.close()
             checker_db.close()
+            announce_db.close()
             failed = [w for w in workers if w.exception is not None]
             if failed:
                 logger.critical("cutter stopped: %s", failed[0].exception)

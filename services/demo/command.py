@@ -1,20 +1,26 @@
 """``fastseg demo`` (``make run``): watch a node record, serve and cut a stream.
 
 Starts a local live test stream (or records ``--url``), runs ``fastseg node``
-on it, prints where to watch, then after ``--clip-after`` seconds adds and
-edits an event for a 20-second clip, which the node's cutter cuts and
-"uploads" into ``BASE/clips``. Prints the clip and the event's final state and
-keeps everything running until Ctrl-C, then stops what it started.
+on it, and prints where to watch and edit, with an editor token made for the
+person running it (kept in ``BASE/.demo/editors.txt``). After ``--clip-after``
+seconds it adds and edits an event for a 20-second clip through the events
+API with that token, as the editor page does; the node's cutter cuts it into
+``BASE/.demo/clips`` (hidden, so it is no channel), which the node serves under
+``/clips/``. Prints the clip's http link and the event's final state and keeps
+everything running until Ctrl-C, then stops what it started.
 """
 
 import datetime as dt
+import getpass
 import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from services.common import times
@@ -25,11 +31,36 @@ logger = logging.getLogger(__name__)
 CLIP_SECONDS = 20
 
 
-def _fastseg(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        capture_output=True, text=True, check=check, timeout=120,
-    )  # fmt: skip
+def editor_token(path: str) -> tuple[str, str]:
+    """``(token, email)`` of the person running the demo, made once and kept in ``path``."""
+    try:
+        with open(path) as f:
+            token, email = f.read().split()[:2]
+            return token, email
+    except (OSError, ValueError):
+        pass
+    user = "".join(c for c in getpass.getuser() if c.isalnum() or c in "._-") or "editor"
+    token, email = secrets.token_hex(16), f"{user}@localhost"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # a secret: ours alone
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{token} {email}\n")
+    return token, email
+
+
+def api(web: str, path: str, token: str | None = None, body: dict | None = None):
+    """A request to the node's events API; a refusal ends the demo with the API's reason."""
+    request = urllib.request.Request(web + path, method="GET" if body is None else "POST")
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        reason = json.loads(exc.read() or b"{}").get("error", exc.reason)
+        raise SystemExit(f"fastseg demo: {path} refused: {reason}") from None
 
 
 def _wait_for(url: str, process: subprocess.Popen, timeout: float) -> None:
@@ -52,21 +83,27 @@ def _qualities(port: int, channel: str) -> list[str]:
         return json.loads(r.read())
 
 
-def cut_a_clip(base: str, channel: str, quality: str, node: subprocess.Popen) -> dict:
-    """Add and edit an event for the last complete 20 s, then follow it to its end."""
+def cut_a_clip(web: str, token: str, channel: str, quality: str, node: subprocess.Popen) -> dict:
+    """Add and edit an event for the last complete 20 s through the API, then follow it."""
     end = times.utc_now() - dt.timedelta(seconds=10)
     start = end - dt.timedelta(seconds=CLIP_SECONDS)
-    event_id = _fastseg("events", "add", "--base-dir", base, "--sheet-name", "demo").stdout.strip()
-    _fastseg(
-        "events", "edit", event_id, "--base-dir", base,
-        "--video-start", start.isoformat(), "--video-end", end.isoformat(),
-        "--title", "fastseg demo clip", "--channel", channel, "--quality", quality,
-        "--location", "clips", "--editor", "demo@localhost",
-    )  # fmt: skip
+    event_id = api(web, "/api/events", token, {"sheet_name": "demo"})["id"]
+    # The cutter records its upload locations when it starts: wait for it to be up.
+    deadline = time.monotonic() + 60
+    while not any(loc["name"] == "clips" for loc in api(web, "/api/locations")):
+        if time.monotonic() > deadline or node.poll() is not None:
+            raise SystemExit("fastseg demo: the node's cutter never served location 'clips'")
+        time.sleep(1)
+    edit = {
+        "video_start": start.isoformat(), "video_end": end.isoformat(),
+        "video_title": "fastseg demo clip", "video_channel": channel, "video_quality": quality,
+        "upload_location": "clips",
+    }  # fmt: skip
+    api(web, f"/api/events/{event_id}/edit", token, edit)
     print(f"event {event_id}: a {CLIP_SECONDS} s clip from {start:%H:%M:%S} UTC is EDITED")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and node.poll() is None:
-        row = json.loads(_fastseg("events", "show", event_id, "--base-dir", base, "--json").stdout)
+        row = api(web, f"/api/events/{event_id}")
         # An error on an EDITED row is a cutter waiting (for video); UNEDITED means it gave up.
         if row["state"] in ("DONE", "UNEDITED"):
             break
@@ -98,30 +135,38 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level="INFO", format=LOG_FORMAT)
     base = os.path.abspath(args.base_dir)
     os.makedirs(base, exist_ok=True)
+    # Hidden inside BASE: the demo's own files are no channel of the archive.
+    own = os.path.join(base, ".demo")
+    clips = os.path.join(own, "clips")
+    token, email = editor_token(os.path.join(own, "editors.txt"))
+    web = f"http://127.0.0.1:{args.port}"
     source = None if args.url else LiveSource().start()
     url = args.url or source.master_url
     command = [
         sys.executable, "-m", "services.node", "--base-dir", base, "--channel", args.channel,
         "--url", url, "--host", "127.0.0.1", "--port", str(args.port), "--name", "demo",
-        "--location", f"clips=local:{base}/clips",
+        "--editor-token-file", os.path.join(own, "editors.txt"), "--clips-dir", clips,
+        "--location", f"clips=local:{clips};url={web}/clips/",
     ]  # fmt: skip
     # Its own session: a terminal's Ctrl-C is ours, and we stop the node with one SIGTERM.
     node = subprocess.Popen(command, start_new_session=True)
-    web = f"http://127.0.0.1:{args.port}"
     try:
         _wait_for(f"{web}/files/{args.channel}", node, timeout=60)
         quality = sorted(_qualities(args.port, args.channel))[-1]
         print(f"\nrecording {url}\n  into {base}\n"
               f"  watch:   {web}/playlist/{args.channel}/{quality}.m3u8  (ffplay, VLC, mpv)\n"
-              f"  edit:    {web}/editor\n  metrics: {web}/metrics\n")  # fmt: skip
+              f"  edit:    {web}/editor\n"
+              f"  editor token for {email}: {token}  (paste it into the page's token field)\n"
+              f"  clips:   {web}/clips/  (in {clips})\n"
+              f"  metrics: {web}/metrics\n", flush=True)  # fmt: skip
         # The clip needs CLIP_SECONDS of recorded video ending 10 s ago.
         time.sleep(max(args.clip_after, CLIP_SECONDS + 15))
-        row = cut_a_clip(base, args.channel, quality, node)
+        row = cut_a_clip(web, token, args.channel, quality, node)
         error = f": {row['error']}" if row["error"] else ""
         print(f"\nevent {row['id']} is {row['state']}{error}")
         if row.get("video_link"):
             print(f"clip: {row['video_link']}")
-        print("\nstill recording; Ctrl-C stops everything")
+        print("\nstill recording; Ctrl-C stops everything", flush=True)
         node.wait()
     except KeyboardInterrupt:
         print("\nstopping")

@@ -3,7 +3,10 @@
 Each subcommand is one state transition from :mod:`services.common.db.states`
 (or a read); ``import`` and ``export`` move sheet inputs to and from CSV files
 (:mod:`.csvio`). Bad ids and illegal transitions print one line and exit 1; bad
-arguments exit 2, as argparse does.
+arguments, and edits or manual uploads refused by
+:mod:`services.common.edit_checks` (nothing written), exit 2, as argparse does.
+``--base-dir`` and ``--db`` go before or after the subcommand; with neither
+(nor ``$FASTSEG_BASE``) the command refuses rather than create a database.
 """
 
 import argparse
@@ -22,9 +25,11 @@ from services.common.db import (
     add_db_argument,
     apply_schema,
     database_dsn,
+    locations,
     states,
 )
 from services.common.db.schema import STATES
+from services.common.edit_checks import EditRefused, check_edit, check_editor, check_link
 from services.common.service import setup_logging
 from services.common.sheetrows import parse_zone
 from services.events import csvio
@@ -50,24 +55,42 @@ def parse_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def parse_state(text: str) -> str:
+    """A state in any case (``done``, ``Done``) as the table spells it."""
+    return text.upper()
+
+
+def _common_arguments(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """The shared options; on a subcommand without defaults, so one given before it stays."""
+
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
         "--base-dir",
-        default=os.environ.get("FASTSEG_BASE", "."),
-        help="archive root; without --db its embedded database is used "
-        "(default: $FASTSEG_BASE or .)",
+        default=default(os.environ.get("FASTSEG_BASE") or None),
+        help="archive root: an edit is checked against its video, and without --db its "
+        "embedded database is used (default: $FASTSEG_BASE)",
     )
-    add_db_argument(common)
-    common.add_argument(
+    add_db_argument(parser)
+    if not defaults:
+        (db,) = (a for a in parser._actions if a.dest == "db")
+        db.default = argparse.SUPPRESS
+    parser.add_argument(
         "--log-level",
-        default=os.environ.get("FASTSEG_LOG_LEVEL", "WARNING"),
+        default=default(os.environ.get("FASTSEG_LOG_LEVEL", "WARNING")),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level on stderr (default: WARNING)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _common_arguments(common, defaults=False)
     parser = argparse.ArgumentParser(
         prog="fastseg events", description="Look at and change the events the cutters work on."
     )
+    _common_arguments(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     time_help = f"TIME: {times.HELP}."
@@ -121,8 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--link", required=True, metavar="URL", help="where the video is")
 
     p = sub.add_parser("list", parents=[common], help="list events")
-    p.add_argument("--state", choices=STATES, help="only events in this state (default: all)")
+    p.add_argument("--state", type=parse_state, choices=STATES,
+                   help="only events in this state, any case (default: all)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="a JSON list of objects, every column")
+    sub.add_parser("locations", parents=[common], help="the upload locations running cutters serve")
     p = sub.add_parser("show", parents=[common], help="every column of one event")
     p.add_argument("id", help="the event's id")
     p.add_argument("--json", action="store_true", help="one JSON object")
@@ -150,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = sub.add_parser("export", parents=[common], help="write events as CSV (- for stdout)")
     p.add_argument("file", metavar="FILE.csv", help="where to write the CSV (- for stdout)")
-    p.add_argument("--state", choices=STATES, help="only events in this state (default: all)")
+    p.add_argument("--state", type=parse_state, choices=STATES,
+                   help="only events in this state, any case (default: all)")  # fmt: skip
     return parser
 
 
@@ -234,20 +260,21 @@ def run(args: argparse.Namespace, db: Database) -> int:
         )
         print(new, file=out)
     elif args.command == "edit":
-        states.edit(
-            db,
-            args.id,
-            video_start=args.video_start,
-            video_end=args.video_end,
-            video_title=args.title,
-            video_description=args.description,
-            video_channel=args.channel,
-            video_quality=args.quality,
-            upload_location=args.location,
-            allow_holes=args.allow_holes,
-            uploader_whitelist=args.uploader_whitelist,
-            editor=args.editor,
-        )
+        values = {
+            "video_start": args.video_start,
+            "video_end": args.video_end,
+            "video_title": args.title,
+            "video_description": args.description,
+            "video_channel": args.channel,
+            "video_quality": args.quality,
+            "upload_location": args.location,
+            "allow_holes": args.allow_holes,
+            "uploader_whitelist": args.uploader_whitelist,
+            "editor": args.editor,
+        }
+        states.get_event(db, args.id)  # an unknown id is the first thing to say
+        check_edit(db, args.base_dir, **values)
+        states.edit(db, args.id, **values)
     elif args.command == "cancel":
         states.cancel(db, args.id)
     elif args.command == "reset":
@@ -259,13 +286,25 @@ def run(args: argparse.Namespace, db: Database) -> int:
         if args.json:
             json.dump([_as_dict(r) for r in rows], out, indent=2)
             out.write("\n")
+        elif not rows:
+            print(f"no events{f' in state {args.state}' if args.state else ''}", file=out)
         else:
+            print(f"{'ID':<36}  {'STATE':<11} {'EVENT START':<26} NAME", file=out)
             for r in rows:
                 print(
                     f"{r.id}  {r.state:<11} {_text(r.event_start):<26} {r.sheet_name}"
                     + (f"  [error: {r.error}]" if r.error else ""),
                     file=out,
                 )
+    elif args.command == "locations":
+        rows = locations.live(db)
+        if not rows:
+            print("no upload locations: no cutter is running", file=out)
+        else:
+            print(f"{'NAME':<16} {'BACKEND':<8} {'PUBLIC URL':<40} NODES", file=out)
+            for r in rows:
+                print(f"{r.name:<16} {r.backend:<8} {_text(r.public_url):<40} "
+                      f"{','.join(r.nodes)}", file=out)  # fmt: skip
     elif args.command == "show":
         row = states.get_event(db, args.id)
         if args.json:
@@ -296,8 +335,23 @@ def main(argv: list[str] | None = None) -> int:
             f"--event-end {args.event_end.isoformat()} is before "
             f"--event-start {args.event_start.isoformat()}"
         )
+    if args.base_dir is None and args.db is None:
+        parser.error(
+            "no database given: pass --base-dir ARCHIVE (its embedded database), "
+            "--db DSN, or set $FASTSEG_BASE or $FASTSEG_DB"
+        )
+    if args.command == "edit" and args.base_dir is None:
+        parser.error(
+            "an edit is checked against the recorded video: pass --base-dir of an archive "
+            "that records the channel (or set $FASTSEG_BASE)"
+        )
     setup_logging(args.log_level)
     try:
+        # The checks that need no database come first, so a refusal starts nothing.
+        if args.command == "edit":
+            check_editor(args.editor)
+        if args.command == "manual-upload":
+            check_link(args.link)
         with database_dsn(args.db, args.base_dir) as dsn:
             db = Database(dsn, application_name="fastseg-events")
             try:
@@ -305,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
                 code = run(args, db)
             finally:
                 db.close()
+    except EditRefused as e:
+        print(f"fastseg events: refused, nothing written: {e}", file=sys.stderr)
+        return 2
     except (
         ValueError,  # BadEventId, an empty link
         states.BadEventId,

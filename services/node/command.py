@@ -43,6 +43,16 @@ def build_parser():
         "--sheet-sync", metavar="CONFIG.json",
         help="also sync events with a Google spreadsheet (see fastseg sheetsync --help)",
     )  # fmt: skip
+    parser.add_argument(
+        "--editor-token-file", metavar="FILE",
+        help="'TOKEN EMAIL' lines: editors who may change events on the editor page "
+        "(default: none, the page is read-only)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--clips-dir", metavar="DIR",
+        help="serve DIR under /clips/ (a local location's directory, so its links open over "
+        "http: give that location url=http://THIS-NODE:PORT/clips/)",
+    )  # fmt: skip
     parser.add_argument("--host", default="0.0.0.0", help="restreamer address (default: all)")
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
     parser.add_argument(
@@ -79,6 +89,10 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
         "backfiller": [*common, "--channels", args.channel, *peers, "--localhost", args.name],
         "janitor": [*common, "--interval", "60"],
     }
+    if args.editor_token_file:
+        argv["restreamer"] += ["--editor-token-file", args.editor_token_file]
+    if args.clips_dir:
+        argv["restreamer"] += ["--clips-dir", args.clips_dir]
     argv["backfiller"] += ["--recent-cutoff", str(args.recent_cutoff)]
     argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
     if args.qualities:
@@ -96,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from services.common.db import Database, apply_schema, database_dsn  # noqa: PLC0415
     from services.node.supervisor import Supervisor  # noqa: PLC0415
+    from services.restreamer.editor.tokens import TokenFile, TokenFileError  # noqa: PLC0415
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -105,7 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--url {args.url!r} is not an http(s) URL of a master playlist")
     if args.sheet_sync and not os.path.isfile(args.sheet_sync):
         parser.error(f"--sheet-sync {args.sheet_sync!r} is not a file: give the sync's settings")
+    if args.editor_token_file:
+        try:  # refused here, once, rather than by a restreamer restarted for ever
+            TokenFile(args.editor_token_file)
+        except TokenFileError as exc:
+            parser.error(str(exc))
     os.makedirs(args.base_dir, exist_ok=True)
+    if args.clips_dir:
+        os.makedirs(args.clips_dir, exist_ok=True)
     service.setup(args)
     # The node owns the sampler: the services it runs must not start another one.
     os.environ.pop("FASTSEG_STACK_SAMPLER", None)

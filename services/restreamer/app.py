@@ -8,6 +8,7 @@ Config keys:
 * ``IMPLICIT_RANGE``: the longest range a playlist covers without both start and end
   (default 12 hours; beyond it the client must say what it wants).
 * ``DATABASE``, ``EDITOR_TOKEN_FILE``: the editor's events API (services.restreamer.editor).
+* ``CLIPS_DIR``: a directory served under ``/clips/`` (services.restreamer.clips); unset, none.
 """
 
 import datetime as dt
@@ -19,7 +20,7 @@ import prometheus_client
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from services.restreamer import cuts, editor, listings, playlists, segments
+from services.restreamer import clips, cuts, editor, listings, playlists, segments
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
 
@@ -54,6 +55,8 @@ def create_app(config: dict) -> Flask:
     for module in (listings, segments, playlists, cuts):
         app.register_blueprint(module.blueprint)
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
+    if app.config.get("CLIPS_DIR"):
+        app.register_blueprint(clips.blueprint)
     app.add_url_rule("/metrics", "metrics", _metrics)
     app.before_request(_started)
     app.after_request(_finished)

@@ -2,7 +2,10 @@
 
 ``fastseg restreamer --base-dir B [--host H] [--port P]`` serves segment
 listings, segment files, HLS playlists for any range and ``/metrics`` from one
-Flask app (:func:`services.restreamer.app.create_app`) on gevent's WSGI server.
+Flask app (:func:`services.restreamer.app.create_app`) on gevent's WSGI server,
+and the editor's events API on ``--db`` (absent: the embedded cluster of
+``--base-dir``; ``--no-db``: none). ``--clips-dir DIR`` serves DIR under
+``/clips/``, so a local upload location's links open in a browser.
 SIGTERM or SIGINT stops accepting, lets responses in flight finish for up to
 ``--stop-timeout`` seconds, and exits.
 """
@@ -20,9 +23,8 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the restreamer until SIGTERM/SIGINT; returns 0 if every response finished."""
     # Imported here so that importing the package (fastseg's CLI lists it) costs nothing.
+    from services.common.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
     from services.restreamer import editor  # noqa: PLC0415
-    from services.restreamer.app import create_app  # noqa: PLC0415
-    from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
 
     parser = service.argument_parser("restreamer", __doc__.splitlines()[0])
     parser.add_argument(
@@ -37,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         default=30.0,
         help="seconds a stop signal waits for responses in flight (default: %(default)s)",
     )
-    editor.add_arguments(parser)  # --db, --editor-token-file
+    editor.add_arguments(parser)  # --db, --no-db, --editor-token-file
+    parser.add_argument(
+        "--clips-dir",
+        metavar="DIR",
+        help="serve the files of DIR under /clips/ (a local upload location's directory)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port!r} is not a TCP port (0-65535)")
@@ -45,11 +52,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--stop-timeout {args.stop_timeout!r} is negative: give seconds >= 0")
     if not os.path.isdir(args.base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
+    if args.clips_dir is not None and not os.path.isdir(args.clips_dir):
+        parser.error(f"--clips-dir {args.clips_dir!r} is not a directory: create it first")
     editor_config = editor.config_from_args(args, parser)
     service.setup(args)
     stopping = service.stop_on_signals()
+    if args.no_db:
+        return _serve(args, editor_config, stopping)
+    try:
+        with database_dsn(args.db, args.base_dir) as dsn:
+            return _serve(args, {**editor_config, "DATABASE": dsn}, stopping)
+    except EmbeddedPostgresError as exc:
+        logger.critical("%s: pass --db DSN, or --no-db to serve without events", exc)
+        return 1
 
-    app = create_app({"BASE_DIR": args.base_dir, **editor_config})
+
+def _serve(args, config: dict, stopping) -> int:
+    from services.restreamer.app import create_app  # noqa: PLC0415
+    from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
+
+    app = create_app({"BASE_DIR": args.base_dir, "CLIPS_DIR": args.clips_dir, **config})
     # One access line per request is too much at INFO (peers fetch thousands of
     # segments an hour), so it is logged at DEBUG; /metrics counts requests anyway.
     access_logger = logging.getLogger("services.restreamer.access")

@@ -3,10 +3,12 @@
 Peers replicate by walking these (wubloader's backfiller does the same), so the
 routes and the JSON shape stay compatible with wubloader's. Names that could
 not be served (hidden ones, hours that do not parse) are left out, so that every
-listed name can be fetched. A well-formed name that does not exist lists as
-``[]``, as wubloader's does: its backfiller asks every node for every quality it
-records, and a 404 there would fail its whole pass. ``?tombstones=true`` adds
-the tombstones of an hour (never the segments they hide), so peers copy them.
+listed name can be fetched, and so is whatever is not a channel of qualities of
+hours (:mod:`services.common.archive` says what counts). A well-formed name that
+does not exist lists as ``[]``, as wubloader's does: its backfiller asks every
+node for every quality it records, and a 404 there would fail its whole pass.
+``?tombstones=true`` adds the tombstones of an hour (never the segments they
+hide), so peers copy them.
 """
 
 import json
@@ -17,6 +19,7 @@ from flask import Blueprint, Response, request
 
 from fastseg import list_segment_files
 from fastseg._common import hour_start
+from services.common import archive
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, check_bool, check_hour, check_part
 
@@ -56,13 +59,16 @@ def _is_hour(name: str) -> bool:
 
 @blueprint.route("/files")
 def channels() -> Response:
-    return _json(_subdirs(state().base_dir, _plain))
+    base = state().base_dir
+    return _json([c for c in _subdirs(base, _plain) if archive.is_channel(base, c)])
 
 
 @blueprint.route("/files/<channel>")
 def qualities(channel: str) -> Response:
     check_part(channel, "channel")
-    return _json(_subdirs(os.path.join(state().base_dir, channel), _plain))
+    base = state().base_dir
+    names = _subdirs(os.path.join(base, channel), _plain)
+    return _json([q for q in names if archive.is_quality(base, channel, q)])
 
 
 @blueprint.route("/files/<channel>/<quality>")

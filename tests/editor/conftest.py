@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import requests
 
-from services.common.db import Database, apply_schema
+from services.common.db import Database, apply_schema, locations
 from tests.db.fixtures import db, pg_dsn, pg_server, schema_dsn  # noqa: F401
 from tests.media import store_stream
 from tests.restreamer.conftest import ServerProcess
@@ -64,9 +64,15 @@ def module_dsn(pg_server):  # noqa: F811 - the fixture imported above
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+def serve_clips(database):
+    """Record upload location 'clips' as served now by a cutter 'node1', as a running one would."""
+    locations.record(database, "node1", [("clips", "local", "https://c.example/")])
+
+
 @pytest.fixture
 def module_db(module_dsn):
     database = Database(module_dsn, application_name="fastseg-tests")
+    serve_clips(database)  # fresh for each test: the module may run longer than a heartbeat
     yield database
     database.close()
 
@@ -100,6 +106,7 @@ def servers():
 @pytest.fixture
 def api(servers, archive_base, db, pg_dsn, token_file):  # noqa: F811 - fixtures
     """A restreamer of its own with a writable events API on a fresh schema."""
+    serve_clips(db)
     server = servers.start(archive_base, "--db", pg_dsn, "--editor-token-file", str(token_file))
     return Client(server)
 

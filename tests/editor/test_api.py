@@ -342,7 +342,15 @@ def test_database_down_is_503_and_video_still_served(servers, archive_base, tmp_
 @pytest.mark.parametrize(
     ("args", "content", "reason"),
     [
-        pytest.param(["--editor-token-file", "F"], "x" * 16 + " a@b", "needs --db", id="no db"),
+        pytest.param(
+            ["--no-db", "--editor-token-file", "F"],
+            "x" * 16 + " a@b",
+            "--editor-token-file needs a database, not --no-db",
+            id="no db",
+        ),  # fmt: skip
+        pytest.param(
+            ["--no-db", "--db", "host=/nowhere"], "", "--no-db and --db contradict", id="both"
+        ),
         pytest.param(
             ["--db", "host=/nowhere", "--editor-token-file", "F"],
             "short a@b",

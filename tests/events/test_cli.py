@@ -1,11 +1,16 @@
 """``fastseg events`` as an operator runs it: a subprocess against a real database."""
 
+import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import uuid
 
 import pytest
+
+from services.common.db import locations
+from tests.media import store_segment
 
 
 def events(*args, db=None, check=True, base=None):
@@ -20,6 +25,17 @@ def events(*args, db=None, check=True, base=None):
     return proc
 
 
+@pytest.fixture
+def base(tmp_path, db):
+    """An archive with 30 s of channel ch (quality source), and a cutter serving 'clips'."""
+    root = tmp_path / "base"
+    for i in range(15):
+        start = dt.datetime(2026, 11, 27, 17) + dt.timedelta(seconds=2 * i)
+        store_segment(root, "ch", "source", start, 2, f"segment {i}".encode())
+    locations.record(db, "n1", [("clips", "local", None)])
+    return root
+
+
 EDIT = [
     "--video-start", "2026-11-27T17:00:00", "--video-end", "2026-11-27T17:00:30Z",
     "--title", "Big moment", "--channel", "ch", "--location", "clips",
@@ -28,12 +44,12 @@ EDIT = [
 
 
 @pytest.mark.slow
-def test_operator_workflow(db, pg_dsn):
+def test_operator_workflow(db, pg_dsn, base):
     out = events("add", "--sheet-name", "Day 1", "--category", "speedrun", db=pg_dsn).stdout
     event = out.strip()
     assert str(uuid.UUID(event)) == event  # the id alone
 
-    events("edit", event, *EDIT, "--allow-holes", db=pg_dsn)
+    events("edit", event, *EDIT, "--allow-holes", db=pg_dsn, base=base)
     shown = json.loads(events("show", event, "--json", db=pg_dsn).stdout)
     assert shown["state"] == "EDITED"
     assert shown["video_end"] == "2026-11-27T17:00:30"  # Z converted to naive UTC
@@ -45,7 +61,7 @@ def test_operator_workflow(db, pg_dsn):
     assert "video_title" in text
     assert "Big moment" in text
 
-    listed = json.loads(events("list", "--state", "EDITED", "--json", db=pg_dsn).stdout)
+    listed = json.loads(events("list", "--state", "edited", "--json", db=pg_dsn).stdout)
     assert [e["id"] for e in listed] == [event]
     assert json.loads(events("list", "--state", "DONE", "--json", db=pg_dsn).stdout) == []
 
@@ -55,7 +71,37 @@ def test_operator_workflow(db, pg_dsn):
     events("manual-upload", event, "--link", "https://example.com/v", db=pg_dsn)
     done = json.loads(events("show", event, "--json", db=pg_dsn).stdout)
     assert (done["state"], done["video_link"]) == ("DONE", "https://example.com/v")
-    assert event in events("list", db=pg_dsn).stdout
+    lines = events("list", db=pg_dsn).stdout.splitlines()
+    assert lines[0].split() == ["ID", "STATE", "EVENT", "START", "NAME"]
+    assert lines[1].startswith(f"{event}  DONE ")
+    assert events("list", "--state", "Edited", db=pg_dsn).stdout == "no events in state EDITED\n"
+
+
+def test_empty_list_says_so_and_options_go_either_side(pg_dsn):
+    before = subprocess.run(
+        [sys.executable, "-m", "services.events", "--db", pg_dsn, "list"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (before.returncode, before.stdout) == (0, "no events\n"), before.stderr
+    assert events("list", db=pg_dsn).stdout == "no events\n"
+
+
+def test_no_database_named_is_refused_and_creates_nothing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("FASTSEG_BASE", "FASTSEG_DB")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "services.events", "list"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "no database given: pass --base-dir ARCHIVE" in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # no cluster made in the current directory
+
+
+def test_edit_without_an_archive_to_check_is_refused(db, pg_dsn):
+    event = events("add", "--sheet-name", "s", db=pg_dsn).stdout.strip()
+    proc = events("edit", event, *EDIT, db=pg_dsn, check=False)
+    assert proc.returncode == 2
+    assert "an edit is checked against the recorded video: pass --base-dir" in proc.stderr
 
 
 def test_illegal_transitions_and_bad_ids_exit_non_zero(db, pg_dsn):

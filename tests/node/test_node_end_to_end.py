@@ -76,8 +76,12 @@ def test_two_nodes_record_backfill_and_cut(tmp_path, pg_dsn):
             clip_end = began - dt.timedelta(seconds=6)
             clip_start = clip_end - dt.timedelta(seconds=10)
             event = events(pg_dsn, "add", "--sheet-name", "e2e").strip()
+            # An edit names a location a running cutter serves: B's, once it has started.
+            wait_until(lambda: "clips" in events(pg_dsn, "locations"), "B's cutter", 60, 0.5)
             events(
-                pg_dsn, "edit", event, "--video-start", clip_start.isoformat(),
+                # Checked against A's archive: B has not backfilled the range yet.
+                pg_dsn, "edit", event, "--base-dir", str(base_a),
+                "--video-start", clip_start.isoformat(),
                 "--video-end", clip_end.isoformat(), "--title", "e2e clip", "--channel", "demo",
                 "--quality", "360p", "--location", "clips", "--uploader-whitelist", "B",
                 "--editor", "e2e@localhost",

@@ -26,10 +26,16 @@ REAL_START = dt.datetime(2026, 11, 27, 16, 59, 52)  # straddles an hour boundary
 
 
 class ServerProcess:
-    """A running restreamer subprocess; ``url`` is its root, ``lines`` its log so far."""
+    """A running restreamer subprocess; ``url`` is its root, ``lines`` its log so far.
 
-    def __init__(self, base: Path, *args: str) -> None:
+    Started with ``--no-db`` unless given ``--db`` or ``embedded=True``.
+    """
+
+    def __init__(self, base: Path, *args: str, embedded: bool = False) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if not embedded and "--db" not in args and "--no-db" not in args:
+            # Without --db the restreamer runs the archive's own database: only when asked.
+            args = (*args, "--no-db")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.restreamer", "--base-dir", str(base),
              "--port", "0", *args],

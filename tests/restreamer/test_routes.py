@@ -38,7 +38,11 @@ def names(base, quality, hour):
 
 
 def test_listings(client, base):
-    assert client.get("/files").json == ["ch", "other"]
+    # Only channels of qualities of hours: an empty "other" is none, nor is a folder of clips.
+    (base / "clips").mkdir()
+    (base / "clips" / "a clip-1234.ts").write_bytes(b"G")
+    (base / "ch" / "no-hours").mkdir()
+    assert client.get("/files").json == ["ch"]
     assert client.get("/files/ch").json == ["low", "source"]
     assert client.get("/files/ch/source").json == ["2026-11-27T17", "2026-11-27T18"]
     hour = client.get("/files/ch/source/2026-11-27T17")

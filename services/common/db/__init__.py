@@ -5,7 +5,7 @@ See DESIGN.md §5. Services call :func:`database_dsn` with their ``--db`` and
 once before first use.
 """
 
-from services.common.db import states
+from services.common.db import locations, states
 from services.common.db.connection import (
     ConnectionLost,
     Database,
@@ -32,6 +32,7 @@ __all__ = [
     "apply_schema",
     "connect",
     "database_dsn",
+    "locations",
     "states",
     "transaction",
 ]

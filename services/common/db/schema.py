@@ -99,6 +99,17 @@ CREATE TABLE IF NOT EXISTS nodes (
     backfill_from BOOLEAN NOT NULL DEFAULT TRUE
 );
 
+-- The upload locations each cutter serves, written at its start and touched by its
+-- heartbeat; an edit may only name a location some live cutter serves.
+CREATE TABLE IF NOT EXISTS locations (
+    node TEXT NOT NULL,
+    name TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    public_url TEXT,
+    heartbeat TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    PRIMARY KEY (node, name)
+);
+
 CREATE TABLE IF NOT EXISTS editors (
     email TEXT PRIMARY KEY,
     name TEXT NOT NULL

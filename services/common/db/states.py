@@ -164,6 +164,14 @@ def update_sheet_inputs(cur: Any, event_id: Any, **sheet_inputs: Any) -> bool | 
     return bool(row.changed) if row.present else None
 
 
+def check_video_range(video_start: dt.datetime, video_end: dt.datetime) -> None:
+    """ValueError unless the clip's end is after its start."""
+    if video_end <= video_start:
+        raise ValueError(
+            f"video end {video_end.isoformat()} is not after its start {video_start.isoformat()}"
+        )
+
+
 def edit(
     db: Database,
     event_id: Any,
@@ -180,10 +188,7 @@ def edit(
     uploader_whitelist: list[str] | None = None,
 ) -> Any:
     """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet)."""
-    if video_end <= video_start:
-        raise ValueError(
-            f"video end {video_end.isoformat()} is not after its start {video_start.isoformat()}"
-        )
+    check_video_range(video_start, video_end)
     values = {
         "allow_holes": bool(allow_holes),
         "uploader_whitelist": list(uploader_whitelist or []),

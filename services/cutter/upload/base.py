@@ -52,6 +52,9 @@ class UploadLocation:
 
     name: str
     encoding: Encoding | None = None
+    backend: str = ""  # "local", "youtube": recorded with the name for editors to see
+    #: Where its videos can be opened (an http(s) prefix of their links), if anywhere.
+    public_url: str | None = None
 
     def upload(
         self, meta: VideoMeta, chunks: Iterable[bytes], finalize: Callable[[], None]

@@ -1,7 +1,10 @@
 """``local``: the cut becomes ``TITLE-ID.ext`` in a directory, linked by a URL prefix.
 
 Options (``NAME=local:DIR[;url=PREFIX][;sidecar][;full=ENCODING]``): the
-directory; the URL prefix of the link (default ``file://DIR/``); ``sidecar``
+directory; the public URL base of the links (``url=https://host/clips/``: the
+address at which a web server serves DIR, e.g. a restreamer's ``--clips-dir``
+under ``/clips/``; default ``file://DIR/``, which only opens on this machine
+and never from a page served over http); ``sidecar``
 writes ``TITLE-ID.json`` beside the video with its title, description and tags.
 The file is written under a hidden temporary name and renamed into place, so a
 reader never sees half a video.
@@ -31,6 +34,8 @@ def safe_title(title: str) -> str:
 
 
 class LocalLocation(UploadLocation):
+    backend = "local"
+
     def __init__(
         self,
         name: str,
@@ -45,6 +50,8 @@ class LocalLocation(UploadLocation):
         self.url_prefix = url_prefix or f"file://{urllib.parse.quote(self.directory)}/"
         if not self.url_prefix.endswith("/"):
             self.url_prefix += "/"
+        if self.url_prefix.startswith(("http://", "https://")):
+            self.public_url = self.url_prefix
         self.sidecar = sidecar
         self.encoding = encoding
 

@@ -63,6 +63,8 @@ def _reason(resp: requests.Response) -> str:
 
 
 class YouTubeLocation(UploadLocation):
+    backend = "youtube"
+
     def __init__(self, name: str, config_path: str, *, encoding: Encoding | None = None):
         self.name = name
         self.encoding = encoding
@@ -86,6 +88,8 @@ class YouTubeLocation(UploadLocation):
         self.language = config.get("language")
         self.tags = list(config.get("tags", []))
         self.link_template = config.get("link_template", "https://youtu.be/{id}")
+        prefix = self.link_template.split("{", 1)[0]
+        self.public_url = prefix if prefix.startswith(("http://", "https://")) else None
         self.chunk_size = int(config.get("chunk_size", 32 * CHUNK_UNIT))
         if self.chunk_size <= 0 or self.chunk_size % CHUNK_UNIT:
             raise ValueError(

@@ -1,8 +1,10 @@
 """The editor on the restreamer: the ``/editor`` page and the ``/api/events`` API (issue #10).
 
-``fastseg restreamer --db DSN --editor-token-file F`` turns on the events API
-(:mod:`.api`); without ``--db`` (or ``$FASTSEG_DB``) there is none, and the
-page still plays the archive. Config keys read by :func:`init_app`:
+``fastseg restreamer --editor-token-file F`` turns on the events API
+(:mod:`.api`) on ``--db DSN`` (or ``$FASTSEG_DB``), and without either on the
+embedded cluster of ``--base-dir``, as every other command does. ``--no-db``
+serves without events: the page still plays the archive. Config keys read by
+:func:`init_app`:
 
 * ``DATABASE``: PostgreSQL DSN of the events table; unset or empty, no API.
 * ``EDITOR_TOKEN_FILE``: ``TOKEN EMAIL`` lines (:mod:`.tokens`); unset, the API
@@ -25,13 +27,18 @@ __all__ = ["TokenFileError", "add_arguments", "config_from_args", "init_app"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--db`` and ``--editor-token-file`` on the restreamer's parser."""
+    """``--db``, ``--no-db`` and ``--editor-token-file`` on the restreamer's parser."""
     parser.add_argument(
         "--db",
         default=os.environ.get("FASTSEG_DB") or None,
         metavar="DSN",
         help="PostgreSQL of the events table: serves /api/events for the editor page "
-        "(default: $FASTSEG_DB; neither: no events API)",
+        "(default: $FASTSEG_DB; neither: the embedded cluster in BASE/.fastseg/pg)",
+    )
+    parser.add_argument(
+        "--no-db",
+        action="store_true",
+        help="serve video and the page without any events API (and start no database)",
     )
     parser.add_argument(
         "--editor-token-file",
@@ -41,9 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
-    """The app config for the parsed arguments; bad ones end in ``parser.error``."""
-    if args.editor_token_file and not args.db:
-        parser.error("--editor-token-file needs --db (or $FASTSEG_DB): the tokens guard its events")
+    """The app config for the parsed arguments; bad ones end in ``parser.error``.
+
+    ``DATABASE`` is the DSN given, or None: the caller starts the embedded
+    cluster unless ``args.no_db``.
+    """
+    if args.no_db and args.db:
+        parser.error("--no-db and --db contradict each other: give one (or unset $FASTSEG_DB)")
+    if args.editor_token_file and args.no_db:
+        parser.error("--editor-token-file needs a database, not --no-db: the tokens guard events")
     if args.editor_token_file:
         try:
             TokenFile(args.editor_token_file)

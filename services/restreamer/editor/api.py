@@ -1,5 +1,9 @@
 """``/api/events``: read events, and submit, cancel, reset or add them (issue #10).
 
+``GET /api/locations`` lists the upload locations live cutters serve: an edit
+must name one of them, and is checked against the archive before it is written
+(:mod:`services.common.edit_checks`).
+
 Reads are open; writes need ``Authorization: Bearer TOKEN`` with a token from
 ``--editor-token-file``, and the token's email is recorded as ``editor``. Every
 change is one transition of :mod:`services.common.db.states`, the functions
@@ -22,10 +26,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound, Unauthorized
 
-from services.common.db import STATES, ConnectionLost, DatabaseUnavailable, states
+from services.common.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
+from services.common.edit_checks import check_edit
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile
+from services.restreamer.state import state
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +127,16 @@ def list_events() -> Response:
     return _json([event_json(row) for row in _run(states.list_events, state)])
 
 
+@blueprint.get("/locations")
+def list_locations() -> Response:
+    """The upload locations some cutter served within the last few heartbeats."""
+    rows = _run(locations.live)
+    return _json([
+        {"name": r.name, "backend": r.backend, "public_url": r.public_url, "nodes": r.nodes}
+        for r in rows
+    ])  # fmt: skip
+
+
 @blueprint.get("/events/<event_id>")
 def get_event(event_id: str) -> Response:
     return _json(event_json(_run(states.get_event, event_id)))
@@ -145,6 +161,7 @@ def change(event_id: str, action: str) -> Response:
     data = request.get_data()
     if action == "edit":
         values = inputs.edit_inputs(inputs.json_object(data))
+        _run(check_edit, state().base_dir, editor=editor, **values)  # 400 with the reason
         row = _run(states.edit, event_id, editor=editor, **values)
     else:
         inputs.no_body(data)

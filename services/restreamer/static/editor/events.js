@@ -1,6 +1,7 @@
 // The events panel: the list by state, one event's sheet inputs and edit form,
 // submitting the clip, and following its state until it is DONE or fails.
 import { events } from "./api.js";
+import { preferredLocation, refreshLocations } from "./locations.js";
 import { SECOND, apiTime, formatDuration, formatUtc, parseUtc } from "./times.js";
 
 const $ = (id) => document.getElementById(id);
@@ -93,13 +94,13 @@ export function initEvents(page) {
   function fillForm(row) {
     $("ev-title").value = row.video_title ?? row.sheet_name;
     $("ev-description").value = row.video_description ?? row.description ?? "";
-    $("ev-location").value = row.upload_location ?? localStorage.getItem(LOCATIONS_KEY)?.split("\n")[0] ?? "";
+    $("ev-location").value = row.upload_location ?? preferredLocation();
     $("ev-holes").checked = Boolean(row.allow_holes);
   }
 
   async function openEvent(id) {
     stopPolling();
-    const row = await events.get(id);
+    const [row] = await Promise.all([events.get(id), refreshLocations()]);
     show(row);
     fillForm(row);
     const start = apiUs(row.video_start);
@@ -162,12 +163,6 @@ export function initEvents(page) {
     const known = (localStorage.getItem(LOCATIONS_KEY) || "").split("\n").filter(Boolean);
     const all = [location, ...known.filter((l) => l !== location)].slice(0, 10);
     localStorage.setItem(LOCATIONS_KEY, all.join("\n"));
-    showLocations();
-  }
-
-  function showLocations() {
-    const known = (localStorage.getItem(LOCATIONS_KEY) || "").split("\n").filter(Boolean);
-    $("locations").replaceChildren(...known.map((l) => new Option(l, l)));
   }
 
   $("event-form").addEventListener("submit", (e) => {
@@ -232,11 +227,11 @@ export function initEvents(page) {
   $("state-filter").addEventListener("change", () => refresh().catch(page.fail));
   $("refresh").addEventListener("click", () => refresh().catch(page.fail));
 
-  showLocations();
+  refreshLocations();
   refresh().catch((err) => {
     if (err.status === 404) {
       $("event-list").replaceChildren(element("li", "when",
-        "this restreamer has no events API: start it with --db to edit events"));
+        "this restreamer runs with --no-db, so it has no events API: start it without to edit events"));
     } else {
       page.fail(err);
     }

@@ -5,6 +5,7 @@ import { archive, getText, getToken, setToken } from "./api.js";
 import { initEvents } from "./events.js";
 import { Player } from "./player.js";
 import { findHoles, parseMediaPlaylist } from "./playlist.js";
+import { defaultQuality } from "./quality.js";
 import {
   SECOND, formatDuration, formatElapsed, formatUtc, parseElapsed, parseUtc,
 } from "./times.js";
@@ -109,7 +110,8 @@ async function chooseChannel(wanted, wantedQuality) {
   state.channel = fillSelect($("channel"), await archive.channels(), wanted);
   if (!state.channel) throw new Error("the archive is empty: nothing to edit yet");
   const qualities = await archive.qualities(state.channel);
-  state.quality = fillSelect($("quality"), qualities, wantedQuality || "source");
+  const quality = qualities.includes(wantedQuality) ? wantedQuality : await defaultQuality(state.channel, qualities);
+  state.quality = fillSelect($("quality"), qualities, quality);
   const found = await extent();
   state.streamStart = found ? found.start : null;
   return found;

@@ -1,0 +1,119 @@
+"""Checks an edit must pass before it is written, so no cutter is handed one it cannot cut.
+
+The events API and ``fastseg events`` both call :func:`check_edit` (and
+:func:`check_link` for a manual upload) before the state transition, and
+refuse with the one-line reason of :class:`EditRefused`. The cutter checks
+holes again when it cuts, which is right: video may arrive later, and an edit
+made with ``allow_holes`` still cuts what there is.
+"""
+
+import datetime as dt
+import logging
+import os
+import re
+import urllib.parse
+from typing import Any
+
+import fastseg
+from services.common import archive, names, times
+from services.common.db import locations, states
+from services.common.db.connection import Database
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EditRefused", "check_edit", "check_editor", "check_link"]
+
+# local@domain: one @, something either side, no spaces. Deliberately loose: the
+# point is that the editor column names a person who can be written to.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+class EditRefused(ValueError):
+    """An edit (or manual upload) that must not be written; the message says why, in one line."""
+
+
+def check_editor(editor: str) -> None:
+    if not isinstance(editor, str) or not _EMAIL.fullmatch(editor):
+        raise EditRefused(f"editor {editor!r} is not an email address like name@example.com")
+
+
+def check_link(link: str) -> None:
+    """A manual upload's link must open in a browser: an http(s) URL with a host."""
+    parts = urllib.parse.urlsplit(link or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in link):
+        raise EditRefused(
+            f"link {link!r} is not an http(s) URL: give the video's address, like https://..."
+        )
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names) if names else "none yet"
+
+
+def _check_archive(base_dir: str, channel: str, quality: str) -> str:
+    if not (names.is_safe_name(channel) and archive.is_channel(base_dir, channel)):
+        raise EditRefused(
+            f"channel {channel!r} has no recorded video: "
+            f"the channels are {_listing(archive.channels(base_dir))}"
+        )
+    if not (names.is_safe_name(quality) and archive.is_quality(base_dir, channel, quality)):
+        raise EditRefused(
+            f"quality {quality!r} of channel {channel!r} has no recorded video: "
+            f"its qualities are {_listing(archive.qualities(base_dir, channel))}"
+        )
+    return os.path.join(base_dir, channel, quality)
+
+
+def _check_location(db: Database, name: str) -> None:
+    live = sorted({row.name for row in locations.live(db)})
+    if name not in live:
+        if live:
+            known = f"the upload locations served now are {', '.join(map(repr, live))}"
+        else:
+            known = "no cutter is running: start one with --location NAME=BACKEND:OPTIONS"
+        raise EditRefused(f"no running cutter serves upload location {name!r}: {known}")
+
+
+def check_edit(
+    db: Database,
+    base_dir: str,
+    *,
+    video_start: dt.datetime,
+    video_end: dt.datetime,
+    video_channel: str,
+    upload_location: str,
+    editor: str,
+    video_quality: str = "source",
+    allow_holes: bool = False,
+    now: dt.datetime | None = None,
+    **_other: Any,
+) -> None:
+    """Raise EditRefused unless the edit names recorded video a live cutter can upload.
+
+    Times are naive UTC. ``now`` is for tests; the other edit inputs are ignored.
+    """
+    try:
+        states.check_video_range(video_start, video_end)
+    except ValueError as exc:
+        raise EditRefused(str(exc)) from None
+    check_editor(editor)
+    hours_path = _check_archive(base_dir, video_channel, video_quality)
+    now = now or times.utc_now()
+    if video_start >= now:
+        raise EditRefused(
+            f"the range {video_start.isoformat()} to {video_end.isoformat()} is entirely in "
+            f"the future (it is {now.isoformat(timespec='seconds')} UTC): pick recorded video"
+        )
+    _check_location(db, upload_location)
+    if allow_holes:
+        return
+    try:
+        fastseg.get_best_segments(hours_path, video_start, video_end, allow_holes=False)
+    except fastseg.ContainsHoles as exc:
+        raise EditRefused(
+            f"{video_channel}/{video_quality} has no complete video from "
+            f"{exc.hole_start.isoformat()} to {exc.hole_end.isoformat()}: "
+            "change the range, wait for the video, or allow holes"
+        ) from None
+    except ValueError as exc:  # a time outside what the archive can hold
+        raise EditRefused(str(exc)) from None

@@ -1,0 +1,54 @@
+"""The cutter's heartbeat: the upload locations it serves, kept fresh in the database.
+
+Editors may only name a location that some live cutter serves (see
+:mod:`services.common.db.locations`), so a cutter records its locations as
+soon as the database answers and touches them every ``interval`` seconds. A
+failed touch is logged and tried again at the next beat: the locations stay
+live for several missed beats.
+"""
+
+import logging
+
+import gevent.event
+
+from services.common import backoff
+from services.common.db import Database, DatabaseError
+from services.common.db import locations as served
+from services.cutter.upload import UploadLocation
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Announcer"]
+
+
+class Announcer:
+    def __init__(
+        self,
+        db: Database,
+        node: str,
+        locations: dict[str, UploadLocation],
+        stopping: gevent.event.Event,
+        interval: float = served.HEARTBEAT,
+    ):
+        self.db = db
+        self.node = node
+        self.rows = [(loc.name, loc.backend, loc.public_url) for loc in locations.values()]
+        self.stopping = stopping
+        self.interval = interval
+
+    def run(self) -> None:
+        recorded = False
+        failures = 0
+        while not self.stopping.is_set():
+            try:
+                # Re-recorded if our rows vanished (an operator cleared the table).
+                if not recorded or served.heartbeat(self.db, self.node) < len(self.rows):
+                    served.record(self.db, self.node, self.rows)
+                    recorded = True
+                failures = 0
+                wait = self.interval
+            except DatabaseError as e:
+                failures += 1
+                wait = min(self.interval, backoff.delay(failures, base=0.5, cap=30))
+                logger.warning("cannot record our upload locations (%s): again in %.1fs", e, wait)
+            self.stopping.wait(wait)
