@@ -15,7 +15,7 @@ import pytest
 from selenium.webdriver.support.select import Select
 
 from services.common.db import states
-from tests.cutter.conftest import CutterProcess
+from tests.cutter.processes import CutterProcess
 from tests.cutting.checks import gray_frames
 
 from .browser import Page, missing_browser, start_chromium
