@@ -5,7 +5,9 @@ the backfiller is a real subprocess. Synchronisation is by polling its metrics
 and log, never by sleeping.
 """
 
+import json
 import signal
+import urllib.parse
 
 import pytest
 
@@ -169,3 +171,27 @@ def test_segment_gone_between_listing_and_fetch_is_counted_and_the_rest_fetched(
     assert names(local) == set(segments) - {segments[1]}
     assert "answered 404" in run.log()
     assert temp_files(local) == []
+
+
+def test_a_peer_listing_unsafe_qualities_gets_them_ignored(stream, tmp_path, make_peer, backfiller):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    local = tmp_path / "local"
+    local.mkdir()
+    junk = ["source", ".hidden", "a\\b", "x\ny"]
+    hour = "2026-11-20T09"
+    peer = make_peer(
+        remote,
+        garbage={
+            f"/files/{CHANNEL}": json.dumps(junk).encode(),
+            f"/files/{CHANNEL}/.hidden": json.dumps([hour]).encode(),
+        },
+    )
+    run = backfiller(local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0")
+    wait_until(
+        lambda: run.metric("fastseg_backfiller_passes_total", outcome="clean"), "a clean pass", 30
+    )
+    assert contents(local) == contents(remote)  # the real quality, and nothing else
+    asked = [urllib.parse.unquote(p) for p in peer.paths]
+    assert f"/files/{CHANNEL}/source" in asked
+    assert not [p for p in asked if p.startswith(f"/files/{CHANNEL}/") and "source" not in p]
+    assert run.stop() == 0
