@@ -32,6 +32,7 @@ import pytest
 from benchmarks.treegen import START, bench_root, make_tree
 from fastseg import content_id, hour_name, segment_name
 from tests.servers import ServerProcess
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 QUALITIES = ("source", "480p")
@@ -88,12 +89,16 @@ class RsyncDaemon:
             ["rsync", "--daemon", "--no-detach", "--address", "127.0.0.1",
              "--port", str(self.port), "--config", str(conf)],
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while subprocess.run(["rsync", f"rsync://127.0.0.1:{self.port}/"],
-                             capture_output=True).returncode != 0:  # fmt: skip
-            if time.monotonic() > deadline:
-                raise AssertionError("rsync daemon did not start")
-            time.sleep(0.05)
+        wait_until(
+            lambda: (
+                subprocess.run(
+                    ["rsync", f"rsync://127.0.0.1:{self.port}/"], capture_output=True
+                ).returncode
+                == 0
+            ),
+            "the rsync daemon to start",
+            timeout=10,
+        )
         self.url = f"rsync://127.0.0.1:{self.port}/bench/"
 
     def stop(self) -> None:

@@ -22,8 +22,8 @@ import pytest
 import requests
 
 import fastseg
-from tests.restreamer.conftest import ServerProcess
 from tests.restreamer.trees import make_tree
+from tests.servers import ServerProcess
 
 # 24 hours in the middle of the shared 48-hour tree (benchmarks/treegen.py: 2-second
 # segments with duplicates, partials, jitter and a few holes, made once per machine).

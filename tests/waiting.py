@@ -5,11 +5,12 @@ import time
 import pytest
 
 
-def wait_until(predicate, what, timeout=120.0, interval=0.05, detail=None):
+def wait_until(predicate, what, timeout=120.0, interval=0.05, detail=None, sleep=time.sleep):
     """Poll ``predicate`` until it returns something true, and return that.
 
     Fails the test saying ``what`` never happened; ``detail()``, if given, adds
-    what the test knows (a log, say) to the message.
+    what the test knows (a log, say) to the message. A test running greenlets in
+    its own process passes ``sleep=gevent.sleep`` so that they run meanwhile.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -19,4 +20,4 @@ def wait_until(predicate, what, timeout=120.0, interval=0.05, detail=None):
         if time.monotonic() > deadline:
             extra = f"\n{detail()}" if detail else ""
             pytest.fail(f"timed out after {timeout} s waiting for {what}{extra}")
-        time.sleep(interval)
+        sleep(interval)

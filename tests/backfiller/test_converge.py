@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.backfiller.conftest import contents, temp_files, tree
+from tests.backfiller.trees import contents, temp_files, tree
 
 # Per node, per quality, the segments (0-9) it lacks. Node c has no "low" at all, and
 # node b lacks all of hour 09 of "source" (segments 0-3), so hours differ by quality.

@@ -5,19 +5,16 @@ the backfiller is a real subprocess. Synchronisation is by polling its metrics
 and log, never by sleeping.
 """
 
+import json
 import signal
+import urllib.parse
 
 import pytest
 
-from tests.backfiller.conftest import CHANNEL, contents, temp_files, tree
+from tests.backfiller.trees import CHANNEL, contents, temp_files, tree
 from tests.waiting import wait_until
 
 ALL = {"source": set()}
-
-
-def poll(check, timeout: float = 30, what: str = "the condition"):
-    """:func:`tests.waiting.wait_until` with this file's 30-second default."""
-    return wait_until(check, what, timeout)
 
 
 def names(base):
@@ -32,7 +29,9 @@ def test_corrupt_peer_gets_nothing_written_and_is_counted(stream, tmp_path, make
     local = tmp_path / "local"
     local.mkdir()
     run = backfiller(local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0")
-    poll(lambda: run.metric("fastseg_backfiller_passes_total", outcome="errors"), what="a pass")
+    wait_until(
+        lambda: run.metric("fastseg_backfiller_passes_total", outcome="errors"), "a pass", 30
+    )
 
     assert names(local) == set(segments) - bad  # every good one, no corrupt one, no temp
     labels = {"peer": peer.url.split("//")[1]}
@@ -56,14 +55,17 @@ def test_peer_dying_mid_transfer_leaves_no_temp_and_is_retried(
         local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0",
         "--concurrency", "1", "--backoff", "0.2", "--max-backoff", "1",
     )  # fmt: skip
-    poll(peer.died.is_set, what="the peer to die mid-transfer")
+    wait_until(peer.died.is_set, "the peer to die mid-transfer", 30)
     run.wait_for_log(r"pass stopped: .*" + segments[4].split("-")[0])
     assert temp_files(local) == []  # the half-written file went with the failed pass
-    poll(lambda: run.metric("fastseg_backfiller_passes_total", outcome="failed") >= 1,
-         what="the failed pass to be counted")  # fmt: skip
+    wait_until(
+        lambda: run.metric("fastseg_backfiller_passes_total", outcome="failed") >= 1,
+        "the failed pass to be counted",
+        30,
+    )
 
     # Once the peer is back, a later pass gets everything.
-    poll(lambda: names(local) == set(segments), what="every segment to arrive")
+    wait_until(lambda: names(local) == set(segments), "every segment to arrive", 30)
     assert temp_files(local) == []
     assert contents(local) == contents(remote)
     assert run.metric("fastseg_backfiller_errors_total", kind="unreachable") >= 1
@@ -93,8 +95,8 @@ def test_sigterm_during_a_hung_transfer_stops_cleanly(stream, tmp_path, make_pee
     local.mkdir()
     run = backfiller(local, "--node", peer.url, "--recent-cutoff", "0", "--concurrency", "1",
                      "--order", "oldest")  # fmt: skip
-    poll(peer.stalled.is_set, what="the transfer to hang")
-    poll(lambda: temp_files(local), what="the temp file of the hung transfer")
+    wait_until(peer.stalled.is_set, "the transfer to hang", 30)
+    wait_until(lambda: temp_files(local), "the temp file of the hung transfer", 30)
     run.proc.send_signal(signal.SIGTERM)
     assert run.wait(30) == 0, run.log()
     assert temp_files(local) == []
@@ -116,11 +118,11 @@ def test_a_hung_peer_does_not_hold_up_the_others(stream, tmp_path, make_peer, ba
                      "--backoff", "0.1", "--max-backoff", "0.5")  # fmt: skip
     # Everything the good peer has arrives while the hung peer's transfer is still open.
     stored = lambda: {n for n in names(local) if "-temp-" not in n}  # noqa: E731
-    poll(lambda: stored() == names(good_base), what="the good peer's segments")
-    poll(hung.stalled.is_set, what="the hung peer's transfer to stall")
+    wait_until(lambda: stored() == names(good_base), "the good peer's segments", 30)
+    wait_until(hung.stalled.is_set, "the hung peer's transfer to stall", 30)
     # The hung transfer's temp file, still being written (polled: the peer stalls
     # as soon as it has sent half, a moment before the backfiller has read the headers).
-    poll(lambda: temp_files(local), what="the hung transfer's temp file")
+    wait_until(lambda: temp_files(local), "the hung transfer's temp file", 30)
     assert not hung.release.is_set()
     assert run.stop() == 0
     assert temp_files(local) == []
@@ -144,8 +146,11 @@ def test_broken_listing_is_a_clear_error_and_loses_nothing(
     peer = make_peer(remote, garbage={f"/files/{CHANNEL}/source": body})
     run = backfiller(local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0",
                      "--backoff", "0.1", "--max-backoff", "0.2")  # fmt: skip
-    poll(lambda: run.metric("fastseg_backfiller_passes_total", outcome="failed") >= 2,
-         what="two failed passes")  # fmt: skip
+    wait_until(
+        lambda: run.metric("fastseg_backfiller_passes_total", outcome="failed") >= 2,
+        "two failed passes",
+        30,
+    )
     assert run.metric("fastseg_backfiller_errors_total", kind="bad_listing") >= 2
     line = run.wait_for_log("pass stopped")
     assert f"/files/{CHANNEL}/source" in line
@@ -167,3 +172,27 @@ def test_segment_gone_between_listing_and_fetch_is_counted_and_the_rest_fetched(
     assert names(local) == set(segments) - {segments[1]}
     assert "answered 404" in run.log()
     assert temp_files(local) == []
+
+
+def test_a_peer_listing_unsafe_qualities_gets_them_ignored(stream, tmp_path, make_peer, backfiller):
+    remote = tree(stream, tmp_path / "remote", ALL)
+    local = tmp_path / "local"
+    local.mkdir()
+    junk = ["source", ".hidden", "a\\b", "x\ny"]
+    hour = "2026-11-20T09"
+    peer = make_peer(
+        remote,
+        garbage={
+            f"/files/{CHANNEL}": json.dumps(junk).encode(),
+            f"/files/{CHANNEL}/.hidden": json.dumps([hour]).encode(),
+        },
+    )
+    run = backfiller(local, "--node", peer.url, "--metrics-port", "0", "--recent-cutoff", "0")
+    wait_until(
+        lambda: run.metric("fastseg_backfiller_passes_total", outcome="clean"), "a clean pass", 30
+    )
+    assert contents(local) == contents(remote)  # the real quality, and nothing else
+    asked = [urllib.parse.unquote(p) for p in peer.paths]
+    assert f"/files/{CHANNEL}/source" in asked
+    assert not [p for p in asked if p.startswith(f"/files/{CHANNEL}/") and "source" not in p]
+    assert run.stop() == 0

@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from tests.backfiller.conftest import CHANNEL, contents, tree
-from tests.backfiller.test_faults import poll
+from tests.backfiller.trees import CHANNEL, contents, tree
+from tests.waiting import wait_until
 
 BOTH = {"source": {3}, "low": {6}}
 
@@ -66,10 +66,10 @@ def test_node_file_is_read_again_and_new_peers_are_used(stream, tmp_path, make_p
     run = backfiller(local, "--node-file", str(nodes), "--node-refresh", "0.2",
                      "--recent-cutoff", "0")  # fmt: skip
     want_first = set(contents(tmp_path / "first"))
-    poll(lambda: set(contents(local)) == want_first, what="the first peer's segments")
+    wait_until(lambda: set(contents(local)) == want_first, "the first peer's segments", 30)
     nodes.write_text(f"first {first.url}\nsecond {second.url}  # added later\n")
     want = want_first | set(contents(tmp_path / "second"))
-    poll(lambda: set(contents(local)) == want, what="the second peer's segments")
+    wait_until(lambda: set(contents(local)) == want, "the second peer's segments", 30)
     nodes.write_text("this-node http://127.0.0.1:9\n")  # every peer removed; ourselves skipped
     run.wait_for_log(r"peer 'second' \(.*\) removed")
     assert run.stop() == 0

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from services.tombstone import check, hide
-from tests.backfiller.conftest import CHANNEL, backfiller, make_restreamer, stream, tree  # noqa: F401
+from tests.backfiller.conftest import backfiller, make_restreamer, stream  # noqa: F401
+from tests.backfiller.trees import CHANNEL, tree
 
 HOURS = {"a": {"source": {8}}, "b": {"source": {2}}}  # each lacks one segment the other has
 

@@ -14,8 +14,9 @@ import m3u8
 import pytest
 import requests
 
-from tests.backfiller.conftest import CHANNEL, START, stream, tree  # noqa: F401
-from tests.restreamer.conftest import ServerProcess
+from tests.backfiller.conftest import stream  # noqa: F401
+from tests.backfiller.trees import CHANNEL, START, tree
+from tests.servers import ServerProcess
 
 HASH = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
 HOUR = "2026-11-20T10"

@@ -7,9 +7,11 @@ import os
 import pytest
 
 from services.common.db import states
+from tests.cutter.processes import free_port
 from tests.media import ffprobe_json
+from tests.waiting import wait_until
 
-from .conftest import CHANNEL, QUALITY, T0, free_port, wait_until
+from .conftest import CHANNEL, QUALITY, T0
 
 NAME = "node1"
 

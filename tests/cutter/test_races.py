@@ -12,8 +12,8 @@ import pytest
 
 from services.common.db import Database, EmbeddedPostgres, apply_schema, states
 from tests.db.fixtures import TEST_SETTINGS
+from tests.waiting import wait_until
 
-from .conftest import wait_until
 from .test_cutter import add_job, reaches, state_of
 
 pytestmark = pytest.mark.slow

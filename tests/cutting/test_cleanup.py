@@ -11,6 +11,7 @@ import pytest
 
 from services.common.cutting import CutError, Encoding, fast_cut, full_cut
 from services.common.cutting.full import SPOOL_PREFIX
+from tests.waiting import wait_until
 
 
 def children() -> set[int]:
@@ -89,10 +90,13 @@ def test_killing_a_spooling_full_cut_removes_the_spool(ts_archive, tmp_path, mon
             pass
 
     job = gevent.spawn(consume)
-    # wait (cooperatively) until ffmpeg runs and has written into its spool file
-    while not (children() and any(os.path.getsize(p) for p in spools(tmp_path))):
+
+    def spooling():
         assert not job.dead, job.exception
-        gevent.sleep(0.01)
+        return children() and any(os.path.getsize(p) for p in spools(tmp_path))
+
+    # wait (cooperatively) until ffmpeg runs and has written into its spool file
+    wait_until(spooling, "ffmpeg to write into its spool file", interval=0.01, sleep=gevent.sleep)
     assert started.is_set()
     job.kill()
     assert children() == set()

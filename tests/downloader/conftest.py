@@ -1,6 +1,5 @@
 """Downloader test fixtures: test streams, a live origin, the downloader as a subprocess."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -9,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fastseg import parse_segment_path
 from tests.downloader.origin import Origin
+from tests.servers import ROOT
 from tests.waiting import wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -73,10 +70,10 @@ class Downloader:
         return code
 
     def metrics_port(self, timeout: float = 20) -> int:
-        line = wait_for(
+        line = wait_until(
             lambda: next((x for x in self.lines if "metrics on http://" in x), None),
-            timeout,
             "the metrics server to start",
+            timeout,
         )
         return int(line.rsplit(":", 1)[1].split("/")[0])
 
@@ -98,17 +95,3 @@ def run_downloader(tmp_path):
             d.stop(signal.SIGKILL)
         if d.proc.stderr is not None:
             d.proc.stderr.close()
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.05, detail=None):
-    """:func:`tests.waiting.wait_until` with the timeout first, as these tests call it."""
-    return wait_until(predicate, what, timeout, interval, detail)
-
-
-def archive(base: Path) -> list:
-    """Every file under BASE parsed as a segment (SegmentInfo), in path order."""
-    found = []
-    for dirpath, _, names in os.walk(base):
-        for name in sorted(names):
-            found.append(parse_segment_path(os.path.join(dirpath, name)))
-    return found

@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.downloader.conftest import archive, wait_for
+from tests.downloader.archive import archive
 from tests.media import ffprobe_json
+from tests.waiting import wait_until
 
 FAST_TIMEOUTS = ["--soft-timeout", "1", "--hard-timeout", "4"]
 
@@ -72,7 +73,7 @@ def test_fault_run_records_every_published_segment(
     origin = make_origin({"source": ts_stream, "fmp4": fmp4_stream}, window=6)
     d = run_downloader("chan", "--url", origin.master_url, "--metrics-port", "0", *FAST_TIMEOUTS)
     port = d.metrics_port()
-    wait_for(lambda: len(archive(d.base)) >= 6, 30, "the first segments")
+    wait_until(lambda: len(archive(d.base)) >= 6, "the first segments", 30)
 
     # Every fault the origin knows, one at a time, each given a few segments to play out.
     stalled = "media playlist stalled: asking for a fresh one"
@@ -98,15 +99,15 @@ def test_fault_run_records_every_published_segment(
         seen = d.log.count(coped) if coped else 0
         injected[name] = inject()
         if coped:  # both qualities' workers must notice before anything else happens
-            wait_for(lambda c=coped, s=seen: d.log.count(c) >= s + 2, 30, f"{name}: {coped!r}")
+            wait_until(lambda c=coped, s=seen: d.log.count(c) >= s + 2, f"{name}: {coped!r}", 30)
         stop.wait(3.5)
     stop.wait(5)
     published = snapshot(origin)
 
-    wait_for(
+    wait_until(
         lambda: not missing_full(origin, d.base, "chan", published),
-        40,
         "a full copy of every published segment",
+        40,
         interval=0.5,
         detail=lambda: f"missing {missing_full(origin, d.base, 'chan', published)}\n{d.log}",
     )
@@ -196,19 +197,19 @@ def test_killed_and_restarted_downloader_resumes_without_duplicates(
 ):
     origin = make_origin({"source": ts_stream}, window=6)
     first = run_downloader("chan", "--url", origin.master_url, *FAST_TIMEOUTS)
-    wait_for(lambda: len(archive(first.base)) >= 8, 30, "eight segments")
+    wait_until(lambda: len(archive(first.base)) >= 8, "eight segments", 30)
     first.stop(signal.SIGKILL)
     killed_at = time.time()
     stored_before = {s.start for s in archive(first.base) if s.type == "full"}
     # The stream goes on while nothing records it; the window still covers the gap.
-    wait_for(lambda: origin.published_count() >= max(origin.published["source"]) + 3, 10, "3 s")
+    wait_until(lambda: origin.published_count() >= max(origin.published["source"]) + 3, "3 s", 10)
     second = run_downloader("chan", "--url", origin.master_url, *FAST_TIMEOUTS)
-    wait_for(lambda: len(origin.published["source"]) >= 20, 30, "twenty published segments")
+    wait_until(lambda: len(origin.published["source"]) >= 20, "twenty published segments", 30)
     published = snapshot(origin)
-    wait_for(
+    wait_until(
         lambda: not missing_full(origin, second.base, "chan", published),
-        30,
         "every published segment",
+        30,
         interval=0.2,
     )
     assert second.stop() == 0, second.log

@@ -7,7 +7,7 @@ import time
 import m3u8
 import pytest
 
-from tests.downloader.conftest import wait_for
+from tests.waiting import wait_until
 
 
 def get(origin, path):
@@ -36,7 +36,9 @@ def origin(make_origin, ts_stream, fmp4_stream):
 def test_window_slides_with_sequence_and_program_date_time(origin, ts_stream):
     first = media(origin)
     assert len(first.segments) == 4
-    wait_for(lambda: media(origin).media_sequence > first.media_sequence, 10, "the window to move")
+    wait_until(
+        lambda: media(origin).media_sequence > first.media_sequence, "the window to move", 10
+    )
     later = media(origin)
     step = later.media_sequence - first.media_sequence
     assert later.segments[0].program_date_time == first.segments[
@@ -59,18 +61,18 @@ def test_fmp4_variant_has_an_init_section_and_fragments(origin, fmp4_stream):
 
 def test_segment_faults(origin, ts_stream):
     n = origin.segment_errors(2)
-    wait_for(lambda: origin.published_count() > n, 10, "the faulty segment")
+    wait_until(lambda: origin.published_count() > n, "the faulty segment", 10)
     uri = f"/seg/source/{n}.ts"
     assert [get(origin, uri)[0] for _ in range(3)] == [500, 500, 200]
 
     n = origin.reset_midway(1)
-    wait_for(lambda: origin.published_count() > n, 10, "the segment to reset")
+    wait_until(lambda: origin.published_count() > n, "the segment to reset", 10)
     with pytest.raises((http.client.IncompleteRead, ConnectionResetError)):
         get(origin, f"/seg/source/{n}.ts")
     assert get(origin, f"/seg/source/{n}.ts")[0] == 200
 
     n = origin.empty_body()
-    wait_for(lambda: origin.published_count() > n, 10, "the empty segment")
+    wait_until(lambda: origin.published_count() > n, "the empty segment", 10)
     assert get(origin, f"/seg/source/{n}.ts") == (200, b"")
     assert get(origin, f"/seg/source/{n + 1000}.ts")[0] == 404  # not published yet
 
@@ -82,7 +84,7 @@ def test_playlist_faults(origin):
     n = origin.discontinuity(5.0)
     d = origin.duplicate()
     assert d == n  # both apply to the next segment
-    wait_for(lambda: origin.published_count() > n + 1, 10, "the discontinuity")
+    wait_until(lambda: origin.published_count() > n + 1, "the discontinuity", 10)
     playlist = media(origin)
     uris = [s.uri for s in playlist.segments]
     assert uris.count(f"/seg/source/{n}.ts") == 2
@@ -92,7 +94,7 @@ def test_playlist_faults(origin):
     assert gap == dt.timedelta(seconds=6)  # one segment plus the 5 s jump
 
     k = origin.skip_ahead(2)
-    wait_for(lambda: origin.published_count() > k + 3, 10, "the skip")
+    wait_until(lambda: origin.published_count() > k + 3, "the skip", 10)
     listed = [s.uri for s in media(origin).segments]
     assert f"/seg/source/{k}.ts" not in listed
     assert f"/seg/source/{k + 2}.ts" in listed
@@ -100,7 +102,7 @@ def test_playlist_faults(origin):
     origin.stall()
     frozen = get(origin, "/live/1/source.m3u8")[1]
     count = origin.published_count()
-    wait_for(lambda: origin.published_count() > count, 10, "a new segment")
+    wait_until(lambda: origin.published_count() > count, "a new segment", 10)
     assert get(origin, "/live/1/source.m3u8")[1] == frozen
     get(origin, "/master.m3u8")  # session 2 is live
     assert media(origin, session=2).segments[-1].uri != m3u8.loads(frozen.decode()).segments[-1].uri

@@ -6,8 +6,10 @@ import sys
 
 import pytest
 
-from tests.downloader.conftest import ROOT, archive, wait_for
+from tests.downloader.archive import archive
 from tests.downloader.test_faults import FAST_TIMEOUTS, missing_full, snapshot
+from tests.servers import ROOT
+from tests.waiting import wait_until
 
 
 @pytest.mark.parametrize(
@@ -70,7 +72,7 @@ def test_two_channels_in_one_process_survive_broken_playlists(
     d = run_downloader(
         "one", "two", "--url", one.master_url, "--url", two.master_url, *FAST_TIMEOUTS
     )
-    wait_for(lambda: len(archive(d.base / "two")) >= 6, 30, "channel two's first segments")
+    wait_until(lambda: len(archive(d.base / "two")) >= 6, "channel two's first segments", 30)
     lines = one.respond("/live/1/source.m3u8")[1].splitlines(keepends=True)
     last_extinf = max(i for i, line in enumerate(lines) if line.startswith(b"#EXTINF"))
     truncated = b"".join(lines[: last_extinf + 1])  # cut off before the last entry's URI
@@ -84,17 +86,17 @@ def test_two_channels_in_one_process_survive_broken_playlists(
         b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n",
     ]
     one.junk_playlists(junk)
-    wait_for(lambda: not one.faults.junk, 30, "the junk to be served")
+    wait_until(lambda: not one.faults.junk, "the junk to be served", 30)
     # Then a few more segments, so the window has moved past everything junk hid.
-    wait_for(lambda: len(one.published["source"]) >= 20, 30, "twenty published segments")
+    wait_until(lambda: len(one.published["source"]) >= 20, "twenty published segments", 30)
     published = {"one": snapshot(one), "two": snapshot(two)}
-    wait_for(
+    wait_until(
         lambda: (
             not missing_full(one, d.base, "one", published["one"])
             and not missing_full(two, d.base, "two", published["two"], {"fmp4": "180p"})
         ),
-        30,
         "every published segment of both channels",
+        30,
         interval=0.2,
         detail=lambda: (
             f"{missing_full(one, d.base, 'one', published['one'])} "
@@ -122,12 +124,12 @@ def test_stop_cuts_off_stuck_downloads_and_leaves_no_temp(make_origin, run_downl
     origin = make_origin({"source": ts_stream}, window=3)
     d = run_downloader("chan", "--url", origin.master_url, "--soft-timeout", "30",
                        "--hard-timeout", "60", "--stop-grace", "1")  # fmt: skip
-    wait_for(lambda: len(archive(d.base)) >= 3, 30, "the first segments")
+    wait_until(lambda: len(archive(d.base)) >= 3, "the first segments", 30)
     n = origin.pause_midway(120)  # half a body, then nothing for two minutes
-    wait_for(lambda: n in origin.published["source"], 30, "the stuck segment to be listed")
+    wait_until(lambda: n in origin.published["source"], "the stuck segment to be listed", 30)
     start = origin.published["source"][n].start
     temps = lambda: [s for s in archive(d.base) if s.type == "temp" and s.start == start]  # noqa: E731
-    wait_for(temps, 30, "the stuck download's temp file")
+    wait_until(temps, "the stuck download's temp file", 30)
     assert d.stop() == 0
     assert "cutting off 1 download(s) still running" in d.log
     files = archive(d.base)
@@ -146,8 +148,8 @@ def test_a_quality_the_stream_lacks_is_reported_with_what_it_has(
 ):
     origin = make_origin({"source": ts_stream, "480p": ts_stream}, window=3)
     d = run_downloader("chan", "--url", origin.master_url, "--qualities", "480p,4k")
-    wait_for(lambda: "fix --qualities" in d.log, 30, "the missing quality to be reported")
+    wait_until(lambda: "fix --qualities" in d.log, "the missing quality to be reported", 30)
     assert "channel 'chan' has no quality '4k'; it has 'source', '480p': fix --qualities" in d.log
-    wait_for(lambda: archive(d.base), 30, "the quality it has to be recorded")
+    wait_until(lambda: archive(d.base), "the quality it has to be recorded", 30)
     assert d.stop() == 0
     assert {s.quality for s in archive(d.base)} == {"480p"}

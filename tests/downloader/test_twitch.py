@@ -2,9 +2,10 @@
 
 import pytest
 
-from tests.downloader.conftest import archive, wait_for
+from tests.downloader.archive import archive
 from tests.downloader.test_faults import FAST_TIMEOUTS, metric_values, missing_full, snapshot
 from tests.downloader.twitch_server import TwitchOrigin
+from tests.waiting import wait_until
 
 
 @pytest.mark.slow
@@ -19,24 +20,26 @@ def test_twitch_records_every_quality_and_drops_ads(make_origin, run_downloader,
         "--metrics-port", "0", *FAST_TIMEOUTS,
     )  # fmt: skip
     port = d.metrics_port()
-    wait_for(lambda: len(archive(d.base)) >= 6, 30, "the first segments")
+    wait_until(lambda: len(archive(d.base)) >= 6, "the first segments", 30)
     ads = []
     for kind in ("title", "class", "id"):
         last = twitch.ad_break(3, kind)[-1]
         ads += range(last - 2, last + 1)
-        wait_for(
-            lambda last=last: twitch.published_count() > last + 2, 30, f"the {kind} ads to pass"
+        wait_until(
+            lambda last=last: twitch.published_count() > last + 2, f"the {kind} ads to pass", 30
         )
-    wait_for(lambda: twitch.published_count() > ads[-1] + 8, 30, "the last ad to leave the window")
+    wait_until(
+        lambda: twitch.published_count() > ads[-1] + 8, "the last ad to leave the window", 30
+    )
     published = snapshot(twitch)
     live = {
         v: {n: p for n, p in segs.items() if n not in twitch.ads} for v, segs in published.items()
     }
     qualities = {"chunked": "source"}
-    wait_for(
+    wait_until(
         lambda: not missing_full(twitch, d.base, "speedrun", live, qualities),
-        30,
         "every live segment",
+        30,
         interval=0.2,
         detail=lambda: f"{missing_full(twitch, d.base, 'speedrun', live, qualities)}\n{d.log}",
     )

@@ -6,7 +6,6 @@ never runs its driver manager. Every browser gets a fresh profile directory.
 
 import base64
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,8 @@ from selenium.common.exceptions import JavascriptException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+
+from tests.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -90,19 +91,19 @@ class Page:
 
     def wait(self, predicate, what: str, timeout: float = 30.0):
         """Poll ``predicate`` until true; fail naming ``what`` and the page's message line."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def attempt():
             try:
-                value = predicate()
+                return predicate()
             except JavascriptException:
-                value = None
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                shown = self.js("return document.getElementById('message').textContent")
-                self.shot("timeout")
-                raise AssertionError(f"timed out waiting for {what}; page message: {shown!r}")
-            time.sleep(0.05)
+                return None
+
+        def detail():
+            self.shot("timeout")
+            shown = self.js("return document.getElementById('message').textContent")
+            return f"page message: {shown!r}"
+
+        return wait_until(attempt, what, timeout, detail=detail)
 
     def wait_text_change(self, element_id: str, old: str, what: str) -> str:
         return self.wait(lambda: (t := self.text(element_id)) != old and t, what)

@@ -14,7 +14,7 @@ import requests
 from services.common.db import Database, apply_schema, locations
 from tests.db.fixtures import db, pg_dsn, pg_server, schema_dsn  # noqa: F401
 from tests.media import store_stream
-from tests.restreamer.conftest import ServerProcess
+from tests.servers import ServerProcess
 from tests.waiting import wait_until  # noqa: F401 - the tests import it from here
 
 T0 = dt.datetime(2026, 11, 27, 16, 59, 52)  # the archive straddles an hour boundary

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from services.common.db import states
-from tests.restreamer.conftest import ROOT
+from tests.servers import ROOT
 
 from .conftest import ALICE, BOB, CHANNEL, QUALITY, T0, Client
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from services.common.db import locations, states
-from tests.restreamer.conftest import ROOT
+from tests.servers import ROOT
 
 from .conftest import CHANNEL, QUALITY, T0, Client
 

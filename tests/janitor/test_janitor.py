@@ -22,6 +22,7 @@ from fastseg import (
 )
 from services.janitor.sweep import Counts, settle, sweep
 from tests.media import store_segment
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 11, 27, 17, 5, 12, 345000)
@@ -159,10 +160,7 @@ def test_periodic_sweeps_take_temps_as_they_age_and_stop_on_sigterm(tmp_path, ts
     )  # fmt: skip
     try:
         path = temp_segment(tmp_path, ts_segment[:500])
-        deadline = time.monotonic() + 30
-        while path.exists():
-            assert time.monotonic() < deadline, "the temp file was never taken"
-            time.sleep(0.05)
+        wait_until(lambda: not path.exists(), "the temp file to be taken", timeout=30)
         (name,) = names(tmp_path)
         assert "-partial-" in name
     finally:

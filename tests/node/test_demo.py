@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.node.test_node_end_to_end import free_port
-from tests.restreamer.conftest import ROOT
+from tests.servers import ROOT
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -13,6 +12,7 @@ import pytest
 
 from profiling.collect import parse_metrics
 from profiling.flamegraph import main as flamegraph
+from tests.waiting import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LEAF = "burn(__main__)"
@@ -45,15 +45,20 @@ def service(request):
 
 def scrape_until_sampled(url, proc):
     """Scrape until the sampler has caught burn() (bounded by the child staying alive)."""
-    deadline = time.monotonic() + 60  # a backstop only; the sample normally shows at once
-    while time.monotonic() < deadline and proc.poll() is None:
+
+    def sampled():
+        if proc.poll() is not None:
+            pytest.fail(f"no sample ending in {LEAF} (service exit status {proc.poll()})")
         with urllib.request.urlopen(url, timeout=10) as response:
             text = response.read().decode()
         if "stack_sampler_seconds_total" in text:
             stacks = parse_metrics(text, url)
             if any(s.endswith(LEAF) for s in stacks):
                 return text
-    pytest.fail(f"no sample ending in {LEAF} (service exit status {proc.poll()})")
+        return None
+
+    # 60 s is a backstop only; the sample normally shows at once
+    return wait_until(sampled, f"a sample ending in {LEAF}", timeout=60)
 
 
 @pytest.mark.slow

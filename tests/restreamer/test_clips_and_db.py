@@ -9,7 +9,7 @@ import tempfile
 import pytest
 import requests
 
-from tests.restreamer.conftest import ROOT, ServerProcess
+from tests.servers import ROOT, ServerProcess
 
 
 def test_clips_dir_is_served_under_clips(tmp_path, make_server):

@@ -1,7 +1,6 @@
 """``/cut`` on the real server: rough, fast and full cuts streamed, and every refusal a 4xx."""
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ import requests
 
 from tests.media import ffprobe_json
 from tests.restreamer.conftest import REAL_START
+from tests.waiting import wait_until
 
 START = REAL_START + dt.timedelta(seconds=3)  # inside segment 1
 END = REAL_START + dt.timedelta(seconds=15)  # inside segment 7
@@ -119,8 +119,6 @@ def test_abandoned_cut_stops_ffmpeg(real_server):
         assert children(real_server.proc.pid)  # ffmpeg is running for us
         next(response.iter_content(188))
     # Closing the connection closes the response, which kills ffmpeg: poll for it.
-    for _ in range(3000):
-        if not children(real_server.proc.pid):
-            break
-        time.sleep(0.01)  # polling the process table; there is no event to wait on
+    # Polling the process table: there is no event to wait on.
+    wait_until(lambda: not children(real_server.proc.pid), "ffmpeg to exit", 30, interval=0.01)
     assert children(real_server.proc.pid) == []

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from tests.restreamer.trees import make_tree
+from tests.servers import ServerProcess
 
 T0 = dt.datetime(2026, 11, 27, 17, 59, 58)
 SECRET = b"SECRET: bytes from outside the archive"
@@ -143,8 +144,6 @@ def test_fuzz_app(fuzz_client, target):
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory):
-    from tests.restreamer.conftest import ServerProcess  # noqa: PLC0415 - the class, not a fixture
-
     server = ServerProcess(make_archive(tmp_path_factory.mktemp("fuzz")))
     yield server
     assert server.stop() == 0

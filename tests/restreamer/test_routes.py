@@ -11,8 +11,8 @@ import os
 import m3u8
 import pytest
 
-from tests.restreamer.conftest import metric
 from tests.restreamer.trees import make_tree
+from tests.servers import metric
 
 T0 = dt.datetime(2026, 11, 27, 17, 59, 50)
 

@@ -19,8 +19,9 @@ import pytest
 import requests
 
 from tests.media import ffprobe_json
-from tests.restreamer.conftest import REAL_START, ROOT, metric
+from tests.restreamer.conftest import REAL_START
 from tests.restreamer.trees import make_tree
+from tests.servers import ROOT, metric
 
 
 def get(server, path, **kwargs):

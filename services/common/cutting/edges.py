@@ -54,6 +54,22 @@ def input_args(kind: str) -> list[str]:
     return ["-copyts", "-f", "mpegts" if kind == "ts" else "mp4", "-i", "pipe:0"]
 
 
+def video_encoder_args(video, enc_time_base: str) -> list[str]:
+    """Encode video like the source (codec, pixel format, H.264 profile), well, without B-frames.
+
+    ``enc_time_base`` is ffmpeg's ``-enc_time_base:v`` (``-1``: the stream's own).
+    """
+    args = [
+        "-fps_mode", "passthrough", "-enc_time_base:v", enc_time_base,
+        "-c:v", ENCODERS[video.codec], "-preset", EDGE_PRESET, "-crf", EDGE_CRF, "-bf", "0",
+    ]  # fmt: skip
+    if video.pix_fmt:
+        args += ["-pix_fmt", video.pix_fmt]
+    if video.codec == "h264" and video.profile in PROFILES:
+        args += ["-profile:v", PROFILES[video.profile]]
+    return args
+
+
 def encode_edge(
     data: bytes,
     probe: Probe,
@@ -84,14 +100,7 @@ def encode_edge(
         args += ["-map", "0:a:0"]
     if trim:
         args += ["-vf", "trim=" + ":".join(trim)]
-    args += [
-        "-fps_mode", "passthrough", "-enc_time_base:v", "-1",
-        "-c:v", ENCODERS[video.codec], "-preset", EDGE_PRESET, "-crf", EDGE_CRF, "-bf", "0",
-    ]  # fmt: skip
-    if video.pix_fmt:
-        args += ["-pix_fmt", video.pix_fmt]
-    if video.codec == "h264" and video.profile in PROFILES:
-        args += ["-profile:v", PROFILES[video.profile]]
+    args += video_encoder_args(video, "-1")
     if probe.dts_delay or shift:
         # bitstream filters run in the output stream's time base: MPEG-TS is 90 kHz
         delay = round(probe.dts_delay * video.time_base * TS_CLOCK)
@@ -199,14 +208,7 @@ def reencode_stretch(
         graph += f";[0:a:0]{','.join(af)}[a]"
         maps += ["-map", "[a]"]
     args = input_args(probe.kind) + ["-filter_complex", graph, *maps]
-    args += [
-        "-fps_mode", "passthrough", "-enc_time_base:v", f"1/{TS_CLOCK}",
-        "-c:v", ENCODERS[video.codec], "-preset", EDGE_PRESET, "-crf", EDGE_CRF, "-bf", "0",
-    ]  # fmt: skip
-    if video.pix_fmt:
-        args += ["-pix_fmt", video.pix_fmt]
-    if video.codec == "h264" and video.profile in PROFILES:
-        args += ["-profile:v", PROFILES[video.profile]]
+    args += video_encoder_args(video, f"1/{TS_CLOCK}")
     if params.dts_delay:
         delay = round(params.dts_delay * video.time_base * TS_CLOCK)
         args += ["-bsf:v", f"setts=dts=PTS-{delay}"]

@@ -12,13 +12,13 @@ export const SECOND = 1_000_000;
 export function parseUtc(text) {
   const m = UTC.exec(text.trim());
   if (!m) {
-    throw new Error(`${JSON.stringify(text)} is not a UTC time like 2026-11-27T17:05:12.5`);
+    throw new Error(`${JSON.stringify(text)} is not a time: give UTC such as 2026-11-27T17:05:12.5Z`);
   }
   const [, y, mo, d, h, mi, s, frac] = m;
   const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
   const check = new Date(ms);
   if (check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1 || +h > 23 || +mi > 59 || +s > 59) {
-    throw new Error(`${JSON.stringify(text)} is not a real time: check the date`);
+    throw new Error(`${JSON.stringify(text)} is not a time (no such date or hour): give UTC such as 2026-11-27T17:05:12.5Z`);
   }
   return ms * 1000 + (frac ? Number(frac.padEnd(6, "0")) : 0);
 }
