@@ -8,6 +8,7 @@ Config keys:
 * ``IMPLICIT_RANGE``: the longest range a playlist covers without both start and end
   (default 12 hours; beyond it the client must say what it wants).
 * ``DATABASE``, ``EDITOR_TOKEN_FILE``: the editor's events API (services.restreamer.editor).
+* ``THUMBNAIL_DIR``, ``THUMBNAIL_CACHE_BYTES``: the thumbnail cache (services.restreamer.pictures).
 """
 
 import datetime as dt
@@ -19,7 +20,7 @@ import prometheus_client
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from services.restreamer import cuts, editor, listings, playlists, segments
+from services.restreamer import cuts, editor, listings, pictures, playlists, segments
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
 
@@ -54,6 +55,7 @@ def create_app(config: dict) -> Flask:
     for module in (listings, segments, playlists, cuts):
         app.register_blueprint(module.blueprint)
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
+    pictures.init_app(app)  # /frame, /thumbnail, /waveform, /coverage
     app.add_url_rule("/metrics", "metrics", _metrics)
     app.before_request(_started)
     app.after_request(_finished)
