@@ -22,6 +22,7 @@ ROW_H = 14
 LINE_GAP = 6
 HEADER_H = 18
 LEGEND_H = 24
+LEGEND_W = 300  # room for the legend however few the columns
 HOLES_LISTED = 12  # per cell tooltip; the rest are counted
 
 
@@ -82,7 +83,7 @@ def render_svg(channel: str, qualities: list[str], cells: dict[str, list[Cell]])
         columns = [f"{h:02d}" for h in range(24)]
     index = {h: i for i, h in enumerate(hours)}
     line_h = ROW_H * len(qualities) + LINE_GAP
-    width = LABEL_W + CELL_W * max(len(columns), 1) + 8
+    width = max(LABEL_W + CELL_W * len(columns) + 8, LABEL_W + LEGEND_W)
     height = HEADER_H + line_h * len(lines) + LEGEND_H
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '

@@ -90,9 +90,13 @@ def peaks(segments, start: dt.datetime, end: dt.datetime, width: int) -> np.ndar
 
 
 def draw(levels: np.ndarray, height: int, colour: tuple[int, int, int]) -> np.ndarray:
-    """RGBA pixels: a bar per column, centred, as tall as its peak; NaN columns transparent."""
+    """RGBA pixels: a bar per column, centred; NaN columns transparent.
+
+    A bar is as tall as the square root of its peak, so quiet speech shows
+    beside loud music (a peak of 1/4 fills half the height).
+    """
     width = len(levels)
-    half = np.where(np.isnan(levels), -1, np.ceil(np.nan_to_num(levels) * height / 2))
+    half = np.where(np.isnan(levels), -1, np.ceil(np.sqrt(np.nan_to_num(levels)) * height / 2))
     rows = np.abs(np.arange(height) - (height - 1) / 2)[:, None]  # distance from the middle
     on = rows <= np.maximum(half, 0.5)[None, :]
     on &= ~np.isnan(levels)[None, :]
