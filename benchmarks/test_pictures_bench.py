@@ -5,8 +5,9 @@
   caches empty) and warm, against merely listing the same 342 directories.
   Goals: warm cheaper than the listing; cold within 3x of the selection's cold read.
 * A thumbnail of a segment never decoded before (720p30, 2 s), through the route,
-  against the least any decode costs: one ffmpeg reading the segment's first frame.
-  Goal: cold within 3x of that (the route also probes the segment's frames).
+  against the least any decode of that frame costs: one ffmpeg told which frame.
+  Goal: cold within 3x of that (the route also reads and probes the segment to
+  find the frame on screen); warm (from the disk cache) is reported.
 
 Ratios come from one run with the sides interleaved; the machine is shared, so
 absolute figures are noisy. With ``--benchmark-disable`` (CI) a small tree and
@@ -138,9 +139,11 @@ def test_thumbnail_of_a_cold_segment(benchmark, hd_base):
         assert client.get(url).status_code == 200
 
     def baseline() -> None:
+        # the same frame (1.5 s into the segment: frame 45) by one ffmpeg that is told it
         subprocess.run(
             ["ffmpeg", "-nostdin", "-v", "error", "-i", f"file:{segment}", "-frames:v", "1",
-             "-vf", "scale=320:-2", "-f", "image2pipe", "-c:v", "png", "pipe:1"],
+             "-vf", "select=gte(n\\,45),scale=320:-2", "-f", "image2pipe", "-c:v", "png",
+             "pipe:1"],
             check=True, capture_output=True,
         )  # fmt: skip
 
@@ -151,7 +154,7 @@ def test_thumbnail_of_a_cold_segment(benchmark, hd_base):
     report = {
         "cold_s": round(cold_s, 3),
         "warm_s": round(warm_s, 4),
-        "one_ffmpeg_first_frame_s": round(base_s, 3),
+        "one_ffmpeg_same_frame_s": round(base_s, 3),
         "cold_over_one_ffmpeg": round(over_base, 2),
     }
     benchmark.extra_info.update(report)

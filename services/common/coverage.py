@@ -16,6 +16,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import gevent
+
 import fastseg
 from fastseg._common import RACY_NS
 
@@ -115,6 +117,7 @@ def _hour_spans(hours_path: str, hour: dt.datetime) -> _HourSpans:
         return entry[2]
     began = time.time_ns()
     spans = _reduce(fastseg.best_segments_by_start(path), hour)
+    gevent.idle()  # a cold week is hundreds of directory reads: let other greenlets run
     # A directory changed within the timestamp tick before the read may change
     # again unseen: such an hour is read again next time, as fastseg does.
     _cache[path] = (key, st.st_mtime_ns + RACY_NS < began, spans)

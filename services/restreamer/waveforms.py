@@ -64,8 +64,11 @@ def peaks(segments, start: dt.datetime, end: dt.datetime, width: int) -> np.ndar
     total = (end - start).total_seconds() * RATE  # samples across the picture
     for run in runs(segments, allow_holes=True):
         first = run.segments[0]
-        with open(first.path, "rb") as f:
-            kind = container(f.read(188 * 8), first.path)
+        try:
+            with open(first.path, "rb") as f:
+                kind = container(f.read(188 * 8), first.path)
+        except OSError as exc:
+            raise CutError(f"cannot read segment {first.path!r}: {exc}") from exc
         args = input_args(kind) + ["-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
                                    "-f", "s16le", "pipe:1"]  # fmt: skip
         index = (first.start - start).total_seconds() * RATE  # sample number of the run's start

@@ -80,3 +80,13 @@ def test_bad_input_is_a_4xx_with_a_one_line_reason(client, url, status, reason):
     assert response.status_code == status, response.text
     assert "\n" not in response.text.strip()
     assert reason in response.text, response.text
+
+
+def test_without_a_range_the_latest_hours_up_to_the_limit(tmp_path, make_client):
+    base = tmp_path / "base"
+    for hour in range(4):
+        make_tree(base, "ch", "source", T0 + dt.timedelta(hours=hour), 1)
+    client = make_client(base, MAX_RANGE=dt.timedelta(hours=2))
+    body = client.get("/coverage/ch.json").json
+    hours = [c["hour"] for c in body["qualities"]["source"]]
+    assert hours == ["2026-11-27T19:00:00Z", "2026-11-27T20:00:00Z"]  # hours 17 to 20 on disk
