@@ -37,6 +37,7 @@ def expected_frame(when: dt.datetime) -> int:
     return (when - REAL_START) // US * FPS // 1_000_000
 
 
+@pytest.mark.slow
 def test_frame_is_the_one_on_screen_at_20_random_times(client, source_frames):
     rng = random.Random(17)
     total = len(source_frames)
@@ -50,6 +51,7 @@ def test_frame_is_the_one_on_screen_at_20_random_times(client, source_frames):
         assert found == expected_frame(when), stamp(when)
 
 
+@pytest.mark.slow
 def test_frame_at_exact_frame_boundaries(client, source_frames):
     """A frame's own start shows it; a microsecond before shows the frame before."""
     for n in (0, 59, 60, 61, 119, 299):  # 60 frames a segment: either side of joins
@@ -181,3 +183,18 @@ def test_a_segment_that_is_not_video_is_a_422(real_base, make_client, tmp_path):
     response = client.get(f"/waveform/junk/source.png?start={stamp(when)}&end={stamp(end)}")
     assert response.status_code == 422, response.text
     assert not (base / "junk" / "source" / ".fastseg").exists()
+
+
+@pytest.mark.slow
+def test_frame_from_fmp4_segments(stream_factory, make_client, tmp_path):
+    from tests.media import store_stream  # noqa: PLC0415
+
+    stream = stream_factory(seconds=6, size="320x180", fmp4=True)
+    store_stream(stream, tmp_path / "base", "f", "source", REAL_START)
+    client = make_client(tmp_path / "base", THUMBNAIL_DIR=str(tmp_path / "t"))
+    frames = gray_frames(stream.dir / "live.m3u8")
+    for n in (0, 37, 61, 150):
+        when = REAL_START + dt.timedelta(microseconds=-(-n * 1_000_000 // FPS) + 5000)
+        response = client.get(f"/frame/f/source.png?timestamp={stamp(when)}")
+        assert response.status_code == 200, response.text
+        assert nearest_frame(png_pixels(response.data), frames) == n
