@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--base-dir {args.base_dir!r} is not a directory")
     try:
         channels = _pick(_dirs(args.base_dir), args.channel, "channel", args.base_dir)
+        if args.quality and not args.channel:  # the channels that have it, if any does
+            having = [c for c in channels if args.quality in _dirs(os.path.join(args.base_dir, c))]
+            channels = having or channels[:1]  # none: the first one's error says what exists
         if args.svg and len(channels) != 1:
             raise Unknown(f"--svg draws one channel: give --channel (one of {', '.join(channels)})")
         reports = [(ch, *channel_report(args.base_dir, ch, args.quality)) for ch in channels]

@@ -81,6 +81,15 @@ def test_unknown_channel_or_quality_is_exit_1_naming_what_exists(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+def test_a_quality_only_some_channels_have(tmp_path):
+    make(tmp_path)
+    put(tmp_path / "other" / "480p", T0)
+    out = run("--base-dir", str(tmp_path), "--quality", "480p")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("other/480p: 1 hour, 1 segment")
+    assert "chan/" not in out.stdout
+
+
 def test_svg_map_is_written(tmp_path):
     make(tmp_path)
     svg = tmp_path / "map.svg"
