@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 import fastseg
 from services.common.cutting import CutError
 from services.common.diskcache import DiskCache
-from services.common.frames import frame_png
+from services.common.frames import frame_at, frame_png
 from services.common.readable import utc
 from services.restreamer import coverage, waveforms
 from services.restreamer.picture_args import CannotDecode, hours_path, required_time, segment_at
@@ -68,8 +68,11 @@ def _png(data: bytes, seg: fastseg.SegmentInfo) -> Response:
     return response
 
 
-def _decode(seg: fastseg.SegmentInfo, when: dt.datetime, width: int | None):
+def _decode(seg: fastseg.SegmentInfo, when: dt.datetime, width: int | None, probe_only=False):
+    """The PNG and PTS of the frame at ``when`` (only its PTS if ``probe_only``); 422 if none."""
     try:
+        if probe_only:
+            return frame_at(seg, when).pts
         return frame_png(seg, when, width)
     except CutError as exc:
         logger.info("cannot decode a frame of %r: %s", seg.path, exc)
@@ -93,9 +96,9 @@ def thumbnail(channel: str, quality: str) -> Response:
     width = _width()
     seg = segment_at(path, when)
     cache: DiskCache = current_app.extensions["thumbnails"]
-    # the frame is known only after probing, so the key is the instant's offset in the segment
-    offset_us = (when - seg.start) // dt.timedelta(microseconds=1)
-    key = hashlib.sha256(f"{seg.path}\0{offset_us}\0{width}".encode()).hexdigest()[:40] + ".png"
+    # one file per frame and width: any time within a frame's interval finds it
+    pts = _decode(seg, when, None, probe_only=True)
+    key = hashlib.sha256(f"{seg.path}\0{pts}\0{width}".encode()).hexdigest()[:40] + ".png"
     png = cache.get(key)
     if png is None:
         png, _ = state().flights.run(("thumbnail", key), lambda: _decode(seg, when, width)[0])

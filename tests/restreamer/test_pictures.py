@@ -71,8 +71,11 @@ def test_thumbnail_is_small_cached_and_the_same_frame(client, source_frames, tmp
     assert png_size(first.data) == (160, 90)
     cached = list((tmp_path / "thumbs").iterdir())
     assert len(cached) == 1
-    again = client.get(f"/thumbnail/test/source.png?timestamp={stamp(when)}&width=160")
+    # another instant within the same frame (7.5 s to 7.533 s) is the same cached file
+    later = stamp(when + dt.timedelta(milliseconds=15))
+    again = client.get(f"/thumbnail/test/source.png?timestamp={later}&width=160")
     assert again.data == first.data
+    assert list((tmp_path / "thumbs").iterdir()) == cached
     small = png_pixels(first.data)
     big = np.repeat(np.repeat(small, 2, axis=0), 2, axis=1)
     assert nearest_frame(big, source_frames) == expected_frame(when)
