@@ -28,6 +28,7 @@ from benchmarks.measure import ratio
 from benchmarks.treegen import START, make_tree
 from services.common import coverage
 from services.common.coverage_svg import render_svg
+from services.common.frames import forget_frame_times
 from services.restreamer.app import create_app
 from tests.media import make_stream, store_stream
 
@@ -132,6 +133,7 @@ def test_thumbnail_of_a_cold_segment(benchmark, hd_base):
 
     def cold() -> None:
         shutil.rmtree(cache_dir, ignore_errors=True)
+        forget_frame_times()
         response = client.get(url)
         assert response.status_code == 200, response.text
 

@@ -23,7 +23,7 @@ from services.common.cutting.ffmpeg import ffmpeg
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Frame", "frame_at", "frame_png"]
+__all__ = ["Frame", "forget_frame_times", "frame_at", "frame_png"]
 
 ONE_US = dt.timedelta(microseconds=1)
 REMEMBERED = 4096  # segments whose frame times are kept (a few hundred bytes each)
@@ -37,6 +37,11 @@ class Frame:
 
     kind: str  # 'ts' or 'fmp4'
     pts: int
+
+
+def forget_frame_times() -> None:
+    """Forget every segment's frame times (the next picture of each probes it again)."""
+    _frames.clear()
 
 
 def _frame_times(seg: SegmentInfo, data: bytes | None) -> tuple[str, Fraction, tuple[int, ...]]:
