@@ -1,103 +1,133 @@
 """``fastseg coverage``: what a segment archive holds, per channel and quality.
 
-For each quality: the hours present, the segments chosen (the best per start,
-as selection sees them), how many are complete, the holes between them and
-the time covered. A quick health check of a node's disk, and of a backfill.
+For each quality: the hours present, the segments (the best per start, as
+selection sees them), how many are complete, the time covered by complete and by
+partial or suspect video, and the holes between the first and last video, each
+with its UTC start and length. ``--svg FILE`` draws the channel's coverage map.
+Computed from the segment names only: no segment file is opened.
 """
 
-import datetime as dt
 import json
 import logging
 import os
 import sys
-from dataclasses import asdict, dataclass, field
 
-import fastseg
-from services.common import archive
+from services.common import archive, coverage
+from services.common.coverage_svg import render_svg
+from services.common.readable import count, duration, utc
 from services.common.service import argument_parser, setup_logging
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class QualityCoverage:
-    channel: str
-    quality: str
-    hours: int = 0
-    segments: int = 0
-    complete: int = 0
-    covered_seconds: float = 0.0
-    first: str | None = None
-    last: str | None = None
-    holes: list[tuple[str, str]] = field(default_factory=list)
+HOLES_SHOWN = 20
 
 
-def _dirs(path: str) -> list[str]:
-    try:
-        return sorted(d for d in os.listdir(path) if not d.startswith("."))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+class Unknown(Exception):
+    """A channel or quality that is not in the archive; the message says what is."""
 
 
-def quality_coverage(base: str, channel: str, quality: str) -> QualityCoverage:
-    """Select everything in BASE/CHANNEL/QUALITY at once and note where the holes fall."""
-    cov = QualityCoverage(channel, quality)
-    hours_path = os.path.join(base, channel, quality)
-    starts = [fastseg.hour_start(h) for h in _dirs(hours_path)]
-    starts = sorted(h for h in starts if h is not None)
-    cov.hours = len(starts)
-    if not starts:
-        return cov
-    chosen = fastseg.get_best_segments(hours_path, starts[0], starts[-1] + dt.timedelta(hours=1))
-    segments = [s for s in chosen if s is not None]
-    if not segments:
-        return cov
-    cov.first, cov.last = segments[0].start.isoformat(), segments[-1].end.isoformat()
-    cov.segments = len(segments)
-    cov.complete = sum(not s.is_partial for s in segments)
-    cov.covered_seconds = sum(s.duration.total_seconds() for s in segments)
-    for before, hole, after in zip(chosen, chosen[1:], chosen[2:], strict=False):
-        if hole is None and before is not None and after is not None:
-            cov.holes.append((before.end.isoformat(), after.start.isoformat()))
-    return cov
+def _pick(have: list[str], wanted: str | None, what: str, where: str) -> list[str]:
+    if wanted is None:
+        return have
+    if wanted not in have:
+        listed = ", ".join(have) if have else "none"
+        plural = "qualities" if what == "quality" else f"{what}s"
+        raise Unknown(f"no {what} {wanted!r} in {where} ({plural} there: {listed})")
+    return [wanted]
 
 
-def archive_coverage(base: str, channel: str | None = None, quality: str | None = None):
-    channels = [channel] if channel else archive.channels(base)
-    return [
-        quality_coverage(base, ch, q)
-        for ch in channels
-        for q in ([quality] if quality else archive.qualities(base, ch))
+def channel_report(base: str, channel: str, quality: str | None = None):
+    """``(qualities, cells by quality, summaries)`` for one channel of the archive."""
+    channel_path = os.path.join(base, channel)
+    qualities = _pick(archive.qualities(base, channel), quality, "quality", channel_path)
+    extent = coverage.channel_extent(channel_path, qualities)
+    cells, summaries = {}, []
+    for q in qualities:
+        hours_path = os.path.join(channel_path, q)
+        cells[q] = coverage.quality_cells(hours_path, q, *extent) if extent else []
+        hours = len(coverage.hours_present(hours_path))
+        summaries.append(coverage.summarise(q, cells[q], hours))
+    return qualities, cells, summaries
+
+
+def _summary_json(channel: str, s: coverage.QualitySummary) -> dict:
+    return {
+        "channel": channel,
+        "quality": s.quality,
+        "hours": s.hours,
+        "segments": s.segments,
+        "complete": s.complete,
+        "covered_seconds": round(s.full_seconds, 6),
+        "partial_seconds": round(s.partial_seconds, 6),
+        "first": utc(s.first) if s.first else None,
+        "last": utc(s.last) if s.last else None,
+        "holes": [
+            {"start": utc(a), "end": utc(b), "seconds": (b - a).total_seconds()} for a, b in s.holes
+        ],
+    }
+
+
+def _summary_text(channel: str, s: coverage.QualitySummary) -> list[str]:
+    head = (
+        f"{channel}/{s.quality}: {count(s.hours, 'hour')}, {count(s.segments, 'segment')} "
+        f"({s.complete:,} complete), {duration(s.full_seconds)} complete"
+    )
+    if s.partial_seconds:
+        head += f" and {duration(s.partial_seconds)} partial or suspect"
+    if s.first is None:
+        return [f"{channel}/{s.quality}: {count(s.hours, 'hour')}, no segments"]
+    missing = sum((b - a).total_seconds() for a, b in s.holes)
+    lines = [
+        f"{head}, from {utc(s.first)} to {utc(s.last)}, {count(len(s.holes), 'hole')}"
+        + (f" ({duration(missing)} missing)" if s.holes else "")
     ]
-
-
-def render(report: list[QualityCoverage]) -> str:
-    if not report:
-        return "no segments found"
-    lines = []
-    for c in report:
-        lines.append(
-            f"{c.channel}/{c.quality}: {c.hours} hours, {c.segments} segments "
-            f"({c.complete} complete), {c.covered_seconds / 60:.1f} minutes "
-            f"from {c.first} to {c.last}, {len(c.holes)} holes"
-        )
-        lines += [f"  hole {a} .. {b}" for a, b in c.holes[:20]]
-        if len(c.holes) > 20:
-            lines.append(f"  ... and {len(c.holes) - 20} more")
-    return "\n".join(lines)
+    for a, b in s.holes[:HOLES_SHOWN]:
+        lines.append(f"  hole {utc(a)} to {utc(b)} ({duration((b - a).total_seconds())})")
+    if len(s.holes) > HOLES_SHOWN:
+        lines.append(f"  ... and {count(len(s.holes) - HOLES_SHOWN, 'more hole')}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argument_parser("coverage", __doc__.splitlines()[0], service=False)
+    parser = argument_parser("coverage", __doc__.splitlines()[0])
     parser.add_argument("--channel", help="only this channel")
     parser.add_argument("--quality", help="only this quality")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--svg", metavar="FILE", help="also write the channel's coverage map")
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
     if not os.path.isdir(args.base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory")
-    report = archive_coverage(args.base_dir, args.channel, args.quality)
-    print(json.dumps([asdict(c) for c in report], indent=2) if args.json else render(report))
+    try:
+        channels = _pick(archive.channels(args.base_dir), args.channel, "channel", args.base_dir)
+        if args.quality and not args.channel:  # the channels that have it, if any does
+            having = [c for c in channels if archive.is_quality(args.base_dir, c, args.quality)]
+            channels = having or channels[:1]  # none: the first one's error says what exists
+        if args.svg and len(channels) != 1:
+            raise Unknown(f"--svg draws one channel: give --channel (one of {', '.join(channels)})")
+        reports = [(ch, *channel_report(args.base_dir, ch, args.quality)) for ch in channels]
+    except Unknown as exc:
+        print(f"fastseg coverage: {exc}", file=sys.stderr)
+        return 1
+    if args.svg:
+        channel, qualities, cells, _ = reports[0]
+        try:
+            with open(args.svg, "w", encoding="utf-8") as f:
+                f.write(render_svg(channel, qualities, cells))
+        except OSError as exc:
+            print(f"fastseg coverage: cannot write --svg {args.svg!r}: {exc}", file=sys.stderr)
+            return 1
+    if args.json:
+        text = json.dumps([_summary_json(ch, s) for ch, _, _, ss in reports for s in ss], indent=2)
+    else:
+        lines = [line for ch, _, _, ss in reports for s in ss for line in _summary_text(ch, s)]
+        text = "\n".join(lines) if lines else "no segments found"
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # the reader went away (| head): say nothing more, and exit without a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

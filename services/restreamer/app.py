@@ -9,6 +9,7 @@ Config keys:
   (default 12 hours; beyond it the client must say what it wants).
 * ``DATABASE``, ``EDITOR_TOKEN_FILE``: the editor's events API (services.restreamer.editor).
 * ``CLIPS_DIR``: a directory served under ``/clips/`` (services.restreamer.clips); unset, none.
+* ``THUMBNAIL_DIR``, ``THUMBNAIL_CACHE_BYTES``: the thumbnail cache (services.restreamer.pictures).
 """
 
 import datetime as dt
@@ -20,7 +21,7 @@ import prometheus_client
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from services.restreamer import clips, cuts, editor, listings, playlists, segments
+from services.restreamer import clips, cuts, editor, listings, pictures, playlists, segments
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
 
@@ -57,6 +58,7 @@ def create_app(config: dict) -> Flask:
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
     if app.config.get("CLIPS_DIR"):
         app.register_blueprint(clips.blueprint)
+    pictures.init_app(app)  # /frame, /thumbnail, /waveform, /coverage
     app.add_url_rule("/metrics", "metrics", _metrics)
     app.before_request(_started)
     app.after_request(_finished)

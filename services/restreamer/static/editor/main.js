@@ -175,6 +175,7 @@ function drawBar() {
     bar.insertBefore(el, $("bar-clip"));
   }
   showClip();
+  document.dispatchEvent(new Event("rangechange")); // pictures.js redraws the timeline
 }
 
 function showClip() {

@@ -1,0 +1,92 @@
+"""One picture from the archive: the frame on screen at an instant, as PNG.
+
+A segment's name time is the time of its first video frame (as the cutter and
+the editor's player take it), so the frame shown at ``when`` is the last one
+whose presentation time, counted from the segment's lowest video PTS, is at or
+before ``when``: the frame whose presentation interval contains it. ffmpeg
+decodes the segment from its start (the keyframe a segment begins with) and
+keeps exactly that PTS. A segment's frame times are remembered (its name holds
+its hash, so they never change), so asking again skips the probe.
+"""
+
+import datetime as dt
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from fractions import Fraction
+
+from fastseg import SegmentInfo
+from services.common.cutting import source
+from services.common.cutting.edges import input_args
+from services.common.cutting.errors import CutError
+from services.common.cutting.ffmpeg import ffmpeg
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Frame", "forget_frame_times", "frame_at", "frame_png"]
+
+ONE_US = dt.timedelta(microseconds=1)
+REMEMBERED = 4096  # segments whose frame times are kept (a few hundred bytes each)
+
+_frames: "OrderedDict[str, tuple[str, Fraction, tuple[int, ...]]]" = OrderedDict()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The frame shown at an instant: its segment's container, and its PTS there."""
+
+    kind: str  # 'ts' or 'fmp4'
+    pts: int
+
+
+def forget_frame_times() -> None:
+    """Forget every segment's frame times (the next picture of each probes it again)."""
+    _frames.clear()
+
+
+def _frame_times(seg: SegmentInfo, data: bytes | None) -> tuple[str, Fraction, tuple[int, ...]]:
+    known = _frames.get(seg.path)
+    if known is not None:
+        _frames.move_to_end(seg.path)
+        return known
+    if data is None:
+        data = source.read(seg)
+    probe = source.probe(data, seg.path)
+    known = (probe.kind, probe.video.time_base, tuple(sorted(p.pts for p in probe.video_packets)))
+    _frames[seg.path] = known
+    while len(_frames) > REMEMBERED:
+        _frames.popitem(last=False)
+    return known
+
+
+def frame_at(seg: SegmentInfo, when: dt.datetime, data: bytes | None = None) -> Frame:
+    """The frame on screen at ``when`` (the first frame if ``when`` is before it).
+
+    Raises CutError if the segment cannot be read or has no video.
+    """
+    kind, tb, pts = _frame_times(seg, data)
+    offset = Fraction((when - seg.start) // ONE_US, 1_000_000)
+    shown = pts[0]
+    for p in pts:
+        if (p - pts[0]) * tb > offset:
+            break
+        shown = p
+    return Frame(kind, shown)
+
+
+def frame_png(seg: SegmentInfo, when: dt.datetime, width: int | None = None) -> tuple[bytes, int]:
+    """``(png, pts)``: the frame shown at ``when`` in ``seg``, scaled to ``width`` if given.
+
+    Raises CutError if the segment cannot be read or holds no decodable video.
+    """
+    data = source.read(seg)
+    frame = frame_at(seg, when, data)
+    vf = f"trim=start_pts={frame.pts}:end_pts={frame.pts + 1}"
+    if width:
+        vf += f",scale={width}:-2:flags=area"
+    args = input_args(frame.kind) + ["-map", "0:v:0", "-vf", vf, "-frames:v", "1",
+                                     "-f", "image2pipe", "-c:v", "png", "pipe:1"]  # fmt: skip
+    png = ffmpeg(args, [data], what=f"frame of {seg.name}").read_all()
+    if not png:
+        raise CutError(f"ffmpeg decoded no frame at PTS {frame.pts} of {seg.path!r}")
+    return png, frame.pts

@@ -1,0 +1,106 @@
+"""Pictures of the archive: ``/frame`` and ``/thumbnail`` PNGs, and the routes of the map.
+
+* ``GET /frame/CH/Q.png?timestamp=T``: the frame on screen at T, full size.
+* ``GET /thumbnail/CH/Q.png?timestamp=T[&width=W]``: the same frame, W pixels wide
+  (default 320), cached on disk (``THUMBNAIL_DIR``, default ``BASE/.fastseg/thumbnails``,
+  at most ``THUMBNAIL_CACHE_BYTES``, default 256 MiB) under the segment's name
+  (which holds its hash), the frame's PTS and the width.
+
+Paths and parameters are wubloader's. A time in a hole, or before or after the
+recording, is a 404 saying so; a segment ffmpeg cannot decode a 422.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import os
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+import fastseg
+from services.common.cutting import CutError
+from services.common.diskcache import DiskCache
+from services.common.frames import frame_at, frame_png
+from services.common.readable import utc
+from services.restreamer import coverage, waveforms
+from services.restreamer.picture_args import CannotDecode, hours_path, required_time, segment_at
+from services.restreamer.state import state
+from services.restreamer.validation import BadRequest
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["blueprint", "init_app"]
+
+blueprint = Blueprint("pictures", __name__)
+
+THUMBNAIL_WIDTH = 320
+MAX_WIDTH = 1920
+MIN_WIDTH = 16
+CACHE_BYTES = 256 * 1024 * 1024
+
+
+def init_app(app: Flask) -> None:
+    """Register the picture routes and the coverage map on a restreamer app."""
+    base = app.extensions["restreamer"].base_dir
+    directory = app.config.get("THUMBNAIL_DIR") or os.path.join(base, ".fastseg", "thumbnails")
+    limit = app.config.get("THUMBNAIL_CACHE_BYTES", CACHE_BYTES)
+    app.extensions["thumbnails"] = DiskCache(directory, limit)
+    for module in (coverage, waveforms):
+        app.register_blueprint(module.blueprint)
+    app.register_blueprint(blueprint)
+
+
+def _width() -> int:
+    text = request.args.get("width") or ""
+    if not text:
+        return THUMBNAIL_WIDTH
+    if not text.isdigit() or not MIN_WIDTH <= int(text) <= MAX_WIDTH:
+        raise BadRequest(f"width {text[:20]!r} is not a whole number of pixels "
+                         f"from {MIN_WIDTH} to {MAX_WIDTH}")  # fmt: skip
+    return int(text)
+
+
+def _png(data: bytes, seg: fastseg.SegmentInfo) -> Response:
+    response = Response(data, mimetype="image/png")
+    # a segment's name holds its hash: the same name is always the same picture
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["X-Segment"] = seg.name
+    return response
+
+
+def _decode(seg: fastseg.SegmentInfo, when: dt.datetime, width: int | None, probe_only=False):
+    """The PNG and PTS of the frame at ``when`` (only its PTS if ``probe_only``); 422 if none."""
+    try:
+        if probe_only:
+            return frame_at(seg, when).pts
+        return frame_png(seg, when, width)
+    except CutError as exc:
+        logger.info("cannot decode a frame of %r: %s", seg.path, exc)
+        reason = str(exc).splitlines()[0]
+        raise CannotDecode(f"cannot decode the frame at {utc(when)}: {reason}") from exc
+
+
+@blueprint.route("/frame/<channel>/<quality>.png")
+def frame(channel: str, quality: str) -> Response:
+    path = hours_path(channel, quality)
+    when = required_time("timestamp")
+    seg = segment_at(path, when)
+    png, _ = _decode(seg, when, None)
+    return _png(png, seg)
+
+
+@blueprint.route("/thumbnail/<channel>/<quality>.png")
+def thumbnail(channel: str, quality: str) -> Response:
+    path = hours_path(channel, quality)
+    when = required_time("timestamp")
+    width = _width()
+    seg = segment_at(path, when)
+    cache: DiskCache = current_app.extensions["thumbnails"]
+    # one file per frame and width: any time within a frame's interval finds it
+    pts = _decode(seg, when, None, probe_only=True)
+    key = hashlib.sha256(f"{seg.path}\0{pts}\0{width}".encode()).hexdigest()[:40] + ".png"
+    png = cache.get(key)
+    if png is None:
+        png, _ = state().flights.run(("thumbnail", key), lambda: _decode(seg, when, width)[0])
+        cache.put(key, png)
+    return _png(png, seg)

@@ -1,0 +1,131 @@
+"""``/waveform/CH/Q.png?start=&end=&size=WxH[&color=RRGGBB]``: the audio's peak envelope.
+
+Each run of joined segments is decoded once by ffmpeg, audio only, mixed to mono
+and resampled to 8 kHz 16-bit samples, which numpy folds into one peak per pixel
+column as they stream in. Columns in a hole stay transparent. The range is at
+most two hours (a longer one is a lot of audio to decode for one picture).
+"""
+
+import datetime as dt
+import logging
+import re
+
+import numpy as np
+from flask import Blueprint, Response, request
+
+import fastseg
+from services.common.cutting import CutError
+from services.common.cutting.edges import input_args, segments_feed
+from services.common.cutting.ffmpeg import ffmpeg
+from services.common.cutting.source import container, runs
+from services.common.png import encode_png
+from services.restreamer import picture_args as pictures
+from services.restreamer.validation import BadRequest, check_range
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["blueprint", "peaks"]
+
+blueprint = Blueprint("waveforms", __name__)
+
+RATE = 8000  # samples per second decoded; enough for an envelope
+MAX_RANGE = dt.timedelta(hours=2)
+MAX_SIZE = (4096, 1024)
+DEFAULT_SIZE = (1024, 64)
+DEFAULT_COLOUR = (48, 80, 192)
+_SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
+_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")
+
+
+def _size() -> tuple[int, int]:
+    text = request.args.get("size") or ""
+    if not text:
+        return DEFAULT_SIZE
+    m = _SIZE.fullmatch(text)
+    if not m or not (1 <= int(m[1]) <= MAX_SIZE[0] and 1 <= int(m[2]) <= MAX_SIZE[1]):
+        raise BadRequest(f"size {text[:20]!r} is not WIDTHxHEIGHT within "
+                         f"{MAX_SIZE[0]}x{MAX_SIZE[1]}, e.g. 1024x64")  # fmt: skip
+    return int(m[1]), int(m[2])
+
+
+def _colour() -> tuple[int, int, int]:
+    text = request.args.get("color") or ""
+    if not text:
+        return DEFAULT_COLOUR
+    m = _COLOUR.fullmatch(text)
+    if not m:
+        raise BadRequest(f"color {text[:20]!r} is not RRGGBB hex, e.g. 3050c0")
+    return tuple(bytes.fromhex(m[1]))
+
+
+def peaks(segments, start: dt.datetime, end: dt.datetime, width: int) -> np.ndarray:
+    """Peak |sample| (0-1) per column of ``[start, end)``; NaN where no audio was decoded."""
+    out = np.full(width, np.nan)
+    total = (end - start).total_seconds() * RATE  # samples across the picture
+    for run in runs(segments, allow_holes=True):
+        first = run.segments[0]
+        try:
+            with open(first.path, "rb") as f:
+                kind = container(f.read(188 * 8), first.path)
+        except OSError as exc:
+            raise CutError(f"cannot read segment {first.path!r}: {exc}") from exc
+        args = input_args(kind) + ["-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
+                                   "-f", "s16le", "pipe:1"]  # fmt: skip
+        index = (first.start - start).total_seconds() * RATE  # sample number of the run's start
+        carry = b""
+        proc = ffmpeg(args, segments_feed(run.segments, kind), what="waveform decode")
+        for chunk in proc.output():
+            chunk = carry + chunk
+            usable = len(chunk) - len(chunk) % 2
+            carry = chunk[usable:]
+            samples = np.abs(np.frombuffer(chunk[:usable], dtype="<i2").astype(np.int32))
+            cols = ((index + np.arange(len(samples))) * width / total).astype(np.int64)
+            index += len(samples)
+            keep = (cols >= 0) & (cols < width)
+            if not keep.any():
+                continue
+            samples, cols = samples[keep], cols[keep]
+            starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
+            values = np.maximum.reduceat(samples, starts) / 32768
+            where = cols[starts]
+            out[where] = np.fmax(out[where], values)
+    return out
+
+
+def draw(levels: np.ndarray, height: int, colour: tuple[int, int, int]) -> np.ndarray:
+    """RGBA pixels: a bar per column, centred; NaN columns transparent.
+
+    A bar is as tall as the square root of its peak, so quiet speech shows
+    beside loud music (a peak of 1/4 fills half the height).
+    """
+    width = len(levels)
+    half = np.where(np.isnan(levels), -1, np.ceil(np.sqrt(np.nan_to_num(levels)) * height / 2))
+    rows = np.abs(np.arange(height) - (height - 1) / 2)[:, None]  # distance from the middle
+    on = rows <= np.maximum(half, 0.5)[None, :]
+    on &= ~np.isnan(levels)[None, :]
+    image = np.zeros((height, width, 4), dtype=np.uint8)
+    image[on] = (*colour, 255)
+    return image
+
+
+@blueprint.route("/waveform/<channel>/<quality>.png")
+def waveform(channel: str, quality: str) -> Response:
+    path = pictures.hours_path(channel, quality)
+    start = pictures.required_time("start")
+    end = pictures.required_time("end")
+    check_range(start, end, MAX_RANGE)
+    if start == end:
+        raise BadRequest(f"start and end are both {start.isoformat()}: a waveform needs a range")
+    width, height = _size()
+    colour = _colour()
+    segments = fastseg.get_best_segments(path, start, end)
+    if all(s is None for s in segments):
+        raise pictures.NotFound(f"no video in {channel}/{quality} from {start.isoformat()} "
+                                f"to {end.isoformat()}")  # fmt: skip
+    try:
+        levels = peaks(segments, start, end, width)
+    except CutError as exc:
+        logger.info("cannot draw the waveform of %s/%s: %s", channel, quality, exc)
+        raise pictures.CannotDecode(f"cannot decode the audio: {str(exc).splitlines()[0]}") from exc
+    response = Response(encode_png(draw(levels, height, colour)), mimetype="image/png")
+    return response
