@@ -28,7 +28,7 @@ build: $(STAMP)
 
 # A live test stream (or URL=...) recorded, served and cut by a node; Ctrl-C stops it.
 run: build
-	$(PY) -m services.cli demo $(if $(BASE),--base-dir $(BASE),) $(if $(URL),--url $(URL),)
+	$(PY) -m services.demo $(if $(BASE),--base-dir $(BASE),) $(if $(URL),--url $(URL),)
 
 # Whole suite on both twins, then again with the pure twin forced, so the
 # loader and every caller are tested both ways (slow end-to-end tests once).

@@ -77,15 +77,24 @@ def start_metrics_server(
     return server
 
 
+# Set by the first stop signal this process receives: a service whose main starts
+# after it (inside a node that is starting up, say) must stop as well, not wait for
+# a signal that has already come.
+_signalled = gevent.event.Event()
+
+
 def stop_on_signals() -> gevent.event.Event:
     """An event set on the first SIGTERM or SIGINT; a second one exits at once."""
     stopping = gevent.event.Event()
+    if _signalled.is_set():
+        stopping.set()
 
     def handler():
         if stopping.is_set():
             logger.warning("second stop signal: exiting now")
             os._exit(1)
         logger.info("stop signal received: stopping")
+        _signalled.set()
         stopping.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):

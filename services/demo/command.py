@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from services.common.service import LOG_FORMAT
@@ -22,13 +23,59 @@ from services.common.service import LOG_FORMAT
 logger = logging.getLogger(__name__)
 
 CLIP_SECONDS = 20
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _fastseg(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    # Its own session: a Ctrl-C is the demo's to handle (run() kills the child on it).
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
-        capture_output=True, text=True, check=check, timeout=120,
+        capture_output=True, text=True, check=check, timeout=120, start_new_session=True,
     )  # fmt: skip
+
+
+class _Stop(KeyboardInterrupt):
+    """A stop signal, raised in the demo's main greenlet wherever it is waiting."""
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM raise :class:`_Stop` in the main greenlet; once stopping, they wait.
+
+    Raised from a plain ``signal.signal`` handler, the exception would land in
+    gevent's hub (which prints it as a crash), so it is thrown from the hub's loop
+    into the greenlet that installed this instead.
+    """
+
+    def __init__(self):
+        import gevent  # noqa: PLC0415 - the demo runs patched, like every service
+
+        self.stopping = False
+        self._main = gevent.getcurrent()
+        self._hub = gevent.get_hub()
+        self._watchers = [gevent.signal_handler(s, self._on_signal) for s in STOP_SIGNALS]
+
+    def _on_signal(self) -> None:
+        if self.stopping:
+            print("already stopping: waiting for the node to finish", file=sys.stderr, flush=True)
+            return
+        self.stopping = True
+        self._hub.loop.run_callback(self._main.throw, _Stop())
+
+    def close(self) -> None:
+        for watcher in self._watchers:
+            watcher.cancel()
+
+
+def _probe(url: str) -> str | None:
+    """Why ``url`` cannot be fetched, or None when it can."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read(1)
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code} {e.reason}"
+    except (OSError, ValueError) as e:
+        return str(getattr(e, "reason", None) or e)
+    return None
 
 
 def _wait_for(url: str, process: subprocess.Popen, timeout: float) -> None:
@@ -43,7 +90,7 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float) -> None:
         except (OSError, ValueError):
             pass
         time.sleep(1)
-    raise SystemExit(f"fastseg demo: nothing was recorded after {timeout:.0f} s ({url})")
+    raise SystemExit(f"fastseg demo: nothing was recorded after {timeout:.0f} s ({url}): see above")
 
 
 def _qualities(port: int, channel: str) -> list[str]:
@@ -73,10 +120,29 @@ def cut_a_clip(base: str, channel: str, quality: str, node: subprocess.Popen) ->
     return row
 
 
+class _Started:
+    """What the demo started, so that one clean-up stops exactly that."""
+
+    source = None
+    node: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        """SIGTERM the node (it stops its services and the embedded database), then the source."""
+        node = self.node
+        if node is not None and node.poll() is None:
+            node.send_signal(signal.SIGTERM)
+            try:
+                node.wait(90)
+            except subprocess.TimeoutExpired:
+                logger.error("the node did not stop in 90 s: killing it")
+                node.kill()
+                node.wait()
+        if self.source is not None:
+            self.source.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse  # noqa: PLC0415
-
-    from services.demo.source import LiveSource  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="fastseg demo", description=__doc__.splitlines()[0])
     parser.add_argument("--base-dir", default="demo-archive", help="where to record")
@@ -86,42 +152,64 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip-after", type=float, default=60, help="seconds before the clip")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format=LOG_FORMAT)
+    started = _Started()
+    signals = _StopSignals()
+    try:
+        return _run(args, started)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
+        print("\nstopping", flush=True)
+        signals.stopping = True
+        return 0
+    finally:
+        signals.stopping = True  # more signals now only say that it is stopping
+        try:
+            while True:
+                try:
+                    started.stop()  # idempotent: a signal thrown in just as it began repeats it
+                    break
+                except KeyboardInterrupt:
+                    continue
+        finally:
+            signals.close()
+
+
+def _run(args, started: _Started) -> int:
+    from services.demo.source import LiveSource  # noqa: PLC0415
+
+    if args.url:
+        problem = _probe(args.url)
+        if problem:
+            print(f"fastseg demo: cannot reach --url {args.url!r} ({problem}): the URL is "
+                  "probably wrong; give an HLS master playlist, or no --url for a test stream",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     base = os.path.abspath(args.base_dir)
     os.makedirs(base, exist_ok=True)
-    source = None if args.url else LiveSource().start()
-    url = args.url or source.master_url
+    if args.url:
+        url = args.url
+    else:
+        started.source = LiveSource()
+        url = started.source.start().master_url
     command = [
         sys.executable, "-m", "services.node", "--base-dir", base, "--channel", args.channel,
         "--url", url, "--host", "127.0.0.1", "--port", str(args.port), "--name", "demo",
         "--location", f"clips=local:{base}/clips",
     ]  # fmt: skip
     # Its own session: a terminal's Ctrl-C is ours, and we stop the node with one SIGTERM.
-    node = subprocess.Popen(command, start_new_session=True)
+    node = started.node = subprocess.Popen(command, start_new_session=True)
     web = f"http://127.0.0.1:{args.port}"
-    try:
-        _wait_for(f"{web}/files/{args.channel}", node, timeout=60)
-        quality = sorted(_qualities(args.port, args.channel))[-1]
-        print(f"\nrecording {url}\n  into {base}\n"
-              f"  watch:   {web}/playlist/{args.channel}/{quality}.m3u8  (ffplay, VLC, mpv)\n"
-              f"  edit:    {web}/editor\n  metrics: {web}/metrics\n")  # fmt: skip
-        # The clip needs CLIP_SECONDS of recorded video ending 10 s ago.
-        time.sleep(max(args.clip_after, CLIP_SECONDS + 15))
-        row = cut_a_clip(base, args.channel, quality, node)
-        error = f": {row['error']}" if row["error"] else ""
-        print(f"\nevent {row['id']} is {row['state']}{error}")
-        if row.get("video_link"):
-            print(f"clip: {row['video_link']}")
-        print("\nstill recording; Ctrl-C stops everything")
-        node.wait()
-    except KeyboardInterrupt:
-        print("\nstopping")
-    finally:
-        if node.poll() is None:
-            node.send_signal(signal.SIGTERM)
-            try:
-                node.wait(90)
-            except subprocess.TimeoutExpired:
-                node.kill()
-        if source is not None:
-            source.stop()
+    _wait_for(f"{web}/files/{args.channel}", node, timeout=60)
+    quality = sorted(_qualities(args.port, args.channel))[-1]
+    print(f"\nrecording {url}\n  into {base}\n"
+          f"  watch:   {web}/playlist/{args.channel}/{quality}.m3u8  (ffplay, VLC, mpv)\n"
+          f"  edit:    {web}/editor\n  metrics: {web}/metrics\n", flush=True)  # fmt: skip
+    # The clip needs CLIP_SECONDS of recorded video ending 10 s ago.
+    time.sleep(max(args.clip_after, CLIP_SECONDS + 15))
+    row = cut_a_clip(base, args.channel, quality, node)
+    error = f": {row['error']}" if row["error"] else ""
+    print(f"\nevent {row['id']} is {row['state']}{error}")
+    if row.get("video_link"):
+        print(f"clip: {row['video_link']}")
+    print("\nstill recording; Ctrl-C stops everything", flush=True)
+    node.wait()
     return 0
