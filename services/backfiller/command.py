@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["build_parser", "main"]
 
 
-def _non_negative(text: str) -> float:
+def non_negative_seconds(text: str) -> float:
+    """An argparse type: a number of seconds, zero or more."""
     try:
         value = float(text)
     except ValueError:
@@ -136,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--recent-cutoff",
-        type=_non_negative,
+        type=non_negative_seconds,
         default=60.0,
         metavar="SECONDS",
         help="leave segments younger than this to the local downloader (default: %(default)s)",

@@ -66,13 +66,33 @@ def setup_logging(level: str = "INFO") -> None:
     profiling.install_log_counter()
 
 
+def listen(server, option: str, prog: str = "fastseg") -> None:
+    """``server.start()``, or a one-line ``SystemExit`` naming the address and ``option``.
+
+    A port in use is something the operator fixes, not a crash: its traceback helps
+    nobody. Inside a node the supervisor logs the line and starts the service again.
+    """
+    try:
+        server.start()
+    except OSError as e:
+        host, port = server.address[:2]
+        reason = (e.strerror or str(e)).lower()
+        raise SystemExit(
+            f"{prog}: cannot listen on {host}:{port} ({reason}): "
+            f"stop what uses it or give another {option}"
+        ) from None
+
+
 def start_metrics_server(
     port: int, host: str = "0.0.0.0", registry=prometheus_client.REGISTRY
 ) -> WSGIServer:
-    """Serve ``/metrics`` from a greenlet; returns the started server (``server.server_port``)."""
+    """Serve ``/metrics`` from a greenlet; returns the started server (``server.server_port``).
+
+    A port in use exits with one line (see :func:`listen`).
+    """
     app = prometheus_client.make_wsgi_app(registry)
     server = WSGIServer((host, port), app, log=None, error_log=logger)
-    server.start()
+    listen(server, "--metrics-port")
     logger.info("metrics on http://%s:%d/metrics", host, server.server_port)
     return server
 

@@ -39,6 +39,11 @@ time_jumps = prometheus_client.Counter(
     "Segments whose start was more than 10 ms from where the previous one ended",
     _LABELS,
 )
+missed_segments = prometheus_client.Counter(
+    "fastseg_downloader_missed_segments_total",
+    "Segments that left the playlist before any poll saw them (an outage, say): never recorded",
+    _LABELS,
+)
 ads_dropped = prometheus_client.Counter(
     "fastseg_downloader_ads_dropped_total",
     "Ad segments left out (Twitch provider)",

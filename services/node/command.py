@@ -8,6 +8,7 @@ crashes is logged and started again with backoff, without disturbing the
 others; SIGTERM or SIGINT stops every service the way it stops on its own.
 """
 
+import importlib
 import logging
 import os
 import socket
@@ -20,6 +21,7 @@ __all__ = ["main"]
 
 
 def build_parser():
+    from services.backfiller.command import non_negative_seconds  # noqa: PLC0415
     from services.common.db import add_db_argument  # noqa: PLC0415 - imported after patching
 
     parser = service.argument_parser("node", "Run every service of a node in one process.")
@@ -44,11 +46,11 @@ def build_parser():
     )
     parser.add_argument("--name", default=socket.gethostname(), help="this node's name")
     parser.add_argument(
-        "--recent-cutoff", type=float, default=60.0, metavar="SECONDS",
+        "--recent-cutoff", type=non_negative_seconds, default=60.0, metavar="SECONDS",
         help="leave segments younger than this to the downloader, not the backfiller (default: 60)",
     )  # fmt: skip
     parser.add_argument(
-        "--backfill-interval", type=float, default=60.0, metavar="SECONDS",
+        "--backfill-interval", type=service.positive_seconds, default=60.0, metavar="SECONDS",
         help="seconds between backfill passes over a peer (default: 60)",
     )  # fmt: skip
     return parser
@@ -81,6 +83,35 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     return argv
 
 
+class _Refused(Exception):
+    pass
+
+
+def _refuse(message: str):
+    raise _Refused(message)
+
+
+def check_service_options(parser, args) -> None:
+    """Parse what each service will be given with that service's own parser, before starting.
+
+    A value the node's parser let through but a service refuses would otherwise make
+    that service exit inside the running node; here it is the node's usage error.
+    """
+    from services.node.supervisor import MODULES  # noqa: PLC0415
+
+    # The database is not running yet: any DSN parses the same way.
+    for name, argv in service_argv(args, "host=placeholder", args.port).items():
+        build = getattr(importlib.import_module(f"{MODULES[name]}.command"), "build_parser", None)
+        if build is None:  # it parses nothing the node's own parser has not checked
+            continue
+        service_parser = build()
+        service_parser.error = _refuse
+        try:
+            service_parser.parse_args(argv)
+        except _Refused as e:
+            parser.error(f"the {name} refuses what these options give it: {e}")
+
+
 def main(argv: list[str] | None = None) -> int:
     import gevent  # noqa: PLC0415 - after the CLI patched the standard library
 
@@ -93,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--port {args.port!r} is not a TCP port (1-65535)")
     if args.url is not None and not args.url.startswith(("http://", "https://")):
         parser.error(f"--url {args.url!r} is not an http(s) URL of a master playlist")
+    check_service_options(parser, args)
     os.makedirs(args.base_dir, exist_ok=True)
     service.setup(args)
     # The node owns the sampler: the services it runs must not start another one.
@@ -118,5 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         stopping.wait()
         clean = supervisor.join(timeout=60)
         gevent.sleep(0)
+    if supervisor.fatal:
+        logger.error("node stopped: the %s cannot run with these options", supervisor.fatal)
+        return 2
     logger.info("node stopped")
     return 0 if clean else 1

@@ -4,11 +4,16 @@ A service's main returns when its own stop event is set (every service listens
 for SIGTERM and SIGINT); a return while the node is not stopping, an
 exception, or an exit through ``SystemExit`` counts as a crash. Restarts back
 off exponentially (1 s doubling to a minute), and a service that ran for a
-minute starts over at 1 s.
+minute starts over at 1 s. A ``SystemExit`` with a message (a port in use, say)
+is logged as that one line, without a traceback. An exit with status 2 is
+argparse refusing the service's arguments: starting it again cannot help, so the
+whole node stops (as on SIGTERM) and says why.
 """
 
 import importlib
 import logging
+import os
+import signal
 import time
 
 import gevent
@@ -30,12 +35,14 @@ MODULES = {
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 STEADY = 60.0  # seconds of running that count as healthy again
+USAGE_ERROR = 2  # argparse's exit status for arguments it refuses
 
 
 class Supervisor:
     def __init__(self, stopping: gevent.event.Event):
         self.stopping = stopping
         self.greenlets: dict[str, gevent.Greenlet] = {}
+        self.fatal: str | None = None  # the service whose arguments were refused
 
     def start(self, name: str, argv: list[str]) -> None:
         main = importlib.import_module(MODULES[name]).main
@@ -49,7 +56,18 @@ class Supervisor:
                 code = main(list(argv))
                 why = f"exited with {code!r}"
             except SystemExit as exc:  # argparse and friends
-                why = f"exited with {exc.code!r}"
+                if exc.code == USAGE_ERROR:
+                    logger.error(
+                        "service %r refused its arguments (above): stopping the node", name
+                    )
+                    self.fatal = name
+                    os.kill(os.getpid(), signal.SIGTERM)  # every service stops as on SIGTERM
+                    return
+                why = (
+                    f"exited: {exc.code}"
+                    if isinstance(exc.code, str)
+                    else f"exited with {exc.code!r}"
+                )
             except Exception:
                 logger.exception("service %r crashed", name)
                 why = "crashed"

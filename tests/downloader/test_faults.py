@@ -164,7 +164,7 @@ def test_fault_run_records_every_published_segment(
         "is slow: starting another attempt",  # slow first byte: soft timeout
         "attempt failed (timeout)",  # slower than the hard timeout
         "later segments are suspect",  # discontinuity with a time jump, skip ahead
-        "503 Server Error",
+        "HTTP 503",
         "500 Server Error",
     ]:
         assert sign in d.log
