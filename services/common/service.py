@@ -61,7 +61,7 @@ def argument_parser(
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Log to stderr, counting records by level in ``log_count_total``; called once, from main."""
+    """Log to stderr, counting records in ``fastseg_process_log_records_total``; called once."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
     profiling.install_log_counter()
 
@@ -76,7 +76,7 @@ def listen(server, option: str, prog: str = "fastseg") -> None:
         server.start()
     except OSError as e:
         host, port = server.address[:2]
-        reason = (e.strerror or str(e)).lower()
+        reason = (os.strerror(e.errno) if e.errno else str(e)).lower()
         raise SystemExit(
             f"{prog}: cannot listen on {host}:{port} ({reason}): "
             f"stop what uses it or give another {option}"

@@ -7,6 +7,7 @@ The clip is written to a hidden temp file beside OUT and renamed into place only
 when the cut succeeded, so a failed cut never leaves a half-written OUT.
 """
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -14,7 +15,9 @@ import sys
 
 from fastseg import ContainsHoles, get_best_segments
 from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
+from services.common.cutting.ffmpeg import progress_to
 from services.common.service import argument_parser, setup
+from services.cut.progress import ProgressBar
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +100,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cut = full_cut(segments, start, end, encoding, allow_holes=args.allow_holes)
         size = 0
-        with open(tmp, "wb") as f:
+        bar = (
+            ProgressBar((end - start).total_seconds(), sys.stderr) if sys.stderr.isatty() else None
+        )
+        reporting = progress_to(bar.update) if bar else contextlib.nullcontext()
+        with open(tmp, "wb") as f, reporting:
             for chunk in cut:
                 f.write(chunk)
                 size += len(chunk)
+        if bar is not None:
+            bar.finish()
         os.replace(tmp, out)
     except ContainsHoles as e:
         print(f"fastseg cut: {e}; use --allow-holes to cut across it", file=sys.stderr)

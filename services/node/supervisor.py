@@ -22,7 +22,9 @@ import prometheus_client
 logger = logging.getLogger(__name__)
 
 RESTARTS = prometheus_client.Counter(
-    "node_service_restarts_total", "Services of this node restarted after a crash", ["service"]
+    "fastseg_node_service_restarts_total",
+    "Services of this node restarted after a crash",
+    ["service"],
 )
 
 MODULES = {

@@ -38,32 +38,32 @@ class Metrics:
     def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
         self.registry = registry
         self.latency = prometheus_client.Histogram(
-            "restreamer_request_duration_seconds",
+            "fastseg_restreamer_request_duration_seconds",
             "Time from a request arriving to its response being sent (or abandoned)",
             ["endpoint", "method"],
             buckets=_BUCKETS,
             registry=registry,
         )
         self.requests = prometheus_client.Counter(
-            "restreamer_requests_total",
+            "fastseg_restreamer_requests_total",
             "Requests answered, by endpoint, method and status code",
             ["endpoint", "method", "status"],
             registry=registry,
         )
         self.playlist_computations = prometheus_client.Counter(
-            "restreamer_playlist_computations_total",
+            "fastseg_restreamer_playlist_computations_total",
             "Playlists computed (identical concurrent requests share one computation)",
             ["kind"],
             registry=registry,
         )
         self.playlist_shared = prometheus_client.Counter(
-            "restreamer_playlist_shared_total",
+            "fastseg_restreamer_playlist_shared_total",
             "Playlist requests answered by joining an identical computation in flight",
             ["kind"],
             registry=registry,
         )
         self.bytes_sent = prometheus_client.Counter(
-            "restreamer_segment_bytes_total",
+            "fastseg_restreamer_segment_bytes_total",
             "Segment bytes promised in response bodies (Content-Length of 200/206 answers)",
             registry=registry,
         )
