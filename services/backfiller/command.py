@@ -176,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect and read timeout of each request (default: %(default)s)",
     )
     parser.add_argument(
+        "--progress-interval",
+        type=service.positive_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="during a pass, log progress this often (default: %(default)s)",
+    )
+    parser.add_argument(
         "--node-refresh",
         type=service.positive_seconds,
         default=60.0,
@@ -234,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         max_backoff=args.max_backoff,
         timeout=args.timeout,
         run_once=args.run_once,
+        progress_interval=args.progress_interval,
     )
     service.setup(args)
     stopping = service.stop_on_signals()

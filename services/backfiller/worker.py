@@ -49,6 +49,7 @@ class Config:
     max_backoff: float = 300.0
     timeout: float = 30.0
     run_once: bool = False
+    progress_interval: float = 5.0  # seconds between progress lines during a pass
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng=random) -> float:
@@ -125,6 +126,7 @@ class PeerWorker:
         pool = gevent.pool.Pool(self.config.concurrency)
         outcome = "failed"
         stopped = None
+        reporter = gevent.spawn(self._report_progress, stats, started)
         try:
             for channel in self.config.channels:
                 self._pass_channel(channel, pool, stats)
@@ -137,6 +139,7 @@ class PeerWorker:
             metrics.errors.labels(self.peer.name, kind).inc()
             stopped = e
         finally:
+            reporter.kill()
             pool.kill()  # on a stop or a failure: fetches in flight remove their temp files
         if stopped is not None:  # logged once nothing is in flight: no temp file is left
             logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
@@ -155,6 +158,26 @@ class PeerWorker:
             self._errors,
         )
         return outcome
+
+    def _report_progress(self, stats: dict, started: float) -> None:
+        """Every ``progress_interval`` of a pass with work: done of missing, rate, time left.
+
+        ``missing`` grows while hours are still being listed, so the estimate is of
+        what is known so far.
+        """
+        while not self.stopping.wait(self.config.progress_interval):
+            done, missing = stats["segments"], stats["missing"]
+            if not missing:
+                continue
+            took = time.monotonic() - started
+            rate = done / took
+            left = f"about {_duration((missing - done) / rate)} left" if rate else "no estimate yet"
+            logger.info(
+                "peer %r: pass in progress: %d of %d missing segments fetched (%s), "
+                "%.1f segments/s, %s/s, %s",
+                self.peer.name, done, missing, _size(stats["bytes"]), rate,
+                _size(stats["bytes"] / took), left,
+            )  # fmt: skip
 
     def _get_listing(self, *parts: str) -> list[str] | None:
         try:
@@ -244,3 +267,24 @@ class PeerWorker:
         metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
         metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
         logger.debug("peer %r: stored %r", self.peer.name, os.path.basename(info.path))
+
+
+def _size(n: float) -> str:
+    if n < 1000:
+        return f"{n:.0f} B"
+    for unit in ("kB", "MB"):
+        n /= 1000
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1000:.1f} GB"
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
