@@ -15,9 +15,12 @@ import logging
 import os
 import socket
 
+import prometheus_client
+
 from fastseg import dateutil
 from services.backfiller.listing import ORDERS
 from services.backfiller.manager import Backfiller
+from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
 from services.common import service
@@ -242,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout=args.timeout,
         run_once=args.run_once,
         progress_interval=args.progress_interval,
+        metrics=BackfillerMetrics.of(prometheus_client.REGISTRY),
     )
     service.setup(args)
     stopping = service.stop_on_signals()

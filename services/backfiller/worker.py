@@ -23,9 +23,10 @@ import gevent.pool
 import requests
 import requests.adapters
 
-from services.backfiller import listing, metrics
+from services.backfiller import listing
 from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken
 from services.backfiller.fetch import fetch_segment as _fetch_segment
+from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Config:
     timeout: float = 30.0
     run_once: bool = False
     progress_interval: float = 5.0  # seconds between progress lines during a pass
+    metrics: BackfillerMetrics = dataclasses.field(default_factory=BackfillerMetrics.of)
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng=random) -> float:
@@ -69,6 +71,7 @@ class PeerWorker:
     def __init__(self, peer: Peer, config: Config, stopping: gevent.event.Event):
         self.peer = peer
         self.config = config
+        self.metrics = config.metrics
         self.stopping = stopping
         self.session = requests.Session()
         # Peers are reached directly. Environment proxies are for the outside world,
@@ -136,7 +139,7 @@ class PeerWorker:
             outcome = "errors" if self._errors else "clean"
         except (PeerBroken, listing.BadListing, requests.RequestException) as e:
             kind = "bad_listing" if isinstance(e, listing.BadListing) else "unreachable"
-            metrics.errors.labels(self.peer.name, kind).inc()
+            self.metrics.errors.labels(self.peer.name, kind).inc()
             stopped = e
         finally:
             reporter.kill()
@@ -144,9 +147,9 @@ class PeerWorker:
         if stopped is not None:  # logged once nothing is in flight: no temp file is left
             logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
         took = time.monotonic() - started
-        metrics.pass_duration.labels(self.peer.name).observe(took)
-        metrics.passes.labels(self.peer.name, outcome).inc()
-        metrics.missing.labels(self.peer.name).set(stats["missing"])
+        self.metrics.pass_duration.labels(self.peer.name).observe(took)
+        self.metrics.passes.labels(self.peer.name, outcome).inc()
+        self.metrics.missing.labels(self.peer.name).set(stats["missing"])
         logger.info(
             "peer %r: pass %s in %.2f s: %d missing, %d fetched (%d bytes), %d failed",
             self.peer.name,
@@ -250,22 +253,22 @@ class PeerWorker:
             self._errors += 1
             kind = "hash_mismatch" if isinstance(e, HashMismatch) else "bad_answer"
             if isinstance(e, HashMismatch):
-                metrics.hash_mismatches.labels(self.peer.name).inc()
-            metrics.errors.labels(self.peer.name, kind).inc()
+                self.metrics.hash_mismatches.labels(self.peer.name).inc()
+            self.metrics.errors.labels(self.peer.name, kind).inc()
             logger.warning("peer %r: %s", self.peer.name, e)
             return
         except OSError as e:
             # Our side (disk full, permissions): counted, and retried next pass.
             self._errors += 1
-            metrics.errors.labels(self.peer.name, "local_write").inc()
+            self.metrics.errors.labels(self.peer.name, "local_write").inc()
             logger.error("peer %r: cannot store %r: %s", self.peer.name, info.path, e)
             return
         if size is None:
             return
         stats["segments"] += 1
         stats["bytes"] += size
-        metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
-        metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
+        self.metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
+        self.metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
         logger.debug("peer %r: stored %r", self.peer.name, os.path.basename(info.path))
 
 

@@ -13,6 +13,7 @@ import argparse
 import logging
 
 import gevent
+import prometheus_client
 
 from services.common.db import (
     Database,
@@ -24,6 +25,7 @@ from services.common.db import (
 )
 from services.common.db.connection import backoff_delay
 from services.common.service import argument_parser, setup, stop_on_signals
+from services.cutter.metrics import CutterMetrics
 from services.cutter.transcode import TranscodeChecker
 from services.cutter.upload import parse_location
 from services.cutter.worker import Cutter
@@ -105,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}")
             checker_db = Database(dsn, application_name=f"fastseg-cutter {args.name} transcode")
             cutter = Cutter(
-                args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval
-            )
+                args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
+                CutterMetrics.of(prometheus_client.REGISTRY),
+            )  # fmt: skip
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
             workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]
             logger.info("cutter %r running for %s", args.name, ", ".join(sorted(locations)))

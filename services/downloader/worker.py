@@ -19,8 +19,8 @@ import gevent.pool
 import requests
 
 from fastseg import FUDGE
-from services.downloader import metrics
 from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
+from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import Outage
 from services.downloader.playlist import (
     PlaylistError,
@@ -64,6 +64,7 @@ class StreamWorker:
         self.suspect = False  # set by a time jump: every later entry of this worker is doubtful
         self.replacing = False
         self.labels = dict(channel=manager.channel, quality=quality)
+        self.metrics = manager.metrics
         self.outage = Outage(f"worker {self.name}", url)
 
     def stop(self) -> None:
@@ -88,14 +89,14 @@ class StreamWorker:
                 text = fetch_text(self.manager.provider.session, self.url)
                 playlist = parse_media(text, self.url)
             except URLExpired as e:
-                metrics.playlist_errors.labels(**self.labels, kind="expired").inc()
+                self.metrics.playlist_errors.labels(**self.labels, kind="expired").inc()
                 logger.warning("worker %s: %s", self.name, e)
                 self.replace("media playlist URL expired")
                 wait = 2.0
             except (requests.RequestException, PlaylistError) as e:
                 failures += 1
                 self.manager.troubled.add(self.quality)
-                metrics.playlist_errors.labels(**self.labels, kind=type(e).__name__).inc()
+                self.metrics.playlist_errors.labels(**self.labels, kind=type(e).__name__).inc()
                 wait = min(8.0, 0.5 * 2 ** (failures - 1))
                 self.outage.failed(e, wait)
                 if failures >= FAILURES_BEFORE_REPLACING:
@@ -109,7 +110,7 @@ class StreamWorker:
                     self.process(playlist, first_playlist=first)
                 except Exception:
                     # A playlist this code did not expect must not end the recording.
-                    metrics.playlist_errors.labels(**self.labels, kind="unexpected").inc()
+                    self.metrics.playlist_errors.labels(**self.labels, kind="unexpected").inc()
                     logger.exception("worker %s: could not process %r", self.name, self.url)
                 first = False
                 target = float(playlist.target_duration)
@@ -158,7 +159,7 @@ class StreamWorker:
                     "worker %s: no program date time: timing from the local clock", self.name
                 )
             if not first_playlist and expected is not None and abs(start - expected) > FUDGE:
-                metrics.time_jumps.labels(**self.labels).inc()
+                self.metrics.time_jumps.labels(**self.labels).inc()
                 logger.warning(
                     "worker %s: %r starts at %s, %.3f s from where the previous one ended: "
                     "later segments are suspect",
@@ -173,7 +174,7 @@ class StreamWorker:
                 self.manager.check_missed(self.quality, newest, entry)
             prev = entry
             if provider.is_ad(seg, playlist, start):
-                metrics.ads_dropped.labels(**self.labels).inc()
+                self.metrics.ads_dropped.labels(**self.labels).inc()
                 logger.info("worker %s: dropping ad segment %r", self.name, uri)
                 continue
             init = seg.init_section.absolute_uri if seg.init_section is not None else None
@@ -186,11 +187,11 @@ class StreamWorker:
                 self.manager.newest[self.quality] = prev
             self.manager.troubled.discard(self.quality)
             end = prev.start + prev.duration
-            metrics.latest_segment.labels(**self.labels).set(
+            self.metrics.latest_segment.labels(**self.labels).set(
                 prev.start.replace(tzinfo=dt.UTC).timestamp()
             )
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            metrics.time_skew.labels(**self.labels).set((now - end).total_seconds())
+            self.metrics.time_skew.labels(**self.labels).set((now - end).total_seconds())
         # Forget entries long gone from the window (the dicts would grow all week).
         for seq in [s for s in self.by_seq if s < first_seq - KEEP_BEHIND]:
             del self.by_seq[seq]
@@ -210,7 +211,9 @@ class ChannelManager:
         base_dir: str,
         timeouts: Timeouts,
         stopping: gevent.event.Event,
+        metrics: DownloaderMetrics | None = None,
     ):
+        self.metrics = metrics or DownloaderMetrics.of()
         self.channel = channel
         self.provider = provider
         self.qualities = qualities
@@ -247,7 +250,7 @@ class ChannelManager:
             if quality in self.troubled
             else "we were not polling fast enough"
         )
-        metrics.missed_segments.labels(channel=self.channel, quality=quality).inc(missed)
+        self.metrics.missed_segments.labels(channel=self.channel, quality=quality).inc(missed)
         logger.warning(
             "channel %r quality %r: missed %d segments, %sZ to %sZ: they left the playlist "
             "while %s",
@@ -281,6 +284,7 @@ class ChannelManager:
         getter = SegmentGetter(
             self.base_dir, self.channel, quality, segment, self.provider.session,
             self.inits, self.timeouts, self.stopping, spawn=self.getters.spawn,
+            metrics=self.metrics,
         )  # fmt: skip
         greenlet = self.inflight[key] = self.getters.spawn(getter.run)
         greenlet.link(
@@ -296,7 +300,7 @@ class ChannelManager:
             except Exception as e:  # noqa: BLE001 - offline, expired, junk: all retried
                 failures += 1
                 self.troubled.update(self.qualities or self.workers)
-                metrics.playlist_errors.labels(
+                self.metrics.playlist_errors.labels(
                     channel=self.channel, quality="", kind="master"
                 ).inc()
                 wait = min(MASTER_MAX_BACKOFF, MASTER_MIN_INTERVAL * 2**failures)

@@ -114,9 +114,10 @@ def check_service_options(parser, args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     import gevent  # noqa: PLC0415 - after the CLI patched the standard library
+    import prometheus_client  # noqa: PLC0415
 
     from services.common.db import Database, apply_schema, database_dsn  # noqa: PLC0415
-    from services.node.supervisor import Supervisor  # noqa: PLC0415
+    from services.node.supervisor import NodeMetrics, Supervisor  # noqa: PLC0415
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             db.close()
         logger.info("node %r (%s): services share the database and /metrics on port %d",
                     args.name, url, args.port)  # fmt: skip
-        supervisor = Supervisor(stopping)
+        supervisor = Supervisor(stopping, NodeMetrics.of(prometheus_client.REGISTRY))
         for name, service_args in service_argv(args, dsn, args.port).items():
             supervisor.start(name, service_args)
         stopping.wait()

@@ -19,13 +19,21 @@ import time
 import gevent
 import prometheus_client
 
+from services.common.metrics import MetricSet
+
 logger = logging.getLogger(__name__)
 
-RESTARTS = prometheus_client.Counter(
-    "fastseg_node_service_restarts_total",
-    "Services of this node restarted after a crash",
-    ["service"],
-)
+
+class NodeMetrics(MetricSet):
+    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
+        super().__init__(registry)
+        self.restarts = prometheus_client.Counter(
+            "fastseg_node_service_restarts_total",
+            "Services of this node restarted after a crash",
+            ["service"],
+            registry=registry,
+        )
+
 
 MODULES = {
     "downloader": "services.downloader",
@@ -41,8 +49,9 @@ USAGE_ERROR = 2  # argparse's exit status for arguments it refuses
 
 
 class Supervisor:
-    def __init__(self, stopping: gevent.event.Event):
+    def __init__(self, stopping: gevent.event.Event, metrics: NodeMetrics):
         self.stopping = stopping
+        self.metrics = metrics
         self.greenlets: dict[str, gevent.Greenlet] = {}
         self.fatal: str | None = None  # the service whose arguments were refused
 
@@ -78,7 +87,7 @@ class Supervisor:
                 return
             if time.monotonic() - began > STEADY:
                 delay = BACKOFF_START
-            RESTARTS.labels(name).inc()
+            self.metrics.restarts.labels(name).inc()
             logger.error("service %r %s; starting it again in %.0f s", name, why, delay)
             if self.stopping.wait(delay):
                 return

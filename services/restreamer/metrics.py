@@ -5,9 +5,10 @@ that tests can build several apps in one process with a fresh registry each.
 """
 
 import logging
-import weakref
 
 import prometheus_client
+
+from services.common.metrics import MetricSet
 
 logger = logging.getLogger(__name__)
 
@@ -18,25 +19,11 @@ __all__ = ["Metrics"]
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
-# registry -> Metrics: an app built again on the same registry (a restreamer that a
-# node restarts) shares the metrics registered the first time instead of failing
-# on duplicate names. Weak, so a test's throwaway registry takes its entry along.
-_by_registry: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-class Metrics:
-    """The app's metric objects, registered once in ``registry``."""
-
-    @classmethod
-    def of(cls, registry: prometheus_client.CollectorRegistry) -> "Metrics":
-        """The metrics registered in ``registry``, registering them on first use."""
-        metrics = _by_registry.get(registry)
-        if metrics is None:
-            metrics = _by_registry[registry] = cls(registry)
-        return metrics
+class Metrics(MetricSet):
+    """The app's metric objects, registered once in ``registry`` (``Metrics.of(registry)``)."""
 
     def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
-        self.registry = registry
+        super().__init__(registry)
         self.latency = prometheus_client.Histogram(
             "fastseg_restreamer_request_duration_seconds",
             "Time from a request arriving to its response being sent (or abandoned)",

@@ -114,3 +114,19 @@ def test_early_ctrl_c_stops_what_was_started_so_far(workdir, moment):
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
         log.close()
+
+
+def test_a_url_it_cannot_reach_is_probably_wrong(workdir):
+    port = free_port()  # nothing listens there
+    out = subprocess.run(
+        [sys.executable, "-m", "services.demo", "--base-dir", str(workdir / "archive"),
+         "--url", f"http://127.0.0.1:{port}/master.m3u8"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        f"fastseg demo: cannot reach --url 'http://127.0.0.1:{port}/master.m3u8' "
+        "([Errno 111] Connection refused): the URL is probably wrong; give an HLS master "
+        "playlist, or no --url for a test stream"
+    )
+    assert not (workdir / "archive").exists(), "nothing is started for a URL that fails"
