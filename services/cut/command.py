@@ -35,6 +35,12 @@ def parse_time(text: str) -> dt.datetime:
     return value
 
 
+def _end_bar(bar: ProgressBar | None) -> None:
+    """Before an error: end the bar's line, so the message starts a line of its own."""
+    if bar is not None:
+        sys.stderr.write("\n")
+
+
 def build_parser():
     parser = argument_parser("cut", "Cut one clip from the archive to a file.")
     parser.add_argument("--channel", required=True, help="channel directory under BASE")
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     out = os.path.abspath(args.output)
     tmp = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.part")
+    bar = None
     try:
         segments = get_best_segments(hours, start, end, allow_holes=args.allow_holes)
         if args.type == "rough":
@@ -112,9 +119,11 @@ def main(argv: list[str] | None = None) -> int:
             bar.finish()
         os.replace(tmp, out)
     except ContainsHoles as e:
+        _end_bar(bar)
         print(f"fastseg cut: {e}; use --allow-holes to cut across it", file=sys.stderr)
         return EXIT_FAILED
     except (CutError, OSError) as e:
+        _end_bar(bar)
         print(f"fastseg cut: {e}", file=sys.stderr)
         return EXIT_FAILED
     finally:
