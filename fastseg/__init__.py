@@ -112,7 +112,7 @@ def _hours_label(part: int):
 
 
 @timed(
-    "get_best_segments",
+    "fastseg_library_get_best_segments",
     channel=_hours_label(-2),
     quality=_hours_label(-1),
     holes=lambda result, *args, **kwargs: None in result,

@@ -1,5 +1,6 @@
-"""A logging handler that counts log records in ``log_count_total{level,module,function}``.
+"""A logging handler that counts log records by level, module and function.
 
+The counter is ``fastseg_process_log_records_total{level,module,function}``.
 A sudden run of warnings shows up on a dashboard long before anyone reads the
 logs. ``module`` is the logger's name, which by this project's convention
 (``logging.getLogger(__name__)``) is the dotted name of the module that logged.
@@ -12,7 +13,7 @@ import prometheus_client
 
 logger = logging.getLogger(__name__)
 
-METRIC_NAME = "log_count"
+METRIC_NAME = "fastseg_process_log_records"
 
 
 class LogCounter(logging.Handler):

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--stack-sampler",
         action="store_true",
         default=None,
-        help=f"sample stacks into the stack_sampler_seconds_total metric (or {ENV_VAR}=1)",
+        help=f"sample stacks into the fastseg_process_stack_seconds_total metric (or {ENV_VAR}=1)",
     )
     parser.add_argument(
         "--stack-sampler-interval",

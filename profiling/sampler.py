@@ -40,8 +40,8 @@ from prometheus_client.core import CounterMetricFamily
 
 logger = logging.getLogger(__name__)
 
-METRIC_NAME = "stack_sampler_seconds"
-"""The counter family: samples are ``stack_sampler_seconds_total{stack="..."}``."""
+METRIC_NAME = "fastseg_process_stack_seconds"
+"""The counter family: samples are ``fastseg_process_stack_seconds_total{stack="..."}``."""
 
 DEFAULT_INTERVAL = 0.005  # 200 Hz of CPU time: well under 1 % overhead, see benchmarks/
 

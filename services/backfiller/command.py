@@ -15,8 +15,11 @@ import logging
 import os
 import socket
 
+import prometheus_client
+
 from services.backfiller.listing import ORDERS
 from services.backfiller.manager import Backfiller
+from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
 from services.common import service, times
@@ -165,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect and read timeout of each request (default: %(default)s)",
     )
     parser.add_argument(
+        "--progress-interval",
+        type=service.positive_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="during a pass, log progress this often (default: %(default)s)",
+    )
+    parser.add_argument(
         "--node-refresh",
         type=service.positive_seconds,
         default=60.0,
@@ -223,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         max_backoff=args.max_backoff,
         timeout=args.timeout,
         run_once=args.run_once,
+        progress_interval=args.progress_interval,
+        metrics=BackfillerMetrics.of(prometheus_client.REGISTRY),
     )
     service.setup(args)
     stopping = service.stop_on_signals()

@@ -25,9 +25,10 @@ import gevent.pool
 import requests
 import requests.adapters
 
-from services.backfiller import listing, metrics
+from services.backfiller import listing
 from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken, store_tombstone
 from services.backfiller.fetch import fetch_segment as _fetch_segment
+from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer
 from services.common import backoff, names, times
 
@@ -52,6 +53,8 @@ class Config:
     max_backoff: float = 300.0
     timeout: float = 30.0
     run_once: bool = False
+    progress_interval: float = 5.0  # seconds between progress lines during a pass
+    metrics: BackfillerMetrics = dataclasses.field(default_factory=BackfillerMetrics.of)
 
 
 class PeerWorker:
@@ -60,6 +63,7 @@ class PeerWorker:
     def __init__(self, peer: Peer, config: Config, stopping: gevent.event.Event):
         self.peer = peer
         self.config = config
+        self.metrics = config.metrics
         self.stopping = stopping
         self.session = requests.Session()
         # Peers are reached directly. Environment proxies are for the outside world,
@@ -123,6 +127,7 @@ class PeerWorker:
         pool = gevent.pool.Pool(self.config.concurrency)
         outcome = "failed"
         stopped = None
+        reporter = gevent.spawn(self._report_progress, stats, started)
         try:
             for channel in self.config.channels:
                 self._pass_channel(channel, pool, stats)
@@ -132,16 +137,17 @@ class PeerWorker:
             outcome = "errors" if self._errors else "clean"
         except (PeerBroken, listing.BadListing, requests.RequestException) as e:
             kind = "bad_listing" if isinstance(e, listing.BadListing) else "unreachable"
-            metrics.errors.labels(self.peer.name, kind).inc()
+            self.metrics.errors.labels(self.peer.name, kind).inc()
             stopped = e
         finally:
+            reporter.kill()
             pool.kill()  # on a stop or a failure: fetches in flight remove their temp files
         if stopped is not None:  # logged once nothing is in flight: no temp file is left
             logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
         took = time.monotonic() - started
-        metrics.pass_duration.labels(self.peer.name).observe(took)
-        metrics.passes.labels(self.peer.name, outcome).inc()
-        metrics.missing.labels(self.peer.name).set(stats["missing"])
+        self.metrics.pass_duration.labels(self.peer.name).observe(took)
+        self.metrics.passes.labels(self.peer.name, outcome).inc()
+        self.metrics.missing.labels(self.peer.name).set(stats["missing"])
         logger.info(
             "peer %r: pass %s in %.2f s: %d missing, %d fetched (%d bytes), %d failed, "
             "%d tombstones copied",
@@ -155,6 +161,26 @@ class PeerWorker:
             stats["tombstones"],
         )
         return outcome
+
+    def _report_progress(self, stats: dict, started: float) -> None:
+        """Every ``progress_interval`` of a pass with work: done of missing, rate, time left.
+
+        ``missing`` grows while hours are still being listed, so the estimate is of
+        what is known so far.
+        """
+        while not self.stopping.wait(self.config.progress_interval):
+            done, missing = stats["segments"], stats["missing"]
+            if not missing:
+                continue
+            took = time.monotonic() - started
+            rate = done / took
+            left = f"about {_duration((missing - done) / rate)} left" if rate else "no estimate yet"
+            logger.info(
+                "peer %r: pass in progress: %d of %d missing segments fetched (%s), "
+                "%.1f segments/s, %s/s, %s",
+                self.peer.name, done, missing, _size(stats["bytes"]), rate,
+                _size(stats["bytes"] / took), left,
+            )  # fmt: skip
 
     def _get_listing(self, *parts: str, query: str = "") -> list[str] | None:
         try:
@@ -223,13 +249,13 @@ class PeerWorker:
                 created = store_tombstone(local_dir, name)
             except OSError as e:
                 self._errors += 1
-                metrics.errors.labels(self.peer.name, "local_write").inc()
+                self.metrics.errors.labels(self.peer.name, "local_write").inc()
                 logger.error("peer %r: cannot store tombstone %r in %r: %s",
                              self.peer.name, name, local_dir, e)  # fmt: skip
                 continue
             if created:
                 stats["tombstones"] += 1
-                metrics.tombstones_copied.labels(self.peer.name, channel, quality).inc()
+                self.metrics.tombstones_copied.labels(self.peer.name, channel, quality).inc()
                 logger.info("peer %r: copied tombstone %s/%s/%s/%s",
                             self.peer.name, channel, quality, hour, name)  # fmt: skip
 
@@ -248,20 +274,41 @@ class PeerWorker:
             self._errors += 1
             kind = "hash_mismatch" if isinstance(e, HashMismatch) else "bad_answer"
             if isinstance(e, HashMismatch):
-                metrics.hash_mismatches.labels(self.peer.name).inc()
-            metrics.errors.labels(self.peer.name, kind).inc()
+                self.metrics.hash_mismatches.labels(self.peer.name).inc()
+            self.metrics.errors.labels(self.peer.name, kind).inc()
             logger.warning("peer %r: %s", self.peer.name, e)
             return
         except OSError as e:
             # Our side (disk full, permissions): counted, and retried next pass.
             self._errors += 1
-            metrics.errors.labels(self.peer.name, "local_write").inc()
+            self.metrics.errors.labels(self.peer.name, "local_write").inc()
             logger.error("peer %r: cannot store %r: %s", self.peer.name, info.path, e)
             return
         if size is None:
             return
         stats["segments"] += 1
         stats["bytes"] += size
-        metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
-        metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
+        self.metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
+        self.metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
         logger.debug("peer %r: stored %r", self.peer.name, os.path.basename(info.path))
+
+
+def _size(n: float) -> str:
+    if n < 1000:
+        return f"{n:.0f} B"
+    for unit in ("kB", "MB"):
+        n /= 1000
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1000:.1f} GB"
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"

@@ -83,31 +83,60 @@ def argument_parser(
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Log to stderr, counting records by level in ``log_count_total``; called once, from main."""
+    """Log to stderr, counting records in ``fastseg_process_log_records_total``; called once."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
     profiling.install_log_counter()
+
+
+def listen(server, option: str, prog: str = "fastseg") -> None:
+    """``server.start()``, or a one-line ``SystemExit`` naming the address and ``option``.
+
+    A port in use is something the operator fixes, not a crash: its traceback helps
+    nobody. Inside a node the supervisor logs the line and starts the service again.
+    """
+    try:
+        server.start()
+    except OSError as e:
+        host, port = server.address[:2]
+        reason = (os.strerror(e.errno) if e.errno else str(e)).lower()
+        raise SystemExit(
+            f"{prog}: cannot listen on {host}:{port} ({reason}): "
+            f"stop what uses it or give another {option}"
+        ) from None
 
 
 def start_metrics_server(
     port: int, host: str = "0.0.0.0", registry=prometheus_client.REGISTRY
 ) -> WSGIServer:
-    """Serve ``/metrics`` from a greenlet; returns the started server (``server.server_port``)."""
+    """Serve ``/metrics`` from a greenlet; returns the started server (``server.server_port``).
+
+    A port in use exits with one line (see :func:`listen`).
+    """
     app = prometheus_client.make_wsgi_app(registry)
     server = WSGIServer((host, port), app, log=None, error_log=logger)
-    server.start()
+    listen(server, "--metrics-port")
     logger.info("metrics on http://%s:%d/metrics", host, server.server_port)
     return server
+
+
+# Set by the first stop signal this process receives: a service whose main starts
+# after it (inside a node that is starting up, say) must stop as well, not wait for
+# a signal that has already come.
+_signalled = gevent.event.Event()
 
 
 def stop_on_signals() -> gevent.event.Event:
     """An event set on the first SIGTERM or SIGINT; a second one exits at once."""
     stopping = gevent.event.Event()
+    if _signalled.is_set():
+        stopping.set()
 
     def handler():
         if stopping.is_set():
             logger.warning("second stop signal: exiting now")
             os._exit(1)
         logger.info("stop signal received: stopping")
+        _signalled.set()
         stopping.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,6 +7,7 @@ The clip is written to a hidden temp file beside OUT and renamed into place only
 when the cut succeeded, so a failed cut never leaves a half-written OUT.
 """
 
+import contextlib
 import logging
 import os
 import sys
@@ -14,11 +15,19 @@ import sys
 from fastseg import ContainsHoles, get_best_segments
 from services.common import times
 from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
+from services.common.cutting.ffmpeg import progress_to
 from services.common.service import argument_parser, setup_logging
+from services.cut.progress import ProgressBar
 
 logger = logging.getLogger(__name__)
 
 EXIT_FAILED = 1
+
+
+def _end_bar(bar: ProgressBar | None) -> None:
+    """Before an error: end the bar's line, so the message starts a line of its own."""
+    if bar is not None:
+        sys.stderr.write("\n")
 
 
 def build_parser():
@@ -79,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     out = os.path.abspath(args.output)
     tmp = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.part")
+    bar = None
     try:
         segments = get_best_segments(hours, start, end, allow_holes=args.allow_holes)
         if args.type == "rough":
@@ -88,15 +98,23 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cut = full_cut(segments, start, end, encoding, allow_holes=args.allow_holes)
         size = 0
-        with open(tmp, "wb") as f:
+        bar = (
+            ProgressBar((end - start).total_seconds(), sys.stderr) if sys.stderr.isatty() else None
+        )
+        reporting = progress_to(bar.update) if bar else contextlib.nullcontext()
+        with open(tmp, "wb") as f, reporting:
             for chunk in cut:
                 f.write(chunk)
                 size += len(chunk)
+        if bar is not None:
+            bar.finish()
         os.replace(tmp, out)
     except ContainsHoles as e:
+        _end_bar(bar)
         print(f"fastseg cut: {e}; use --allow-holes to cut across it", file=sys.stderr)
         return EXIT_FAILED
     except (CutError, OSError) as e:
+        _end_bar(bar)
         print(f"fastseg cut: {e}", file=sys.stderr)
         return EXIT_FAILED
     finally:

@@ -14,6 +14,7 @@ import argparse
 import logging
 
 import gevent
+import prometheus_client
 
 from services.common import backoff
 from services.common.db import (
@@ -26,6 +27,7 @@ from services.common.db import (
 )
 from services.common.service import argument_parser, positive_seconds, setup, stop_on_signals
 from services.cutter.announce import Announcer
+from services.cutter.metrics import CutterMetrics
 from services.cutter.transcode import TranscodeChecker
 from services.cutter.upload import parse_location
 from services.cutter.worker import Cutter
@@ -111,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}")
             checker_db = Database(dsn, application_name=f"fastseg-cutter {args.name} transcode")
             cutter = Cutter(
-                args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval
-            )
+                args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
+                CutterMetrics.of(prometheus_client.REGISTRY),
+            )  # fmt: skip
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
             announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
             announcer = Announcer(announce_db, args.name, locations, stopping)

@@ -21,7 +21,7 @@ import fastseg
 from services.common import backoff, names
 from services.common.cutting import CutError, fast_cut, full_cut
 from services.common.db import ConnectionLost, Database, DatabaseError, states
-from services.cutter import metrics
+from services.cutter.metrics import CutterMetrics
 from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,9 @@ class Cutter:
         locations: dict[str, UploadLocation],
         stopping: gevent.event.Event,
         poll_interval: float = 5.0,
+        metrics: CutterMetrics | None = None,
     ):
+        self.metrics = metrics or CutterMetrics.of()
         self.name = name
         self.base_dir = base_dir
         self.db = db
@@ -192,7 +194,7 @@ class Cutter:
 
         def finalize() -> None:
             cut_done[0] = time.monotonic()
-            metrics.cut_seconds.labels(location.name).observe(cut_done[0] - started)
+            self.metrics.cut_seconds.labels(location.name).observe(cut_done[0] - started)
             if self.stopping.is_set():
                 raise Stopping()
             if self._finalizing(row.id) is None:
@@ -245,7 +247,7 @@ class Cutter:
             if cut is not None and hasattr(cut, "close"):
                 cut.close()  # kills ffmpeg and removes temp files if the cut did not finish
 
-        metrics.upload_seconds.labels(location.name).observe(time.monotonic() - cut_done[0])
+        self.metrics.upload_seconds.labels(location.name).observe(time.monotonic() - cut_done[0])
         done = self._record(
             states.finished,
             row.id,
@@ -260,14 +262,14 @@ class Cutter:
                 "database: exiting so that a restart re-syncs"
             )
         self._retry_at.pop(row.id, None)
-        metrics.videos_uploaded.labels(**labels, final_state=done.state).inc()
+        self.metrics.videos_uploaded.labels(**labels, final_state=done.state).inc()
         logger.info("event %s: uploaded as %r (%s)", row.id, result.link, done.state)
 
     def _message(self, e: Exception) -> str:
         return f"cutter {self.name!r}: {e}"
 
     def _failed(self, row, labels, final_state: str, what: str) -> None:
-        metrics.upload_errors.labels(**labels, final_state=final_state).inc()
+        self.metrics.upload_errors.labels(**labels, final_state=final_state).inc()
         logger.warning("event %s: %s (now %s)", row.id, what, final_state)
 
     def _upload_error(self, row, labels, phase: str, e: Exception, retryable: bool) -> None:

@@ -1,11 +1,24 @@
-"""``python -m services.demo``: patch the standard library for gevent, then run."""
+"""``python -m services.demo`` (what ``make run`` runs): patch for gevent, then run.
 
-from gevent import monkey
+Until the demo's own handlers are in place (importing takes a moment), a Ctrl-C
+or SIGTERM ends it quietly: nothing has been started yet that would need stopping.
+"""
+
+import signal
+import sys
+
+
+def _quit(signum, frame):
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGINT, _quit)
+signal.signal(signal.SIGTERM, _quit)
+
+from gevent import monkey  # noqa: E402 - after the quiet handlers
 
 monkey.patch_all()
 
-import sys  # noqa: I001 - after patching, as gevent asks
-
-from services.demo.command import main
+from services.demo.command import main  # noqa: E402 - after patching, as gevent asks
 
 sys.exit(main())

@@ -29,6 +29,7 @@ from services.common.service import LOG_FORMAT, non_negative_seconds
 logger = logging.getLogger(__name__)
 
 CLIP_SECONDS = 20
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def editor_token(path: str) -> tuple[str, str]:
@@ -63,6 +64,50 @@ def api(web: str, path: str, token: str | None = None, body: dict | None = None)
         raise SystemExit(f"fastseg demo: {path} refused: {reason}") from None
 
 
+class _Stop(KeyboardInterrupt):
+    """A stop signal, raised in the demo's main greenlet wherever it is waiting."""
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM raise :class:`_Stop` in the main greenlet; once stopping, they wait.
+
+    Raised from a plain ``signal.signal`` handler, the exception would land in
+    gevent's hub (which prints it as a crash), so it is thrown from the hub's loop
+    into the greenlet that installed this instead.
+    """
+
+    def __init__(self):
+        import gevent  # noqa: PLC0415 - the demo runs patched, like every service
+
+        self.stopping = False
+        self._main = gevent.getcurrent()
+        self._hub = gevent.get_hub()
+        self._watchers = [gevent.signal_handler(s, self._on_signal) for s in STOP_SIGNALS]
+
+    def _on_signal(self) -> None:
+        if self.stopping:
+            print("already stopping: waiting for the node to finish", file=sys.stderr, flush=True)
+            return
+        self.stopping = True
+        self._hub.loop.run_callback(self._main.throw, _Stop())
+
+    def close(self) -> None:
+        for watcher in self._watchers:
+            watcher.cancel()
+
+
+def _probe(url: str) -> str | None:
+    """Why ``url`` cannot be fetched, or None when it can."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read(1)
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code} {e.reason}"
+    except (OSError, ValueError) as e:
+        return str(getattr(e, "reason", None) or e)
+    return None
+
+
 def _wait_for(url: str, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,7 +120,7 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float) -> None:
         except (OSError, ValueError):
             pass
         time.sleep(1)
-    raise SystemExit(f"fastseg demo: nothing was recorded after {timeout:.0f} s ({url})")
+    raise SystemExit(f"fastseg demo: nothing was recorded after {timeout:.0f} s ({url}): see above")
 
 
 def _qualities(port: int, channel: str) -> list[str]:
@@ -111,10 +156,29 @@ def cut_a_clip(web: str, token: str, channel: str, quality: str, node: subproces
     return row
 
 
+class _Started:
+    """What the demo started, so that one clean-up stops exactly that."""
+
+    source = None
+    node: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        """SIGTERM the node (it stops its services and the embedded database), then the source."""
+        node = self.node
+        if node is not None and node.poll() is None:
+            node.send_signal(signal.SIGTERM)
+            try:
+                node.wait(90)
+            except subprocess.TimeoutExpired:
+                logger.error("the node did not stop in 90 s: killing it")
+                node.kill()
+                node.wait()
+        if self.source is not None:
+            self.source.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse  # noqa: PLC0415
-
-    from services.demo.source import LiveSource  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="fastseg demo", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -133,6 +197,37 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format=LOG_FORMAT)
+    started = _Started()
+    signals = _StopSignals()
+    try:
+        return _run(args, started)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
+        print("\nstopping", flush=True)
+        signals.stopping = True
+        return 0
+    finally:
+        signals.stopping = True  # more signals now only say that it is stopping
+        try:
+            while True:
+                try:
+                    started.stop()  # idempotent: a signal thrown in just as it began repeats it
+                    break
+                except KeyboardInterrupt:
+                    continue
+        finally:
+            signals.close()
+
+
+def _run(args, started: _Started) -> int:
+    from services.demo.source import LiveSource  # noqa: PLC0415
+
+    if args.url:
+        problem = _probe(args.url)
+        if problem:
+            print(f"fastseg demo: cannot reach --url {args.url!r} ({problem}): the URL is "
+                  "probably wrong; give an HLS master playlist, or no --url for a test stream",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     base = os.path.abspath(args.base_dir)
     os.makedirs(base, exist_ok=True)
     # Hidden inside BASE: the demo's own files are no channel of the archive.
@@ -140,8 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     clips = os.path.join(own, "clips")
     token, email = editor_token(os.path.join(own, "editors.txt"))
     web = f"http://127.0.0.1:{args.port}"
-    source = None if args.url else LiveSource().start()
-    url = args.url or source.master_url
+    if args.url:
+        url = args.url
+    else:
+        started.source = LiveSource()
+        url = started.source.start().master_url
     command = [
         sys.executable, "-m", "services.node", "--base-dir", base, "--channel", args.channel,
         "--url", url, "--host", "127.0.0.1", "--port", str(args.port), "--name", "demo",
@@ -149,34 +247,22 @@ def main(argv: list[str] | None = None) -> int:
         "--location", f"clips=local:{clips};url={web}/clips/",
     ]  # fmt: skip
     # Its own session: a terminal's Ctrl-C is ours, and we stop the node with one SIGTERM.
-    node = subprocess.Popen(command, start_new_session=True)
-    try:
-        _wait_for(f"{web}/files/{args.channel}", node, timeout=60)
-        quality = sorted(_qualities(args.port, args.channel))[-1]
-        print(f"\nrecording {url}\n  into {base}\n"
-              f"  watch:   {web}/playlist/{args.channel}/{quality}.m3u8  (ffplay, VLC, mpv)\n"
-              f"  edit:    {web}/editor\n"
-              f"  editor token for {email}: {token}  (paste it into the page's token field)\n"
-              f"  clips:   {web}/clips/  (in {clips})\n"
-              f"  metrics: {web}/metrics\n", flush=True)  # fmt: skip
-        # The clip needs CLIP_SECONDS of recorded video ending 10 s ago.
-        time.sleep(max(args.clip_after, CLIP_SECONDS + 15))
-        row = cut_a_clip(web, token, args.channel, quality, node)
-        error = f": {row['error']}" if row["error"] else ""
-        print(f"\nevent {row['id']} is {row['state']}{error}")
-        if row.get("video_link"):
-            print(f"clip: {row['video_link']}")
-        print("\nstill recording; Ctrl-C stops everything", flush=True)
-        node.wait()
-    except KeyboardInterrupt:
-        print("\nstopping")
-    finally:
-        if node.poll() is None:
-            node.send_signal(signal.SIGTERM)
-            try:
-                node.wait(90)
-            except subprocess.TimeoutExpired:
-                node.kill()
-        if source is not None:
-            source.stop()
+    node = started.node = subprocess.Popen(command, start_new_session=True)
+    _wait_for(f"{web}/files/{args.channel}", node, timeout=60)
+    quality = sorted(_qualities(args.port, args.channel))[-1]
+    print(f"\nrecording {url}\n  into {base}\n"
+          f"  watch:   {web}/playlist/{args.channel}/{quality}.m3u8  (ffplay, VLC, mpv)\n"
+          f"  edit:    {web}/editor\n"
+          f"  editor token for {email}: {token}  (paste it into the page's token field)\n"
+          f"  clips:   {web}/clips/  (in {clips})\n"
+          f"  metrics: {web}/metrics\n", flush=True)  # fmt: skip
+    # The clip needs CLIP_SECONDS of recorded video ending 10 s ago.
+    time.sleep(max(args.clip_after, CLIP_SECONDS + 15))
+    row = cut_a_clip(web, token, args.channel, quality, node)
+    error = f": {row['error']}" if row["error"] else ""
+    print(f"\nevent {row['id']} is {row['state']}{error}")
+    if row.get("video_link"):
+        print(f"clip: {row['video_link']}")
+    print("\nstill recording; Ctrl-C stops everything", flush=True)
+    node.wait()
     return 0

@@ -66,7 +66,7 @@ class LiveSource:
 
     def __init__(self, out_dir: str | None = None, port: int = 0):
         self._own_dir = out_dir is None
-        self.dir = out_dir or tempfile.mkdtemp(prefix="fastseg-source-")
+        self.dir = out_dir  # a temporary directory is made by start(), removed by stop()
         self.port = port or _free_port()
         self.ffmpeg: subprocess.Popen | None = None
         self.http: subprocess.Popen | None = None
@@ -76,7 +76,21 @@ class LiveSource:
         return f"http://127.0.0.1:{self.port}/master.m3u8"
 
     def start(self, timeout: float = 30) -> "LiveSource":
-        """Start both processes and wait until every quality has a playable playlist."""
+        """Start both processes and wait until every quality has a playable playlist.
+
+        Anything that stops it half-way (an error, a timeout, Ctrl-C) stops what it started.
+        """
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        logger.info("live source: %s", self.master_url)
+        return self
+
+    def _start(self, timeout: float) -> None:
+        if self.dir is None:
+            self.dir = tempfile.mkdtemp(prefix="fastseg-source-")
         for quality in QUALITIES:
             os.makedirs(os.path.join(self.dir, quality), exist_ok=True)
         # Own sessions: a terminal's Ctrl-C reaches our owner, who calls stop().
@@ -92,14 +106,10 @@ class LiveSource:
         deadline = time.monotonic() + timeout
         while not self._ready():
             if self.ffmpeg.poll() is not None:
-                self.stop()
                 raise RuntimeError(f"ffmpeg exited with {self.ffmpeg.returncode}: is it installed?")
             if time.monotonic() > deadline:
-                self.stop()
                 raise TimeoutError(f"the live source in {self.dir!r} did not start in {timeout} s")
             time.sleep(0.2)
-        logger.info("live source: %s", self.master_url)
-        return self
 
     def _ready(self) -> bool:
         try:
@@ -123,8 +133,9 @@ class LiveSource:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-        if self._own_dir:
+        if self._own_dir and self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
 
     def __enter__(self) -> "LiveSource":
         return self.start()

@@ -12,9 +12,11 @@ import logging
 import os
 
 import gevent
+import prometheus_client
 
 from services.common import names, service
 from services.downloader.getter import Timeouts
+from services.downloader.metrics import DownloaderMetrics
 from services.downloader.providers import HLSProvider
 from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
 from services.downloader.worker import ChannelManager
@@ -105,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     service.setup(args)
     stopping = service.stop_on_signals()
     base_dir = os.path.abspath(args.base_dir)
+    metrics = DownloaderMetrics.of(prometheus_client.REGISTRY)
     managers = [
-        ChannelManager(channel, provider, qualities, base_dir, timeouts, stopping)
+        ChannelManager(channel, provider, qualities, base_dir, timeouts, stopping, metrics)
         for channel in args.channels
     ]
     running = [gevent.spawn(m.run) for m in managers]

@@ -27,7 +27,8 @@ import urllib3.exceptions
 
 from fastseg import content_id, hour_name, segment_name
 from services.common import backoff
-from services.downloader import metrics
+from services.downloader.metrics import DownloaderMetrics
+from services.downloader.outage import describe
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,9 @@ class SegmentGetter:
         timeouts: Timeouts,
         stopping: gevent.event.Event,
         spawn=gevent.spawn,
+        metrics: DownloaderMetrics | None = None,
     ):
+        self.metrics = metrics or DownloaderMetrics.of()
         self.spawn = spawn  # attempts join the caller's group, so a stop can kill them
         self.dir = os.path.join(base_dir, channel, quality, hour_name(segment.start))
         self.channel, self.quality = channel, quality
@@ -232,13 +235,13 @@ class SegmentGetter:
                 # An empty body is far more often an origin glitch than an empty segment:
                 # keep it as suspect, and keep trying for the real thing.
                 logger.warning("segment %r has an empty body: stored as suspect, retrying", seg.uri)
-                metrics.segment_errors.labels(**self.labels, reason="empty").inc()
+                self.metrics.segment_errors.labels(**self.labels, reason="empty").inc()
                 return "retry"
             self.done.set()
             return "done"
         except _Expired as e:
             logger.warning("segment %r %s: giving up on it", seg.uri, e)
-            metrics.segment_errors.labels(**self.labels, reason="expired").inc()
+            self.metrics.segment_errors.labels(**self.labels, reason="expired").inc()
             return "expired"
         except (
             requests.RequestException,
@@ -247,14 +250,15 @@ class SegmentGetter:
             OSError,
         ) as e:
             reason = "timeout" if isinstance(e, _HardTimeout) else type(e).__name__
-            logger.warning(
-                "segment %r attempt failed (%s): %s", seg.uri, reason, e or "hard timeout"
-            )
-            metrics.segment_errors.labels(**self.labels, reason=reason).inc()
+            logger.warning(  # a few words, not urllib3's paragraph
+                "segment %r attempt failed (%s): %s", seg.uri, reason,
+                describe(e) if str(e) else "hard timeout",
+            )  # fmt: skip
+            self.metrics.segment_errors.labels(**self.labels, reason=reason).inc()
             return "retry"
         except Exception:
             logger.exception("segment %r attempt failed unexpectedly: retrying", seg.uri)
-            metrics.segment_errors.labels(**self.labels, reason="unexpected").inc()
+            self.metrics.segment_errors.labels(**self.labels, reason="unexpected").inc()
             return "retry"
         finally:
             # Reached with the file still open only on failure (or when killed at stop):
@@ -275,8 +279,8 @@ class SegmentGetter:
         )
         try:
             os.link(temp, final)  # unlike rename, never replaces an existing file
-            metrics.segments_downloaded.labels(**self.labels, type=type_).inc()
-            metrics.segment_bytes.labels(**self.labels, type=type_).inc(size)
+            self.metrics.segments_downloaded.labels(**self.labels, type=type_).inc()
+            self.metrics.segment_bytes.labels(**self.labels, type=type_).inc(size)
             logger.debug("stored %r", final)
         except FileExistsError:
             pass  # a racing attempt got the same bytes first

@@ -20,8 +20,9 @@ import requests
 
 from fastseg import FUDGE
 from services.common import backoff, times
-from services.downloader import metrics
 from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
+from services.downloader.metrics import DownloaderMetrics
+from services.downloader.outage import Outage
 from services.downloader.playlist import (
     PlaylistError,
     URLExpired,
@@ -63,6 +64,8 @@ class StreamWorker:
         self.suspect = False  # set by a time jump: every later entry of this worker is doubtful
         self.replacing = False
         self.labels = dict(channel=manager.channel, quality=quality)
+        self.metrics = manager.metrics
+        self.outage = Outage(f"worker {self.name}", url)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -86,28 +89,28 @@ class StreamWorker:
                 text = fetch_text(self.manager.provider.session, self.url)
                 playlist = parse_media(text, self.url)
             except URLExpired as e:
-                metrics.playlist_errors.labels(**self.labels, kind="expired").inc()
+                self.metrics.playlist_errors.labels(**self.labels, kind="expired").inc()
                 logger.warning("worker %s: %s", self.name, e)
                 self.replace("media playlist URL expired")
                 wait = 2.0
             except (requests.RequestException, PlaylistError) as e:
                 failures += 1
-                metrics.playlist_errors.labels(**self.labels, kind=type(e).__name__).inc()
-                logger.warning(
-                    "worker %s: media playlist failed (%d in a row): %s", self.name, failures, e
-                )
+                self.manager.troubled.add(self.quality)
+                self.metrics.playlist_errors.labels(**self.labels, kind=type(e).__name__).inc()
+                wait = backoff.delay(failures, 0.5, 8.0, backoff.no_jitter)
+                self.outage.failed(e, wait)
                 if failures >= FAILURES_BEFORE_REPLACING:
                     self.replace("media playlist keeps failing")
-                wait = backoff.delay(failures, 0.5, 8.0, backoff.no_jitter)
             else:
                 failures = 0
+                self.outage.succeeded()
                 if first:
                     self.manager.ready(self)
                 try:
                     self.process(playlist, first_playlist=first)
                 except Exception:
                     # A playlist this code did not expect must not end the recording.
-                    metrics.playlist_errors.labels(**self.labels, kind="unexpected").inc()
+                    self.metrics.playlist_errors.labels(**self.labels, kind="unexpected").inc()
                     logger.exception("worker %s: could not process %r", self.name, self.url)
                 first = False
                 target = float(playlist.target_duration)
@@ -132,6 +135,7 @@ class StreamWorker:
         provider = self.manager.provider
         prev: _Known | None = None
         first_seq = playlist.media_sequence or 0
+        newest = self.manager.newest.get(self.quality)
         for i, seg in enumerate(playlist.segments):
             uri = seg.absolute_uri
             seq = first_seq + i
@@ -155,7 +159,7 @@ class StreamWorker:
                     "worker %s: no program date time: timing from the local clock", self.name
                 )
             if not first_playlist and expected is not None and abs(start - expected) > FUDGE:
-                metrics.time_jumps.labels(**self.labels).inc()
+                self.metrics.time_jumps.labels(**self.labels).inc()
                 logger.warning(
                     "worker %s: %r starts at %s, %.3f s from where the previous one ended: "
                     "later segments are suspect",
@@ -164,20 +168,30 @@ class StreamWorker:
                 self.suspect = True
                 self.replace("time jump")
             entry = self.known[uri] = self.by_seq[seq] = _Known(seq, start, duration)
+            if newest is not None and i == 0:
+                # Nothing seen before is listed any more: what lies between left unseen.
+                # (A gap after entries we know is the stream skipping, not us missing.)
+                self.manager.check_missed(self.quality, newest, entry)
             prev = entry
             if provider.is_ad(seg, playlist, start):
-                metrics.ads_dropped.labels(**self.labels).inc()
+                self.metrics.ads_dropped.labels(**self.labels).inc()
                 logger.info("worker %s: dropping ad segment %r", self.name, uri)
                 continue
             init = seg.init_section.absolute_uri if seg.init_section is not None else None
             self.manager.get(self.quality, Segment(uri, start, duration, self.suspect, init))
         if prev is not None:
+            if (
+                self.quality not in self.manager.newest
+                or prev.seq > self.manager.newest[self.quality].seq
+            ):
+                self.manager.newest[self.quality] = prev
+            self.manager.troubled.discard(self.quality)
             end = prev.start + prev.duration
-            metrics.latest_segment.labels(**self.labels).set(
+            self.metrics.latest_segment.labels(**self.labels).set(
                 prev.start.replace(tzinfo=dt.UTC).timestamp()
             )
             now = times.utc_now()
-            metrics.time_skew.labels(**self.labels).set((now - end).total_seconds())
+            self.metrics.time_skew.labels(**self.labels).set((now - end).total_seconds())
         # Forget entries long gone from the window (the dicts would grow all week).
         for seq in [s for s in self.by_seq if s < first_seq - KEEP_BEHIND]:
             del self.by_seq[seq]
@@ -197,7 +211,9 @@ class ChannelManager:
         base_dir: str,
         timeouts: Timeouts,
         stopping: gevent.event.Event,
+        metrics: DownloaderMetrics | None = None,
     ):
+        self.metrics = metrics or DownloaderMetrics.of()
         self.channel = channel
         self.provider = provider
         self.qualities = qualities
@@ -211,6 +227,36 @@ class ChannelManager:
         self.inflight: dict[tuple[str, bool], gevent.Greenlet] = {}
         self.inits = InitCache(provider.session)
         self.count = 0
+        # Per quality: the newest entry any worker has seen, to notice segments that came
+        # and went unseen; and the qualities whose playlists failed since then.
+        self.newest: dict[str, _Known] = {}
+        self.troubled: set[str] = set()
+        url = getattr(provider, "urls", {}).get(channel, "the master playlist")
+        self.outage = Outage(f"channel {channel!r}", url)
+        self.recording: list[str] | None = None
+
+    def check_missed(self, quality: str, newest: _Known, entry: _Known) -> None:
+        """Log and count the segments between ``newest`` and ``entry`` that nobody saw listed.
+
+        A sequence gap alone is not enough (a new session may number afresh), nor a
+        time gap alone (the stream itself may pause): both mean segments were missed.
+        """
+        missed = entry.seq - newest.seq - 1
+        gap_start = newest.start + newest.duration
+        if missed <= 0 or entry.start - gap_start <= FUDGE:
+            return
+        why = (
+            "the origin was unreachable"
+            if quality in self.troubled
+            else "we were not polling fast enough"
+        )
+        self.metrics.missed_segments.labels(channel=self.channel, quality=quality).inc(missed)
+        logger.warning(
+            "channel %r quality %r: missed %d segments, %sZ to %sZ: they left the playlist "
+            "while %s",
+            self.channel, quality, missed, gap_start.isoformat(timespec="seconds"),
+            entry.start.isoformat(timespec="seconds"), why,
+        )  # fmt: skip
 
     def replace(self, worker: StreamWorker) -> None:
         workers = self.workers.get(worker.quality, [])
@@ -238,6 +284,7 @@ class ChannelManager:
         getter = SegmentGetter(
             self.base_dir, self.channel, quality, segment, self.provider.session,
             self.inits, self.timeouts, self.stopping, spawn=self.getters.spawn,
+            metrics=self.metrics,
         )  # fmt: skip
         greenlet = self.inflight[key] = self.getters.spawn(getter.run)
         greenlet.link(
@@ -252,21 +299,18 @@ class ChannelManager:
                 variants = self.provider.variants(self.channel)
             except Exception as e:  # noqa: BLE001 - offline, expired, junk: all retried
                 failures += 1
-                metrics.playlist_errors.labels(
+                self.troubled.update(self.qualities or self.workers)
+                self.metrics.playlist_errors.labels(
                     channel=self.channel, quality="", kind="master"
                 ).inc()
-                logger.warning(
-                    "channel %r: master playlist failed (%d in a row): %s",
-                    self.channel,
-                    failures,
-                    e,
-                )
                 wait = backoff.delay(
                     failures + 1, MASTER_MIN_INTERVAL, MASTER_MAX_BACKOFF, backoff.no_jitter
                 )
+                self.outage.failed(e, wait)
                 self.stopping.wait(wait)
                 continue
             failures = 0
+            self.outage.succeeded()
             self.refresh.clear()
             by_name = {v.quality: v for v in variants}
             wanted = self.qualities if self.qualities is not None else list(by_name)
@@ -276,6 +320,11 @@ class ChannelManager:
                     "channel %r has no quality %s; it has %s: fix --qualities",
                     self.channel, ", ".join(map(repr, missing)), ", ".join(map(repr, by_name)),
                 )  # fmt: skip
+            recording = [q for q in wanted if q in by_name]
+            if recording != self.recording:
+                self.recording = recording
+                logger.info("channel %r: recording %s (the stream offers %s)", self.channel,
+                            ", ".join(recording) or "nothing", ", ".join(by_name))  # fmt: skip
             for quality in wanted:
                 if quality in by_name and (
                     quality in self.pending or not self.workers.get(quality)

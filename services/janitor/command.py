@@ -6,16 +6,24 @@ import os
 import prometheus_client
 
 from services.common import service
+from services.common.metrics import MetricSet
 from services.janitor.sweep import sweep
 
 logger = logging.getLogger(__name__)
 
-temps_settled = prometheus_client.Counter(
-    "fastseg_janitor_temp_segments_total",
-    "Orphaned temp segments handled, by outcome (kept as partial, removed when empty)",
-    ["outcome"],
-)
-sweeps = prometheus_client.Counter("fastseg_janitor_sweeps_total", "Sweeps of the archive done")
+
+class JanitorMetrics(MetricSet):
+    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
+        super().__init__(registry)
+        self.temps_settled = prometheus_client.Counter(
+            "fastseg_janitor_temp_segments_total",
+            "Orphaned temp segments handled, by outcome (kept as partial, removed when empty)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.sweeps = prometheus_client.Counter(
+            "fastseg_janitor_sweeps_total", "Sweeps of the archive done", registry=registry
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,11 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     service.setup(args)
     stopping = service.stop_on_signals()
     warned: set[str] = set()
+    metrics = JanitorMetrics.of(prometheus_client.REGISTRY)
     while not stopping.is_set():
         counts = sweep(base_dir, args.min_age, warned=warned)
-        sweeps.inc()
-        temps_settled.labels("kept").inc(counts.kept)
-        temps_settled.labels("removed").inc(counts.removed)
+        metrics.sweeps.inc()
+        metrics.temps_settled.labels("kept").inc(counts.kept)
+        metrics.temps_settled.labels("removed").inc(counts.removed)
         logger.info(
             "sweep of %r: %d kept as partial, %d empty removed, %d too young, %d vanished",
             base_dir, counts.kept, counts.removed, counts.young, counts.vanished,

@@ -9,6 +9,7 @@ crashes is logged and started again with backoff, without disturbing the
 others; SIGTERM or SIGINT stops every service the way it stops on its own.
 """
 
+import importlib
 import logging
 import os
 import socket
@@ -105,11 +106,41 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     return argv
 
 
+class _Refused(Exception):
+    pass
+
+
+def _refuse(message: str):
+    raise _Refused(message)
+
+
+def check_service_options(parser, args) -> None:
+    """Parse what each service will be given with that service's own parser, before starting.
+
+    A value the node's parser let through but a service refuses would otherwise make
+    that service exit inside the running node; here it is the node's usage error.
+    """
+    from services.node.supervisor import MODULES  # noqa: PLC0415
+
+    # The database is not running yet: any DSN parses the same way.
+    for name, argv in service_argv(args, "host=placeholder", args.port).items():
+        build = getattr(importlib.import_module(f"{MODULES[name]}.command"), "build_parser", None)
+        if build is None:  # it parses nothing the node's own parser has not checked
+            continue
+        service_parser = build()
+        service_parser.error = _refuse
+        try:
+            service_parser.parse_args(argv)
+        except _Refused as e:
+            parser.error(f"the {name} refuses what these options give it: {e}")
+
+
 def main(argv: list[str] | None = None) -> int:
     import gevent  # noqa: PLC0415 - after the CLI patched the standard library
+    import prometheus_client  # noqa: PLC0415
 
     from services.common.db import Database, apply_schema, database_dsn  # noqa: PLC0415
-    from services.node.supervisor import Supervisor  # noqa: PLC0415
+    from services.node.supervisor import NodeMetrics, Supervisor  # noqa: PLC0415
     from services.restreamer.editor.tokens import TokenFile, TokenFileError  # noqa: PLC0415
 
     parser = build_parser()
@@ -125,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             TokenFile(args.editor_token_file)
         except TokenFileError as exc:
             parser.error(str(exc))
+    check_service_options(parser, args)
     os.makedirs(args.base_dir, exist_ok=True)
     if args.clips_dir:
         os.makedirs(args.clips_dir, exist_ok=True)
@@ -146,11 +178,14 @@ def main(argv: list[str] | None = None) -> int:
             db.close()
         logger.info("node %r (%s): services share the database and /metrics on port %d",
                     args.name, url, args.port)  # fmt: skip
-        supervisor = Supervisor(stopping)
+        supervisor = Supervisor(stopping, NodeMetrics.of(prometheus_client.REGISTRY))
         for name, service_args in service_argv(args, dsn, args.port).items():
             supervisor.start(name, service_args)
         stopping.wait()
         clean = supervisor.join(timeout=60)
         gevent.sleep(0)
+    if supervisor.fatal:
+        logger.error("node stopped: the %s cannot run with these options", supervisor.fatal)
+        return 2
     logger.info("node stopped")
     return 0 if clean else 1

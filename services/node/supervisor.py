@@ -4,23 +4,37 @@ A service's main returns when its own stop event is set (every service listens
 for SIGTERM and SIGINT); a return while the node is not stopping, an
 exception, or an exit through ``SystemExit`` counts as a crash. Restarts back
 off exponentially (1 s doubling to a minute), and a service that ran for a
-minute starts over at 1 s.
+minute starts over at 1 s. A ``SystemExit`` with a message (a port in use, say)
+is logged as that one line, without a traceback. An exit with status 2 is
+argparse refusing the service's arguments: starting it again cannot help, so the
+whole node stops (as on SIGTERM) and says why.
 """
 
 import importlib
 import logging
+import os
+import signal
 import time
 
 import gevent
 import prometheus_client
 
 from services.common import backoff
+from services.common.metrics import MetricSet
 
 logger = logging.getLogger(__name__)
 
-RESTARTS = prometheus_client.Counter(
-    "node_service_restarts_total", "Services of this node restarted after a crash", ["service"]
-)
+
+class NodeMetrics(MetricSet):
+    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
+        super().__init__(registry)
+        self.restarts = prometheus_client.Counter(
+            "fastseg_node_service_restarts_total",
+            "Services of this node restarted after a crash",
+            ["service"],
+            registry=registry,
+        )
+
 
 MODULES = {
     "downloader": "services.downloader",
@@ -33,12 +47,15 @@ MODULES = {
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 STEADY = 60.0  # seconds of running that count as healthy again
+USAGE_ERROR = 2  # argparse's exit status for arguments it refuses
 
 
 class Supervisor:
-    def __init__(self, stopping: gevent.event.Event):
+    def __init__(self, stopping: gevent.event.Event, metrics: NodeMetrics):
         self.stopping = stopping
+        self.metrics = metrics
         self.greenlets: dict[str, gevent.Greenlet] = {}
+        self.fatal: str | None = None  # the service whose arguments were refused
 
     def start(self, name: str, argv: list[str]) -> None:
         main = importlib.import_module(MODULES[name]).main
@@ -52,7 +69,18 @@ class Supervisor:
                 code = main(list(argv))
                 why = f"exited with {code!r}"
             except SystemExit as exc:  # argparse and friends
-                why = f"exited with {exc.code!r}"
+                if exc.code == USAGE_ERROR:
+                    logger.error(
+                        "service %r refused its arguments (above): stopping the node", name
+                    )
+                    self.fatal = name
+                    os.kill(os.getpid(), signal.SIGTERM)  # every service stops as on SIGTERM
+                    return
+                why = (
+                    f"exited: {exc.code}"
+                    if isinstance(exc.code, str)
+                    else f"exited with {exc.code!r}"
+                )
             except Exception:
                 logger.exception("service %r crashed", name)
                 why = "crashed"
@@ -62,7 +90,7 @@ class Supervisor:
             if time.monotonic() - began > STEADY:
                 restarts.reset()
             delay = restarts.failed()
-            RESTARTS.labels(name).inc()
+            self.metrics.restarts.labels(name).inc()
             logger.error("service %r %s; starting it again in %.0f s", name, why, delay)
             if self.stopping.wait(delay):
                 return

@@ -49,7 +49,7 @@ def create_app(config: dict) -> Flask:
     registry = app.config.get("METRICS_REGISTRY") or prometheus_client.REGISTRY
     app.extensions["restreamer"] = State(
         base_dir=os.path.realpath(base_dir),
-        metrics=Metrics(registry),
+        metrics=Metrics.of(registry),
         max_range=app.config["MAX_RANGE"],
         implicit_range=app.config["IMPLICIT_RANGE"],
     )

@@ -84,7 +84,7 @@ def _serve(args, config: dict, stopping) -> int:
         log=access,
         error_log=logging.getLogger("services.restreamer.errors"),
     )
-    server.start()
+    service.listen(server, "--port", "fastseg restreamer")
     logger.info("serving %r on http://%s:%d/", args.base_dir, args.host, server.server_port)
     stopping.wait()
     return 0 if server.drain(args.stop_timeout) else 1

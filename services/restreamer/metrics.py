@@ -8,6 +8,8 @@ import logging
 
 import prometheus_client
 
+from services.common.metrics import MetricSet
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["Metrics"]
@@ -17,38 +19,38 @@ __all__ = ["Metrics"]
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
-class Metrics:
-    """The app's metric objects, registered once in ``registry``."""
+class Metrics(MetricSet):
+    """The app's metric objects, registered once in ``registry`` (``Metrics.of(registry)``)."""
 
     def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
-        self.registry = registry
+        super().__init__(registry)
         self.latency = prometheus_client.Histogram(
-            "restreamer_request_duration_seconds",
+            "fastseg_restreamer_request_duration_seconds",
             "Time from a request arriving to its response being sent (or abandoned)",
             ["endpoint", "method"],
             buckets=_BUCKETS,
             registry=registry,
         )
         self.requests = prometheus_client.Counter(
-            "restreamer_requests_total",
+            "fastseg_restreamer_requests_total",
             "Requests answered, by endpoint, method and status code",
             ["endpoint", "method", "status"],
             registry=registry,
         )
         self.playlist_computations = prometheus_client.Counter(
-            "restreamer_playlist_computations_total",
+            "fastseg_restreamer_playlist_computations_total",
             "Playlists computed (identical concurrent requests share one computation)",
             ["kind"],
             registry=registry,
         )
         self.playlist_shared = prometheus_client.Counter(
-            "restreamer_playlist_shared_total",
+            "fastseg_restreamer_playlist_shared_total",
             "Playlist requests answered by joining an identical computation in flight",
             ["kind"],
             registry=registry,
         )
         self.bytes_sent = prometheus_client.Counter(
-            "restreamer_segment_bytes_total",
+            "fastseg_restreamer_segment_bytes_total",
             "Segment bytes promised in response bodies (Content-Length of 200/206 answers)",
             registry=registry,
         )

@@ -14,7 +14,8 @@ produce on demand:
 * ``garbage``: request paths answered 200 with the given body instead (broken listings);
 * ``vanished``: segment names that are listed but answer 404 (deleted in between);
 * ``stall_on``: a segment name whose body stops after its first half, the
-  connection held open until the peer is stopped (a hung transfer).
+  connection held open until the peer is stopped (a hung transfer);
+* ``slow``: seconds every segment waits before its answer (a long pass).
 
 Every request path is recorded in ``paths``.
 """
@@ -48,6 +49,7 @@ class FakePeer:
         stall_on: str | None = None,
         garbage: dict[str, bytes] | None = None,
         vanished: set[str] = frozenset(),
+        slow: float = 0.0,
     ):
         self.base = Path(base)
         self.corrupt = set(corrupt)
@@ -57,6 +59,7 @@ class FakePeer:
         self.stall_on = stall_on
         self.garbage = dict(garbage or {})
         self.vanished = set(vanished)
+        self.slow = slow
         self.stalled = threading.Event()  # set once a stalled transfer has sent its half
         self.release = threading.Event()  # set by stop(): stalled transfers end
         self.paths: list[str] = []
@@ -163,6 +166,7 @@ class FakePeer:
             self._send(handler, HTTPStatus.OK, json.dumps(names).encode(), "application/json")
 
     def _segment(self, handler, parts: list[str]) -> None:
+        time.sleep(self.slow)
         path = self.base.joinpath(*parts)
         if not path.is_file() or parts[-1] in self.vanished:
             self._send(handler, HTTPStatus.NOT_FOUND, b"404 Not Found\n")

@@ -2,7 +2,10 @@
 
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -122,3 +125,86 @@ def test_too_long_base_dir_is_refused_or_relocated(fallback_dir):
     with cluster:
         assert cluster.link.is_symlink()
         assert len(str(cluster.data_dir)) < 90
+
+
+USER_SCRIPT = """
+import sys, time
+from services.common.db.embedded import EmbeddedPostgres
+from tests.db.fixtures import TEST_SETTINGS
+EmbeddedPostgres(sys.argv[1], settings=TEST_SETTINGS).start()
+print("started", flush=True)
+time.sleep(600)
+"""
+
+
+def _killed_user(base, *, forks: bool = False):
+    """A process using the cluster of ``base``, killed with SIGKILL once it holds its share.
+
+    With ``forks`` it first forks a child that outlives it, holding copies of all its
+    descriptors (as a worker forked without exec would); returns that child's PID.
+    """
+    script = USER_SCRIPT
+    if forks:
+        script = script.replace(
+            'print("started"',
+            "import os\nchild = os.fork()\nif child == 0:\n    time.sleep(600)\n"
+            'print(child, flush=True)\nprint("started"',
+        )
+    user = subprocess.Popen(
+        [sys.executable, "-c", script, str(base)],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    child = None
+    try:
+        if forks:
+            child = int(user.stdout.readline())
+        assert user.stdout.readline().strip() == "started"
+    finally:
+        user.send_signal(signal.SIGKILL)
+        user.wait()
+        user.stdout.close()
+    return child
+
+
+def _stop_if_running(cluster):
+    """So that a failing test leaves no server behind."""
+    if running(cluster):
+        cluster.pg_ctl("stop", "-m", "immediate", "-w", "-s", check=False)
+
+
+def test_a_killed_user_does_not_keep_the_cluster_running(reachable_base):
+    live = EmbeddedPostgres(reachable_base, settings=TEST_SETTINGS)
+    _killed_user(reachable_base)  # started it, then killed: its share must not count
+    live.start()
+    try:
+        assert running(live)
+    finally:
+        live.stop()
+    try:
+        assert not running(live), "the last live user left, but a killed one kept the cluster"
+    finally:
+        _stop_if_running(live)
+
+
+def test_a_killed_users_forked_child_does_not_keep_the_cluster_running(reachable_base):
+    """Only the registered process counts: a fork that inherited its descriptors does not."""
+    live = EmbeddedPostgres(reachable_base, settings=TEST_SETTINGS)
+    child = _killed_user(reachable_base, forks=True)
+    try:
+        live.start()
+        live.stop()
+        assert not running(live), "a killed user's forked child kept the cluster running"
+    finally:
+        os.kill(child, signal.SIGKILL)
+        _stop_if_running(live)
+
+
+def test_a_killed_user_that_started_it_alone_is_cleaned_up_by_the_next(reachable_base):
+    _killed_user(reachable_base)
+    user = EmbeddedPostgres(reachable_base, settings=TEST_SETTINGS)
+    with user:
+        assert running(user)
+    try:
+        assert not running(user)
+    finally:
+        _stop_if_running(user)

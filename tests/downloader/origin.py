@@ -109,6 +109,7 @@ class Origin:
         self.empty_served: list[tuple[str, int]] = []  # (variant, n) answered with no body
         self.t0 = 0.0
         self.server: http.server.ThreadingHTTPServer | None = None
+        self.down = False
 
     # -- timeline -----------------------------------------------------------
 
@@ -309,19 +310,36 @@ class Origin:
     # -- serving ---------------------------------------------------------------
 
     def start(self) -> "Origin":
+        self.t0 = time.monotonic()
+        self._serve(0)
+        return self
+
+    def _serve(self, port: int) -> None:
         origin = self
 
         class Handler(_Handler):
             pass
 
         Handler.origin = origin
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.t0 = time.monotonic()
+        self.server = _Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
+
+    def go_down(self) -> None:
+        """Become unreachable: connections are refused (and open ones dropped) until come_back().
+
+        The live stream goes on meanwhile, so segments leave the window unseen.
+        """
+        self.down_port = self.server.server_port
+        self.down = True
+        self.server.shutdown()
+        self.server.server_close()
+
+    def come_back(self) -> None:
+        self.down = False
+        self._serve(self.down_port)
 
     def stop(self) -> None:
-        if self.server is not None:
+        if self.server is not None and not self.down:
             self.server.shutdown()
             self.server.server_close()
 
@@ -419,6 +437,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.origin.down:  # a kept-alive connection from before the outage: drop it
+            self.close_connection = True
+            return
         status, body, delay, reset = self.origin.respond(self.path)
         with self.origin.lock:
             self.origin.requests.append((time.time(), self.path, status))

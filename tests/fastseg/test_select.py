@@ -376,7 +376,7 @@ def test_selection_is_timed(impl, hours):
     labels = {"channel": "chan", "quality": "source", "holes": "False", "error": ""}
 
     def count():
-        value = REGISTRY.get_sample_value("get_best_segments_latency_count", labels)
+        value = REGISTRY.get_sample_value("fastseg_library_get_best_segments_latency_count", labels)
         return value or 0
 
     before = count()

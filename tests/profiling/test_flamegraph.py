@@ -22,17 +22,17 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 NODE_A = """\
-# HELP stack_sampler_seconds_total CPU seconds sampled per stack
-# TYPE stack_sampler_seconds_total counter
-stack_sampler_seconds_total{stack="main(app);serve(app.http);parse(app.http)"} 1.5
-stack_sampler_seconds_total{stack="main(app);serve(app.http)"} 0.25
-stack_sampler_seconds_total{stack="main(app);cut(app.cutter);<lambda>(app.cutter)"} 2.0
+# HELP fastseg_process_stack_seconds_total CPU seconds sampled per stack
+# TYPE fastseg_process_stack_seconds_total counter
+fastseg_process_stack_seconds_total{stack="main(app);serve(app.http);parse(app.http)"} 1.5
+fastseg_process_stack_seconds_total{stack="main(app);serve(app.http)"} 0.25
+fastseg_process_stack_seconds_total{stack="main(app);cut(app.cutter);<lambda>(app.cutter)"} 2.0
 process_cpu_seconds_total 12.0
 """
 NODE_B = """\
-# TYPE stack_sampler_seconds_total counter
-stack_sampler_seconds_total{stack="main(app);serve(app.http);parse(app.http)"} 0.5
-stack_sampler_seconds_total{stack="main(app);janitor(app.janitor)"} 1.0
+# TYPE fastseg_process_stack_seconds_total counter
+fastseg_process_stack_seconds_total{stack="main(app);serve(app.http);parse(app.http)"} 0.5
+fastseg_process_stack_seconds_total{stack="main(app);janitor(app.janitor)"} 1.0
 """
 NO_SAMPLER = """\
 # TYPE process_cpu_seconds_total counter
@@ -204,7 +204,7 @@ def test_a_prometheus_range_is_read_as_increases(http_server, tmp_path, capsys):
     assert read_folded(out) == {"main(app);serve(app.http)": 3.5}
     (request,) = http_server.requests
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(request).query)["query"][0]
-    assert query == "sum by (stack) (increase(stack_sampler_seconds_total[15m]))"
+    assert query == "sum by (stack) (increase(fastseg_process_stack_seconds_total[15m]))"
 
 
 def test_prometheus_and_nodes_merge(http_server, tmp_path, capsys):
@@ -277,7 +277,9 @@ def test_metrics_without_sampler_data_is_one_line(http_server, tmp_path, capsys)
     good = http_server.route("/good", NODE_A)
     bare = http_server.route("/metrics", NO_SAMPLER)
     code, _, err = run_cli(["--url", good, "--url", bare, "-o", str(tmp_path / "f.svg")], capsys)
-    assert_one_line_error(code, err, bare, "no stack_sampler_seconds_total samples", "--stack")
+    assert_one_line_error(
+        code, err, bare, "no fastseg_process_stack_seconds_total samples", "--stack"
+    )
 
 
 def test_a_page_that_is_not_prometheus_text_is_one_line(http_server, tmp_path, capsys):
@@ -304,7 +306,7 @@ def test_an_unwritable_output_is_one_line(http_server, tmp_path, capsys):
     [
         ('{"status": "error", "errorType": "bad_data", "error": "parse error"}', "bad_data"),
         ("this is not json", "not a Prometheus query API answer"),
-        ('{"status": "success", "data": {"result": []}}', "no stack_sampler_seconds_total"),
+        ('{"status": "success", "data": {"result": []}}', "no fastseg_process_stack_seconds_total"),
     ],
     ids=["error-answer", "not-json", "no-data"],
 )
@@ -397,9 +399,9 @@ def test_a_real_prometheus_range_query(prometheus_binary, http_server, tmp_path,
             scraped.set()
         n = len(scrapes)
         return (
-            "# TYPE stack_sampler_seconds_total counter\n"
-            f'stack_sampler_seconds_total{{stack="main(app);serve(app.http)"}} {n * 1.0}\n'
-            f'stack_sampler_seconds_total{{stack="main(app);idle(app)"}} {n * 0.5}\n'
+            "# TYPE fastseg_process_stack_seconds_total counter\n"
+            f'fastseg_process_stack_seconds_total{{stack="main(app);serve(app.http)"}} {n * 1.0}\n'
+            f'fastseg_process_stack_seconds_total{{stack="main(app);idle(app)"}} {n * 0.5}\n'
         )
 
     target = http_server.route("/metrics", node_metrics)

@@ -1,4 +1,4 @@
-"""The log counter: log_count_total{level,module,function}."""
+"""The log counter: fastseg_process_log_records_total{level,module,function}."""
 
 import logging
 
@@ -22,7 +22,8 @@ def test_logger():
 
 def count(registry, level, function, module="tests.profiling.counted"):
     return registry.get_sample_value(
-        "log_count_total", {"level": level, "module": module, "function": function}
+        "fastseg_process_log_records_total",
+        {"level": level, "module": module, "function": function},
     )
 
 

@@ -94,12 +94,12 @@ def test_counts_are_served_as_a_counter_and_survive_stop_until_reset(registry):
     assert not sampler.running
     counts = sampler.counts()
     text = prometheus_client.generate_latest(registry).decode()
-    assert "# TYPE stack_sampler_seconds_total counter" in text
+    assert "# TYPE fastseg_process_stack_seconds_total counter" in text
     assert parse_metrics(text) == pytest.approx(counts)
     sampler.reset()
     assert sampler.counts() == {}
     text = prometheus_client.generate_latest(registry).decode()
-    assert "stack_sampler_seconds_total{" not in text
+    assert "fastseg_process_stack_seconds_total{" not in text
 
 
 def test_stop_hands_sigvtalrm_back_and_the_sampler_can_start_again(registry):
@@ -202,7 +202,7 @@ def test_bad_intervals_are_refused(registry, interval):
 
 def test_one_registry_holds_one_sampler(registry):
     StackSampler(0.01, registry=registry)
-    with pytest.raises(ValueError, match="stack_sampler_seconds"):
+    with pytest.raises(ValueError, match="fastseg_process_stack_seconds"):
         StackSampler(0.01, registry=registry)
 
 

@@ -51,7 +51,7 @@ def scrape_until_sampled(url, proc):
             pytest.fail(f"no sample ending in {LEAF} (service exit status {proc.poll()})")
         with urllib.request.urlopen(url, timeout=10) as response:
             text = response.read().decode()
-        if "stack_sampler_seconds_total" in text:
+        if "fastseg_process_stack_seconds_total" in text:
             stacks = parse_metrics(text, url)
             if any(s.endswith(LEAF) for s in stacks):
                 return text
@@ -66,7 +66,10 @@ def test_a_sampled_service_becomes_a_flamegraph(service, tmp_path, capsys):
     proc, url = service
     text = scrape_until_sampled(url, proc)
     # The log counter is installed by the same setup.
-    assert 'log_count_total{function="main",level="WARNING",module="__main__"} 1.0' in text
+    assert (
+        'fastseg_process_log_records_total{function="main",level="WARNING",module="__main__"} 1.0'
+        in text
+    )
     out = tmp_path / "service.svg"
     assert flamegraph(["--url", url, "-o", str(out)]) == 0, capsys.readouterr().err
     titles = [t.text for t in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}title")]

@@ -336,15 +336,15 @@ def test_metrics_count_by_endpoint_and_status(client):
                      client.post("/files")):  # fmt: skip
         response.close()
     text = client.get("/metrics").get_data(as_text=True)
-    assert metric(text, "restreamer_requests_total", endpoint="listings.channels",
+    assert metric(text, "fastseg_restreamer_requests_total", endpoint="listings.channels",
                   status="200", method="GET") == 1  # fmt: skip
-    assert metric(text, "restreamer_requests_total", endpoint="listings.qualities",
+    assert metric(text, "fastseg_restreamer_requests_total", endpoint="listings.qualities",
                   status="400") == 2  # fmt: skip
     # A request that matches no route (or no method of one) counts as "unmatched",
     # which keeps the label's values few whatever clients send.
-    assert metric(text, "restreamer_requests_total", endpoint="unmatched",
+    assert metric(text, "fastseg_restreamer_requests_total", endpoint="unmatched",
                   status="405", method="POST") == 1  # fmt: skip
-    assert metric(text, "restreamer_request_duration_seconds_count",
+    assert metric(text, "fastseg_restreamer_request_duration_seconds_count",
                   endpoint="listings.qualities", method="GET") == 2  # fmt: skip
 
 
@@ -383,6 +383,6 @@ def test_segment_fast_path_answers_like_the_view(client, base):
     fast.close()
     view.close()
     text = client.get("/metrics").get_data(as_text=True)
-    assert metric(text, "restreamer_requests_total", endpoint="segments.segment",
+    assert metric(text, "fastseg_restreamer_requests_total", endpoint="segments.segment",
                   method="GET", status="200") == 2  # fmt: skip
-    assert metric(text, "restreamer_segment_bytes_total") == 2 * 2000
+    assert metric(text, "fastseg_restreamer_segment_bytes_total") == 2 * 2000

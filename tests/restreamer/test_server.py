@@ -184,18 +184,18 @@ def test_identical_concurrent_playlists_are_computed_once(real_server):
     assert len(bodies) == 1
     assert len(m3u8.loads(bodies.pop().decode()).segments) == 10
     after = get(real_server, "/metrics").text
-    name = "restreamer_playlist_computations_total"
+    name = "fastseg_restreamer_playlist_computations_total"
     assert metric(after, name, kind="media") - metric(before, name, kind="media") == 1
-    shared = "restreamer_playlist_shared_total"
+    shared = "fastseg_restreamer_playlist_shared_total"
     assert metric(after, shared, kind="media") - metric(before, shared, kind="media") == 7
 
 
 def test_metrics_over_http(real_server):
     get(real_server, "/files/.nope")
     text = get(real_server, "/metrics").text
-    assert metric(text, "restreamer_requests_total", endpoint="listings.qualities",
+    assert metric(text, "fastseg_restreamer_requests_total", endpoint="listings.qualities",
                   method="GET", status="400") >= 1  # fmt: skip
-    assert "restreamer_request_duration_seconds_bucket" in text
+    assert "fastseg_restreamer_request_duration_seconds_bucket" in text
 
 
 @pytest.mark.parametrize(

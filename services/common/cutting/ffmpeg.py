@@ -7,8 +7,11 @@ fd and kills the greenlets, so a consumer that stops early leaves nothing behind
 gevent.subprocess is cooperative whether or not the stdlib is monkey-patched.
 """
 
+import contextlib
+import contextvars
 import logging
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 
 import gevent
 from gevent import subprocess
@@ -24,15 +27,40 @@ QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error"]
 READ_SIZE = 256 * 1024
 #: Keep this much of stderr: enough for ffmpeg's reasons, bounded if it floods.
 STDERR_LIMIT = 64 * 1024
+#: ``-progress`` reports on stderr, mixed with errors: its ``key=value`` lines.
+_PROGRESS_LINE = re.compile(rb"^[a-z_0-9]+=")
+_OUT_TIME = re.compile(rb"^out_time_us=(\d+)$")
+
+_progress: contextvars.ContextVar[Callable[[float], None] | None] = contextvars.ContextVar(
+    "ffmpeg_progress", default=None
+)
+
+
+@contextlib.contextmanager
+def progress_to(report: Callable[[float], None]):
+    """While active, each ffmpeg started here reports seconds of output written to ``report``.
+
+    From ffmpeg's ``-progress`` (twice a second); ffprobe reports nothing.
+    """
+    token = _progress.set(report)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
 
 
 class FFmpeg:
     """One ffmpeg (or ffprobe) process; use as a context manager or call close()."""
 
     def __init__(
-        self, args: list[str], feed: Iterable[bytes] | None = None, what: str = ""
+        self,
+        args: list[str],
+        feed: Iterable[bytes] | None = None,
+        what: str = "",
+        progress: Callable[[float], None] | None = None,
     ) -> None:
         self.args = args
+        self.progress = progress
         self.what = what or args[0]
         self.stderr_chunks: list[bytes] = []
         self._stderr_size = 0
@@ -82,10 +110,30 @@ class FFmpeg:
                 pass
 
     def _drain_stderr(self) -> None:
+        partial = b""
         while chunk := self.proc.stderr.read(READ_SIZE):
+            if self.progress is not None:
+                partial, chunk = self._take_progress(partial + chunk)
             if self._stderr_size < STDERR_LIMIT:
                 self.stderr_chunks.append(chunk)
                 self._stderr_size += len(chunk)
+        if partial:
+            self.stderr_chunks.append(partial)
+
+    def _take_progress(self, data: bytes) -> tuple[bytes, bytes]:
+        """Report ``-progress`` lines and drop them; returns (an unfinished line, the rest)."""
+        *lines, partial = data.split(b"\n")
+        kept = []
+        for line in lines:
+            found = _OUT_TIME.match(line)
+            if found:
+                try:
+                    self.progress(int(found.group(1)) / 1e6)
+                except Exception:  # a display must never fail the cut
+                    logger.debug("progress report failed", exc_info=True)
+            elif not _PROGRESS_LINE.match(line):
+                kept.append(line + b"\n")
+        return partial, b"".join(kept)
 
     @property
     def stderr(self) -> str:
@@ -147,8 +195,12 @@ def _discard(proc: subprocess.Popen) -> None:
 
 
 def ffmpeg(args: list[str], feed: Iterable[bytes] | None = None, what: str = "ffmpeg") -> FFmpeg:
-    """Start ``ffmpeg`` quietly with these arguments."""
-    return FFmpeg([FFMPEG, *QUIET, *args], feed, what)
+    """Start ``ffmpeg`` quietly with these arguments; inside :func:`progress_to` it reports."""
+    report = _progress.get()
+    if report is None:
+        return FFmpeg([FFMPEG, *QUIET, *args], feed, what)
+    extra = ["-progress", "pipe:2", "-stats_period", "0.5"]
+    return FFmpeg([FFMPEG, *QUIET, *extra, *args], feed, what, report)
 
 
 def ffprobe(args: list[str], feed: Iterable[bytes] | None = None, what: str = "ffprobe") -> bytes:

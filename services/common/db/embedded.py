@@ -3,9 +3,12 @@
 The cluster lives in ``BASE/.fastseg/pg``: created with ``initdb`` on first use,
 listening only on a unix socket in that directory (``listen_addresses = ''``),
 started by the first process that needs it and stopped by the last one to
-leave (a shared ``flock`` on ``BASE/.fastseg/pg.users`` counts the users, so a
-killed process is no longer counted). A cluster someone else started is used
-and left running.
+leave. ``BASE/.fastseg/pg.users`` lists the users, one ``PID START_TIME TOKEN``
+a line (the start time from ``/proc/PID/stat``, so a PID reused by another
+process does not count; the token tells two users in one process apart); a
+user that no longer exists (killed, say) is dropped whenever the list is read,
+so it never keeps the cluster running. A cluster
+someone else started is used and left running.
 
 PostgreSQL refuses to run as root. As root, ``initdb`` and ``pg_ctl`` run as the
 ``postgres`` system user, which must be able to reach the data directory; when
@@ -23,6 +26,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -81,7 +85,8 @@ class EmbeddedPostgres:
         self.link = self.state_dir / "pg"
         self.settings = dict(settings or {})
         self._as_root = os.geteuid() == 0
-        self._users_fd: int | None = None
+        self._registered = False
+        self._token = uuid.uuid4().hex[:12]
         self.data_dir: Path | None = None
 
     @property
@@ -182,7 +187,7 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Make the cluster if needed, start it unless running, and count us as a user."""
-        if self._users_fd is not None:
+        if self._registered:
             return self.dsn
         self._bindir = find_server_binaries()
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -190,9 +195,10 @@ class EmbeddedPostgres:
             self.data_dir = self._place()
             if not (self.data_dir / "PG_VERSION").exists():
                 self._initdb()
-            users = os.open(self.state_dir / "pg.users", os.O_RDWR | os.O_CREAT, 0o644)
-            fcntl.flock(users, fcntl.LOCK_SH)
-            self._users_fd = users
+            users = self._users()
+            users.add(self._entry())
+            self._write_users(users)
+            self._registered = True
             try:
                 if self.pg_ctl("status", check=False).returncode != 0:
                     logger.info("starting the embedded database in %r", str(self.data_dir))
@@ -205,6 +211,34 @@ class EmbeddedPostgres:
                 self._leave()
                 raise
         return self.dsn
+
+    def _entry(self) -> tuple[int, int, str]:
+        return (*_identity(os.getpid()), self._token)
+
+    def _users(self) -> set[tuple[int, int, str]]:
+        """The processes registered as users that still exist (call under ``pg.lock``)."""
+        try:
+            text = (self.state_dir / "pg.users").read_text()
+        except FileNotFoundError:
+            return set()
+        users = set()
+        for line in text.splitlines():
+            try:
+                pid, start, token = line.split()
+                pid, start = int(pid), int(start)
+            except ValueError:
+                continue  # a damaged line: nobody
+            if _identity(pid) == (pid, start):
+                users.add((pid, start, token))
+            else:
+                logger.info("dropping embedded database user %d: it no longer runs", pid)
+        return users
+
+    def _write_users(self, users: set[tuple[int, int, str]]) -> None:
+        path = self.state_dir / "pg.users"
+        temp = path.with_suffix(".users.tmp")
+        temp.write_text("".join(f"{pid} {start} {token}\n" for pid, start, token in sorted(users)))
+        os.replace(temp, path)
 
     def _initdb(self) -> None:
         logger.info("creating the embedded database in %r (initdb)", str(self.data_dir))
@@ -238,27 +272,45 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Stop counting us; the last user out stops a cluster that fastseg started."""
-        if self._users_fd is None:
+        if not self._registered:
             return
         with _Flock(self.state_dir / "pg.lock"):
             self._leave()
 
     def _leave(self) -> None:
-        users, self._users_fd = self._users_fd, None
-        try:
-            try:
-                # Exclusive only when no other process holds its shared lock.
-                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                logger.info("embedded database still in use by another process: leaving it running")
-                return
-            marker = self.state_dir / "pg.started"
-            if marker.exists():
-                logger.info("stopping the embedded database in %r", str(self.data_dir))
-                self.pg_ctl("stop", "-m", "fast", "-w", "-s", check=False)
-                marker.unlink()
-        finally:
-            os.close(users)
+        """Unregister (under ``pg.lock``), and stop the cluster if nobody else uses it."""
+        self._registered = False
+        users = self._users()
+        users.discard(self._entry())
+        self._write_users(users)
+        if users:
+            logger.info(
+                "embedded database still in use by process %s: leaving it running",
+                ", ".join(sorted({str(pid) for pid, _, _ in users})),
+            )
+            return
+        marker = self.state_dir / "pg.started"
+        if marker.exists():
+            logger.info("stopping the embedded database in %r", str(self.data_dir))
+            self.pg_ctl("stop", "-m", "fast", "-w", "-s", check=False)
+            marker.unlink()
+
+
+def _identity(pid: int) -> tuple[int, int] | None:
+    """``(pid, start time)`` of a running process, or None when there is no such process.
+
+    The start time (clock ticks after boot, field 22 of ``/proc/PID/stat``) tells a
+    process from a later one given the same PID. A zombie counts as gone.
+    """
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] == "Z":
+        return None
+    return pid, int(fields[19])
 
 
 def _quote(value: str) -> str:

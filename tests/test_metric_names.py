@@ -1,0 +1,64 @@
+"""Every metric follows one scheme and is registered one way (a set per injected registry)."""
+
+import re
+
+import prometheus_client
+import pytest
+
+import profiling
+from services.backfiller.metrics import BackfillerMetrics
+from services.common.metrics import MetricSet
+from services.cutter.metrics import CutterMetrics
+from services.downloader.metrics import DownloaderMetrics
+from services.janitor.command import JanitorMetrics
+from services.node.supervisor import NodeMetrics
+from services.restreamer.metrics import Metrics as RestreamerMetrics
+
+SETS = [BackfillerMetrics, CutterMetrics, DownloaderMetrics, JanitorMetrics, NodeMetrics,
+        RestreamerMetrics]  # fmt: skip
+SERVICES = "backfiller|cutter|downloader|janitor|node|restreamer|library|process"
+SCHEME = re.compile(rf"^fastseg_({SERVICES})_[a-z0-9_]+$")
+
+
+def names(registry) -> set[str]:
+    return {family.name for family in registry.collect()}
+
+
+@pytest.mark.parametrize("metric_set", SETS, ids=lambda c: c.__name__)
+def test_a_set_is_registered_once_per_registry(metric_set):
+    registry = prometheus_client.CollectorRegistry()
+    first = metric_set.of(registry)
+    assert metric_set.of(registry) is first  # a restarted service finds it: no duplicates
+    other = prometheus_client.CollectorRegistry()
+    assert metric_set.of(other) is not first
+    assert names(registry) == names(other)
+    assert issubclass(metric_set, MetricSet)
+
+
+def test_every_metric_name_follows_the_scheme():
+    registry = prometheus_client.CollectorRegistry()
+    for metric_set in SETS:
+        metric_set.of(registry)
+    profiling.install_log_counter(registry=registry)
+    sampler = profiling.StackSampler(0.01, registry=registry)
+
+    @profiling.timed("fastseg_library_example", registry=registry)
+    def example():
+        return 1
+
+    example()
+    found = names(registry)
+    assert len(found) > 25
+    bad = sorted(name for name in found if not SCHEME.match(name))
+    assert not bad, f"names outside fastseg_<service>_<what>: {bad}"
+    del sampler
+
+
+def test_the_selection_metric_of_the_library_follows_it_too():
+    import fastseg  # noqa: PLC0415
+
+    assert fastseg.get_best_segments.__wrapped__  # timed
+    assert any(
+        name.startswith("fastseg_library_get_best_segments_")
+        for name in names(prometheus_client.REGISTRY)
+    )
