@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 BASE ?=
 URL ?=
 
-.PHONY: all install build run test test-quick bench bench-gate lint clean
+.PHONY: all install build run test test-quick bench bench-gate bench-smoke lint clean
 
 all: build
 
@@ -44,9 +44,13 @@ bench: build
 	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-columns=min,median,mean,rounds \
 		--benchmark-group-by=group -p no:cacheprovider $(PYTEST_ARGS)
 
-# The CI gate: quick ratio checks that fail when fastseg gets slower.
+# The CI gate: the README's speed figures as same-run ratios (benchmarks/test_gate.py).
 bench-gate: build
 	$(PY) -m pytest benchmarks -q -s -m gate -p no:cacheprovider $(PYTEST_ARGS)
+
+# Every other benchmark once, untimed (--benchmark-disable), so none of them rots.
+bench-smoke: build
+	$(PY) -m pytest benchmarks -q -m "not gate" --benchmark-disable -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
