@@ -1,4 +1,4 @@
-"""``fastseg events``: operator commands for the events table (DESIGN.md §5).
+"""``fastseg events``: operator commands for the events table (docs/DESIGN.md#state-machine).
 
 Each subcommand is one state transition from :mod:`services.common.db.states`
 (or a read). Bad ids and illegal transitions print one line and exit 1; bad

@@ -1,4 +1,4 @@
-"""Rough cut: the chosen segments joined as they are, no re-encode (DESIGN.md §6).
+"""Rough cut: the chosen segments joined as they are, no re-encode (docs/DESIGN.md#cut-methods).
 
 MPEG-TS segments are concatenated with their continuity counters renumbered
 (mpegts.Joiner), so the output is one clean stream. fMP4 segments become one

@@ -1,4 +1,4 @@
-"""``/api/events``: read events, and submit, cancel, reset or add them (issue #10).
+"""``/api/events``: read events, and submit, cancel, reset or add them (docs/DESIGN.md#events-api).
 
 Reads are open; writes need ``Authorization: Bearer TOKEN`` with a token from
 ``--editor-token-file``, and the token's email is recorded as ``editor``. Every
