@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fastseg-installed
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist): one per core; JOBS=0 runs the suite in this process.
+JOBS ?= auto
+XDIST := -n $(JOBS) --dist loadgroup
 BASE ?=
 URL ?=
 
@@ -32,13 +35,14 @@ run: build
 
 # Whole suite on both twins, then again with the pure twin forced, so the
 # loader and every caller are tested both ways (slow end-to-end tests once).
+# Tests run on $(JOBS) workers; each has its own PostgreSQL and test media.
 test: build
-	$(PY) -m pytest $(PYTEST_ARGS)
-	FASTSEG_PURE=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	FASTSEG_PURE=1 $(PY) -m pytest $(XDIST) -q -m "not slow" $(PYTEST_ARGS)
 
 # For a quick local loop: skips the slow end-to-end tests.
 test-quick: build
-	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -q -m "not slow" $(PYTEST_ARGS)
 
 bench: build
 	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-columns=min,median,mean,rounds \
