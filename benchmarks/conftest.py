@@ -14,12 +14,6 @@ def tree48() -> Path:
     return make_tree(48) / "bench" / "source"
 
 
-@pytest.fixture(scope="session")
-def tree12() -> Path:
-    """A 12-hour, one-quality tree for the quick CI gate (~22,000 files)."""
-    return make_tree(12, qualities=("source",)) / "bench" / "source"
-
-
 def path_batch(hours_path: Path, count: int = 2000) -> list[str]:
     """Real segment paths in walk order (grouped by hour), as parsers meet them."""
     paths = []

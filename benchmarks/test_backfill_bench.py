@@ -37,13 +37,15 @@ from tests.waiting import wait_until
 ROOT = Path(__file__).resolve().parents[1]
 QUALITIES = ("source", "480p")
 SEGMENTS_PER_HOUR = 1800
+SMOKE_SEGMENTS_PER_HOUR = 50  # --benchmark-disable (CI's smoke run): the same code, 1.4 GB less
 MIN_SIZE, MAX_SIZE = 100_000, 300_000
 VERSION = 1  # bump when the replicate tree changes
 
 
-def replicate_tree() -> Path:
-    """BASE/bench/QUALITY/HOUR: 2 hours x 2 qualities x 1,800 real-byte segments, made once."""
-    base = bench_root() / f"replicate-v{VERSION}"
+def replicate_tree(per_hour: int = SEGMENTS_PER_HOUR) -> Path:
+    """BASE/bench/QUALITY/HOUR: 2 hours x 2 qualities x ``per_hour`` real-byte files, made once."""
+    suffix = "" if per_hour == SEGMENTS_PER_HOUR else f"-{per_hour}"
+    base = bench_root() / f"replicate-v{VERSION}{suffix}"
     if (base / ".complete").exists():
         return base
     shutil.rmtree(base, ignore_errors=True)
@@ -54,7 +56,7 @@ def replicate_tree() -> Path:
             hour = START + dt.timedelta(hours=h)
             hour_dir = base / "bench" / quality / hour_name(hour)
             hour_dir.mkdir(parents=True)
-            for i in range(SEGMENTS_PER_HOUR):
+            for i in range(per_hour):
                 data = rng.randbytes(rng.randint(MIN_SIZE, MAX_SIZE))
                 name = segment_name(hour + i * step, step, "full", content_id(data))
                 (hour_dir / name).write_bytes(data)
@@ -154,9 +156,10 @@ def compare(rounds: int, sides: dict, setup) -> dict[str, tuple[float, float]]:
 @pytest.mark.benchmark(group="backfill")
 def test_replicate_two_hours_against_rsync(tmp_path, benchmark):
     """Replicate 7,200 real-byte segments from one peer: backfiller vs rsync daemon, wall time."""
-    source = replicate_tree()
+    per_hour = SMOKE_SEGMENTS_PER_HOUR if benchmark.disabled else SEGMENTS_PER_HOUR
+    source = replicate_tree(per_hour)
     want = listing(source)
-    assert len(want) == len(QUALITIES) * 2 * SEGMENTS_PER_HOUR
+    assert len(want) == len(QUALITIES) * 2 * per_hour
     dest = bench_root() / "replicate-dest"
     server = ServerProcess(source)
     rsyncd = RsyncDaemon(source, tmp_path / "rsyncd")

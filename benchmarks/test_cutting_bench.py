@@ -1,4 +1,4 @@
-"""Cutting speed on a 5-minute clip of a 720p30 stream: rough vs fast vs full (issue #3).
+"""Cutting speed on a 5-minute clip of a 720p30 stream: rough vs fast vs full.
 
 Gates, as ratios measured in one run: the fast cut is at least 30x faster than
 the full cut, and within 1.5x of a rough cut plus re-encoding two segments (what

@@ -6,8 +6,10 @@ both settings interleaved in the same run (goal: at most 2 %). It also reports
 how many samples were really taken: ``ITIMER_VIRTUAL`` is charged in scheduler
 ticks, so the rate achieved can be well below the one asked for, and
 ``test_sampler_handler_cost`` gives the cost of one sample, from which the
-overhead at a true 200 Hz follows (cost × 200). The ``gate`` test measures the
-ratio the same way and fails only past a generous floor (10 %).
+overhead at a true 200 Hz follows (cost × 200). The ``gate`` test checks that
+direct cost (a real signal delivered, the stack walked, the timer re-armed) ×
+200 Hz against the 2 % goal: its noise is a small fraction of that, unlike the
+end-to-end ratio's on a shared machine.
 """
 
 import signal
@@ -22,7 +24,6 @@ from profiling import StackSampler
 
 RATE_HZ = 200
 GOAL = 0.02
-GATE_FLOOR = 0.10
 
 
 def workload(n=1_000_000):
@@ -123,13 +124,50 @@ def test_sampler_overhead_ratio(benchmark):
     assert samples > 0, "the sampler took no samples: nothing was measured"
 
 
+def sample_cost(rounds: int = 9, count: int = 2000, depth: int = 20) -> float:
+    """Seconds one delivered sample costs, best of ``rounds``: signal, stack walk, re-arm.
+
+    The sampler runs (armed for an hour of CPU time, so the timer itself never
+    fires) while the main thread, ``depth`` frames deep, raises SIGVTALRM
+    ``count`` times: each raise is a real signal delivered through Python's
+    handler machinery to ``_on_signal``, which walks the stack, counts it and
+    re-arms the timer, as every sample does. The same loop without the signal is
+    subtracted. A microbenchmark's best round barely moves under load, unlike the
+    end-to-end comparison above, whose noise on a shared machine (±5 %) exceeds
+    the 2 % goal; what it leaves out is the workload's own slowdown after each
+    interruption (caches), which that comparison shows when the machine is quiet.
+    """
+    sampler = StackSampler(3600.0, registry=prometheus_client.CollectorRegistry())
+
+    def timed(raise_signal: bool) -> float:
+        start = time.thread_time()  # CPU time: the time other processes take is left out
+        for _ in range(count):
+            if raise_signal:
+                signal.raise_signal(signal.SIGVTALRM)
+        return time.thread_time() - start
+
+    def deep(n):
+        return deep(n - 1) if n else [(timed(True), timed(False)) for _ in range(rounds)]
+
+    sampler.start()
+    try:
+        pairs = deep(depth)
+    finally:
+        sampler.stop()
+    assert sum(sampler.counts().values()) == 3600.0 * rounds * count, "samples went missing"
+    return min(with_signal - without for with_signal, without in pairs) / count
+
+
 @pytest.mark.gate
 def test_sampler_overhead_gate():
-    """Fails when sampling at 200 Hz costs more than GATE_FLOOR of a CPU-bound workload."""
-    overhead, samples, cpu = measure_overhead(pairs=15)
-    print(f"\nsampler overhead at {RATE_HZ} Hz: {overhead:+.2%} ({samples} samples, floor 10%)")
-    assert samples > 0, "the sampler took no samples: nothing was measured"
-    assert overhead <= GATE_FLOOR, (
-        f"stack sampler at {RATE_HZ} Hz costs {overhead:.1%} of a CPU-bound workload "
-        f"(floor {GATE_FLOOR:.0%}, goal {GOAL:.0%}): look at StackSampler._on_signal"
+    """Fails when a sample's direct cost at a true 200 Hz is over the 2 % goal."""
+    cost = sample_cost()
+    overhead = cost * RATE_HZ
+    print(
+        f"\none sample (signal, 20-frame stack, re-arm): {cost * 1e6:.1f} us, "
+        f"{overhead:.2%} of CPU at {RATE_HZ} Hz (goal {GOAL:.0%})"
+    )
+    assert overhead <= GOAL, (
+        f"a stack sample costs {cost * 1e6:.1f} us: {overhead:.1%} of the CPU at {RATE_HZ} Hz, "
+        f"over the {GOAL:.0%} goal: look at StackSampler._on_signal"
     )

@@ -1,6 +1,6 @@
 """fastseg: name, parse and choose HLS segment files, fast.
 
-Segments live at ``BASE/CHANNEL/QUALITY/HOUR/NAME`` (DESIGN.md §2). This module
+Segments live at ``BASE/CHANNEL/QUALITY/HOUR/NAME`` (docs/DESIGN.md#storage-format). This module
 is the public API and the only place that chooses between the two twins that
 implement the hot paths: the compiled one (``_segments_c``, Cython) and the pure
 one (``_segments_py``). ``FASTSEG_PURE=1`` forces the pure twin;

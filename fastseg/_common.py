@@ -53,7 +53,7 @@ logger = logging.getLogger("fastseg")
 
 
 class SegmentPathError(ValueError):
-    """A path whose last parts are not ``[[[CHANNEL/]QUALITY/]HOUR/]NAME`` as DESIGN.md §2 says."""
+    """A path not ending in ``[[[CHANNEL/]QUALITY/]HOUR/]NAME`` (docs/DESIGN.md#segment-names)."""
 
     def __init__(self, path: Any, reason: str) -> None:
         self.path = path
@@ -296,7 +296,7 @@ def describe_bad_path(path: Any) -> str:
 
 
 def log_bad_name(path: str) -> None:
-    """Log a file in the archive that is not a segment, once per path (DESIGN.md §2)."""
+    """Log an archive file that is not a segment, once per path (docs/DESIGN.md#segment-names)."""
     if path in _junk_logged:
         return
     if len(_junk_logged) >= _JUNK_LOG_LIMIT:

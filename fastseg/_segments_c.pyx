@@ -239,7 +239,7 @@ cdef object datetime_of(int64_t us):
 
 
 # ---------------------------------------------------------------------------
-# The grammar of DESIGN.md §2, over bytes: a directory entry's, or a str's own
+# The grammar of docs/DESIGN.md#segment-names, over bytes: a directory entry's, or a str's own
 # storage when it is one byte per character (the common case; others are
 # encoded first, since every valid name and hour is ASCII).
 
@@ -600,7 +600,10 @@ cdef int compare_hashes(_Reader r, Py_ssize_t i, Py_ssize_t j) noexcept:
 
 
 cdef Py_ssize_t best_of(_Reader r, Py_ssize_t a, Py_ssize_t b, int dfd):
-    """Index of the best of candidates a..b-1 (same start, best type first): DESIGN.md §3."""
+    """Index of the best of candidates a..b-1 (same start, best type first).
+
+    See docs/DESIGN.md#best-copy-of-a-start-time.
+    """
     cdef Py_ssize_t best = a, i
     cdef int64_t bs, s
     cdef int c

@@ -173,7 +173,7 @@ def _size(segment: SegmentInfo) -> int:
 
 
 def _best(group: list[SegmentInfo]) -> SegmentInfo:
-    """The best of several segments with one start time (DESIGN.md §3)."""
+    """The best of several copies of a start time (docs/DESIGN.md#best-copy-of-a-start-time)."""
     if len(group) == 1:
         return group[0]
     rank = min(_TYPE_RANK[s[6]] for s in group)

@@ -96,7 +96,7 @@ def make_stream(
             segments.append(out_dir / line)
     init = None
     if fmp4:
-        # Store fMP4 as DESIGN.md asks: the init section in front of every segment.
+        # Store fMP4 as docs/DESIGN.md#cut-methods says: the init section in front of every segment.
         init = (out_dir / "init.mp4").read_bytes()
         joined = []
         for seg in segments:

@@ -260,7 +260,7 @@ def _peer_loader(args):
 
     def from_db() -> list[Peer]:
         if not applied:
-            apply_schema(database)  # DESIGN.md §5: every service applies it before first use
+            apply_schema(database)  # every service applies it before first use
             applied.append(True)
         return nodes_from_db(database)
 

@@ -1,7 +1,7 @@
 """Fetch one segment from a peer into this node's archive, verified by its hash.
 
 The bytes stream into a ``temp`` name in the segment's own hour directory
-(DESIGN.md §2), hashed as they arrive. Only if their sha256 is the one in the
+(docs/DESIGN.md#writing-a-segment), hashed as they arrive. Only if their sha256 is the one in the
 segment's name is the file linked to that name: a link is atomic and, unlike a
 rename, never replaces a file already there. Whatever happens, the temp name is
 gone when :func:`fetch_segment` returns or raises.

@@ -1,6 +1,6 @@
 """What a peer has and this node lacks: its listings, the hours of a pass, the missing names.
 
-A peer's archive is walked through the restreamer's ``/files`` routes (DESIGN.md §4),
+A peer's archive is walked through the restreamer's ``/files`` routes (docs/DESIGN.md#http-api),
 which wubloader's restreamer answers the same way. Nothing here fetches segments.
 """
 

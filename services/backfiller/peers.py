@@ -1,6 +1,6 @@
 """Where peers come from: ``--node`` URLs, a node file, or the ``nodes`` table.
 
-A peer is a name and the root URL of its restreamer (DESIGN.md §4). The file and
+A peer is a name and the root URL of its restreamer (docs/DESIGN.md#http-api). The file and
 the table are read again every refresh, so peers can be added and removed while
 the backfiller runs. A node never backfills from itself: peers named like
 ``--localhost`` are dropped.
@@ -73,7 +73,7 @@ def read_node_file(path: str) -> list[Peer]:
 
 
 def nodes_from_db(database) -> list[Peer]:
-    """Peers from the ``nodes`` table (DESIGN.md §5): the rows with ``backfill_from`` set.
+    """Peers from the ``nodes`` table (docs/DESIGN.md#schema): the rows with ``backfill_from`` set.
 
     Raises the database layer's errors; a row with a bad URL is logged and skipped,
     so one operator typo does not stop backfilling from every other node.

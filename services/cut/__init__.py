@@ -1,4 +1,4 @@
-"""``fastseg cut``: cut one clip from the archive to a file (DESIGN.md §7, issue #3).
+"""``fastseg cut``: cut one clip from the archive to a file (docs/DESIGN.md#cut-methods).
 
 The options and the run loop are in ``command.py``; this package stays thin so that
 ``python -m services.cut`` can patch gevent before anything imports ssl.

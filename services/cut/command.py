@@ -1,4 +1,4 @@
-"""``fastseg cut``: cut one clip from the archive to a file (DESIGN.md §7, issue #3).
+"""``fastseg cut``: cut one clip from the archive to a file (docs/DESIGN.md#cut-methods).
 
     fastseg cut --base-dir B --channel C --quality Q --start T --end T
                 [--type rough|fast|full] [--allow-holes] [--encoding K=V,...] -o OUT

@@ -1,4 +1,4 @@
-"""``fastseg cutter``: cut edited events out of the archive and upload them (issue #4).
+"""``fastseg cutter``: cut edited events out of the archive and upload them.
 
 The options and the run loop are in ``command.py``; this package stays thin so that
 ``python -m services.cutter`` can patch gevent before anything imports ssl.

@@ -1,4 +1,4 @@
-"""``fastseg cutter``: cut edited events out of the archive and upload them (issue #4).
+"""``fastseg cutter``: cut edited events out of the archive and upload them.
 
     fastseg cutter --name NODE --base-dir B [--db DSN] --location NAME=BACKEND[:OPTIONS] ...
 

@@ -1,6 +1,6 @@
 """The cutter's job loop: find an EDITED event it can cut, claim it, cut, upload, record.
 
-The order of writes follows DESIGN.md §5. The claim checks every edit input,
+The order of writes follows docs/DESIGN.md#state-machine. The claim checks every edit input,
 so an edit made after we looked is never cut with the old inputs. The row goes
 to FINALIZING only once every byte is sent, just before the upload becomes
 final; before that point any failure (or the row being taken away) leaves no

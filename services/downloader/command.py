@@ -3,7 +3,7 @@
 One :class:`~services.downloader.worker.ChannelManager` per channel resolves its
 master playlist through a provider (``hls``: a URL; ``twitch``: the channel name),
 runs a worker per quality, and stores segments under ``BASE/CHANNEL/QUALITY/HOUR``
-(DESIGN.md §2). On SIGTERM or SIGINT polling stops, downloads in flight get
+(docs/DESIGN.md#storage-format). On SIGTERM or SIGINT polling stops, downloads in flight get
 ``--stop-grace`` seconds to finish, and whatever is still running is cut off and
 kept as ``partial`` (or removed if nothing arrived): no ``temp`` file is left.
 """

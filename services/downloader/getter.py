@@ -1,6 +1,6 @@
 """Fetch one segment to a file, however many attempts that takes.
 
-Every attempt writes to its own ``temp`` name (DESIGN.md §2), hashing as it writes,
+Every attempt writes to its own ``temp`` name (docs/DESIGN.md#writing-a-segment), hashing,
 then links the file to its final name: ``full``, ``suspect``, or ``partial`` when
 the body was cut short. Linking never replaces a file, so racing attempts of the
 same content end as one file, and an existing ``full`` is never overwritten.
@@ -32,7 +32,7 @@ from services.downloader.outage import describe
 
 logger = logging.getLogger(__name__)
 
-#: A fetch this slow is doubtful: the origin may have served something odd (issue #5).
+#: A fetch this slow is doubtful: the origin may have served something odd.
 SUSPECT_FETCH_SECONDS = 59
 #: Attempts in flight at once for one segment (the first plus soft-timeout extras).
 MAX_PARALLEL_ATTEMPTS = 3

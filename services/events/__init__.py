@@ -1,4 +1,4 @@
-"""``fastseg events``: operator commands for the events table (DESIGN.md §5).
+"""``fastseg events``: operator commands for the events table (docs/DESIGN.md#state-machine).
 
 The options and the run loop are in ``command.py``; this package stays thin so that
 ``python -m services.events`` can patch gevent before anything imports ssl.

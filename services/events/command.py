@@ -1,4 +1,4 @@
-"""``fastseg events``: operator commands for the events table (DESIGN.md §5).
+"""``fastseg events``: operator commands for the events table (docs/DESIGN.md#state-machine).
 
 Each subcommand is one state transition from :mod:`services.common.db.states`
 (or a read); ``import`` and ``export`` move sheet inputs to and from CSV files

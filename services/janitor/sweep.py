@@ -1,7 +1,7 @@
 """Find orphaned ``temp`` segments and keep what they hold as ``partial`` ones.
 
 A writer that dies mid-segment (a killed downloader or backfiller) leaves its
-``temp`` file behind (DESIGN.md §2). Once such a file has not changed for
+``temp`` file behind (docs/DESIGN.md#writing-a-segment). Once such a file has not changed for
 ``min_age`` seconds nobody is writing it any more: it is hashed and linked to its
 ``partial`` name, then the temp name is removed. Linking never replaces a file, so
 if the same bytes are already there as a partial the temp simply goes. An empty

@@ -1,4 +1,4 @@
-"""The restreamer: the HTTP face of a node (DESIGN.md §4).
+"""The restreamer: the HTTP face of a node (docs/DESIGN.md#http-api).
 
 The options and the run loop are in ``command.py``; this package stays thin so that
 ``python -m services.restreamer`` can patch gevent before anything imports ssl.

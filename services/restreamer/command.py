@@ -1,4 +1,4 @@
-"""The restreamer: the HTTP face of a node (DESIGN.md §4).
+"""The restreamer: the HTTP face of a node (docs/DESIGN.md#http-api).
 
 ``fastseg restreamer --base-dir B [--host H] [--port P]`` serves segment
 listings, segment files, HLS playlists for any range and ``/metrics`` from one

@@ -2,7 +2,7 @@
 
 Media playlists are the hot path (a 24-hour one has 43,000 segments). Each
 segment's lines are sliced out of its name and hour (no datetime formatting, no
-quoting: names are URL-safe by their grammar, DESIGN.md §2), each hour is
+quoting: names are URL-safe by their grammar, docs/DESIGN.md#segment-names), each hour is
 rendered once and kept while fastseg's cached choice for it is unchanged, and a
 playlist is mostly whole hours of text joined together.
 """

@@ -51,7 +51,7 @@ def check_hour(value: str) -> dt.datetime:
 
 
 def check_segment_name(value: str) -> fastseg.SegmentInfo:
-    """A segment file name as DESIGN.md §2 defines it (``.tombstone`` is not served)."""
+    """A segment file name (docs/DESIGN.md#segment-names); ``.tombstone`` is not served."""
     check_part(value, "segment")
     try:
         return fastseg.parse_segment_path(value)

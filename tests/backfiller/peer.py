@@ -1,6 +1,6 @@
 """A peer of the test's own: the restreamer's listing and segment routes, with faults.
 
-It speaks exactly the route shapes of DESIGN.md §4 that a backfiller uses
+It speaks exactly the route shapes of docs/DESIGN.md#http-api that a backfiller uses
 (``/files``, ``/files/CH``, ``/files/CH/Q``, ``/files/CH/Q/HOUR``,
 ``/segments/CH/Q/HOUR/NAME``) over a segment tree on disk, on 127.0.0.1, from a
 thread (so pytest is never gevent-patched). Faults a real restreamer will not

@@ -60,7 +60,7 @@ def test_closing_a_fast_cut_kills_ffmpeg_and_closes_fds(archive):
     running = children()
     assert running, "the head and tail encoders run while the cut streams"
     quiet = []
-    for pid in running:  # quiet, as DESIGN.md §6 asks
+    for pid in running:  # quiet, as docs/DESIGN.md#cut-methods asks
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")

@@ -1,4 +1,4 @@
-"""Fast cuts: frame-exact, clean at every join, untouched middles, on TS and fMP4 (issue #3)."""
+"""Fast cuts: frame-exact, clean at every join, untouched middles, on TS and fMP4."""
 
 import math
 import statistics

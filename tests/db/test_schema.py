@@ -1,4 +1,4 @@
-"""The schema: idempotent, safe to apply concurrently, and every §5 constraint enforced."""
+"""The schema: idempotent, safe to apply concurrently, and every constraint of the design enforced."""
 
 import datetime as dt
 import threading

@@ -23,7 +23,8 @@ seconds with ``EXT-X-DISCONTINUITY``; ``duplicate()`` lists the next segment twi
 ``skip_ahead(k)`` never lists the next k segments; ``junk_playlists(bodies)`` answers
 the next media playlist requests with broken bodies; ``empty_body()`` answers the next
 segment's first request with no body; ``expire()`` makes every open session's
-playlists answer 404.
+playlists answer 404; ``hold_window(n)`` keeps listing every segment from ``n`` on
+(a window that grows) until ``release_window()``.
 """
 
 import datetime as dt
@@ -105,6 +106,8 @@ class Origin:
         self.published: dict[str, dict[int, Published]] = {v: {} for v in variants}
         self.sessions = 0
         self.requests: list[tuple[float, str, int]] = []  # (time, path, status)
+        self.hosts: list[str] = []  # the Host header of each of those requests, in order
+        self.held_from: int | None = None  # hold_window(): oldest segment still listed
         self.cut_short: list[tuple[str, int]] = []  # (variant, n) of bodies cut by a reset
         self.empty_served: list[tuple[str, int]] = []  # (variant, n) answered with no body
         self.t0 = 0.0
@@ -231,6 +234,24 @@ class Origin:
             self.faults.hidden.update(range(n, n + k))
             return n
 
+    def hold_window(self, first: int) -> None:
+        """List every segment from ``first`` on, however far the window moves, until released.
+
+        A client that comes back after an absence of unknown length then still sees
+        everything from ``first``, as from an origin whose window is long enough.
+        """
+        with self.lock:
+            self.held_from = first
+
+    def release_window(self) -> None:
+        with self.lock:
+            self.held_from = None
+
+    def _window_start(self, count: int) -> int:
+        """The oldest segment a media playlist lists now (``count`` exist). Holds the lock."""
+        start = max(0, count - self.window)
+        return start if self.held_from is None else min(start, self.held_from)
+
     # -- playlists -------------------------------------------------------------
 
     @property
@@ -259,7 +280,7 @@ class Origin:
         """The live window now; records each listed segment as published. Holds the lock."""
         stream = self.variants[variant]
         count = self.published_count()
-        listed = [n for n in range(max(0, count - self.window), count)]
+        listed = list(range(self._window_start(count), count))
         listed = [n for n in listed if n not in self.faults.hidden]
         target = max(1, round(max(self.durations)))
         lines = [
@@ -383,7 +404,7 @@ class Origin:
                 variant = parts[1]
                 n = int(parts[2].split(".")[0])
                 count = self.published_count()
-                age = (count - self.window - n) * self.durations[0] / self.speed
+                age = (self._window_start(count) - n) * self.durations[0] / self.speed
                 if n >= count or n in self.faults.hidden or age > self.retention:
                     return 404, b"no such segment\n", 0, False
                 body = self._fragment(variant, n)
@@ -430,6 +451,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         status, body = self.origin.respond_post(self.path, self.headers, self.rfile.read(length))
         with self.origin.lock:
             self.origin.requests.append((time.time(), self.path, status))
+            self.origin.hosts.append(self.headers.get("Host", ""))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -443,6 +465,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         status, body, delay, reset = self.origin.respond(self.path)
         with self.origin.lock:
             self.origin.requests.append((time.time(), self.path, status))
+            self.origin.hosts.append(self.headers.get("Host", ""))
         if delay:
             time.sleep(delay)
         self.send_response(status)

@@ -1,4 +1,4 @@
-"""Every transition of DESIGN.md §5, its refusals, and the claim's edit-input check."""
+"""Every transition of docs/DESIGN.md#state-machine, its refusals, and the claim's input check."""
 
 import datetime as dt
 import uuid

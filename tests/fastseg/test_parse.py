@@ -1,4 +1,4 @@
-"""Parsing and building segment names (DESIGN.md §2), on both twins."""
+"""Parsing and building segment names (docs/DESIGN.md#segment-names), on both twins."""
 
 import datetime as dt
 import hashlib
@@ -8,8 +8,8 @@ import pytest
 
 from fastseg import SegmentInfo, SegmentPathError, content_id, hour_name, segment_name
 
-# sha256(b"") in url-safe base64 ('+' -> '-', '/' -> '_', RFC 4648 §5). DESIGN.md §2
-# prints it with '-' and '_' swapped, which is not url-safe base64 of anything.
+# sha256(b"") in url-safe base64 ('+' -> '-', '/' -> '_', RFC 4648 §5), as
+# docs/DESIGN.md#segment-names gives it; with '-' and '_' swapped it encodes nothing.
 EMPTY_ID = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
 NAME = f"05:12.345000-2.002-full-{EMPTY_ID}.ts"
 PATH = f"/srv/base/chan/source/2026-11-27T17/{NAME}"

@@ -1,4 +1,4 @@
-"""Choosing segments (DESIGN.md §3), on both twins, over real directory trees."""
+"""Choosing segments (docs/DESIGN.md#choosing-segments), on both twins, over real trees."""
 
 import datetime as dt
 import logging

@@ -1,4 +1,4 @@
-"""Two nodes on one database: record, backfill, cut and upload, end to end (issue #9).
+"""Two nodes on one database: record, backfill, cut and upload, end to end.
 
 A live ffmpeg source runs; node A records it; node B (its own archive, A's
 database) starts later, backfills what it missed from A, and cuts an event

@@ -3,7 +3,7 @@
 Each cut is a generator of output bytes (for HTTP responses and uploads); closing
 it early kills ffmpeg, closes its pipes and removes temp files. Segments are the
 list ``fastseg.get_best_segments`` returns, MPEG-TS or fMP4 (init in front of
-each file). See DESIGN.md §6 and issue #3.
+each file). See docs/DESIGN.md#cut-methods.
 
 * :func:`rough_cut` joins whole segments as they are, in their container
   (:func:`rough_container` says which: MPEG-TS, or fragmented MP4).

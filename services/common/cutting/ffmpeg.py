@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
-#: Quiet unless something goes wrong (DESIGN.md §6); never read the terminal.
+#: Quiet unless something goes wrong (docs/DESIGN.md#cut-methods); never read the terminal.
 QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error"]
 READ_SIZE = 256 * 1024
 #: Keep this much of stderr: enough for ffmpeg's reasons, bounded if it floods.

@@ -1,7 +1,7 @@
 """Fragmented MP4 segments: split the init section (ftyp+moov) from the fragments.
 
-Stored fMP4 segments carry the init section in front of each file (DESIGN.md §2,
-issue #3). One init followed by the fragments of many segments is itself a valid
+Stored fMP4 segments carry the init section in front of each file
+(docs/DESIGN.md#cut-methods). One init followed by the fragments of many segments is itself a valid
 fragmented MP4 stream, because every fragment's tfdt carries its absolute decode
 time; that is how several segments reach one ffmpeg through one pipe.
 """

@@ -1,4 +1,4 @@
-"""Full cut: decode the range and encode it to the location's settings (DESIGN.md §6).
+"""Full cut: decode the range and encode it to the location's settings (docs/DESIGN.md#cut-methods).
 
 All segments reach one ffmpeg through one pipe (TS joined with continuous
 counters; fMP4 as one init plus every fragment). The range is trimmed on exact

@@ -1,4 +1,4 @@
-"""Rough cut: the chosen segments joined as they are, no re-encode (DESIGN.md §6).
+"""Rough cut: the chosen segments joined as they are, no re-encode (docs/DESIGN.md#cut-methods).
 
 MPEG-TS segments are concatenated byte for byte, as wubloader's rough cut does:
 the cheapest cut there is, and provably the archive's own bytes. Across a hole

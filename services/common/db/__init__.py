@@ -1,6 +1,6 @@
 """PostgreSQL for fastseg: connections, the schema, the embedded cluster, the event states.
 
-See DESIGN.md §5. Services call :func:`database_dsn` with their ``--db`` and
+See docs/DESIGN.md#database. Services call :func:`database_dsn` with their ``--db`` and
 ``--base-dir``, make a :class:`Database` per greenlet, and :func:`apply_schema`
 once before first use.
 """

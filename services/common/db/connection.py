@@ -1,4 +1,4 @@
-"""One PostgreSQL connection per greenlet, with the rules of DESIGN.md §5 built in.
+"""One PostgreSQL connection per greenlet, with the rules of docs/DESIGN.md#schema built in.
 
 Every connection is autocommit and SERIALIZABLE (set for the session, so single
 statements and explicit transactions both take part in serializable snapshot

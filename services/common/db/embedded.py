@@ -1,4 +1,4 @@
-"""A private PostgreSQL cluster for a node that was given no ``--db`` (DESIGN.md §7).
+"""A private PostgreSQL cluster for a node given no ``--db`` (docs/DESIGN.md#the-embedded-database).
 
 The cluster lives in ``BASE/.fastseg/pg``: created with ``initdb`` on first use,
 listening only on a unix socket in that directory (``listen_addresses = ''``),

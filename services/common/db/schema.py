@@ -1,4 +1,4 @@
-"""The database schema (DESIGN.md §5), as SQL that every service applies at start.
+"""The database schema (docs/DESIGN.md#schema), as SQL that every service applies at start.
 
 Applying it is idempotent: every object is created only if missing, and the
 whole script runs in one transaction while holding an advisory lock, so two

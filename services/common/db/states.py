@@ -1,4 +1,4 @@
-"""Every change of an event's state (DESIGN.md §5), in one place.
+"""Every change of an event's state (docs/DESIGN.md#state-machine), in one place.
 
 Each transition is one conditional UPDATE: it names the states it leaves from
 (and, for a cutter, that the row is still its own), so two writers can never

@@ -3,7 +3,7 @@
 The cutter streams a cut into :meth:`UploadLocation.upload` and passes a
 ``finalize`` callback. The backend calls it once every byte has been sent and
 just before the upload becomes final and visible (the rename, the last chunk):
-that is when the row moves to FINALIZING (DESIGN.md §5). If the callback raises
+that is when the row moves to FINALIZING (docs/DESIGN.md#state-machine). If the callback raises
 (the row stopped being ours), the backend abandons the upload and lets the
 exception through.
 """

@@ -1,4 +1,4 @@
-"""The editor on the restreamer: the ``/editor`` page and the ``/api/events`` API (issue #10).
+"""The restreamer's editor: the ``/editor`` page and ``/api/events`` (docs/DESIGN.md#events-api).
 
 ``fastseg restreamer --editor-token-file F`` turns on the events API
 (:mod:`.api`) on ``--db DSN`` (or ``$FASTSEG_DB``), and without either on the

@@ -1,4 +1,4 @@
-"""``/api/events``: read events, and submit, cancel, reset or add them (issue #10).
+"""``/api/events``: read events, and submit, cancel, reset or add them (docs/DESIGN.md#events-api).
 
 ``GET /api/locations`` lists the upload locations live cutters serve: an edit
 must name one of them, and is checked against the archive before it is written

@@ -2,7 +2,7 @@
 
 Every checker returns clean values or raises :class:`BadRequest` (400) with a
 one-line reason that names the field and shows the bad value. Field names are
-the events table's columns (DESIGN.md §5); anything else is refused rather than
+the events table's columns (docs/DESIGN.md#schema); anything else is refused rather than
 ignored, so a typo never silently drops an input.
 """
 

@@ -77,7 +77,7 @@ function showTimes() {
 // -- the archive: channels, qualities, what exists -------------------------------------
 
 function segmentTime(hour, name) {
-  // NAME is MM:SS.ffffff-DURATION-TYPE-ID.ts inside the HOUR directory (DESIGN.md §2).
+  // NAME is MM:SS.ffffff-DURATION-TYPE-ID.ts inside the HOUR directory (docs/DESIGN.md#segment-names).
   const [when, duration] = name.split("-");
   const start = parseUtc(`${hour}:${when}`);
   return { start, end: start + Math.round(parseFloat(duration) * SECOND) };

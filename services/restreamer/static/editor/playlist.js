@@ -3,7 +3,7 @@
 // keeps only milliseconds), its EXTINF duration, and so the holes in a range.
 import { parseUtc, SECOND } from "./times.js";
 
-// A gap over this is a hole, as fastseg's own segment choice counts it (DESIGN.md §3).
+// A gap over this is a hole, as fastseg's own segment choice counts it (docs/DESIGN.md#ranges-and-holes).
 const HOLE_TOLERANCE = 10_000; // µs
 
 /** Playlist text -> {segments: [{start, duration, url}], ended}; times in µs. */

@@ -1,5 +1,5 @@
 // Times on the editor page are integers of microseconds since the Unix epoch,
-// UTC, like the archive's segment names (DESIGN.md §2): a Number holds them
+// UTC, like the archive's segment names (docs/DESIGN.md#segment-names): a Number holds them
 // exactly (2^53 µs is 285 years) and Date's milliseconds would lose the
 // sub-millisecond starts that segment names carry.
 
