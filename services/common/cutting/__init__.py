@@ -12,9 +12,17 @@ each file). See DESIGN.md §6 and issue #3.
 """
 
 from services.common.cutting.encoding import Encoding
-from services.common.cutting.errors import CutError
+from services.common.cutting.errors import CutError, Damaged
 from services.common.cutting.fast import fast_cut
 from services.common.cutting.full import full_cut
 from services.common.cutting.rough import rough_container, rough_cut
 
-__all__ = ["CutError", "Encoding", "fast_cut", "full_cut", "rough_container", "rough_cut"]
+__all__ = [
+    "CutError",
+    "Damaged",
+    "Encoding",
+    "fast_cut",
+    "full_cut",
+    "rough_container",
+    "rough_cut",
+]

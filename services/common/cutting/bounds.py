@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 
 from services.common.cutting import source
-from services.common.cutting.errors import CutError
+from services.common.cutting.errors import CutError, Damaged
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +72,22 @@ class Bounds:
             data = source.read(seg)
             self._probes[seg.path] = (data, source.probe(data, seg.path))
         return self._probes[seg.path]
+
+
+def plan(segments, start: dt.datetime, end: dt.datetime, allow_holes: bool) -> Bounds:
+    """The bounds of a cut, after making each damaged segment a hole.
+
+    A damaged segment is refused (:class:`Damaged`) unless ``allow_holes``; then
+    it is left out like a missing one, and the log names it. Edge segments are
+    probed with ffprobe too, which finds damage the cheap check cannot.
+    """
+    segments = source.without_damaged(segments, allow_holes)
+    while True:
+        runs = source.runs(segments, allow_holes, start, end)
+        try:
+            return Bounds(runs, start, end)
+        except Damaged as e:
+            if not allow_holes:
+                raise
+            logger.warning("cutting around damaged segment %r: it %s", e.path, e.reason)
+            segments = [None if s is not None and s.path == e.path else s for s in segments]

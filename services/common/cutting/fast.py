@@ -16,7 +16,7 @@ import gevent
 from fastseg import SegmentInfo
 from services.common.cutting import edges, mpegts, source
 from services.common.cutting import params as params_
-from services.common.cutting.bounds import Bounds
+from services.common.cutting.bounds import Bounds, plan
 from services.common.cutting.errors import CutError
 from services.common.cutting.ffmpeg import FFmpeg
 
@@ -132,8 +132,7 @@ def fast_cut(
     iterating, CutError if ffmpeg fails. No process runs until iteration starts.
     """
     check_range(start, end)
-    runs = source.runs(segments, allow_holes, start, end)
-    b = Bounds(runs, start, end)
+    b = plan(segments, start, end, allow_holes)
     runs = b.runs
     params = b.first_probe
     if params.video.codec not in edges.ENCODERS:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from fastseg import SegmentInfo
 from services.common.cutting import fmp4, mpegts, source
-from services.common.cutting.bounds import Bounds
+from services.common.cutting.bounds import Bounds, plan
 from services.common.cutting.encoding import Encoding
 from services.common.cutting.errors import CutError
 from services.common.cutting.fast import check_range
@@ -105,8 +105,7 @@ def full_cut(
     check_range(start, end)
     if not isinstance(encoding, Encoding):
         raise TypeError(f"encoding must be an Encoding, got {encoding!r}")
-    runs = source.runs(segments, allow_holes, start, end)
-    b = Bounds(runs, start, end)
+    b = plan(segments, start, end, allow_holes)
     runs = b.runs
     args = ["-copyts", "-f", "mpegts" if b.kind == "ts" else "mp4", "-i", "pipe:0"]
     args += encode_args(encoding, b)
