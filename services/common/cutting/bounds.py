@@ -25,6 +25,8 @@ class Bounds:
 
     def __init__(self, runs: list[source.Run], start: dt.datetime, end: dt.datetime) -> None:
         self.runs = [source.Run(list(r.segments), r.after_hole) for r in runs]
+        #: the segment just after ``last``, if the caller listed it (it has no frame in range)
+        self.after = None
         self._probes: dict[str, tuple[bytes, source.Probe]] = {}
         nothing = CutError(
             f"no video frame from {start.isoformat()} to {end.isoformat()}: "
@@ -50,8 +52,9 @@ class Bounds:
             if hi is None or hi > min(p.pts for p in self.last_probe.video_packets):
                 break
             logger.debug("no frame before end in %r: skipping it", self.last.path)
-            self.runs[-1].segments.pop()
+            self.after = self.runs[-1].segments.pop()
             if not self.runs[-1].segments:
+                self.after = None
                 self.runs.pop()
                 if not self.runs:
                     raise nothing
