@@ -2,6 +2,7 @@
 
     fastseg cut --base-dir B --channel C --quality Q --start T --end T
                 [--type rough|fast|full] [--allow-holes] [--encoding K=V,...] -o OUT
+    fastseg cut ... --range T T --range T T [--transition TYPE:SECONDS|none ...] -o OUT
 
 The clip is written to a hidden temp file beside OUT and renamed into place only
 when the cut succeeded, so a failed cut never leaves a half-written OUT.
@@ -13,7 +14,17 @@ import os
 import sys
 
 from fastseg import ContainsHoles, get_best_segments
-from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
+from services.common.cutting import (
+    CutError,
+    Encoding,
+    Transition,
+    fast_cut,
+    fast_cut_ranges,
+    full_cut,
+    full_cut_ranges,
+    rough_cut,
+)
+from services.common.cutting.ranges import check_ranges, parts_for
 from services.common.service import argument_parser, setup
 
 logger = logging.getLogger(__name__)
@@ -36,8 +47,24 @@ def build_parser():
     parser = argument_parser("cut", "Cut one clip from the archive to a file.")
     parser.add_argument("--channel", required=True, help="channel directory under BASE")
     parser.add_argument("--quality", required=True, help="quality directory under the channel")
-    parser.add_argument("--start", required=True, help="UTC start, ISO 8601")
-    parser.add_argument("--end", required=True, help="UTC end, ISO 8601 (exclusive)")
+    parser.add_argument("--start", help="UTC start, ISO 8601 (or give --range)")
+    parser.add_argument("--end", help="UTC end, ISO 8601 (exclusive)")
+    parser.add_argument(
+        "--range",
+        nargs=2,
+        action="append",
+        metavar=("START", "END"),
+        dest="ranges",
+        help="a range of the clip; repeat for several, joined in order (fast or full cuts)",
+    )
+    parser.add_argument(
+        "--transition",
+        action="append",
+        dest="transitions",
+        metavar="TYPE:SECONDS",
+        help="how each join of --range's goes: fade:1 (through black), crossfade:0.5, "
+        "or none (a hard cut, the default); one per join, in order",
+    )
     parser.add_argument(
         "--type",
         choices=["rough", "fast", "full"],
@@ -62,12 +89,29 @@ def build_parser():
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.ranges and (args.start or args.end):
+        parser.error("give --start/--end or --range, not both")
+    if not args.ranges and not (args.start and args.end):
+        parser.error("give --start and --end, or one --range START END per range")
     try:
-        start, end = parse_time(args.start), parse_time(args.end)
+        spans = [(parse_time(a), parse_time(b)) for a, b in args.ranges or [(args.start, args.end)]]
     except ValueError as e:
         parser.error(str(e))
-    if end <= start:
+    if not args.ranges and spans[0][1] <= spans[0][0]:
         parser.error(f"--end {args.end!r} is not after --start {args.start!r}")
+    transitions = None
+    try:
+        if args.transitions:
+            if not args.ranges:
+                raise ValueError("--transition joins ranges: give them with --range")
+            transitions = [Transition.parse(t) for t in args.transitions]
+        if args.ranges:
+            transitions = check_ranges(spans, transitions)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.ranges and len(spans) > 1 and args.type == "rough":
+        parser.error("a rough cut takes one range: use --type fast or full for several")
+    start, end = spans[0][0], spans[-1][1]
     encoding = None
     if args.type == "full":
         try:
@@ -89,8 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     out = os.path.abspath(args.output)
     tmp = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.part")
     try:
-        segments = get_best_segments(hours, start, end, allow_holes=args.allow_holes)
-        if args.type == "rough":
+        if len(spans) > 1:
+            parts = parts_for(hours, spans, args.allow_holes)
+        else:
+            segments = get_best_segments(hours, start, end, allow_holes=args.allow_holes)
+        if len(spans) > 1 and args.type == "fast":
+            cut = fast_cut_ranges(parts, transitions, allow_holes=args.allow_holes)
+        elif len(spans) > 1:
+            cut = full_cut_ranges(parts, transitions, encoding, allow_holes=args.allow_holes)
+        elif args.type == "rough":
             cut = rough_cut(segments, allow_holes=args.allow_holes)
         elif args.type == "fast":
             cut = fast_cut(segments, start, end, allow_holes=args.allow_holes)

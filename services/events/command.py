@@ -14,6 +14,7 @@ import sys
 import uuid
 
 import fastseg.dateutil
+from services.common.cutting.ranges import Transition, check_ranges, transitions_to_json
 from services.common.db import (
     Database,
     DatabaseError,
@@ -33,6 +34,13 @@ def parse_time(text: str) -> dt.datetime:
     """A time as naive UTC (``2026-11-27T17:05:12.5``; with a zone it is converted)."""
     try:
         return fastseg.dateutil.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def parse_transition(text: str) -> Transition | None:
+    try:
+        return Transition.parse(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -71,8 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("edit", parents=[common], help="submit an edit: UNEDITED -> EDITED")
     p.add_argument("id")
-    p.add_argument("--video-start", type=parse_time, required=True, metavar="TIME")
-    p.add_argument("--video-end", type=parse_time, required=True, metavar="TIME")
+    p.add_argument("--video-start", type=parse_time, metavar="TIME", help="or give --range")
+    p.add_argument("--video-end", type=parse_time, metavar="TIME")
+    p.add_argument(
+        "--range",
+        nargs=2,
+        type=parse_time,
+        action="append",
+        dest="ranges",
+        metavar=("START", "END"),
+        help="a range of the clip; repeat for several, joined in order",
+    )
+    p.add_argument(
+        "--transition",
+        type=parse_transition,
+        action="append",
+        dest="transitions",
+        metavar="TYPE:SECONDS",
+        help="each join of the ranges, in order: fade:1 (through black), crossfade:0.5, "
+        "or none (a hard cut, the default)",
+    )
     p.add_argument("--title", required=True)
     p.add_argument("--description", default="")
     p.add_argument("--channel", required=True)
@@ -111,6 +137,8 @@ def _jsonable(value):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, list):  # video_ranges: [[start, end], ...]
+        return [_jsonable(v) for v in value]
     return value
 
 
@@ -121,8 +149,10 @@ def _as_dict(row) -> dict:
 def _text(value) -> str:
     if value is None:
         return "-"
-    if isinstance(value, list):
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ",".join(value) or "-"
+    if isinstance(value, list):  # video_ranges, video_transitions
+        return json.dumps(_jsonable(value))
     return str(_jsonable(value))
 
 
@@ -154,6 +184,8 @@ def run(args: argparse.Namespace, db: Database) -> None:
             allow_holes=args.allow_holes,
             uploader_whitelist=args.uploader_whitelist,
             editor=args.editor,
+            video_ranges=args.ranges,
+            video_transitions=(transitions_to_json(args.transitions) if args.transitions else None),
         )
     elif args.command == "cancel":
         states.cancel(db, args.id)
@@ -184,9 +216,28 @@ def run(args: argparse.Namespace, db: Database) -> None:
                 print(f"{name:<{width}}  {_text(value)}", file=out)
 
 
+def _check_edit_range(parser, args) -> None:
+    """--video-start/--video-end, or --range (with --transition): one of the two."""
+    if args.ranges:
+        if args.video_start or args.video_end:
+            parser.error("give --video-start/--video-end or --range, not both")
+        try:
+            check_ranges(args.ranges, args.transitions)
+        except ValueError as e:
+            parser.error(str(e))
+        args.video_start, args.video_end = args.ranges[0][0], args.ranges[-1][1]
+        return
+    if args.transitions:
+        parser.error("--transition joins ranges: give them with --range")
+    if args.video_start is None or args.video_end is None:
+        parser.error("give --video-start and --video-end, or one --range START END per range")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "edit":
+        _check_edit_range(parser, args)
     if args.command == "edit" and args.video_end <= args.video_start:
         parser.error(
             f"--video-end {args.video_end.isoformat()} is not after "
