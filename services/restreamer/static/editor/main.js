@@ -5,6 +5,7 @@ import { archive, getText, getToken, setToken } from "./api.js";
 import { initEvents } from "./events.js";
 import { Player } from "./player.js";
 import { findHoles, parseMediaPlaylist } from "./playlist.js";
+import { initRanges } from "./ranges.js";
 import {
   SECOND, formatDuration, formatElapsed, formatUtc, parseElapsed, parseUtc,
 } from "./times.js";
@@ -343,7 +344,8 @@ async function start() {
   const params = new URLSearchParams(location.search);
   $("timebase").value = localStorage.getItem("fastseg-editor-timebase") === "stream" ? "stream" : "utc";
   const found = await chooseChannel(params.get("channel"), params.get("quality"));
-  const panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText });
+  const ranges = initRanges({ fail, clip, setClip, toText });
+  const panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges });
   if (params.get("start") && params.get("end")) {
     state.rangeStart = parseUtc(params.get("start"));
     state.rangeEnd = parseUtc(params.get("end"));
