@@ -217,6 +217,17 @@ def _first_audio(b: Bounds, lag: Fraction) -> int | None:
     return fits[-1] if fits else starts[0]
 
 
+def _plan_within(segments, start: dt.datetime, end: dt.datetime, allow_holes: bool) -> Bounds:
+    """Bounds of a transition's few seconds, from only the segments they overlap
+    (not the whole range's, which would each be checked and probed again)."""
+    near = [s for s in segments if s is None or (s.end > start and s.start < end)]
+    while near and near[0] is None:
+        near.pop(0)
+    while near and near[-1] is None:
+        near.pop()
+    return plan(near, start, end, allow_holes)
+
+
 class TransitionPiece:
     """The seconds of a transition, re-encoded from both ranges' frames by one ffmpeg."""
 
@@ -350,8 +361,8 @@ def fast_cut_ranges(
             else:
                 segments_a, _, end_a = parts[i - 1]
                 segments_b, start_b, _ = parts[i]
-                tb_a = plan(segments_a, end_a - t.delta, end_a, allow_holes)
-                tb_b = plan(segments_b, start_b, start_b + t.delta, allow_holes)
+                tb_a = _plan_within(segments_a, end_a - t.delta, end_a, allow_holes)
+                tb_b = _plan_within(segments_b, start_b, start_b + t.delta, allow_holes)
                 piece = TransitionPiece(t.kind, tb_a, tb_b, before.video_end, before.audio_end,
                                         None, None)  # fmt: skip
                 shift = before.video_end + piece.seconds - first_s
