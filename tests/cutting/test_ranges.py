@@ -88,8 +88,7 @@ def test_three_range_hard_cut(archive, tmp_path, ranges):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["crossfade", "fade"])
-def test_one_second_transition(ts_archive, tmp_path, kind):
-    archive = ts_archive
+def test_one_second_transition(archive, tmp_path, kind):
     # the bodies (0-2 s, 8-12 s) are whole segments; the transition takes 2-3 s and 7-8 s
     ranges = [(0.0, 3.0), (7.0, 12.0)]
     out = tmp_path / "cut.ts"
