@@ -16,6 +16,7 @@ from typing import Any
 
 import fastseg
 from services.common import archive, names, times
+from services.common.cutting.ranges import check_ranges, transitions_from_json
 from services.common.db import locations, states
 from services.common.db.connection import Database
 
@@ -78,8 +79,10 @@ def check_edit(
     db: Database,
     base_dir: str,
     *,
-    video_start: dt.datetime,
-    video_end: dt.datetime,
+    video_start: dt.datetime | None = None,
+    video_end: dt.datetime | None = None,
+    video_ranges: list | None = None,
+    video_transitions: list | None = None,
     video_channel: str,
     upload_location: str,
     editor: str,
@@ -90,12 +93,22 @@ def check_edit(
 ) -> None:
     """Raise EditRefused unless the edit names recorded video a live cutter can upload.
 
-    Times are naive UTC. ``now`` is for tests; the other edit inputs are ignored.
+    Times are naive UTC. A clip of several ``video_ranges`` is checked range by range
+    (holes between ranges are no concern). ``now`` is for tests; the other edit inputs
+    are ignored.
     """
     try:
-        states.check_video_range(video_start, video_end)
+        if video_ranges:
+            ranges = [tuple(r) for r in video_ranges]
+            check_ranges(ranges, transitions_from_json(video_transitions))
+        else:
+            if video_start is None or video_end is None:
+                raise ValueError("an edit needs video_start and video_end, or video_ranges")
+            states.check_video_range(video_start, video_end)
+            ranges = [(video_start, video_end)]
     except ValueError as exc:
         raise EditRefused(str(exc)) from None
+    video_start, video_end = ranges[0][0], ranges[-1][1]
     check_editor(editor)
     hours_path = _check_archive(base_dir, video_channel, video_quality)
     now = now or times.utc_now()
@@ -108,7 +121,8 @@ def check_edit(
     if allow_holes:
         return
     try:
-        fastseg.get_best_segments(hours_path, video_start, video_end, allow_holes=False)
+        for start, end in ranges:
+            fastseg.get_best_segments(hours_path, start, end, allow_holes=False)
     except fastseg.ContainsHoles as exc:
         raise EditRefused(
             f"{video_channel}/{video_quality} has no complete video from "

@@ -2,6 +2,7 @@
 
     fastseg cut --base-dir B --channel C --quality Q --start T --end T
                 [--type rough|fast|full] [--allow-holes] [--encoding K=V,...] -o OUT
+    fastseg cut ... --range T T --range T T [--transition TYPE:SECONDS|none ...] -o OUT
 
 The clip is written to a hidden temp file beside OUT and renamed into place only
 when the cut succeeded, so a failed cut never leaves a half-written OUT.
@@ -14,8 +15,18 @@ import sys
 
 from fastseg import ContainsHoles, get_best_segments
 from services.common import times
-from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
+from services.common.cutting import (
+    CutError,
+    Encoding,
+    Transition,
+    fast_cut,
+    fast_cut_ranges,
+    full_cut,
+    full_cut_ranges,
+    rough_cut,
+)
 from services.common.cutting.ffmpeg import progress_to
+from services.common.cutting.ranges import check_ranges, parts_for
 from services.common.service import argument_parser, setup_logging
 from services.cut.progress import ProgressBar
 
@@ -35,8 +46,24 @@ def build_parser():
     parser.epilog = f"TIME: {times.HELP}."
     parser.add_argument("--channel", required=True, help="channel directory under BASE")
     parser.add_argument("--quality", required=True, help="quality directory under the channel")
-    parser.add_argument("--start", required=True, metavar="TIME", help="start of the clip")
-    parser.add_argument("--end", required=True, metavar="TIME", help="end of the clip (exclusive)")
+    parser.add_argument("--start", metavar="TIME", help="start of the clip (or give --range)")
+    parser.add_argument("--end", metavar="TIME", help="end of the clip (exclusive)")
+    parser.add_argument(
+        "--range",
+        nargs=2,
+        action="append",
+        metavar=("START", "END"),
+        dest="ranges",
+        help="a range of the clip; repeat for several, joined in order (fast or full cuts)",
+    )
+    parser.add_argument(
+        "--transition",
+        action="append",
+        dest="transitions",
+        metavar="TYPE:SECONDS",
+        help="how each join of --range's goes: fade:1 (through black), crossfade:0.5, "
+        "or none (a hard cut, the default); one per join, in order",
+    )
     parser.add_argument(
         "--type",
         choices=["rough", "fast", "full"],
@@ -62,12 +89,31 @@ def build_parser():
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.ranges and (args.start or args.end):
+        parser.error("give --start/--end or --range, not both")
+    if not args.ranges and not (args.start and args.end):
+        parser.error("give --start and --end, or one --range START END per range")
     try:
-        start, end = times.parse(args.start), times.parse(args.end)
+        spans = [
+            (times.parse(a), times.parse(b)) for a, b in args.ranges or [(args.start, args.end)]
+        ]
     except ValueError as e:
         parser.error(str(e))
-    if end <= start:
+    if not args.ranges and spans[0][1] <= spans[0][0]:
         parser.error(f"--end {args.end!r} is not after --start {args.start!r}")
+    transitions = None
+    try:
+        if args.transitions:
+            if not args.ranges:
+                raise ValueError("--transition joins ranges: give them with --range")
+            transitions = [Transition.parse(t) for t in args.transitions]
+        if args.ranges:
+            transitions = check_ranges(spans, transitions)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.ranges and len(spans) > 1 and args.type == "rough":
+        parser.error("a rough cut takes one range: use --type fast or full for several")
+    start, end = spans[0][0], spans[-1][1]
     encoding = None
     if args.type == "full":
         try:
@@ -90,8 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     tmp = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.part")
     bar = None
     try:
-        segments = get_best_segments(hours, start, end, allow_holes=args.allow_holes)
-        if args.type == "rough":
+        if len(spans) > 1:
+            parts = parts_for(hours, spans, args.allow_holes)
+        else:
+            segments = get_best_segments(hours, start, end, allow_holes=args.allow_holes)
+        if len(spans) > 1 and args.type == "fast":
+            cut = fast_cut_ranges(parts, transitions, allow_holes=args.allow_holes)
+        elif len(spans) > 1:
+            cut = full_cut_ranges(parts, transitions, encoding, allow_holes=args.allow_holes)
+        elif args.type == "rough":
             cut = rough_cut(segments, allow_holes=args.allow_holes)
         elif args.type == "fast":
             cut = fast_cut(segments, start, end, allow_holes=args.allow_holes)
@@ -99,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             cut = full_cut(segments, start, end, encoding, allow_holes=args.allow_holes)
         size = 0
         bar = (
-            ProgressBar((end - start).total_seconds(), sys.stderr) if sys.stderr.isatty() else None
+            ProgressBar(sum((b - a).total_seconds() for a, b in spans), sys.stderr)
+            if sys.stderr.isatty()
+            else None
         )
         reporting = progress_to(bar.update) if bar else contextlib.nullcontext()
         with open(tmp, "wb") as f, reporting:

@@ -19,7 +19,8 @@ import gevent.event
 
 import fastseg
 from services.common import backoff, names
-from services.common.cutting import CutError, fast_cut, full_cut
+from services.common.cutting import CutError, fast_cut, fast_cut_ranges, full_cut, full_cut_ranges
+from services.common.cutting.ranges import parts_for, transitions_from_json
 from services.common.db import ConnectionLost, Database, DatabaseError, states
 from services.cutter.metrics import CutterMetrics
 from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
@@ -46,6 +47,13 @@ class RowStolen(Exception):
 
 class Stopping(Exception):
     """Asked to stop during a cut; the row goes back to EDITED."""
+
+
+def _ranges(row) -> list[tuple]:
+    """The event's ranges: video_ranges, or the one from video_start to video_end."""
+    if row.video_ranges:
+        return [tuple(r) for r in row.video_ranges]
+    return [(row.video_start, row.video_end)]
 
 
 class Cutter:
@@ -155,15 +163,15 @@ class Cutter:
             )
             return None
         hours = os.path.join(self.base_dir, row.video_channel, row.video_quality)
-        segments = fastseg.get_best_segments(
-            hours, row.video_start, row.video_end, allow_holes=True
-        )
-        if not any(s is not None for s in segments):
+        spans = _ranges(row)
+        found = [fastseg.get_best_segments(hours, a, b, allow_holes=True) for a, b in spans]
+        if not any(s is not None for segments in found for s in segments):
             logger.debug("event %s: none of its video is here", row.id)
             return None
         if not row.allow_holes:
             try:
-                fastseg.get_best_segments(hours, row.video_start, row.video_end, allow_holes=False)
+                for a, b in spans:
+                    fastseg.get_best_segments(hours, a, b, allow_holes=False)
             except fastseg.ContainsHoles as e:
                 if states.set_error(
                     self.db,
@@ -172,7 +180,9 @@ class Cutter:
                 ):
                     logger.info("event %s: %s", row.id, e)
                 return None
-        return segments
+        if row.video_ranges:  # several ranges: (segments, start, end) for each
+            return parts_for(hours, spans, allow_holes=True)
+        return found[0]
 
     # -- one job -----------------------------------------------------------------------
 
@@ -204,7 +214,15 @@ class Cutter:
         try:
             # The engine checks and plans the cut before returning its generator,
             # so its errors (holes, unreadable segments) arrive here as well as mid-cut.
-            if encoding is None:
+            if row.video_ranges:
+                transitions = transitions_from_json(row.video_transitions)
+                if encoding is None:
+                    cut = fast_cut_ranges(segments, transitions, allow_holes=row.allow_holes)
+                else:
+                    cut = full_cut_ranges(
+                        segments, transitions, encoding, allow_holes=row.allow_holes
+                    )
+            elif encoding is None:
                 cut = fast_cut(
                     segments, row.video_start, row.video_end, allow_holes=row.allow_holes
                 )

@@ -18,6 +18,7 @@ import sys
 import uuid
 
 from services.common import times
+from services.common.cutting.ranges import Transition, check_ranges, transitions_to_json
 from services.common.db import (
     Database,
     DatabaseError,
@@ -47,6 +48,13 @@ def parse_day(text: str) -> dt.date:
 def parse_timezone(text: str):
     try:
         return parse_zone(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def parse_transition(text: str) -> Transition | None:
+    try:
+        return Transition.parse(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -114,10 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=time_help,
     )  # fmt: skip
     p.add_argument("id", help="the event's id (from add or list)")
-    p.add_argument("--video-start", type=times.argument, required=True, metavar="TIME",
-                   help="first instant of the clip")  # fmt: skip
-    p.add_argument("--video-end", type=times.argument, required=True, metavar="TIME",
+    p.add_argument("--video-start", type=times.argument, metavar="TIME",
+                   help="first instant of the clip (or give --range)")  # fmt: skip
+    p.add_argument("--video-end", type=times.argument, metavar="TIME",
                    help="end of the clip (exclusive)")  # fmt: skip
+    p.add_argument(
+        "--range", nargs=2, type=times.argument, action="append", dest="ranges",
+        metavar=("START", "END"),
+        help="a range of the clip; repeat for several, joined in order",
+    )  # fmt: skip
+    p.add_argument(
+        "--transition", type=parse_transition, action="append", dest="transitions",
+        metavar="TYPE:SECONDS",
+        help="each join of the ranges, in order: fade:1 (through black), crossfade:0.5, "
+        "or none (a hard cut, the default)",
+    )  # fmt: skip
     p.add_argument("--title", required=True, help="the video's title")
     p.add_argument("--description", default="", help="the video's description (default: empty)")
     p.add_argument("--channel", required=True, help="channel directory under the archive")
@@ -226,6 +245,8 @@ def _jsonable(value):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, list):  # video_ranges: [[start, end], ...]
+        return [_jsonable(v) for v in value]
     return value
 
 
@@ -236,8 +257,10 @@ def _as_dict(row) -> dict:
 def _text(value) -> str:
     if value is None:
         return "-"
-    if isinstance(value, list):
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ",".join(value) or "-"
+    if isinstance(value, list):  # video_ranges, video_transitions
+        return json.dumps(_jsonable(value))
     return str(_jsonable(value))
 
 
@@ -263,6 +286,10 @@ def run(args: argparse.Namespace, db: Database) -> int:
         values = {
             "video_start": args.video_start,
             "video_end": args.video_end,
+            "video_ranges": args.ranges,
+            "video_transitions": (
+                transitions_to_json(args.transitions) if args.transitions else None
+            ),
             "video_title": args.title,
             "video_description": args.description,
             "video_channel": args.channel,
@@ -317,9 +344,28 @@ def run(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+def _check_edit_range(parser, args) -> None:
+    """--video-start/--video-end, or --range (with --transition): one of the two."""
+    if args.ranges:
+        if args.video_start or args.video_end:
+            parser.error("give --video-start/--video-end or --range, not both")
+        try:
+            check_ranges(args.ranges, args.transitions)
+        except ValueError as e:
+            parser.error(str(e))
+        args.video_start, args.video_end = args.ranges[0][0], args.ranges[-1][1]
+        return
+    if args.transitions:
+        parser.error("--transition joins ranges: give them with --range")
+    if args.video_start is None or args.video_end is None:
+        parser.error("give --video-start and --video-end, or one --range START END per range")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "edit":
+        _check_edit_range(parser, args)
     if args.command == "edit" and args.video_end <= args.video_start:
         parser.error(
             f"--video-end {args.video_end.isoformat()} is not after "

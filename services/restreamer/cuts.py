@@ -5,6 +5,9 @@
 ``encoding=`` chooses how); wubloader's names are accepted too: ``smart`` is
 our fast cut, and ``mpegts`` a full cut into MPEG-TS.
 
+Several ranges joined in order: repeat ``range=START,END`` instead of start and
+end, with one ``transition=TYPE,SECONDS`` per join (empty for a hard cut).
+
 The cutting engine (services.common.cutting) checks and plans a cut before it
 returns its generator, so every refusal (holes, no video, unreadable segments)
 is known before the status line is sent and becomes a 4xx with the reason.
@@ -20,7 +23,17 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound
 
 import fastseg
-from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
+from services.common.cutting import (
+    CutError,
+    Encoding,
+    Transition,
+    fast_cut,
+    fast_cut_ranges,
+    full_cut,
+    full_cut_ranges,
+    rough_cut,
+)
+from services.common.cutting.ranges import check_ranges, parts_for
 from services.restreamer.state import state
 from services.restreamer.validation import (
     BadRequest,
@@ -59,8 +72,12 @@ class CannotCut(HTTPException):
 def cut(channel: str, quality: str) -> Response:
     check_part(channel, "channel")
     check_part(quality, "quality")
-    start = parse_time(request.args.get("start"), "start")
-    end = parse_time(request.args.get("end"), "end")
+    spans, transitions = _ranges()
+    if spans:
+        start, end = spans[0][0], spans[-1][1]
+    else:
+        start = parse_time(request.args.get("start"), "start")
+        end = parse_time(request.args.get("end"), "end")
     if start is None or end is None:
         raise BadRequest("a cut needs both start and end, e.g. ?start=2026-11-27T17:05:00&end=...")
     check_range(start, end, state().max_range)
@@ -90,8 +107,16 @@ def cut(channel: str, quality: str) -> Response:
     if all(s is None for s in segments):
         raise NotFound(f"no video in {channel}/{quality} from {start.isoformat()} to "
                        f"{end.isoformat()}")  # fmt: skip
+    if len(spans) > 1 and kind == "rough":
+        raise BadRequest("a rough cut takes one range: use type=fast or type=full for several")
     try:
-        if kind == "rough":
+        if len(spans) > 1:
+            parts = parts_for(path, spans, allow_holes)
+            if kind == "fast":
+                body = fast_cut_ranges(parts, transitions, allow_holes=allow_holes)
+            else:
+                body = full_cut_ranges(parts, transitions, encoding, allow_holes=allow_holes)
+        elif kind == "rough":
             body = rough_cut(segments, allow_holes=allow_holes)
         elif kind == "fast":
             body = fast_cut(segments, start, end, allow_holes=allow_holes)
@@ -111,6 +136,33 @@ def cut(channel: str, quality: str) -> Response:
             f"cannot cut from {start.isoformat()} to {end.isoformat()}: {exc}"
         ) from exc
     return Response(_logged(body, kind), mimetype="video/MP2T", direct_passthrough=True)
+
+
+def _ranges():
+    """Repeated ``range=START,END`` and ``transition=TYPE,SECONDS`` (empty: a hard cut),
+    as wubloader's cut route takes them; ([], None) when there is no range."""
+    texts = request.args.getlist("range")
+    transition_texts = request.args.getlist("transition")
+    if not texts:
+        if transition_texts:
+            raise BadRequest("transition joins ranges: give them as range=START,END")
+        return [], None
+    if request.args.get("start") or request.args.get("end"):
+        raise BadRequest("give start and end, or range=START,END for each range, not both")
+    spans = []
+    for text in texts:
+        first, sep, second = text.partition(",")
+        if not sep:
+            raise BadRequest(f"range {text[:80]!r} is not START,END")
+        spans.append((parse_time(first, "range start"), parse_time(second, "range end")))
+    try:
+        transitions = [Transition.parse(t, sep=",") for t in transition_texts] or None
+        transitions = check_ranges(spans, transitions)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    for a, b in spans:
+        check_range(a, b, state().max_range)
+    return spans, transitions
 
 
 def _logged(body, kind: str):

@@ -67,3 +67,9 @@ def archive(request, stream_factory, tmp_path_factory) -> Archive:
 def ts_archive(stream_factory, tmp_path_factory) -> Archive:
     """The MPEG-TS archive alone, for cases about TS bytes."""
     return _archive("ts", stream_factory, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def fmp4_archive(stream_factory, tmp_path_factory) -> Archive:
+    """The fMP4 archive alone."""
+    return _archive("fmp4", stream_factory, tmp_path_factory)

@@ -9,12 +9,26 @@ each file). See docs/DESIGN.md#cut-methods.
   (:func:`rough_container` says which: MPEG-TS, or fragmented MP4).
 * :func:`fast_cut` is frame-exact MPEG-TS: only the edge segments' video is re-encoded.
 * :func:`full_cut` re-encodes the range to an :class:`Encoding`.
+* :func:`fast_cut_ranges` and :func:`full_cut_ranges` cut several ranges joined in
+  order, with an optional :class:`Transition` at each join.
 """
 
 from services.common.cutting.encoding import Encoding
-from services.common.cutting.errors import CutError
+from services.common.cutting.errors import CutError, Damaged
 from services.common.cutting.fast import fast_cut
 from services.common.cutting.full import full_cut
+from services.common.cutting.ranges import Transition, fast_cut_ranges, full_cut_ranges
 from services.common.cutting.rough import rough_container, rough_cut
 
-__all__ = ["CutError", "Encoding", "fast_cut", "full_cut", "rough_container", "rough_cut"]
+__all__ = [
+    "CutError",
+    "Damaged",
+    "Encoding",
+    "Transition",
+    "fast_cut",
+    "fast_cut_ranges",
+    "full_cut",
+    "full_cut_ranges",
+    "rough_container",
+    "rough_cut",
+]

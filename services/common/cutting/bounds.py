@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 
 from services.common.cutting import source
-from services.common.cutting.errors import CutError
+from services.common.cutting.errors import CutError, Damaged
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ class Bounds:
 
     def __init__(self, runs: list[source.Run], start: dt.datetime, end: dt.datetime) -> None:
         self.runs = [source.Run(list(r.segments), r.after_hole) for r in runs]
+        #: the segment just after ``last``, if the caller listed it (it has no frame in range)
+        self.after = None
         self._probes: dict[str, tuple[bytes, source.Probe]] = {}
         nothing = CutError(
             f"no video frame from {start.isoformat()} to {end.isoformat()}: "
@@ -50,8 +52,9 @@ class Bounds:
             if hi is None or hi > min(p.pts for p in self.last_probe.video_packets):
                 break
             logger.debug("no frame before end in %r: skipping it", self.last.path)
-            self.runs[-1].segments.pop()
+            self.after = self.runs[-1].segments.pop()
             if not self.runs[-1].segments:
+                self.after = None
                 self.runs.pop()
                 if not self.runs:
                     raise nothing
@@ -72,3 +75,22 @@ class Bounds:
             data = source.read(seg)
             self._probes[seg.path] = (data, source.probe(data, seg.path))
         return self._probes[seg.path]
+
+
+def plan(segments, start: dt.datetime, end: dt.datetime, allow_holes: bool) -> Bounds:
+    """The bounds of a cut, after making each damaged segment a hole.
+
+    A damaged segment is refused (:class:`Damaged`) unless ``allow_holes``; then
+    it is left out like a missing one, and the log names it. Edge segments are
+    probed with ffprobe too, which finds damage the cheap check cannot.
+    """
+    segments = source.without_damaged(segments, allow_holes)
+    while True:
+        runs = source.runs(segments, allow_holes, start, end)
+        try:
+            return Bounds(runs, start, end)
+        except Damaged as e:
+            if not allow_holes:
+                raise
+            logger.warning("cutting around damaged segment %r: it %s", e.path, e.reason)
+            segments = [None if s is not None and s.path == e.path else s for s in segments]

@@ -80,14 +80,22 @@ def encode_edge(
     pids: dict[str, int] | None,
     what: str,
     shift: int = 0,
+    audio_lo: int | None = None,
+    audio_hi: int | None = None,
+    copy_video: bool = False,
 ) -> FFmpeg:
-    """Re-encode video frames with PTS in ``[lo, hi)`` of one segment (None: no bound).
+    """Re-encode video frames with PTS in ``[lo, hi)`` of one segment (None: no bound;
+    with neither, the video is copied and only the audio trimmed).
 
     ``probe`` is this segment's probe; ``params`` the cut's (codec parameters).
     The encoder has no B-frames, so its DTS would equal PTS and end later than
     the source's next DTS (which runs ``dts_delay`` behind PTS): setts shifts DTS
     back by the same delay, making DTS continuous across both joins. ``shift``
-    (90 kHz) moves every timestamp, for a segment whose clock restarted.
+    (90 kHz) moves every timestamp, for a segment whose clock restarted or a
+    later range of a multi-range cut. ``copy_video`` copies the video whatever
+    ``lo``/``hi`` say (they must fall on the data's first and last frames).
+    ``audio_lo``/``audio_hi`` (audio PTS of a packet start) choose where audio
+    starts and stops instead of ``lo``/``hi``.
     """
     video = params.video
     trim = []
@@ -98,18 +106,35 @@ def encode_edge(
     args = input_args(probe.kind) + ["-map", "0:v:0"]
     if probe.audio is not None:
         args += ["-map", "0:a:0"]
-    if trim:
+    if not trim or copy_video:
+        # only the audio is trimmed (a range joining another on a segment boundary);
+        # ``hi`` drops a following segment's video, fed only for its audio
+        args += ["-c:v", "copy"]
+        chain = []
+        if hi is not None:
+            chain.append(f"noise=drop=gte(pts\\,{round(hi * probe.video.time_base * TS_CLOCK)})")
+        if shift:
+            chain.append(f"setts=pts=PTS{shift:+d}:dts=DTS{shift:+d}")
+        if chain:
+            args += ["-bsf:v", ",".join(chain)]
+    else:
         args += ["-vf", "trim=" + ":".join(trim)]
-    args += video_encoder_args(video, "-1")
-    if probe.dts_delay or shift:
-        # bitstream filters run in the output stream's time base: MPEG-TS is 90 kHz
-        delay = round(probe.dts_delay * video.time_base * TS_CLOCK)
-        args += ["-bsf:v", f"setts=pts=PTS{shift:+d}:dts=PTS{shift - delay:+d}"]
+        args += video_encoder_args(video, "-1")
+        if probe.dts_delay or shift:
+            # bitstream filters run in the output stream's time base: MPEG-TS is 90 kHz
+            delay = round(probe.dts_delay * video.time_base * TS_CLOCK)
+            args += ["-bsf:v", f"setts=pts=PTS{shift:+d}:dts=PTS{shift - delay:+d}"]
     if probe.audio is not None:
         args += ["-c:a", "copy"]
         drop = []
-        a_lo = None if lo is None else _audio_from(probe, lo)
-        a_hi = None if hi is None else _audio_from(probe, hi)
+        if audio_lo is None:
+            a_lo = None if lo is None else _audio_from(probe, lo)
+        else:
+            a_lo = _audio_ts(probe, audio_lo)
+        if audio_hi is None:
+            a_hi = None if hi is None else _audio_from(probe, hi)
+        else:
+            a_hi = _audio_ts(probe, audio_hi)
         if a_lo is not None:
             drop.append(f"lt(pts\\,{a_lo})")
         if a_hi is not None:
@@ -130,11 +155,21 @@ def _audio_from(probe: Probe, video_pts: int) -> int:
     half a packet before the first such packet: rounding while rescaling from
     the source's time base cannot move a packet across it.
     """
-    tb = probe.audio.time_base
+    return _audio_ts(probe, audio_cut(probe, video_pts))
+
+
+def audio_cut(probe: Probe, video_pts: int) -> int:
+    """Audio PTS of the packet start where a cut at ``video_pts`` splits the audio."""
     threshold = audio_threshold(probe, video_pts)
     if threshold is None:  # every packet plays before the cut: drop from past the last
         last = max(probe.audio_packets, key=lambda p: p.pts)
         threshold = last.pts + (last.duration or 1)
+    return threshold
+
+
+def _audio_ts(probe: Probe, threshold: int) -> int:
+    """An audio PTS threshold as the 90 kHz value the noise filter compares against."""
+    tb = probe.audio.time_base
     half = Fraction(probe.audio_packets[0].duration or 1, 2)
     return math.floor((threshold - half) * tb * TS_CLOCK)
 

@@ -16,11 +16,19 @@ import gevent
 from fastseg import SegmentInfo
 from services.common.cutting import edges, mpegts, source
 from services.common.cutting import params as params_
-from services.common.cutting.bounds import Bounds
+from services.common.cutting.bounds import Bounds, plan
 from services.common.cutting.errors import CutError
 from services.common.cutting.ffmpeg import FFmpeg
 
 logger = logging.getLogger(__name__)
+
+
+def check_encodable(params: source.Probe) -> None:
+    if params.video.codec not in edges.ENCODERS:
+        raise CutError(
+            f"a fast cut cannot re-encode {params.video.codec!r} video (only "
+            f"{', '.join(edges.ENCODERS)}); use a full cut"
+        )
 
 
 def check_range(start: dt.datetime, end: dt.datetime) -> None:
@@ -39,6 +47,10 @@ class Edge:
     def __init__(self, seg, data, probe, lo, hi, shift=0):
         self.seg, self.data, self.probe, self.lo, self.hi = seg, data, probe, lo, hi
         self.shift = shift
+        # audio PTS of the packet starts to keep from / drop from (None: follow lo/hi)
+        self.audio_lo: int | None = None
+        self.audio_hi: int | None = None
+        self.copy_video = False  # only the audio is trimmed
 
 
 class Copy:
@@ -132,97 +144,118 @@ def fast_cut(
     iterating, CutError if ffmpeg fails. No process runs until iteration starts.
     """
     check_range(start, end)
-    runs = source.runs(segments, allow_holes, start, end)
-    b = Bounds(runs, start, end)
-    runs = b.runs
+    b = plan(segments, start, end, allow_holes)
     params = b.first_probe
-    if params.video.codec not in edges.ENCODERS:
-        raise CutError(
-            f"a fast cut cannot re-encode {params.video.codec!r} video (only "
-            f"{', '.join(edges.ENCODERS)}); use a full cut"
-        )
+    check_encodable(params)
     pids = mpegts.program_pids(b.first_data) if b.kind == "ts" else None
 
-    # Pieces in output order: (after_hole, Edge | Stretch | segments copied as they are)
     first_print = params_.fingerprint(b.first_data[: params_.HEAD_BYTES], b.kind)
+    pieces = plan_pieces(b, first_print, start)
+    return _produce(pieces, b.kind, params, pids)
+
+
+def plan_pieces(
+    b: Bounds,
+    first_print: bytes,
+    start: dt.datetime,
+    *,
+    shift: int = 0,
+    force_head: bool = False,
+    force_tail: bool = False,
+) -> list[tuple[bool, object]]:
+    """The pieces of one range in output order: (after_hole, Edge | Stretch | Copy).
+
+    ``shift`` (90 kHz) moves the whole range (a later range of a multi-range cut);
+    ``force_head``/``force_tail`` make the edge segments Edges even when they are
+    kept whole (their video copied), so their audio can be trimmed where the range
+    joins another.
+    """
     pieces: list[tuple[bool, object]] = []
-    for run in runs:
+    for run in b.runs:
         copy: list[SegmentInfo] = []
         after_hole = run.after_hole
-        shift = _clock_shift(b, run.segments[0]) if after_hole else 0
+        run_shift = shift + (_clock_shift(b, run.segments[0]) if after_hole else 0)
         for i, seg in enumerate(run.segments):
             if seg is not b.first and source.fingerprint(seg, b.kind) != first_print:
                 if copy:
-                    pieces.append((after_hole, Copy(copy, shift)))
+                    pieces.append((after_hole, Copy(copy, run_shift)))
                     copy, after_hole = [], False
-                pieces.append((after_hole, _stretch(b, run.segments[i:], start)))
+                stretch = _stretch(b, run.segments[i:], start)
+                stretch.offset += Fraction(shift, edges.TS_CLOCK)
+                pieces.append((after_hole, stretch))
                 break
             lo = b.lo if seg is b.first and b.cut_head else None
             hi = b.hi if seg is b.last and b.cut_tail else None
-            if lo is None and hi is None:
+            forced = (seg is b.first and force_head) or (seg is b.last and force_tail)
+            if lo is None and hi is None and not forced:
                 copy.append(seg)
                 continue
             if copy:
-                pieces.append((after_hole, Copy(copy, shift)))
+                pieces.append((after_hole, Copy(copy, run_shift)))
                 copy, after_hole = [], False
             data, probe = (
                 (b.first_data, b.first_probe) if seg is b.first else (b.last_data, b.last_probe)
             )
-            pieces.append((after_hole, Edge(seg, data, probe, lo, hi, shift)))
+            pieces.append((after_hole, Edge(seg, data, probe, lo, hi, run_shift)))
             after_hole = False
         if copy:
-            pieces.append((after_hole, Copy(copy, shift)))
+            pieces.append((after_hole, Copy(copy, run_shift)))
+    return pieces
 
-    return _produce(pieces, b, params, pids)
 
+def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
+    """Run the pieces' ffmpegs and join their output.
 
-def _produce(pieces, b: Bounds, params, pids) -> Iterator[bytes]:
-    """Run the pieces' ffmpegs (the tail's alongside) and join their output."""
+    The next piece that is encoded (an edge or a transition: a few seconds) runs
+    alongside the one being sent, so two cores work on a cut with several edges.
+    """
     processes: list[FFmpeg] = []
+    ahead: dict[int, tuple[gevent.Greenlet, list[bytes]]] = {}
 
-    def start_edge(edge: Edge) -> FFmpeg:
-        proc = edges.encode_edge(
-            edge.data, edge.probe, params, lo=edge.lo, hi=edge.hi, pids=pids,
-            what=f"re-encode of {edge.seg.path!r}", shift=edge.shift,
-        )  # fmt: skip
+    def start(piece) -> FFmpeg:
+        if isinstance(piece, Edge):
+            proc = edges.encode_edge(
+                piece.data, piece.probe, params, lo=piece.lo, hi=piece.hi, pids=pids,
+                what=f"re-encode of {piece.seg.path!r}", shift=piece.shift,
+                audio_lo=piece.audio_lo, audio_hi=piece.audio_hi, copy_video=piece.copy_video,
+            )  # fmt: skip
+        elif isinstance(piece, Stretch):
+            proc = edges.reencode_stretch(
+                piece.segments, piece.probe, params, hi=piece.hi, offset=piece.offset,
+                audio_from=piece.audio_from,
+                pids=pids, what=f"re-encode of {len(piece.segments)} changed segments",
+            )  # fmt: skip
+        elif hasattr(piece, "start"):  # a transition between ranges (ranges.py)
+            proc = piece.start(params, pids)
+        else:
+            proc = edges.remux(
+                piece.segments, kind, params.audio is not None, shift=piece.shift,
+                pids=pids if kind == "ts" else None,
+                what=f"remux of {len(piece.segments)} segments from {piece.segments[0].path!r}",
+            )  # fmt: skip
         processes.append(proc)
         return proc
 
-    # Encode the tail while the head and middle stream out (two cores, two edges).
-    tail_chunks: list[bytes] = []
-    tail_job = None
-    if len(pieces) > 1 and isinstance(pieces[-1][1], Edge):
-        tail_proc = start_edge(pieces[-1][1])
-        tail_job = gevent.spawn(lambda: tail_chunks.extend(tail_proc.output()))
+    def start_ahead(j: int) -> None:
+        proc = start(pieces[j][1])
+        chunks: list[bytes] = []
+        ahead[j] = (gevent.spawn(lambda: chunks.extend(proc.output())), chunks)
 
     joiner = mpegts.Joiner()
     try:
         for i, (after_hole, piece) in enumerate(pieces):
+            following = next((j for j in range(i + 1, len(pieces)) if _encoded(pieces[j][1])), None)
+            if following is not None and following not in ahead:
+                start_ahead(following)
             joiner.piece(after_hole=after_hole)
-            if isinstance(piece, Stretch):
-                proc = edges.reencode_stretch(
-                    piece.segments, piece.probe, params, hi=piece.hi, offset=piece.offset,
-                    audio_from=piece.audio_from,
-                    pids=pids, what=f"re-encode of {len(piece.segments)} changed segments",
-                )  # fmt: skip
-                processes.append(proc)
-                stream = proc.output()
-            elif isinstance(piece, Edge):
-                if i == len(pieces) - 1 and tail_job is not None:
-                    tail_job.get()  # re-raises the tail's CutError
-                    stream = iter(tail_chunks)
-                else:
-                    stream = start_edge(piece).output()
-            elif b.kind == "ts" and not piece.shift:
+            if i in ahead:
+                job, chunks = ahead.pop(i)
+                job.get()  # re-raises its CutError
+                stream = iter(chunks)
+            elif isinstance(piece, Copy) and kind == "ts" and not piece.shift:
                 stream = (c for seg in piece.segments for c in source.chunks(seg))
             else:
-                proc = edges.remux(
-                    piece.segments, b.kind, params.audio is not None, shift=piece.shift,
-                    pids=pids if b.kind == "ts" else None,
-                    what=f"remux of {len(piece.segments)} segments from {piece.segments[0].path!r}",
-                )  # fmt: skip
-                processes.append(proc)
-                stream = proc.output()
+                stream = start(piece).output()
             for chunk in stream:
                 out = joiner.feed(chunk)
                 if out:
@@ -231,7 +264,12 @@ def _produce(pieces, b: Bounds, params, pids) -> Iterator[bytes]:
     except ValueError as e:  # lost TS sync: a corrupt segment
         raise CutError(f"cannot join the cut: {e}") from e
     finally:
-        if tail_job is not None:
-            tail_job.kill()
+        for job, _ in ahead.values():
+            job.kill()
         for proc in processes:
             proc.close()
+
+
+def _encoded(piece) -> bool:
+    """True for a piece that is a short encode worth running ahead of its turn."""
+    return isinstance(piece, Edge) or hasattr(piece, "start")

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from fastseg import SegmentInfo
 from services.common.cutting import fmp4, mpegts, source
-from services.common.cutting.bounds import Bounds
+from services.common.cutting.bounds import Bounds, plan
 from services.common.cutting.encoding import Encoding
 from services.common.cutting.errors import CutError
 from services.common.cutting.fast import check_range
@@ -76,15 +76,37 @@ def encode_args(encoding: Encoding, b: Bounds) -> list[str]:
             f"asetpts=PTS-{start_s:.6f}/TB,aresample=async=1[a]"
         )
         maps += ["-map", "[a]"]
-    args = ["-filter_complex", graph, *maps, "-c:v", encoding.video_codec,
-            "-preset", encoding.preset, "-pix_fmt", "yuv420p"]  # fmt: skip
+    return ["-filter_complex", graph, *maps] + codec_args(encoding, b.first_probe.audio is not None)
+
+
+def codec_args(encoding: Encoding, has_audio: bool) -> list[str]:
+    """Encoder options and the muxer, after the filter graph."""
+    args = ["-c:v", encoding.video_codec, "-preset", encoding.preset, "-pix_fmt", "yuv420p"]
     if encoding.video_bitrate:
         args += ["-b:v", encoding.video_bitrate]
     else:
         args += ["-crf", str(23 if encoding.crf is None else encoding.crf)]
-    if b.first_probe.audio is not None:
+    if has_audio:
         args += ["-c:a", encoding.audio_codec, "-b:a", encoding.audio_bitrate]
     return args + MUXERS[encoding.container]
+
+
+def union_runs(bounds: list[Bounds]) -> list[source.Run]:
+    """The runs of several ranges' bounds as one input: each segment once, in order;
+    a range that does not start where the previous one ended starts after a hole."""
+    seen: set[str] = set()
+    result: list[source.Run] = []
+    last_end = None
+    for b in bounds:
+        for run in b.runs:
+            segments = [s for s in run.segments if s.path not in seen]
+            if not segments:
+                continue
+            seen.update(s.path for s in segments)
+            after_hole = bool(result) and (run.after_hole or segments[0].start != last_end)
+            result.append(source.Run(segments, after_hole))
+            last_end = segments[-1].end
+    return result
 
 
 def full_cut(
@@ -105,8 +127,7 @@ def full_cut(
     check_range(start, end)
     if not isinstance(encoding, Encoding):
         raise TypeError(f"encoding must be an Encoding, got {encoding!r}")
-    runs = source.runs(segments, allow_holes, start, end)
-    b = Bounds(runs, start, end)
+    b = plan(segments, start, end, allow_holes)
     runs = b.runs
     args = ["-copyts", "-f", "mpegts" if b.kind == "ts" else "mp4", "-i", "pipe:0"]
     args += encode_args(encoding, b)

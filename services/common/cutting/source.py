@@ -17,7 +17,7 @@ import gevent
 
 from fastseg import ContainsHoles, SegmentInfo
 from services.common.cutting import fmp4, mpegts, params
-from services.common.cutting.errors import CutError
+from services.common.cutting.errors import CutError, Damaged
 from services.common.cutting.ffmpeg import ffprobe
 
 logger = logging.getLogger(__name__)
@@ -108,10 +108,55 @@ def container(data: bytes, path: str) -> str:
         return "ts"
     if fmp4.looks_like_fmp4(data):
         return "fmp4"
-    raise CutError(
-        f"segment {path!r} is neither MPEG-TS nor fragmented MP4 "
-        f"(starts with {data[:8]!r}); is it a whole segment?"
-    )
+    if not data:
+        raise Damaged(path, "is empty")
+    raise Damaged(path, f"is neither MPEG-TS nor fragmented MP4 (starts with {data[:8]!r})")
+
+
+def check(seg: SegmentInfo) -> None:
+    """Raise :class:`Damaged` unless the segment is whole packets of one container.
+
+    Catches what ffmpeg cannot read before a cut is planned: an empty file, one
+    cut short (a partial TS packet or MP4 box), or bytes that are not video.
+    """
+    try:
+        with open(seg.path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise CutError(f"cannot read segment {seg.path!r}: {e}") from e
+    if container(data, seg.path) == "ts":
+        if len(data) % mpegts.PACKET:
+            whole = f"not whole {mpegts.PACKET}-byte packets"
+            raise Damaged(seg.path, f"is truncated ({len(data)} bytes, {whole})")
+        sync = mpegts.packets(data)[:, 0] == mpegts.SYNC
+        if not sync.all():
+            raise Damaged(seg.path, f"has lost MPEG-TS sync at packet {int(sync.argmin())}")
+    else:
+        try:
+            kinds = {kind for kind, _, _ in fmp4.boxes(data)}
+        except ValueError as e:
+            raise Damaged(seg.path, f"is truncated or corrupt ({e})") from None
+        if not {b"moov", b"moof", b"mdat"} <= kinds:
+            raise Damaged(seg.path, "lacks an init section or a fragment (moov, moof, mdat)")
+    gevent.sleep(0)
+
+
+def without_damaged(
+    segments: Sequence[SegmentInfo | None], allow_holes: bool
+) -> list[SegmentInfo | None]:
+    """The segments with each damaged one made a hole (None), or Damaged if not allowed."""
+    result: list[SegmentInfo | None] = []
+    for seg in segments:
+        if seg is not None:
+            try:
+                check(seg)
+            except Damaged as e:
+                if not allow_holes:
+                    raise
+                logger.warning("cutting around damaged segment %r: it %s", seg.path, e.reason)
+                seg = None
+        result.append(seg)
+    return result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,23 +213,23 @@ def _int(value) -> int | None:
         return None
 
 
+def _ffprobe_packets(data: bytes, kind: str, path: str) -> bytes:
+    entries = (
+        "stream=index,codec_type,codec_name,profile,pix_fmt,width,height,"
+        "sample_rate,channels,time_base:packet=stream_index,pts,dts,duration"
+    )
+    args = ["-f", "mpegts" if kind == "ts" else "mp4", "-show_entries", entries]
+    return ffprobe([*args, "-of", "json", "pipe:0"], feed=[data], what=f"ffprobe of {path!r}")
+
+
 def probe(data: bytes, path: str) -> Probe:
     """Probe one segment's bytes (through a pipe) for its streams and packets."""
     kind = container(data, path)
-    out = ffprobe(
-        [
-            "-f",
-            "mpegts" if kind == "ts" else "mp4",
-            "-show_entries",
-            "stream=index,codec_type,codec_name,profile,pix_fmt,width,height,"
-            "sample_rate,channels,time_base:packet=stream_index,pts,dts,duration",
-            "-of",
-            "json",
-            "pipe:0",
-        ],  # fmt: skip
-        feed=[data],
-        what=f"ffprobe of {path!r}",
-    )
+    try:
+        out = _ffprobe_packets(data, kind, path)
+    except CutError as e:
+        first = e.stderr.strip().splitlines()[0] if e.stderr.strip() else e.message
+        raise Damaged(path, f"cannot be read by ffprobe ({first})", e.stderr) from e
     info = json.loads(out or b"{}")
     video = audio = None
     for s in info.get("streams", []):
@@ -215,7 +260,7 @@ def probe(data: bytes, path: str) -> Probe:
         elif audio and p["stream_index"] == audio.index:
             apk.append(packet)
     if video is None or not vpk:
-        raise CutError(f"segment {path!r} has no video frames; ffprobe found none")
+        raise Damaged(path, "has no video frames that ffprobe can find")
     return Probe(kind, video, audio, vpk, apk)
 
 

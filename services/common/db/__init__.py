@@ -16,10 +16,17 @@ from services.common.db.connection import (
 )
 from services.common.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from services.common.db.options import add_db_argument, database_dsn
-from services.common.db.schema import EDIT_INPUTS, SHEET_INPUTS, STATES, apply_schema
+from services.common.db.schema import (
+    EDIT_INPUTS,
+    OPTIONAL_EDIT_INPUTS,
+    SHEET_INPUTS,
+    STATES,
+    apply_schema,
+)
 
 __all__ = [
     "EDIT_INPUTS",
+    "OPTIONAL_EDIT_INPUTS",
     "SHEET_INPUTS",
     "STATES",
     "ConnectionLost",

@@ -16,7 +16,7 @@ from services.common.db.connection import Database
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EDIT_INPUTS", "SHEET_INPUTS", "STATES", "apply_schema"]
+__all__ = ["EDIT_INPUTS", "OPTIONAL_EDIT_INPUTS", "SHEET_INPUTS", "STATES", "apply_schema"]
 
 STATES = ("UNEDITED", "EDITED", "CLAIMED", "FINALIZING", "TRANSCODING", "DONE")
 
@@ -33,7 +33,7 @@ SHEET_INPUTS = (
 )
 
 #: What an editor submits; a cutter's claim checks none of these changed since it looked.
-EDIT_INPUTS = (
+EDIT_INPUTS: tuple[str, ...] = (
     "allow_holes",
     "uploader_whitelist",
     "upload_location",
@@ -45,11 +45,17 @@ EDIT_INPUTS = (
     "video_quality",
 )
 
+#: Edit inputs an old client may leave NULL (a single range is video_start/video_end).
+OPTIONAL_EDIT_INPUTS = ("video_ranges", "video_transitions")
+EDIT_INPUTS += OPTIONAL_EDIT_INPUTS
+
 # Any 64-bit number unique to this lock; pg_advisory_xact_lock takes a bigint.
 _SCHEMA_LOCK = 0x66617374736567  # b"fastseg"
 
 _ENUM_VALUES = ", ".join(f"'{s}'" for s in STATES)
-_EDIT_INPUTS_SET = " AND ".join(f"{c} IS NOT NULL" for c in EDIT_INPUTS)
+_EDIT_INPUTS_SET = " AND ".join(
+    f"{c} IS NOT NULL" for c in EDIT_INPUTS if c not in OPTIONAL_EDIT_INPUTS
+)
 
 # Times are TIMESTAMP WITHOUT TIME ZONE holding UTC, like segment names (naive UTC).
 SCHEMA_SQL = f"""
@@ -93,6 +99,20 @@ CREATE TABLE IF NOT EXISTS events (
 
 CREATE INDEX IF NOT EXISTS events_state ON events (state);
 
+-- A clip of several ranges: video_ranges is an n x 2 array of [start, end] in order,
+-- video_transitions a JSON array of n - 1 joins, each null (a hard cut) or
+-- {{"type": "fade" | "crossfade", "seconds": N}}. NULL ranges: one range, video_start
+-- to video_end. With ranges, video_start/video_end are the first start and last end.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS video_ranges TIMESTAMP[][];
+ALTER TABLE events ADD COLUMN IF NOT EXISTS video_transitions JSONB;
+
+CREATE OR REPLACE FUNCTION fastseg_ranges_ok(r TIMESTAMP[][]) RETURNS BOOLEAN
+LANGUAGE SQL IMMUTABLE AS $$
+    SELECT COALESCE(array_ndims(r) = 2 AND array_length(r, 2) = 2, FALSE)
+        AND COALESCE(bool_and(r[i][2] > r[i][1] AND (i = 1 OR r[i][1] >= r[i - 1][2])), FALSE)
+    FROM generate_subscripts(r, 1) AS i
+$$;
+
 CREATE TABLE IF NOT EXISTS nodes (
     name TEXT PRIMARY KEY,
     url TEXT NOT NULL,
@@ -130,6 +150,18 @@ CONSTRAINTS = {
     ),
     "video_range_forward": "video_start IS NULL OR video_end IS NULL OR video_end > video_start",
     "event_range_forward": "event_start IS NULL OR event_end IS NULL OR event_end >= event_start",
+    # Ranges non-empty and in order; video_start/video_end their outer bounds.
+    "video_ranges_ordered": (
+        "video_ranges IS NULL OR (fastseg_ranges_ok(video_ranges)"
+        " AND video_start = video_ranges[1][1]"
+        " AND video_end = video_ranges[array_length(video_ranges, 1)][2])"
+    ),
+    # One transition per join, and only with ranges.
+    "video_transitions_per_join": (
+        "video_transitions IS NULL OR (video_ranges IS NOT NULL"
+        " AND jsonb_typeof(video_transitions) = 'array'"
+        " AND jsonb_array_length(video_transitions) = array_length(video_ranges, 1) - 1)"
+    ),
 }
 
 

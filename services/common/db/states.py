@@ -14,6 +14,9 @@ import logging
 import uuid
 from typing import Any
 
+from psycopg.types.json import Jsonb
+
+from services.common.cutting.ranges import check_ranges, transitions_from_json
 from services.common.db.connection import Database
 from services.common.db.schema import EDIT_INPUTS, SHEET_INPUTS
 
@@ -176,8 +179,8 @@ def edit(
     db: Database,
     event_id: Any,
     *,
-    video_start: dt.datetime,
-    video_end: dt.datetime,
+    video_start: dt.datetime | None = None,
+    video_end: dt.datetime | None = None,
     video_title: str,
     video_channel: str,
     upload_location: str,
@@ -186,8 +189,31 @@ def edit(
     video_quality: str = "source",
     allow_holes: bool = False,
     uploader_whitelist: list[str] | None = None,
+    video_ranges: list[tuple[dt.datetime, dt.datetime]] | None = None,
+    video_transitions: list | None = None,
 ) -> Any:
-    """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet)."""
+    """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet).
+
+    A clip of several ranges gives ``video_ranges`` (and, per join, ``video_transitions``:
+    None or ``{"type": "fade"|"crossfade", "seconds": N}``); video_start/video_end then
+    become the first start and last end. ValueError says what is wrong with them.
+    """
+    if video_ranges:
+        ranges = [tuple(r) for r in video_ranges]
+        if any(len(r) != 2 for r in ranges):
+            raise ValueError(f"video_ranges {video_ranges!r} are not [start, end] pairs")
+        check_ranges(ranges, transitions_from_json(video_transitions))
+        video_start, video_end = ranges[0][0], ranges[-1][1]
+        if len(ranges) == 1:  # one range is what video_start/video_end say
+            video_ranges = video_transitions = None
+        else:
+            video_ranges = [list(r) for r in ranges]
+    elif video_transitions:
+        raise ValueError("video_transitions without video_ranges: give the ranges they join")
+    else:
+        video_transitions = None
+    if video_start is None or video_end is None:
+        raise ValueError("an edit needs video_start and video_end, or video_ranges")
     check_video_range(video_start, video_end)
     values = {
         "allow_holes": bool(allow_holes),
@@ -199,6 +225,8 @@ def edit(
         "video_description": video_description,
         "video_channel": video_channel,
         "video_quality": video_quality,
+        "video_ranges": video_ranges,
+        "video_transitions": None if video_transitions is None else Jsonb(video_transitions),
     }
     sets = ", ".join(f"{c} = %({c})s" for c in EDIT_INPUTS)
     return _operator_update(
@@ -305,8 +333,16 @@ def claim(db: Database, row: Any, uploader: str) -> Any:
     return db.query_one(
         "UPDATE events SET state = 'CLAIMED', uploader = %(uploader)s, error = NULL"
         f" WHERE id = %(id)s AND state = 'EDITED' AND {same} RETURNING *",
-        {**{c: getattr(row, c) for c in EDIT_INPUTS}, "id": row.id, "uploader": uploader},
+        {**_edit_values(row), "id": row.id, "uploader": uploader},
     )
+
+
+def _edit_values(row: Any) -> dict[str, Any]:
+    """A row's edit inputs as query parameters (JSON columns wrapped to compare as JSON)."""
+    values = {c: getattr(row, c) for c in EDIT_INPUTS}
+    if values.get("video_transitions") is not None:
+        values["video_transitions"] = Jsonb(values["video_transitions"])
+    return values
 
 
 def still_ours(db: Database, event_id: Any, uploader: str) -> bool:

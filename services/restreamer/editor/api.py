@@ -61,6 +61,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat(timespec="microseconds") + "Z"
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, list):  # video_ranges: [[start, end], ...]
+        return [_jsonable(v) for v in value]
     return value
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from werkzeug.exceptions import BadRequest
 
+from services.common.cutting.ranges import transitions_from_json
 from services.common.db import EDIT_INPUTS, SHEET_INPUTS
 from services.restreamer.validation import check_part, parse_time
 
@@ -39,9 +40,13 @@ _KINDS = {
     "video_description": "text",
     "video_channel": "text",
     "video_quality": "text",
+    "video_ranges": "ranges",
+    "video_transitions": "transitions",
 }
 # What `fastseg events edit` requires too; the rest have its defaults.
 EDIT_REQUIRED = ("video_start", "video_end", "video_title", "video_channel", "upload_location")
+# video_ranges stands in for these (its first start and last end)
+RANGE_BOUNDS = ("video_start", "video_end")
 # Text that names something must say something: an empty title or location is a mistake.
 NON_EMPTY = {"sheet_name", "video_title", "video_channel", "video_quality", "upload_location"}
 MAX_TEXT = 10_000  # characters; YouTube's description limit is 5,000
@@ -72,6 +77,14 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise BadRequest(f"{name} {value!r} is not a string: give a UTC time as text")
         return parse_time(value, name) if value else _missing(name)
+    if kind == "ranges":
+        return _ranges(name, value)
+    if kind == "transitions":
+        try:
+            transitions_from_json(value)
+        except ValueError as exc:
+            raise BadRequest(f"{name}: {exc}") from None
+        return value
     if kind == "bool":
         if not isinstance(value, bool):
             raise BadRequest(f"{name} {value!r} is not true or false")
@@ -85,6 +98,15 @@ def _check(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise BadRequest(f"{name} {value!r} is not a string")
     return _text(name, value)
+
+
+def _ranges(name: str, value: Any) -> list[tuple]:
+    """``[["START", "END"], ...]`` as pairs of times."""
+    if not isinstance(value, list) or not all(
+        isinstance(r, list) and len(r) == 2 and all(isinstance(v, str) for v in r) for r in value
+    ):
+        raise BadRequest(f"{name} {value!r} is not a list of [start, end] pairs of UTC times")
+    return [(parse_time(a, name), parse_time(b, name)) for a, b in value]
 
 
 def _text(name: str, value: str) -> str:
@@ -115,7 +137,10 @@ def _fields(body: dict[str, Any], allowed: tuple[str, ...], what: str) -> dict[s
 def edit_inputs(body: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``states.edit`` (without ``editor``) from an edit's body."""
     values = _fields(body, EDIT_INPUTS, "an edit")
-    missing = [name for name in EDIT_REQUIRED if name not in values]
+    required = EDIT_REQUIRED
+    if values.get("video_ranges"):
+        required = tuple(n for n in EDIT_REQUIRED if n not in RANGE_BOUNDS)
+    missing = [name for name in required if name not in values]
     if missing:
         raise BadRequest(f"an edit needs {', '.join(missing)}: missing or null")
     check_part(values["video_channel"], "video_channel")

@@ -109,6 +109,7 @@ export function initEvents(page) {
       // Edited before: show its clip with some video either side.
       await page.showRange(row.video_channel, row.video_quality, start - PAD, end + PAD);
       page.setClip?.(start, end);
+      page.ranges?.load(row, apiUs);
     } else if (row.event_start) {
       const from = apiUs(row.event_start);
       await page.showRange(null, null, from - PAD, (apiUs(row.event_end) ?? from) + PAD);
@@ -186,11 +187,24 @@ export function initEvents(page) {
       upload_location: $("ev-location").value.trim(),
       allow_holes: $("ev-holes").checked,
     };
+    let several = null;
+    try {
+      several = page.ranges?.body(apiTime) ?? null;
+    } catch (err) {
+      page.fail(err);
+      return;
+    }
+    if (several) {
+      delete body.video_start;
+      delete body.video_end;
+      Object.assign(body, several);
+    }
+    const length = several ? page.ranges.total() : end - start;
     const id = open.id;
     events.edit(id, body).then((row) => {
       rememberLocation(body.upload_location);
       show(row);
-      page.showMessage(`submitted "${row.video_title}" (${formatDuration(end - start)}): ${row.state}, waiting for a cutter`);
+      page.showMessage(`submitted "${row.video_title}" (${formatDuration(length)}): ${row.state}, waiting for a cutter`);
       refresh().catch(page.fail);
       follow();
     }).catch(page.fail);

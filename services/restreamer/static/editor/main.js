@@ -6,6 +6,7 @@ import { initEvents } from "./events.js";
 import { Player } from "./player.js";
 import { findHoles, parseMediaPlaylist } from "./playlist.js";
 import { defaultQuality } from "./quality.js";
+import { initRanges } from "./ranges.js";
 import {
   SECOND, formatDuration, formatElapsed, formatUtc, parseElapsed, parseUtc,
 } from "./times.js";
@@ -346,7 +347,8 @@ async function start() {
   const params = new URLSearchParams(location.search);
   $("timebase").value = localStorage.getItem("fastseg-editor-timebase") === "stream" ? "stream" : "utc";
   const found = await chooseChannel(params.get("channel"), params.get("quality"));
-  const panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText });
+  const ranges = initRanges({ fail, clip, setClip, toText });
+  const panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges });
   if (params.get("start") && params.get("end")) {
     state.rangeStart = parseUtc(params.get("start"));
     state.rangeEnd = parseUtc(params.get("end"));
