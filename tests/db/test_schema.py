@@ -1,4 +1,4 @@
-"""The schema: idempotent, safe to apply concurrently, and every constraint of the design enforced."""
+"""The schema: idempotent, safe to apply concurrently, and every designed constraint enforced."""
 
 import datetime as dt
 import threading
