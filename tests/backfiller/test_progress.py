@@ -2,8 +2,8 @@
 
 import re
 
-from tests.backfiller.conftest import tree
 from tests.backfiller.test_faults import ALL, names
+from tests.backfiller.trees import tree
 from tests.waiting import wait_until
 
 PROGRESS = re.compile(

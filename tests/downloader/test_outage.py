@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from tests.downloader.conftest import archive, wait_for
+from tests.downloader.archive import archive
 from tests.downloader.test_faults import FAST_TIMEOUTS, metric_values, snapshot
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -27,14 +28,14 @@ def test_outage_longer_than_the_window_logs_the_missed_stretch(
     origin = make_origin({"source": ts_stream}, window=4)
     d = run_downloader("chan", "--url", origin.master_url, "--metrics-port", "0", *FAST_TIMEOUTS)
     port = d.metrics_port()
-    wait_for(lambda: "recording source (the stream offers source)" in d.log, 30, "the qualities")
-    wait_for(lambda: len(archive(d.base)) >= 3, 30, "the first segments")
+    wait_until(lambda: "recording source (the stream offers source)" in d.log, "the qualities", 30)
+    wait_until(lambda: len(archive(d.base)) >= 3, "the first segments", 30)
     origin.go_down()
     down_at = time.monotonic()
-    wait_for(lambda: "cannot reach" in d.log, 30, "the outage to be noticed")
+    wait_until(lambda: "cannot reach" in d.log, "the outage to be noticed", 30)
     time.sleep(max(0.0, 10 - (time.monotonic() - down_at)))  # the window is 4 s
     origin.come_back()
-    found = wait_for(lambda: MISSED.search(d.log), 40, "the missed stretch", detail=lambda: d.log)
+    found = wait_until(lambda: MISSED.search(d.log), "the missed stretch", 40, detail=lambda: d.log)
     missed = int(found.group(1))
     # Exactly the segments the origin never listed to anyone, and their times.
     listed = sorted(snapshot(origin)["source"])

@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
 from services.common.db import states
-from tests.cutter.conftest import CutterProcess
+from tests.cutter.processes import CutterProcess
 from tests.cutting.checks import gray_frames
 
 from . import test_browser
