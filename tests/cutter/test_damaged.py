@@ -3,8 +3,9 @@
 import random
 
 from tests.media import ffprobe_json
+from tests.waiting import wait_until
 
-from .conftest import CHANNEL, QUALITY, wait_until
+from .conftest import CHANNEL, QUALITY
 from .test_cutter import NAME, add_job, reaches, state_of
 
 

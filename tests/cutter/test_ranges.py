@@ -6,8 +6,9 @@ import pytest
 
 from services.common.db import states
 from tests.media import ffprobe_json
+from tests.waiting import wait_until
 
-from .conftest import CHANNEL, QUALITY, T0, wait_until
+from .conftest import CHANNEL, QUALITY, T0
 from .test_cutter import NAME, reaches
 
 
