@@ -23,7 +23,7 @@ from services.common.db import (
     database_dsn,
 )
 from services.sheetsync.config import load_config
-from services.sheetsync.metrics import metrics_for
+from services.sheetsync.metrics import Metrics
 from services.sheetsync.sheets import SheetsClient
 from services.sheetsync.sync import SheetSync
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
             db = Database(dsn, application_name="fastseg-sheetsync")
-            sync = SheetSync(config, client, db, metrics_for(registry), stopping)
+            sync = SheetSync(config, client, db, Metrics.of(registry), stopping)
             worker = gevent.spawn(sync.run)
             logger.info(
                 "syncing spreadsheet %r (%s) every %.1fs",

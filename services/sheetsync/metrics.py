@@ -1,27 +1,21 @@
 """The sheet sync's Prometheus metrics, in the registry it is given.
 
 A node restarts a crashed sync in the same process, so the metrics of a
-registry are made once and handed out again (registering a name twice fails).
+registry are made once and handed out again (see services.common.metrics).
 """
 
 import prometheus_client
 
-__all__ = ["Metrics", "metrics_for"]
+from services.common.metrics import MetricSet
 
-_made: dict[int, "Metrics"] = {}
-
-
-def metrics_for(registry: prometheus_client.CollectorRegistry) -> "Metrics":
-    """The metrics of ``registry``, made on first use."""
-    made = _made.get(id(registry))
-    if made is None or made.registry is not registry:
-        made = _made[id(registry)] = Metrics(registry)
-    return made
+__all__ = ["Metrics"]
 
 
-class Metrics:
+class Metrics(MetricSet):
+    """The sync's metrics (``Metrics.of(registry)``)."""
+
     def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
-        self.registry = registry
+        super().__init__(registry)
         self.rows_read = prometheus_client.Counter(
             "fastseg_sheetsync_rows_read_total",
             "Rows with something in them read from the spreadsheet (every pass counts)",
