@@ -31,6 +31,7 @@ from services.common.cutting import (
     fast_cut_ranges,
     full_cut,
     full_cut_ranges,
+    rough_container,
     rough_cut,
 )
 from services.common.cutting.ranges import check_ranges, parts_for
@@ -109,6 +110,7 @@ def cut(channel: str, quality: str) -> Response:
                        f"{end.isoformat()}")  # fmt: skip
     if len(spans) > 1 and kind == "rough":
         raise BadRequest("a rough cut takes one range: use type=fast or type=full for several")
+    mimetype = "video/MP2T"
     try:
         if len(spans) > 1:
             parts = parts_for(path, spans, allow_holes)
@@ -118,6 +120,8 @@ def cut(channel: str, quality: str) -> Response:
                 body = full_cut_ranges(parts, transitions, encoding, allow_holes=allow_holes)
         elif kind == "rough":
             body = rough_cut(segments, allow_holes=allow_holes)
+            if rough_container(segments) == "fmp4":  # the segments' own bytes: fragmented MP4
+                mimetype = "video/mp4"
         elif kind == "fast":
             body = fast_cut(segments, start, end, allow_holes=allow_holes)
         else:
@@ -135,7 +139,7 @@ def cut(channel: str, quality: str) -> Response:
         raise BadRequest(
             f"cannot cut from {start.isoformat()} to {end.isoformat()}: {exc}"
         ) from exc
-    return Response(_logged(body, kind), mimetype="video/MP2T", direct_passthrough=True)
+    return Response(_logged(body, kind), mimetype=mimetype, direct_passthrough=True)
 
 
 def _ranges():

@@ -68,13 +68,14 @@ def test_reads_are_open_and_json(api, db):
     assert event["error"] is None
     assert [e["id"] for e in api.get("/api/events?state=EDITED").json()] == [second]
     assert api.get("/api/events?state=DONE").json() == []
+    assert [e["id"] for e in api.get("/api/events?state=edited").json()] == [second]  # any case
 
 
 @pytest.mark.parametrize(
     ("path", "status", "reason"),
     [
         pytest.param(
-            "/api/events?state=done", 400, "'done' is not one of UNEDITED", id="bad state"
+            "/api/events?state=finished", 400, "'FINISHED' is not one of UNEDITED", id="bad state"
         ),
         pytest.param("/api/events?sort=id", 400, "unknown query parameters", id="unknown param"),
         pytest.param("/api/events/42", 400, "event id '42' is not a UUID", id="bad id"),

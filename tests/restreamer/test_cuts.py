@@ -122,3 +122,21 @@ def test_abandoned_cut_stops_ffmpeg(real_server):
     # Polling the process table: there is no event to wait on.
     wait_until(lambda: not children(real_server.proc.pid), "ffmpeg to exit", 30, interval=0.01)
     assert children(real_server.proc.pid) == []
+
+
+def test_rough_cut_of_fmp4_is_labelled_mp4(stream_factory, make_client, tmp_path):
+    """A rough cut is the segments' own bytes, so fMP4 segments give fragmented MP4."""
+    from tests.media import store_stream  # noqa: PLC0415
+
+    stream = stream_factory(seconds=6, size="320x180", fmp4=True)
+    store_stream(stream, tmp_path / "base", "f", "source", REAL_START)
+    client = make_client(tmp_path / "base")
+    end = REAL_START + dt.timedelta(seconds=4)
+    response = client.get(
+        f"/cut/f/source.ts?start={REAL_START.isoformat()}&end={end.isoformat()}&type=rough"
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "video/mp4"
+    out = tmp_path / "cut.mp4"
+    out.write_bytes(response.data)
+    assert video_frames(out) > 0

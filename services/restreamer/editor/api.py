@@ -123,7 +123,7 @@ def list_events() -> Response:
     unknown = sorted(set(request.args) - {"state"})
     if unknown:
         raise BadRequest(f"unknown query parameters {unknown!r}: only ?state= is understood")
-    state = request.args.get("state") or None
+    state = (request.args.get("state") or "").upper() or None  # any case, as the CLI
     if state is not None and state not in STATES:
         raise BadRequest(f"state {state[:40]!r} is not one of {', '.join(STATES)}")
     return _json([event_json(row) for row in _run(states.list_events, state)])
