@@ -20,6 +20,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from services.restreamer import cuts, editor, listings, playlists, segments
+from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
 
@@ -30,6 +31,7 @@ __all__ = ["create_app"]
 DEFAULTS = {
     "MAX_RANGE": dt.timedelta(days=14),
     "IMPLICIT_RANGE": dt.timedelta(hours=12),
+    "PLAYLIST_CACHE_BYTES": DEFAULT_CACHE_BYTES,
 }
 
 
@@ -50,6 +52,7 @@ def create_app(config: dict) -> Flask:
         metrics=Metrics(registry),
         max_range=app.config["MAX_RANGE"],
         implicit_range=app.config["IMPLICIT_RANGE"],
+        rendered=MediaCache(app.config["PLAYLIST_CACHE_BYTES"]),
     )
     for module in (listings, segments, playlists, cuts):
         app.register_blueprint(module.blueprint)

@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here so that importing the package (fastseg's CLI lists it) costs nothing.
     from services.restreamer import editor  # noqa: PLC0415
     from services.restreamer.app import create_app  # noqa: PLC0415
+    from services.restreamer.hls import DEFAULT_CACHE_BYTES  # noqa: PLC0415
     from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
 
     parser = service.argument_parser("restreamer", __doc__.splitlines()[0])
@@ -37,19 +38,31 @@ def main(argv: list[str] | None = None) -> int:
         default=30.0,
         help="seconds a stop signal waits for responses in flight (default: %(default)s)",
     )
+    parser.add_argument(
+        "--playlist-cache-mb", type=float, default=DEFAULT_CACHE_BYTES / 2**20, metavar="MIB",
+        help="memory kept for rendered playlist hours, about 0.75 MiB per hour of 2-second "
+             "segments (default: %(default)g)",
+    )  # fmt: skip
     editor.add_arguments(parser)  # --db, --editor-token-file
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port!r} is not a TCP port (0-65535)")
     if args.stop_timeout < 0:
         parser.error(f"--stop-timeout {args.stop_timeout!r} is negative: give seconds >= 0")
+    if not 0 <= args.playlist_cache_mb < 2**30:
+        parser.error(
+            f"--playlist-cache-mb {args.playlist_cache_mb!r} is out of range: give MiB >= 0"
+        )
     if not os.path.isdir(args.base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
     editor_config = editor.config_from_args(args, parser)
     service.setup(args)
     stopping = service.stop_on_signals()
 
-    app = create_app({"BASE_DIR": args.base_dir, **editor_config})
+    cache_bytes = int(args.playlist_cache_mb * 2**20)
+    app = create_app(
+        {"BASE_DIR": args.base_dir, "PLAYLIST_CACHE_BYTES": cache_bytes, **editor_config}
+    )
     # One access line per request is too much at INFO (peers fetch thousands of
     # segments an hour), so it is logged at DEBUG; /metrics counts requests anyway.
     access_logger = logging.getLogger("services.restreamer.access")
