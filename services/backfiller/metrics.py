@@ -43,3 +43,8 @@ missing = prometheus_client.Gauge(
     "Segments found missing in the latest pass over a peer (before fetching)",
     ["peer"],
 )
+duplicate_bytes = prometheus_client.Counter(
+    "fastseg_backfiller_duplicate_bytes_total",
+    "Bytes fetched from a peer and verified, but not stored: the segment arrived meanwhile",
+    ["peer"],
+)

@@ -24,6 +24,7 @@ import requests
 import requests.adapters
 
 from services.backfiller import listing, metrics
+from services.backfiller.client import PeerClient
 from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken, store_tombstone
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.peers import Peer
@@ -32,6 +33,10 @@ from services.common import backoff, names, times
 logger = logging.getLogger(__name__)
 
 __all__ = ["Config", "PeerWorker"]
+
+# Segments being fetched by any peer's worker in this process: a segment missing
+# here that several peers hold is fetched from one of them, not from each.
+_in_flight: set[str] = set()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +74,8 @@ class PeerWorker:
         )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # Segments go through plain keep-alive connections: see client.py for why.
+        self.client = PeerClient(peer.url, config.timeout)
         self.bad_names: set[str] = set()
         self.rng = random.Random()
         self.outcome: str | None = None  # of the latest pass: clean, errors or failed
@@ -110,6 +117,7 @@ class PeerWorker:
                 self.stopping.wait(delay)
         finally:
             self.session.close()
+            self.client.close()
         return self.outcome
 
     def run_pass(self) -> str:
@@ -117,7 +125,14 @@ class PeerWorker:
         started = time.monotonic()
         self._broken = None
         self._errors = 0
-        stats = {"segments": 0, "bytes": 0, "missing": 0, "tombstones": 0}
+        stats = {
+            "segments": 0,
+            "bytes": 0,
+            "missing": 0,
+            "tombstones": 0,
+            "duplicates": 0,
+            "duplicate_bytes": 0,
+        }
         pool = gevent.pool.Pool(self.config.concurrency)
         outcome = "failed"
         stopped = None
@@ -134,6 +149,7 @@ class PeerWorker:
             stopped = e
         finally:
             pool.kill()  # on a stop or a failure: fetches in flight remove their temp files
+            self.client.close()  # a peer may drop idle connections before the next pass
         if stopped is not None:  # logged once nothing is in flight: no temp file is left
             logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
         took = time.monotonic() - started
@@ -142,7 +158,7 @@ class PeerWorker:
         metrics.missing.labels(self.peer.name).set(stats["missing"])
         logger.info(
             "peer %r: pass %s in %.2f s: %d missing, %d fetched (%d bytes), %d failed, "
-            "%d tombstones copied",
+            "%d tombstones copied, %d fetched but stored meanwhile (%d bytes)",
             self.peer.name,
             outcome,
             took,
@@ -151,6 +167,8 @@ class PeerWorker:
             stats["bytes"],
             self._errors,
             stats["tombstones"],
+            stats["duplicates"],
+            stats["duplicate_bytes"],
         )
         return outcome
 
@@ -232,11 +250,20 @@ class PeerWorker:
                             self.peer.name, channel, quality, hour, name)  # fmt: skip
 
     def _fetch(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
-        if self._broken is not None:
-            return
+        if self._broken is not None or info.path in _in_flight:
+            return  # another peer's worker is fetching it: if that fails, the next pass will
+        if os.path.exists(info.path):
+            return  # stored by another peer's worker since this hour was listed
+        _in_flight.add(info.path)
+        try:
+            self._fetch_one(channel, quality, hour, info, stats)
+        finally:
+            _in_flight.discard(info.path)
+
+    def _fetch_one(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
         url = self.peer.route("segments", channel, quality, hour, info.name)
         try:
-            size = _fetch_segment(self.session, url, info, self.config.timeout)
+            size, stored = _fetch_segment(self.client, url[len(self.peer.url) :], info, url)
         except PeerBroken as e:
             self._errors += 1
             if self._broken is None:
@@ -256,7 +283,10 @@ class PeerWorker:
             metrics.errors.labels(self.peer.name, "local_write").inc()
             logger.error("peer %r: cannot store %r: %s", self.peer.name, info.path, e)
             return
-        if size is None:
+        if not stored:
+            stats["duplicates"] += 1
+            stats["duplicate_bytes"] += size
+            metrics.duplicate_bytes.labels(self.peer.name).inc(size)
             return
         stats["segments"] += 1
         stats["bytes"] += size
