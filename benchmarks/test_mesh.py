@@ -88,6 +88,14 @@ def listing_requests(servers) -> float:
     return total
 
 
+def _reap(procs) -> None:
+    """Never leave a process behind, whatever failed."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(30)
+
+
 def run_mesh(tmp_path: Path, n: int, count: int, seed: int) -> dict:
     """One mesh of ``n`` nodes converging; its figures."""
     rng = random.Random(seed)
@@ -132,11 +140,14 @@ def run_mesh(tmp_path: Path, n: int, count: int, seed: int) -> dict:
                 )  # fmt: skip
                 for i in range(n)
             ]
-            for i, proc in enumerate(procs):
-                _, err = proc.communicate(timeout=600)
-                assert proc.returncode == 0, err[-3000:]
-                for stored, duplicate in _FETCHED.findall(err):
-                    downloaded[i] += int(stored) + int(duplicate)
+            try:
+                for i, proc in enumerate(procs):
+                    _, err = proc.communicate(timeout=600)
+                    assert proc.returncode == 0, err[-3000:]
+                    for stored, duplicate in _FETCHED.findall(err):
+                        downloaded[i] += int(stored) + int(duplicate)
+            finally:
+                _reap(procs)
         took = time.perf_counter() - started
         listed = listing_requests(servers) - listed_before
     finally:
@@ -199,21 +210,30 @@ def test_cutters_claim_each_job_once(pg_dsn, benchmark):
                 states.edit(db, event, video_start=HOUR, video_end=HOUR + STEP,
                             video_title=f"job {j}", video_channel=CHANNEL,
                             upload_location="clips", editor="bench@example.com")  # fmt: skip
-            started = time.perf_counter()
             procs = [
                 subprocess.Popen(
                     [sys.executable, "-m", "benchmarks.claimer", pg_dsn, f"c{c}"],
                     cwd=ROOT,
+                    stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     text=True,
                 )  # fmt: skip
                 for c in range(cutters)
             ]
             claimed = []
-            for proc in procs:
-                out, _ = proc.communicate(timeout=600)
-                assert proc.returncode == 0
-                claimed += [word for word in out.split() if word != "ready"]
+            try:
+                for proc in procs:  # connected and waiting: process start is not timed
+                    assert proc.stdout.readline().strip() == "ready"
+                started = time.perf_counter()
+                for proc in procs:
+                    proc.stdin.write("go\n")
+                    proc.stdin.flush()
+                for proc in procs:
+                    out, _ = proc.communicate(timeout=600)
+                    assert proc.returncode == 0
+                    claimed += out.split()
+            finally:
+                _reap(procs)
             took = time.perf_counter() - started
             assert len(claimed) == jobs, f"{len(claimed)} claims for {jobs} jobs"
             assert len(set(claimed)) == jobs, "a job was claimed twice"
