@@ -32,6 +32,10 @@ __all__ = [
 #: Bytes per read of a body of unknown length (chunked), so few Python iterations per segment.
 CHUNK = 1024 * 1024
 
+#: The largest body read into one buffer (segments are a few MB; a peer announcing
+#: more must not make us allocate it at once).
+MAX_BUFFER = 64 * 1024 * 1024
+
 # Temp names: unique per process (a random prefix) and per fetch (a counter), without
 # a uuid4 per file (one getrandom system call each).
 _TEMP_PREFIX = uuid.uuid4().hex[:16]
@@ -86,9 +90,9 @@ def _write(fd: int, data) -> None:
 def _receive(resp, fd: int):
     """The body into ``fd``: (bytes, hasher). A known length is read with one readinto
     into one buffer, hashed with one call and written with one (each a C call on the
-    whole segment); a chunked body is read a CHUNK at a time."""
+    whole segment); a chunked or huge body is read a CHUNK at a time."""
     length = resp.length
-    if length is not None:
+    if length is not None and length <= MAX_BUFFER:
         buffer = bytearray(length)
         size = resp.readinto(buffer) if length else 0
         if size != length:  # the connection closed early: the transfer broke
