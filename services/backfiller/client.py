@@ -36,7 +36,7 @@ _HEAD_LIMIT = 64 * 1024  # a peer's response headers are a few hundred bytes
 class _Response:
     """A response whose headers are read; its body is read with :meth:`readinto` / :meth:`read`."""
 
-    __slots__ = ("status", "length", "will_close", "_sock", "_pending", "_left")
+    __slots__ = ("status", "length", "will_close", "_sock", "_pending", "_pos", "_left")
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -70,7 +70,8 @@ class _Response:
                 self.length = None
                 self.will_close = True  # not read here: see PeerClient.get
                 break
-        self._pending = memoryview(bytes(head[end + 4 :]))
+        self._pending = bytes(head[end + 4 :])
+        self._pos = 0
         self._left = self.length
 
     def isclosed(self) -> bool:
@@ -79,9 +80,9 @@ class _Response:
     def readinto(self, buffer) -> int:
         """Fill ``buffer`` from the body (at most what is left of it); the bytes read."""
         view = memoryview(buffer)[: self._left]
-        n = len(self._pending[: len(view)])
-        view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+        n = min(len(view), len(self._pending) - self._pos)
+        view[:n] = self._pending[self._pos : self._pos + n]
+        self._pos += n
         recv_into = self._sock.recv_into
         while n < len(view):
             got = recv_into(view[n:])
@@ -96,6 +97,22 @@ class _Response:
         want = self._left if size < 0 else min(size, self._left)
         buffer = bytearray(want)
         return bytes(buffer[: self.readinto(buffer)])
+
+    def readline(self, limit: int = 1024) -> bytes:
+        """One line of the body, its newline included (b"" at the body's end)."""
+        while (end := self._pending.find(b"\n", self._pos, self._pos + self._left)) < 0:
+            buffered = len(self._pending) - self._pos
+            if buffered >= min(limit, self._left):
+                raise http.client.LineTooLong("a line of the body")
+            data = self._sock.recv(max(_HEAD_LIMIT, limit))
+            if not data:
+                raise http.client.IncompleteRead(self._pending[self._pos :])
+            self._pending = self._pending[self._pos :] + data
+            self._pos = 0
+        line = self._pending[self._pos : end + 1]
+        self._pos = end + 1
+        self._left -= len(line)
+        return line
 
 
 class _Connection:
@@ -122,12 +139,17 @@ class PeerClient:
         self._root = parts.path.rstrip("/")
         self._timeout = timeout
         netloc = parts.netloc.rpartition("@")[2]
-        self._request_tail = f" HTTP/1.1\r\nHost: {netloc}\r\nAccept-Encoding: identity\r\n\r\n"
+        self._headers = f" HTTP/1.1\r\nHost: {netloc}\r\nAccept-Encoding: identity\r\n"
         self._idle: list[_Connection] = []
 
+    def get(self, path: str):
+        """GET ``path``: see :meth:`request`."""
+        return self.request("GET", path)
+
     @contextmanager
-    def get(self, path: str) -> Iterator:
-        """GET ``path`` (quoted, under the peer's root); the response, its headers read.
+    def request(self, method: str, path: str, body: bytes | None = None) -> Iterator:
+        """``method`` ``path`` (quoted, under the peer's root) with a JSON ``body``, if any;
+        the response, its headers read.
 
         The response has ``status``, ``length`` (None if unknown), ``readinto`` and
         ``read``. The connection goes back to the idle list only if the body was
@@ -135,10 +157,13 @@ class PeerClient:
         """
         target = self._root + path
         if self._https:
-            with self._standard(target) as resp:
+            with self._standard(method, target, body) as resp:
                 yield resp
             return
-        request = f"GET {target}{self._request_tail}".encode("latin-1")
+        head = f"{method} {target}{self._headers}"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        request = (head + "\r\n").encode("latin-1") + (body or b"")
         reused = bool(self._idle)
         conn = self._idle.pop() if reused else _Connection(self._host, self._port, self._timeout)
         try:
@@ -155,7 +180,7 @@ class PeerClient:
             if resp.length is None:  # chunked, or until the connection closes
                 conn.close()
                 conn = None
-                with self._standard(target) as standard:
+                with self._standard(method, target, body) as standard:
                     yield standard
                 return
             yield resp
@@ -169,12 +194,13 @@ class PeerClient:
             conn.close()
 
     @contextmanager
-    def _standard(self, target: str) -> Iterator[http.client.HTTPResponse]:
+    def _standard(self, method: str, target: str, body) -> Iterator[http.client.HTTPResponse]:
         """One request through :mod:`http.client`, on a connection of its own."""
         kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         conn = kind(self._host, self._port, timeout=self._timeout)
+        headers = {} if body is None else {"Content-Type": "application/json"}
         try:
-            conn.request("GET", target)
+            conn.request(method, target, body, headers)
             yield conn.getresponse()
         finally:
             conn.close()

@@ -11,6 +11,7 @@ gone when :func:`fetch_segment` returns or raises.
 import hashlib
 import http.client
 import itertools
+import json
 import logging
 import os
 import uuid
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BadAnswer",
+    "NoBatches",
+    "fetch_batch",
     "FetchFailed",
     "HashMismatch",
     "PeerBroken",
@@ -87,11 +90,10 @@ def _write(fd: int, data) -> None:
         raise _LocalError() from e
 
 
-def _receive(resp, fd: int):
+def _receive(resp, fd: int, length: int | None):
     """The body into ``fd``: (bytes, hasher). A known length is read with one readinto
     into one buffer, hashed with one call and written with one (each a C call on the
     whole segment); a chunked or huge body is read a CHUNK at a time."""
-    length = resp.length
     if length is not None and length <= MAX_BUFFER:
         buffer = bytearray(length)
         size = resp.readinto(buffer) if length else 0
@@ -103,42 +105,29 @@ def _receive(resp, fd: int):
         return size, hasher
     hasher = hashlib.sha256()
     size = 0
-    while chunk := resp.read(CHUNK):
+    while chunk := resp.read(CHUNK if length is None else min(CHUNK, length - size)):
         hasher.update(chunk)
         _write(fd, chunk)
         size += len(chunk)
     return size, hasher
 
 
-def fetch_segment(client: PeerClient, path: str, info: SegmentInfo, url: str) -> tuple[int, bool]:
-    """Fetch the peer's ``path`` into ``info.path``: (bytes fetched, whether they were stored;
-    False if the segment was already there when they were to be linked).
-
-    ``url`` names the segment in messages. Raises HashMismatch or BadAnswer for this
-    segment alone, PeerBroken when the peer is unreachable or the transfer breaks,
-    OSError if the file cannot be written. No temp file is left behind in any case.
+def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, bool]:
+    """The next ``length`` bytes of ``resp`` (all of it if None) as ``info``'s segment,
+    through a temp name and only if they hash to the name: (bytes, whether stored).
     """
     temp = os.path.join(info.hour_path, segment_name(info.start, info.duration, "temp", _temp_id()))
     fd = None
     created = False
     try:
         try:
-            with client.get(path) as resp:
-                status, expected = resp.status, resp.length
-                if status == 200:
-                    fd = _create(temp, info.hour_path)
-                    created = True
-                    size, hasher = _receive(resp, fd)
-                else:
-                    resp.read()  # the short error body: the connection stays usable
-        except _LocalError as e:
-            raise e.__cause__ from None
-        except NETWORK_ERRORS as e:
+            fd = _create(temp, info.hour_path)
+            created = True
+            size, hasher = _receive(resp, fd, length)
+        except NETWORK_ERRORS as e:  # our disk's errors are _LocalError, not OSError, here
             raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
-        if status != 200:
-            raise BadAnswer(f"{url!r} answered {status}")
-        if expected is not None and expected != size:
-            raise BadAnswer(f"{url!r} sent {size} of its {expected} bytes")
+        if length is not None and length != size:
+            raise BadAnswer(f"{url!r} sent {size} of its {length} bytes")
         if hasher.digest() != info.hash:
             raise HashMismatch(
                 f"{url!r} sent {size} bytes with sha256 {content_id(hasher)!r}, not the "
@@ -159,6 +148,69 @@ def fetch_segment(client: PeerClient, path: str, info: SegmentInfo, url: str) ->
                 os.unlink(temp)
             except FileNotFoundError:
                 pass
+
+
+def fetch_segment(client: PeerClient, path: str, info: SegmentInfo, url: str) -> tuple[int, bool]:
+    """Fetch the peer's ``path`` into ``info.path``: (bytes fetched, whether they were stored;
+    False if the segment was already there when they were to be linked).
+
+    ``url`` names the segment in messages. Raises HashMismatch or BadAnswer for this
+    segment alone, PeerBroken when the peer is unreachable or the transfer breaks,
+    OSError if the file cannot be written. No temp file is left behind in any case.
+    """
+    try:
+        with client.get(path) as resp:
+            if resp.status == 200:
+                return _store(resp, info, resp.length, url)
+            status = resp.status
+            resp.read()  # the short error body: the connection stays usable
+    except _LocalError as e:
+        raise e.__cause__ from None
+    except NETWORK_ERRORS as e:
+        raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
+    raise BadAnswer(f"{url!r} answered {status}")
+
+
+class NoBatches(Exception):
+    """The peer has no batch route (a wubloader node): fetch one segment at a time."""
+
+
+def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: str):
+    """Fetch ``infos`` (one hour's) in one request to the batch route ``path``.
+
+    Yields ``(info, size, stored, error)`` per segment, ``error`` a FetchFailed for
+    that segment alone (the others still come). Raises NoBatches if the peer has
+    no such route, PeerBroken if the transfer breaks, OSError if a file cannot be
+    written; no temp file is left behind.
+    """
+    by_name = {info.name: info for info in infos}
+    body = json.dumps(list(by_name)).encode()
+    try:
+        with client.request("POST", path, body) as resp:
+            if resp.status != 200:
+                resp.read()
+                raise NoBatches(f"{url!r} answered {resp.status}")
+            for _ in by_name:
+                line = resp.readline()
+                name, _, size_text = line.decode("latin-1").rstrip("\n").partition(" ")
+                info = by_name.get(name)
+                if info is None or not (size_text == "-" or size_text.isdigit()):
+                    raise PeerBroken(f"{url!r}: unexpected batch entry {line[:200]!r}")
+                if size_text == "-":
+                    yield info, 0, False, BadAnswer(f"{url!r}: the peer has no {name!r} now")
+                    continue
+                try:
+                    size, stored = _store(resp, info, int(size_text), f"{url}/{name}")
+                except BadAnswer as e:  # short: the framing is lost with it
+                    raise PeerBroken(str(e)) from e
+                except HashMismatch as e:
+                    yield info, int(size_text), False, e
+                    continue
+                yield info, size, stored, None
+    except _LocalError as e:
+        raise e.__cause__ from None
+    except NETWORK_ERRORS as e:
+        raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
 
 
 def store_tombstone(hour_dir: str, name: str) -> bool:

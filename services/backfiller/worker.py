@@ -25,7 +25,14 @@ import requests.adapters
 
 from services.backfiller import listing, metrics
 from services.backfiller.client import PeerClient
-from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken, store_tombstone
+from services.backfiller.fetch import (
+    FetchFailed,
+    HashMismatch,
+    NoBatches,
+    PeerBroken,
+    fetch_batch,
+    store_tombstone,
+)
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.peers import Peer
 from services.common import backoff, names, times
@@ -37,6 +44,10 @@ __all__ = ["Config", "PeerWorker"]
 # Segments being fetched by any peer's worker in this process: a segment missing
 # here that several peers hold is fetched from one of them, not from each.
 _in_flight: set[str] = set()
+
+#: Segments per batch request to a fastseg peer: enough that requests cost little
+#: next to the bytes, few enough that ``concurrency`` batches share an hour's work.
+BATCH = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +87,7 @@ class PeerWorker:
         self.session.mount("https://", adapter)
         # Segments go through plain keep-alive connections: see client.py for why.
         self.client = PeerClient(peer.url, config.timeout)
+        self._batches: bool | None = None  # does the peer have the batch route? None: unknown
         self.bad_names: set[str] = set()
         self.rng = random.Random()
         self.outcome: str | None = None  # of the latest pass: clean, errors or failed
@@ -225,6 +237,12 @@ class PeerWorker:
         logger.debug("peer %r: %d missing in %s/%s/%s", self.peer.name, len(missing),
                      channel, quality, hour)  # fmt: skip
         self.rng.shuffle(missing)
+        if self._batches is not False and len(missing) > 1:
+            for i in range(0, len(missing), BATCH):
+                if self._broken is not None or self.stopping.is_set():
+                    return
+                pool.spawn(self._fetch_batch, channel, quality, hour, missing[i : i + BATCH], stats)
+            return
         for info in missing:
             if self._broken is not None or self.stopping.is_set():
                 return
@@ -264,25 +282,64 @@ class PeerWorker:
         url = self.peer.route("segments", channel, quality, hour, info.name)
         try:
             size, stored = _fetch_segment(self.client, url[len(self.peer.url) :], info, url)
-        except PeerBroken as e:
-            self._errors += 1
+        except (FetchFailed, PeerBroken, OSError) as e:
+            self._failed(info, e)
+            return
+        self._stored(channel, quality, info, size, stored, stats)
+
+    def _fetch_batch(self, channel: str, quality: str, hour: str, infos: list, stats) -> None:
+        """Several segments of one hour in one request, or one by one from a wubloader peer."""
+        if self._broken is not None:
+            return
+        todo = [i for i in infos if i.path not in _in_flight and not os.path.exists(i.path)]
+        _in_flight.update(i.path for i in todo)
+        try:
+            if todo and self._batches is not False:
+                url = self.peer.route("batch", channel, quality, hour)
+                try:
+                    for info, size, stored, error in fetch_batch(
+                        self.client, url[len(self.peer.url) :], todo, url
+                    ):
+                        if error is not None:
+                            self._failed(info, error)
+                        else:
+                            self._stored(channel, quality, info, size, stored, stats)
+                    self._batches = True
+                    return
+                except NoBatches as e:
+                    if self._batches is None:
+                        logger.info("peer %r has no batch route (%s): one request per segment",
+                                    self.peer.name, e)  # fmt: skip
+                    self._batches = False
+                except (PeerBroken, OSError) as e:
+                    self._failed(None, e)
+                    return
+            for info in todo:
+                if self._broken is not None or self.stopping.is_set():
+                    return
+                self._fetch_one(channel, quality, hour, info, stats)
+        finally:
+            _in_flight.difference_update(i.path for i in todo)
+
+    def _failed(self, info, e: Exception) -> None:
+        """Count and log one failed fetch (or batch, ``info`` None)."""
+        self._errors += 1
+        if isinstance(e, PeerBroken):
             if self._broken is None:
                 self._broken = e
-            return
-        except FetchFailed as e:
-            self._errors += 1
+        elif isinstance(e, FetchFailed):
             kind = "hash_mismatch" if isinstance(e, HashMismatch) else "bad_answer"
             if isinstance(e, HashMismatch):
                 metrics.hash_mismatches.labels(self.peer.name).inc()
             metrics.errors.labels(self.peer.name, kind).inc()
             logger.warning("peer %r: %s", self.peer.name, e)
-            return
-        except OSError as e:
+        else:
             # Our side (disk full, permissions): counted, and retried next pass.
-            self._errors += 1
             metrics.errors.labels(self.peer.name, "local_write").inc()
-            logger.error("peer %r: cannot store %r: %s", self.peer.name, info.path, e)
-            return
+            where = info.path if info is not None else "a batch"
+            logger.error("peer %r: cannot store %r: %s", self.peer.name, where, e)
+
+    def _stored(self, channel: str, quality: str, info, size: int, stored: bool, stats) -> None:
         if not stored:
             stats["duplicates"] += 1
             stats["duplicate_bytes"] += size

@@ -19,7 +19,7 @@ import prometheus_client
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from services.restreamer import cuts, editor, listings, playlists, segments
+from services.restreamer import batch, cuts, editor, listings, playlists, segments
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
@@ -54,7 +54,7 @@ def create_app(config: dict) -> Flask:
         implicit_range=app.config["IMPLICIT_RANGE"],
         rendered=MediaCache(app.config["PLAYLIST_CACHE_BYTES"]),
     )
-    for module in (listings, segments, playlists, cuts):
+    for module in (listings, segments, playlists, cuts, batch):
         app.register_blueprint(module.blueprint)
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
     app.add_url_rule("/metrics", "metrics", _metrics)
