@@ -23,3 +23,6 @@ def path_batch(hours_path: Path, count: int = 2000) -> list[str]:
         if len(paths) >= count:
             break
     return [p for p in paths if "-temp-" not in p][:count]
+
+
+from tests.db.fixtures import pg_dsn, pg_server  # noqa: E402, F401 - the claim benchmark's database

@@ -1,26 +1,30 @@
 """Fetch one segment from a peer into this node's archive, verified by its hash.
 
-The bytes stream into a ``temp`` name in the segment's own hour directory
-(docs/DESIGN.md#writing-a-segment), hashed as they arrive. Only if their sha256 is the one in the
-segment's name is the file linked to that name: a link is atomic and, unlike a
+The bytes go to a ``temp`` name in the segment's own hour directory
+(docs/DESIGN.md#writing-a-segment), hashed as they arrive (a whole body at once when its length is
+known). Only if their sha256 is the one in the segment's name is the file linked
+to that name: a link is atomic and, unlike a
 rename, never replaces a file already there. Whatever happens, the temp name is
 gone when :func:`fetch_segment` returns or raises.
 """
 
 import hashlib
+import http.client
+import itertools
+import json
 import logging
 import os
 import uuid
 
-import requests
-import urllib3.exceptions
-
 from fastseg import SegmentInfo, content_id, segment_name
+from services.backfiller.client import NETWORK_ERRORS, PeerClient
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "BadAnswer",
+    "NoBatches",
+    "fetch_batch",
     "FetchFailed",
     "HashMismatch",
     "PeerBroken",
@@ -28,8 +32,21 @@ __all__ = [
     "store_tombstone",
 ]
 
-#: Bytes per read: large, so that a 1-2 MB segment costs a handful of Python iterations.
+#: Bytes per read of a body of unknown length (chunked), so few Python iterations per segment.
 CHUNK = 1024 * 1024
+
+#: The largest body read into one buffer (segments are a few MB; a peer announcing
+#: more must not make us allocate it at once).
+MAX_BUFFER = 64 * 1024 * 1024
+
+# Temp names: unique per process (a random prefix) and per fetch (a counter), without
+# a uuid4 per file (one getrandom system call each).
+_TEMP_PREFIX = uuid.uuid4().hex[:16]
+_temp_counter = itertools.count()
+
+
+def _temp_id() -> str:
+    return f"{_TEMP_PREFIX}{next(_temp_counter):x}"
 
 
 class FetchFailed(Exception):
@@ -48,40 +65,69 @@ class PeerBroken(Exception):
     """The peer could not be reached, or the connection broke: stop asking it for now."""
 
 
-def fetch_segment(
-    session: requests.Session, url: str, info: SegmentInfo, timeout: float
-) -> int | None:
-    """Fetch ``url`` into ``info.path``; the number of bytes stored, or None if already there.
+class _LocalError(Exception):
+    """Carries an OSError of our own disk past the handler for network errors."""
 
-    Raises HashMismatch or BadAnswer for this segment alone, PeerBroken when the
-    peer is unreachable or the transfer breaks, OSError if the file cannot be
-    written. No temp file is left behind in any case.
-    """
-    temp = os.path.join(
-        info.hour_path, segment_name(info.start, info.duration, "temp", uuid.uuid4().hex)
-    )
-    fd = None
+
+def _create(temp: str, hour_path: str) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     try:
         try:
-            with session.get(url, stream=True, timeout=timeout) as resp:
-                if resp.status_code != 200:
-                    raise BadAnswer(f"{url!r} answered {resp.status_code}")
-                os.makedirs(info.hour_path, exist_ok=True)
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-                hasher = hashlib.sha256()
-                size = 0
-                read = resp.raw.read
-                while chunk := read(CHUNK):
-                    hasher.update(chunk)
-                    view = memoryview(chunk)
-                    while view:  # os.write may write less than asked
-                        view = view[os.write(fd, view) :]
-                    size += len(chunk)
-                expected = resp.headers.get("Content-Length")
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
+            return os.open(temp, flags, 0o644)
+        except FileNotFoundError:  # the hour's first segment here: one makedirs, not one each
+            os.makedirs(hour_path, exist_ok=True)
+            return os.open(temp, flags, 0o644)
+    except OSError as e:
+        raise _LocalError() from e
+
+
+def _write(fd: int, data) -> None:
+    view = memoryview(data)
+    try:
+        while view:  # os.write may write less than asked
+            view = view[os.write(fd, view) :]
+    except OSError as e:
+        raise _LocalError() from e
+
+
+def _receive(resp, fd: int, length: int | None):
+    """The body into ``fd``: (bytes, hasher). A known length is read with one readinto
+    into one buffer, hashed with one call and written with one (each a C call on the
+    whole segment); a chunked or huge body is read a CHUNK at a time."""
+    if length is not None and length <= MAX_BUFFER:
+        buffer = bytearray(length)
+        size = resp.readinto(buffer) if length else 0
+        if size != length:  # the connection closed early: the transfer broke
+            raise http.client.IncompleteRead(bytes(size), length - size)
+        data = memoryview(buffer)
+        hasher = hashlib.sha256(data)
+        _write(fd, data)
+        return size, hasher
+    hasher = hashlib.sha256()
+    size = 0
+    while chunk := resp.read(CHUNK if length is None else min(CHUNK, length - size)):
+        hasher.update(chunk)
+        _write(fd, chunk)
+        size += len(chunk)
+    return size, hasher
+
+
+def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, bool]:
+    """The next ``length`` bytes of ``resp`` (all of it if None) as ``info``'s segment,
+    through a temp name and only if they hash to the name: (bytes, whether stored).
+    """
+    temp = os.path.join(info.hour_path, segment_name(info.start, info.duration, "temp", _temp_id()))
+    fd = None
+    created = False
+    try:
+        try:
+            fd = _create(temp, info.hour_path)
+            created = True
+            size, hasher = _receive(resp, fd, length)
+        except NETWORK_ERRORS as e:  # our disk's errors are _LocalError, not OSError, here
             raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
-        if expected is not None and expected.isdigit() and int(expected) != size:
-            raise BadAnswer(f"{url!r} sent {size} of its {expected} bytes")
+        if length is not None and length != size:
+            raise BadAnswer(f"{url!r} sent {size} of its {length} bytes")
         if hasher.digest() != info.hash:
             raise HashMismatch(
                 f"{url!r} sent {size} bytes with sha256 {content_id(hasher)!r}, not the "
@@ -92,15 +138,79 @@ def fetch_segment(
         try:
             os.link(temp, info.path)
         except FileExistsError:
-            return None  # another peer's worker, or the downloader, stored it first
-        return size
+            return size, False  # the downloader (or another process) stored it first
+        return size, True
     finally:
         if fd is not None:
             os.close(fd)
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
+        if created:
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:
+                pass
+
+
+def fetch_segment(client: PeerClient, path: str, info: SegmentInfo, url: str) -> tuple[int, bool]:
+    """Fetch the peer's ``path`` into ``info.path``: (bytes fetched, whether they were stored;
+    False if the segment was already there when they were to be linked).
+
+    ``url`` names the segment in messages. Raises HashMismatch or BadAnswer for this
+    segment alone, PeerBroken when the peer is unreachable or the transfer breaks,
+    OSError if the file cannot be written. No temp file is left behind in any case.
+    """
+    try:
+        with client.get(path) as resp:
+            if resp.status == 200:
+                return _store(resp, info, resp.length, url)
+            status = resp.status
+            resp.read()  # the short error body: the connection stays usable
+    except _LocalError as e:
+        raise e.__cause__ from None
+    except NETWORK_ERRORS as e:
+        raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
+    raise BadAnswer(f"{url!r} answered {status}")
+
+
+class NoBatches(Exception):
+    """The peer has no batch route (a wubloader node): fetch one segment at a time."""
+
+
+def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: str):
+    """Fetch ``infos`` (one hour's) in one request to the batch route ``path``.
+
+    Yields ``(info, size, stored, error)`` per segment, ``error`` a FetchFailed for
+    that segment alone (the others still come). Raises NoBatches if the peer has
+    no such route, PeerBroken if the transfer breaks, OSError if a file cannot be
+    written; no temp file is left behind.
+    """
+    by_name = {info.name: info for info in infos}
+    body = json.dumps(list(by_name)).encode()
+    try:
+        with client.request("POST", path, body) as resp:
+            if resp.status != 200:
+                resp.read()
+                raise NoBatches(f"{url!r} answered {resp.status}")
+            for _ in by_name:
+                line = resp.readline()
+                name, _, size_text = line.decode("latin-1").rstrip("\n").partition(" ")
+                info = by_name.get(name)
+                if info is None or not (size_text == "-" or size_text.isdigit()):
+                    raise PeerBroken(f"{url!r}: unexpected batch entry {line[:200]!r}")
+                if size_text == "-":
+                    yield info, 0, False, BadAnswer(f"{url!r}: the peer has no {name!r} now")
+                    continue
+                try:
+                    size, stored = _store(resp, info, int(size_text), f"{url}/{name}")
+                except BadAnswer as e:  # short: the framing is lost with it
+                    raise PeerBroken(str(e)) from e
+                except HashMismatch as e:
+                    yield info, int(size_text), False, e
+                    continue
+                yield info, size, stored, None
+    except _LocalError as e:
+        raise e.__cause__ from None
+    except NETWORK_ERRORS as e:
+        raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
 
 
 def store_tombstone(hour_dir: str, name: str) -> bool:

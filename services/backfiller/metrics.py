@@ -60,3 +60,9 @@ class BackfillerMetrics(MetricSet):
             ["peer"],
             registry=registry,
         )
+        self.duplicate_bytes = prometheus_client.Counter(
+            "fastseg_backfiller_duplicate_bytes_total",
+            "Bytes fetched from a peer and verified, but not stored: the segment arrived meanwhile",
+            ["peer"],
+            registry=registry,
+        )

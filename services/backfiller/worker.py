@@ -26,7 +26,15 @@ import requests
 import requests.adapters
 
 from services.backfiller import listing
-from services.backfiller.fetch import FetchFailed, HashMismatch, PeerBroken, store_tombstone
+from services.backfiller.client import PeerClient
+from services.backfiller.fetch import (
+    FetchFailed,
+    HashMismatch,
+    NoBatches,
+    PeerBroken,
+    fetch_batch,
+    store_tombstone,
+)
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer
@@ -35,6 +43,14 @@ from services.common import backoff, names, times
 logger = logging.getLogger(__name__)
 
 __all__ = ["Config", "PeerWorker"]
+
+# Segments being fetched by any peer's worker in this process: a segment missing
+# here that several peers hold is fetched from one of them, not from each.
+_in_flight: set[str] = set()
+
+#: Segments per batch request to a fastseg peer: enough that requests cost little
+#: next to the bytes, few enough that ``concurrency`` batches share an hour's work.
+BATCH = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +91,9 @@ class PeerWorker:
         )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # Segments go through plain keep-alive connections: see client.py for why.
+        self.client = PeerClient(peer.url, config.timeout)
+        self._batches: bool | None = None  # does the peer have the batch route? None: unknown
         self.bad_names: set[str] = set()
         self.rng = random.Random()
         self.outcome: str | None = None  # of the latest pass: clean, errors or failed
@@ -116,6 +135,7 @@ class PeerWorker:
                 self.stopping.wait(delay)
         finally:
             self.session.close()
+            self.client.close()
         return self.outcome
 
     def run_pass(self) -> str:
@@ -123,7 +143,14 @@ class PeerWorker:
         started = time.monotonic()
         self._broken = None
         self._errors = 0
-        stats = {"segments": 0, "bytes": 0, "missing": 0, "tombstones": 0}
+        stats = {
+            "segments": 0,
+            "bytes": 0,
+            "missing": 0,
+            "tombstones": 0,
+            "duplicates": 0,
+            "duplicate_bytes": 0,
+        }
         pool = gevent.pool.Pool(self.config.concurrency)
         outcome = "failed"
         stopped = None
@@ -142,6 +169,7 @@ class PeerWorker:
         finally:
             reporter.kill()
             pool.kill()  # on a stop or a failure: fetches in flight remove their temp files
+            self.client.close()  # a peer may drop idle connections before the next pass
         if stopped is not None:  # logged once nothing is in flight: no temp file is left
             logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
         took = time.monotonic() - started
@@ -150,7 +178,7 @@ class PeerWorker:
         self.metrics.missing.labels(self.peer.name).set(stats["missing"])
         logger.info(
             "peer %r: pass %s in %.2f s: %d missing, %d fetched (%d bytes), %d failed, "
-            "%d tombstones copied",
+            "%d tombstones copied, %d fetched but stored meanwhile (%d bytes)",
             self.peer.name,
             outcome,
             took,
@@ -159,6 +187,8 @@ class PeerWorker:
             stats["bytes"],
             self._errors,
             stats["tombstones"],
+            stats["duplicates"],
+            stats["duplicate_bytes"],
         )
         return outcome
 
@@ -235,6 +265,12 @@ class PeerWorker:
         logger.debug("peer %r: %d missing in %s/%s/%s", self.peer.name, len(missing),
                      channel, quality, hour)  # fmt: skip
         self.rng.shuffle(missing)
+        if self._batches is not False and len(missing) > 1:
+            for i in range(0, len(missing), BATCH):
+                if self._broken is not None or self.stopping.is_set():
+                    return
+                pool.spawn(self._fetch_batch, channel, quality, hour, missing[i : i + BATCH], stats)
+            return
         for info in missing:
             if self._broken is not None or self.stopping.is_set():
                 return
@@ -260,31 +296,82 @@ class PeerWorker:
                             self.peer.name, channel, quality, hour, name)  # fmt: skip
 
     def _fetch(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
-        if self._broken is not None:
-            return
+        if self._broken is not None or info.path in _in_flight:
+            return  # another peer's worker is fetching it: if that fails, the next pass will
+        if os.path.exists(info.path):
+            return  # stored by another peer's worker since this hour was listed
+        _in_flight.add(info.path)
+        try:
+            self._fetch_one(channel, quality, hour, info, stats)
+        finally:
+            _in_flight.discard(info.path)
+
+    def _fetch_one(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
         url = self.peer.route("segments", channel, quality, hour, info.name)
         try:
-            size = _fetch_segment(self.session, url, info, self.config.timeout)
-        except PeerBroken as e:
-            self._errors += 1
+            size, stored = _fetch_segment(self.client, url[len(self.peer.url) :], info, url)
+        except (FetchFailed, PeerBroken, OSError) as e:
+            self._failed(info, e)
+            return
+        self._stored(channel, quality, info, size, stored, stats)
+
+    def _fetch_batch(self, channel: str, quality: str, hour: str, infos: list, stats) -> None:
+        """Several segments of one hour in one request, or one by one from a wubloader peer."""
+        if self._broken is not None:
+            return
+        todo = [i for i in infos if i.path not in _in_flight and not os.path.exists(i.path)]
+        _in_flight.update(i.path for i in todo)
+        try:
+            if todo and self._batches is not False:
+                url = self.peer.route("batch", channel, quality, hour)
+                try:
+                    for info, size, stored, error in fetch_batch(
+                        self.client, url[len(self.peer.url) :], todo, url
+                    ):
+                        if error is not None:
+                            self._failed(info, error)
+                        else:
+                            self._stored(channel, quality, info, size, stored, stats)
+                    self._batches = True
+                    return
+                except NoBatches as e:
+                    if self._batches is None:
+                        logger.info("peer %r has no batch route (%s): one request per segment",
+                                    self.peer.name, e)  # fmt: skip
+                    self._batches = False
+                except (PeerBroken, OSError) as e:
+                    self._failed(None, e)
+                    return
+            for info in todo:
+                if self._broken is not None or self.stopping.is_set():
+                    return
+                self._fetch_one(channel, quality, hour, info, stats)
+        finally:
+            _in_flight.difference_update(i.path for i in todo)
+
+    def _failed(self, info, e: Exception) -> None:
+        """Count and log one failed fetch (or batch, ``info`` None)."""
+        self._errors += 1
+        if isinstance(e, PeerBroken):
             if self._broken is None:
                 self._broken = e
-            return
-        except FetchFailed as e:
-            self._errors += 1
+        elif isinstance(e, FetchFailed):
             kind = "hash_mismatch" if isinstance(e, HashMismatch) else "bad_answer"
             if isinstance(e, HashMismatch):
                 self.metrics.hash_mismatches.labels(self.peer.name).inc()
             self.metrics.errors.labels(self.peer.name, kind).inc()
             logger.warning("peer %r: %s", self.peer.name, e)
-            return
-        except OSError as e:
+        else:
             # Our side (disk full, permissions): counted, and retried next pass.
-            self._errors += 1
             self.metrics.errors.labels(self.peer.name, "local_write").inc()
-            logger.error("peer %r: cannot store %r: %s", self.peer.name, info.path, e)
-            return
-        if size is None:
+            where = info.path if info is not None else "a batch"
+            logger.error("peer %r: cannot store %r: %s", self.peer.name, where, e)
+
+    def _stored(self, channel: str, quality: str, info, size: int, stored: bool, stats) -> None:
+        if not stored:
+            stats["duplicates"] += 1
+            stats["duplicate_bytes"] += size
+            self.metrics.duplicate_bytes.labels(self.peer.name).inc(size)
             return
         stats["segments"] += 1
         stats["bytes"] += size

@@ -23,6 +23,7 @@ __all__ = ["main"]
 
 def build_parser():
     from services.common.db import add_db_argument  # noqa: PLC0415 - imported after patching
+    from services.janitor.command import keep_hours  # noqa: PLC0415
 
     parser = service.argument_parser("node", "Run every service of a node in one process.")
     parser.add_argument("--channel", required=True, help="the channel to record")
@@ -70,6 +71,12 @@ def build_parser():
         "--backfill-interval", type=service.positive_seconds, default=60.0, metavar="SECONDS",
         help="seconds between backfill passes over a peer (default: 60)",
     )  # fmt: skip
+    parser.add_argument(
+        "--keep-hours", type=keep_hours, default=None, metavar="N",
+        help="retire hours that ended more than N hours ago (the janitor deletes them unless "
+             "an event not DONE needs them; the backfiller stops fetching them) "
+             "(default: keep every hour)",
+    )  # fmt: skip
     return parser
 
 
@@ -98,6 +105,9 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
     if args.qualities:
         argv["backfiller"] += ["--qualities", args.qualities]
+    if args.keep_hours is not None:
+        argv["janitor"] += ["--keep-hours", str(args.keep_hours), "--db", dsn]
+        argv["backfiller"] += ["--start", str(args.keep_hours)]
     if args.location:
         locations = [f"--location={loc}" for loc in args.location]
         argv["cutter"] = [*common, "--db", dsn, "--name", args.name, *locations]

@@ -21,7 +21,8 @@ import prometheus_client
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from services.restreamer import clips, cuts, editor, listings, pictures, playlists, segments
+from services.restreamer import batch, clips, cuts, editor, listings, pictures, playlists, segments
+from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
 
@@ -32,6 +33,7 @@ __all__ = ["create_app"]
 DEFAULTS = {
     "MAX_RANGE": dt.timedelta(days=14),
     "IMPLICIT_RANGE": dt.timedelta(hours=12),
+    "PLAYLIST_CACHE_BYTES": DEFAULT_CACHE_BYTES,
 }
 
 
@@ -52,8 +54,9 @@ def create_app(config: dict) -> Flask:
         metrics=Metrics.of(registry),
         max_range=app.config["MAX_RANGE"],
         implicit_range=app.config["IMPLICIT_RANGE"],
+        rendered=MediaCache(app.config["PLAYLIST_CACHE_BYTES"]),
     )
-    for module in (listings, segments, playlists, cuts):
+    for module in (listings, segments, playlists, cuts, batch):
         app.register_blueprint(module.blueprint)
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
     if app.config.get("CLIPS_DIR"):

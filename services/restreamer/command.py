@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here so that importing the package (fastseg's CLI lists it) costs nothing.
     from services.common.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
     from services.restreamer import editor  # noqa: PLC0415
+    from services.restreamer.hls import DEFAULT_CACHE_BYTES  # noqa: PLC0415
 
     parser = service.argument_parser("restreamer", __doc__.splitlines()[0])
     parser.add_argument(
@@ -39,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         default=30.0,
         help="seconds a stop signal waits for responses in flight (default: %(default)s)",
     )
+    parser.add_argument(
+        "--playlist-cache-mb", type=float, default=DEFAULT_CACHE_BYTES / 2**20, metavar="MIB",
+        help="memory kept for rendered playlist hours, about 0.75 MiB per hour of 2-second "
+             "segments (default: %(default)g)",
+    )  # fmt: skip
     editor.add_arguments(parser)  # --db, --no-db, --editor-token-file
     parser.add_argument(
         "--clips-dir",
@@ -50,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--port {args.port!r} is not a TCP port (0-65535)")
     if args.stop_timeout < 0:
         parser.error(f"--stop-timeout {args.stop_timeout!r} is negative: give seconds >= 0")
+    if not 0 <= args.playlist_cache_mb < 2**30:
+        parser.error(
+            f"--playlist-cache-mb {args.playlist_cache_mb!r} is out of range: give MiB >= 0"
+        )
     if not os.path.isdir(args.base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
     if args.clips_dir is not None and not os.path.isdir(args.clips_dir):
@@ -71,7 +81,15 @@ def _serve(args, config: dict, stopping) -> int:
     from services.restreamer.app import create_app  # noqa: PLC0415
     from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
 
-    app = create_app({"BASE_DIR": args.base_dir, "CLIPS_DIR": args.clips_dir, **config})
+    cache_bytes = int(args.playlist_cache_mb * 2**20)
+    app = create_app(
+        {
+            "BASE_DIR": args.base_dir,
+            "CLIPS_DIR": args.clips_dir,
+            "PLAYLIST_CACHE_BYTES": cache_bytes,
+            **config,
+        }
+    )
     # One access line per request is too much at INFO (peers fetch thousands of
     # segments an hour), so it is logged at DEBUG; /metrics counts requests anyway.
     access_logger = logging.getLogger("services.restreamer.access")

@@ -22,6 +22,7 @@ from fastseg import SegmentInfo, best_segments_by_start
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_CACHE_BYTES",
     "MediaCache",
     "master_playlist",
     "media_playlist",
@@ -59,7 +60,7 @@ def _entry(segment: SegmentInfo, url: str) -> str:
 class _Hour:
     """One hour's segments rendered once, as ASCII bytes, with where each one's lines start."""
 
-    __slots__ = ("segments", "data", "view", "offsets", "seconds", "longest")
+    __slots__ = ("segments", "data", "view", "offsets", "seconds", "longest", "nbytes")
 
     def __init__(self, segments: list[SegmentInfo], url: str) -> None:
         self.segments = segments
@@ -84,6 +85,7 @@ class _Hour:
         # than over timedeltas, and a playlist takes one per stretch of an hour.
         self.seconds = [d.total_seconds() for d in map(_DURATION, segments)]
         self.longest = max(self.seconds, default=0.0)
+        self.nbytes = len(self.data) + PER_SEGMENT_BYTES * len(segments)
 
     def find(self, segment: SegmentInfo) -> int | None:
         """The position of this very object in the hour (fastseg's lists are in start order)."""
@@ -91,6 +93,17 @@ class _Hour:
         if i < len(self.segments) and self.segments[i] is segment:
             return i
         return None
+
+
+#: Bytes an hour keeps per segment besides its text: its offset and duration (an int
+#: and a float in lists) and the segment object itself, which stays alive while the
+#: hour is cached even after fastseg's own cache has let it go (measured with
+#: tracemalloc: ~70 and ~290-325 bytes).
+PER_SEGMENT_BYTES = 400
+
+#: The rendered hours a restreamer keeps: about 0.75 MB per hour of 2-second
+#: segments, so 32 MiB holds a warm 24-hour playlist of one quality with room to spare.
+DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
 
 
 class MediaCache:
@@ -101,21 +114,40 @@ class MediaCache:
     identical (``==`` on lists compares identities first) to a slice of a cached
     hour is rendered by slicing that hour's bytes: a warm 24-hour playlist costs
     a few copies instead of 43,000 formatted entries.
+
+    The cache holds at most ``max_bytes`` (each hour's text plus
+    ``PER_SEGMENT_BYTES`` per segment), least recently used hours going first; an
+    hour larger than that on its own is rendered and used, but not kept.
     """
 
-    def __init__(self, hours: int = 48) -> None:
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        if max_bytes < 0:
+            raise ValueError(f"playlist cache size {max_bytes!r} is negative: give bytes >= 0")
         self._hours: dict[tuple[str, str], _Hour] = {}
-        self._size = hours  # ~0.4 MB per full hour of 2-second segments
+        self.max_bytes = max_bytes
+        self.nbytes = 0  # what the hours kept now count for
+
+    def __len__(self) -> int:
+        return len(self._hours)
+
+    def cached_hours(self) -> list[str]:
+        """The hour directories kept, least recently used first."""
+        return [hour_path for hour_path, _url in self._hours]
 
     def hour(self, hour_path: str, url: str) -> _Hour:
         key = (hour_path, url)
         segments = best_segments_by_start(hour_path)
         entry = self._hours.pop(key, None)
+        if entry is not None:
+            self.nbytes -= entry.nbytes
         if entry is None or entry.segments is not segments:
             entry = _Hour(segments, url)
+        if entry.nbytes > self.max_bytes:
+            return entry  # too big to keep at all
         self._hours[key] = entry  # most recently used last
-        if len(self._hours) > self._size:
-            del self._hours[next(iter(self._hours))]
+        self.nbytes += entry.nbytes
+        while self.nbytes > self.max_bytes:
+            self.nbytes -= self._hours.pop(next(iter(self._hours))).nbytes
         return entry
 
 
@@ -171,7 +203,7 @@ def media_playlist_chunks(
     them, so a 7 MB playlist is sent without being assembled (each copy of it
     costs milliseconds, mostly in page faults on the fresh buffer).
     """
-    cache = MediaCache(hours=2) if cache is None else cache
+    cache = MediaCache(4 * 1024 * 1024) if cache is None else cache  # a couple of hours
     prefix = f"/segments/{quote(channel, safe='')}/{quote(quality, safe='')}/"
     longest = 0.0
     body: list[bytes | memoryview] = []

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound, RequestedRangeNotSatisfiable
 
 from fastseg import tombstone_path
+from services.common import hourlock
 from services.restreamer.files import FileRange
 from services.restreamer.state import State, state
 from services.restreamer.validation import check_hour, check_part, check_segment_name
@@ -35,7 +36,7 @@ ENDPOINT = "segments.segment"  # the view's Flask endpoint name, for metrics
 class Segment:
     """An open segment file, checked: a regular file, not hidden by a tombstone."""
 
-    __slots__ = ("fd", "size", "headers", "etag")
+    __slots__ = ("fd", "lock", "size", "headers", "etag")
 
     def __init__(self, base_dir: str, channel: str, quality: str, hour: str, name: str) -> None:
         """Validate the parts, then open. Raises BadRequest or NotFound, holding no fd."""
@@ -43,19 +44,27 @@ class Segment:
         check_part(quality, "quality")
         check_hour(hour)
         type_ = check_segment_name(name).type
-        path = os.path.join(base_dir, channel, quality, hour, name)
+        hour_dir = os.path.join(base_dir, channel, quality, hour)
+        path = os.path.join(hour_dir, name)
+        try:
+            # Held until the response is finished, so the janitor never retires this hour
+            # under a response; while it is retiring it, the segment is simply gone.
+            self.lock = hourlock.serve_lock(hour_dir)
+        except hourlock.HourRetiring as exc:
+            raise NotFound(f"no segment {channel}/{quality}/{hour}/{name} (hour retired)") from exc
         try:
             # O_NONBLOCK: opening a FIFO that someone left under a segment's name
             # would otherwise wait for a writer; on regular files it changes nothing.
             self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except (FileNotFoundError, NotADirectoryError) as exc:
+            hourlock.release(self.lock)
             raise NotFound(f"no segment {channel}/{quality}/{hour}/{name}") from exc
         try:
             st = os.fstat(self.fd)
             if not stat.S_ISREG(st.st_mode) or os.path.exists(tombstone_path(path)):
                 raise NotFound(f"no segment {name!r} here (not a file, or hidden by a tombstone)")
         except BaseException:
-            os.close(self.fd)
+            self.close()
             raise
         self.size = st.st_size
         self.headers = {"Accept-Ranges": "bytes", "Content-Type": CONTENT_TYPE}
@@ -68,12 +77,20 @@ class Segment:
             self.headers["ETag"] = f'"{self.etag}"'
 
     def body(self, start: int, stop: int) -> FileRange:
-        """The bytes ``[start, stop)`` as a response body, which now owns the fd."""
+        """The bytes ``[start, stop)`` as a response body, which now owns the fd and lock."""
         self.headers["Content-Length"] = str(stop - start)
-        return FileRange(self.fd, start, stop - start)
+        body = FileRange(self.fd, start, stop - start)
+        if self.lock is not None:
+            lock, self.lock = self.lock, None
+            body.add_close_callback(lambda: hourlock.release(lock))
+        return body
 
     def close(self) -> None:
-        os.close(self.fd)
+        try:
+            os.close(self.fd)
+        finally:
+            lock, self.lock = self.lock, None
+            hourlock.release(lock)
 
 
 @blueprint.route("/segments/<channel>/<quality>/<hour>/<name>")

@@ -1,0 +1,72 @@
+"""The batch route between fastseg nodes, and one request per segment with other peers."""
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fastseg import tombstone_path
+from tests.backfiller.conftest import CHANNEL, contents, temp_files, tree
+from tests.restreamer.conftest import metric
+
+
+def post(url: str, body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_the_route_frames_each_segment_and_says_which_are_missing(
+    stream, tmp_path, make_restreamer
+):
+    base = tree(stream, tmp_path / "peer", {"source": set()})
+    files = sorted(p for p in (base / CHANNEL / "source").rglob("*.ts"))
+    hour_dir = files[0].parent
+    in_hour = sorted(p for p in files if p.parent == hour_dir)
+    hidden = in_hour[1]
+    Path(tombstone_path(str(hidden))).touch()
+    server = make_restreamer(base)
+    names = [in_hour[0].name, "00:00.5-2-full-" + "A" * 43 + ".ts", hidden.name, in_hour[2].name]
+    url = f"{server.url}/batch/{CHANNEL}/source/{hour_dir.name}"
+    status, body = post(url, json.dumps(names).encode())
+    assert status == 200
+    expected = b""
+    for name in names:
+        path = hour_dir / name
+        if path.exists() and path != hidden:
+            expected += f"{name} {path.stat().st_size}\n".encode() + path.read_bytes()
+        else:
+            expected += f"{name} -\n".encode()
+    assert body == expected
+
+    for bad in (b"not json", b"[]", b'{"a": 1}', json.dumps(["x"] * 201).encode()):
+        status, body = post(url, bad)
+        assert status == 400
+        assert b"JSON list of 1 to 200 segment names" in body
+
+
+@pytest.mark.parametrize("fastseg_peer", [True, False], ids=["fastseg peer", "wubloader-like"])
+def test_batches_with_fastseg_peers_one_by_one_with_others(
+    stream, tmp_path, make_restreamer, make_peer, backfiller, fastseg_peer
+):
+    remote = tree(stream, tmp_path / "remote", {"source": set()})
+    peer = make_restreamer(remote) if fastseg_peer else make_peer(remote)
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--run-once", "--recent-cutoff", "0")
+    assert run.wait(60) == 0, run.log()
+    assert contents(local) == contents(remote)
+    assert temp_files(local) == []
+    if fastseg_peer:
+        with urllib.request.urlopen(f"{peer.url}/metrics", timeout=30) as resp:
+            text = resp.read().decode()
+        assert metric(text, "restreamer_requests_total", endpoint="batch.batch") >= 1
+        assert metric(text, "restreamer_requests_total", endpoint="segments.segment") == 0
+        assert "no batch route" not in run.log()
+    else:
+        assert "no batch route" in run.log()
