@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from fastseg import content_id, hour_name, segment_name
-from tests.restreamer.conftest import ServerProcess, metric
+from tests.servers import ServerProcess, metric
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANNEL, QUALITY = "mesh", "source"

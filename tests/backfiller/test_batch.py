@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from fastseg import tombstone_path
-from tests.backfiller.conftest import CHANNEL, contents, temp_files, tree
-from tests.restreamer.conftest import metric
+from tests.backfiller.trees import CHANNEL, contents, temp_files, tree
+from tests.servers import metric
 
 
 def post(url: str, body: bytes) -> tuple[int, bytes]:

@@ -2,8 +2,8 @@
 
 import urllib.request
 
-from tests.backfiller.conftest import contents, temp_files, tree
-from tests.restreamer.conftest import metric
+from tests.backfiller.trees import contents, temp_files, tree
+from tests.servers import metric
 
 
 def served_bytes(server) -> float:
