@@ -83,7 +83,7 @@ def listing_requests(servers) -> float:
         text = scrape(server)
         for endpoint in ("listings.qualities", "listings.hours", "listings.segment_names",
                          "listings.channels"):  # fmt: skip
-            total += metric(text, "restreamer_requests_total", endpoint=endpoint,
+            total += metric(text, "fastseg_restreamer_requests_total", endpoint=endpoint,
                             method="GET", status="200")  # fmt: skip
     return total
 

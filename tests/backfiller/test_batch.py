@@ -65,8 +65,8 @@ def test_batches_with_fastseg_peers_one_by_one_with_others(
     if fastseg_peer:
         with urllib.request.urlopen(f"{peer.url}/metrics", timeout=30) as resp:
             text = resp.read().decode()
-        assert metric(text, "restreamer_requests_total", endpoint="batch.batch") >= 1
-        assert metric(text, "restreamer_requests_total", endpoint="segments.segment") == 0
+        assert metric(text, "fastseg_restreamer_requests_total", endpoint="batch.batch") >= 1
+        assert metric(text, "fastseg_restreamer_requests_total", endpoint="segments.segment") == 0
         assert "no batch route" not in run.log()
     else:
         assert "no batch route" in run.log()

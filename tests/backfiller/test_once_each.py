@@ -8,7 +8,7 @@ from tests.servers import metric
 
 def served_bytes(server) -> float:
     with urllib.request.urlopen(f"{server.url}/metrics", timeout=30) as resp:
-        return metric(resp.read().decode(), "restreamer_segment_bytes_total")
+        return metric(resp.read().decode(), "fastseg_restreamer_segment_bytes_total")
 
 
 def test_segments_held_by_three_peers_are_fetched_once(stream, tmp_path, make_restreamer,
