@@ -89,7 +89,7 @@ def _summary_text(channel: str, s: coverage.QualitySummary) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argument_parser("coverage", __doc__.splitlines()[0])
+    parser = argument_parser("coverage", __doc__.splitlines()[0], service=False)
     parser.add_argument("--channel", help="only this channel")
     parser.add_argument("--quality", help="only this quality")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")

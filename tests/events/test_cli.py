@@ -1,6 +1,5 @@
 """``fastseg events`` as an operator runs it: a subprocess against a real database."""
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -8,9 +7,6 @@ import sys
 import uuid
 
 import pytest
-
-from services.common.db import locations
-from tests.media import store_segment
 
 
 def events(*args, db=None, check=True, base=None):
@@ -23,17 +19,6 @@ def events(*args, db=None, check=True, base=None):
     if check and proc.returncode != 0:
         raise AssertionError(f"{cmd} exited {proc.returncode}: {proc.stderr}")
     return proc
-
-
-@pytest.fixture
-def base(tmp_path, db):
-    """An archive with 30 s of channel ch (quality source), and a cutter serving 'clips'."""
-    root = tmp_path / "base"
-    for i in range(15):
-        start = dt.datetime(2026, 11, 27, 17) + dt.timedelta(seconds=2 * i)
-        store_segment(root, "ch", "source", start, 2, f"segment {i}".encode())
-    locations.record(db, "n1", [("clips", "local", None)])
-    return root
 
 
 EDIT = [

@@ -13,11 +13,11 @@ RANGES = [
 ]  # fmt: skip
 
 
-def test_edit_with_ranges_and_transitions(db, pg_dsn):
+def test_edit_with_ranges_and_transitions(db, pg_dsn, base):
     event = events("add", "--sheet-name", "s", db=pg_dsn).stdout.strip()
     events(
         "edit", event, *EDIT[4:], *RANGES, "--transition", "none",
-        "--transition", "crossfade:1.5", db=pg_dsn,
+        "--transition", "crossfade:1.5", "--allow-holes", db=pg_dsn, base=base,
     )  # fmt: skip
     shown = json.loads(events("show", event, "--json", db=pg_dsn).stdout)
     assert shown["video_ranges"] == [

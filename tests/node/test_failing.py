@@ -105,7 +105,7 @@ def test_metrics_port_in_use_is_one_line(tmp_path):
 @pytest.mark.parametrize(
     ("option", "value", "says"),
     [
-        ("--recent-cutoff", "-1", "expected seconds >= 0, got '-1'"),
+        ("--recent-cutoff", "-1", "expected a number of seconds >= 0, got '-1'"),
         ("--backfill-interval", "0", "expected a positive number of seconds, got '0'"),
         ("--location", "nowhere", "the cutter refuses"),
     ],

@@ -146,4 +146,6 @@ def test_coverage_follows_the_tombstone_rule(tmp_path):
     assert out.returncode == 0, out.stderr
     (report,) = json.loads(out.stdout)
     assert report["segments"] == 2
-    assert report["holes"] == [["2026-11-27T17:59:52", "2026-11-27T17:59:54"]]
+    assert report["holes"] == [
+        {"start": "2026-11-27T17:59:52Z", "end": "2026-11-27T17:59:54Z", "seconds": 2.0}
+    ]
