@@ -160,4 +160,20 @@ def test_seek_pause_or_stop_ends_clip_preview(page, api):
     assert page.message()[0] == "range 3 has no in and out, or out is not after in"
     assert status(page) == ""
     assert is_paused(page)
+
+    # A range the loaded video does not cover: a one-line error that says what to load.
+    page.fill("out", utc(18))
+    page.fill("range-start", utc(8))
+    page.fill("range-end", utc(20))
+    page.el("load").click()
+    first = "return window.fastsegEditor.player.segments[0].start"
+    page.wait(lambda: page.js(first) >= T0_US + 6_000_000, "the video from 8 s to 20 s")
+    preview_button(page).click()
+    page.wait(lambda: page.message()[0].startswith("range 1 "), "the error")
+    assert page.message() == (
+        f"range 1 ({utc(2)} to {utc(6)}) is outside the loaded video: "
+        "load a span that covers the whole clip, then preview again",
+        True,
+    )
+    assert status(page) == ""
     assert page.console_errors() == []
