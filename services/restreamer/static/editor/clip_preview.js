@@ -7,7 +7,7 @@ import { formatDuration } from "./times.js";
 
 const SECOND = 1_000_000; // µs
 const EARLY = 0.1; // s: a frame shown this far before a range's start is not yet the range's
-const LATE = 0.5; // s: nor one this far past its end (both: the frame before our jump)
+const LATE = 0.5; // s: nor one this far past its end (both: a frame from before our jump)
 
 export const PREVIEW_TITLE =
   "play the whole clip as it will be cut: each range in order, jumping at each join " +
@@ -20,6 +20,7 @@ export const PREVIEW_TITLE =
 export function initClipPreview(player, box, page) {
   const video = player.video;
   let plan = null; // while previewing: { ranges, transitions, total, k, window, seekTo }
+  // (window: the media times where range k's first frame can be; null once it was shown)
 
   const status = document.createElement("span");
   status.id = "clip-preview-status";
@@ -83,7 +84,10 @@ export function initClipPreview(player, box, page) {
   player.addEventListener("frame", () => {
     if (!plan || video.seeking) return;
     const media = player.frameMedia ?? video.currentTime;
-    if (media < plan.window[0] || media > plan.window[1]) return;
+    if (plan.window) {
+      if (media < plan.window[0] || media > plan.window[1]) return; // not ours yet
+      plan.window = null; // range k is on screen: later frames may skip (a busy machine drops)
+    }
     const now = player.streamTime();
     if (now === null) return;
     if (now < plan.ranges[plan.k].end) {
