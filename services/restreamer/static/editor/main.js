@@ -347,7 +347,7 @@ async function start() {
   const params = new URLSearchParams(location.search);
   $("timebase").value = localStorage.getItem("fastseg-editor-timebase") === "stream" ? "stream" : "utc";
   const found = await chooseChannel(params.get("channel"), params.get("quality"));
-  const ranges = initRanges({ fail, clip, setClip, toText });
+  const ranges = initRanges({ fail, clip, setClip, toText, player });
   const panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges });
   if (params.get("start") && params.get("end")) {
     state.rangeStart = parseUtc(params.get("start"));

@@ -1,7 +1,9 @@
 // A clip of several ranges: the list under the player. The player's in and out always
 // edit the selected range; "add range" puts a new one after it. Each join has a
 // transition (a hard cut, a fade through black or a crossfade, with its seconds). The
-// duration shown is the sum of the ranges less what the transitions overlap.
+// duration shown is the sum of the ranges less what the transitions overlap. "preview
+// clip" plays them all in order (clip_preview.js).
+import { PREVIEW_TITLE, initClipPreview } from "./clip_preview.js";
 import { formatDuration } from "./times.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +31,11 @@ export function initRanges(page) {
 
   function length(r) {
     return r.start !== null && r.end !== null && r.end > r.start ? r.end - r.start : 0;
+  }
+
+  function checkComplete() {
+    const bad = ranges.findIndex((r) => !length(r));
+    if (bad >= 0) throw new Error(`range ${bad + 1} has no in and out, or out is not after in`);
   }
 
   function total() {
@@ -115,6 +122,7 @@ export function initRanges(page) {
       list.append(li);
     });
     sum.textContent = ranges.length > 1 ? `clip ${formatDuration(Math.max(0, total()))}` : "";
+    previewClip.hidden = ranges.length < 2;
     listBox.replaceChildren(...items);
   }
 
@@ -128,7 +136,14 @@ export function initRanges(page) {
   const sum = document.createElement("span");
   sum.className = "ranges-total";
   const listBox = document.createElement("ol");
-  box.replaceChildren(listBox, add, sum);
+  const previewClip = button("preview clip", PREVIEW_TITLE, () => {
+    checkComplete();
+    preview.start(ranges.map((r) => ({ ...r })), [...transitions], Math.max(0, total()));
+  });
+  // Clicked, it gives up the focus: the space that pauses must not press it again.
+  previewClip.addEventListener("click", (e) => e.detail > 0 && previewClip.blur());
+  box.replaceChildren(listBox, add, previewClip, sum);
+  const preview = initClipPreview(page.player, box, page);
 
   document.addEventListener("clipchange", () => {
     if (quiet) return;
@@ -145,8 +160,7 @@ export function initRanges(page) {
     /** Edit fields for several ranges; null for one (video_start/video_end say it). */
     body(apiTime) {
       if (ranges.length < 2) return null;
-      const bad = ranges.findIndex((r) => !length(r));
-      if (bad >= 0) throw new Error(`range ${bad + 1} has no in and out, or out is not after in`);
+      checkComplete();
       return {
         video_ranges: ranges.map((r) => [apiTime(r.start), apiTime(r.end)]),
         video_transitions: transitions.map((t) => t && { type: t.type, seconds: t.seconds }),
