@@ -83,6 +83,16 @@ class Page:
     def el(self, element_id: str):
         return self.driver.find_element(By.ID, element_id)
 
+    def click(self, element_id: str) -> None:
+        """Click an element after scrolling it to the middle of the window.
+
+        A button at the window's bottom edge can be covered by whatever the page lays
+        out below it, and the browser then refuses the click as intercepted.
+        """
+        element = self.el(element_id)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+
     def text(self, element_id: str) -> str:
         return self.el(element_id).text
 

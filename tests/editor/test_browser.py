@@ -379,15 +379,15 @@ def test_new_event_cancel_and_reset_from_the_page(page, api, db):
     step(page, "l")
     page.key("o")
     page.fill("ev-location", "clips")
-    page.el("ev-submit").click()
+    page.click("ev-submit")
     page.wait(lambda: page.text("ev-state") == "EDITED", "EDITED")
-    page.el("ev-cancel").click()
+    page.click("ev-cancel")
     page.wait(lambda: page.text("ev-state") == "UNEDITED", "the cancel")
     assert page.message() == ('"Spotted live": edit cancelled', False)
     assert states.get_event(db, row.id).state == "UNEDITED"
 
     # A cutter gave up on it: the error shows on the page, and reset clears it.
-    page.el("ev-submit").click()
+    page.click("ev-submit")
     page.wait(lambda: page.text("ev-state") == "EDITED", "EDITED again")
     claimed = states.claim(db, states.get_event(db, row.id), "node1")
     states.unclaim_failed(db, claimed.id, "node1", "upload location 'clips' is full")
@@ -395,7 +395,7 @@ def test_new_event_cancel_and_reset_from_the_page(page, api, db):
               "the error from polling")  # fmt: skip
     assert page.message() == ("\"Spotted live\": upload location 'clips' is full", True)
     page.shot("cutter-error")
-    page.el("ev-reset").click()
+    page.click("ev-reset")
     page.wait(lambda: page.message()[0] == '"Spotted live": reset: edit it afresh', "the reset")
     assert not page.el("ev-error").is_displayed()
     after = states.get_event(db, row.id)
