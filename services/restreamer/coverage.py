@@ -32,6 +32,8 @@ HOUR = dt.timedelta(hours=1)
 def _qualities(channel: str, wanted: str | None) -> list[str]:
     have = archive.qualities(state().base_dir, channel)
     if not have:
+        if not os.path.isdir(os.path.join(state().base_dir, channel)):
+            raise NotFound(f"no channel {channel!r}: see /files for the channels")
         raise NotFound(f"no hours of video in channel {channel!r}: see /files for the channels")
     if wanted is None:
         return have
