@@ -87,6 +87,8 @@ class ServiceProcess:
         """Wait for the process to exit by itself; its exit status."""
         code = self.proc.wait(timeout)
         self._reader.join(5)
+        if not self._reader.is_alive():  # its stderr is read to the end: close our side
+            self.proc.stderr.close()
         return code
 
     def metrics(self) -> str:

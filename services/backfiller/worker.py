@@ -320,34 +320,36 @@ class PeerWorker:
         if self._broken is not None:
             return
         todo = [i for i in infos if i.path not in _in_flight and not os.path.exists(i.path)]
-        _in_flight.update(i.path for i in todo)
-        try:
-            if todo and self._batches is not False:
-                url = self.peer.route("batch", channel, quality, hour)
-                try:
-                    for info, size, stored, error in fetch_batch(
-                        self.client, url[len(self.peer.url) :], todo, url
-                    ):
-                        if error is not None:
-                            self._failed(info, error)
-                        else:
-                            self._stored(channel, quality, info, size, stored, stats)
-                    self._batches = True
-                    return
-                except NoBatches as e:
-                    if self._batches is None:
-                        logger.info("peer %r has no batch route (%s): one request per segment",
-                                    self.peer.name, e)  # fmt: skip
-                    self._batches = False
-                except (PeerBroken, OSError) as e:
-                    self._failed(None, e)
-                    return
-            for info in todo:
-                if self._broken is not None or self.stopping.is_set():
-                    return
-                self._fetch_one(channel, quality, hour, info, stats)
-        finally:
-            _in_flight.difference_update(i.path for i in todo)
+        if todo and self._batches is not False:
+            paths = [i.path for i in todo]
+            _in_flight.update(paths)
+            url = self.peer.route("batch", channel, quality, hour)
+            try:
+                for info, size, stored, error in fetch_batch(
+                    self.client, url[len(self.peer.url) :], todo, url
+                ):
+                    if error is not None:
+                        self._failed(info, error)
+                    else:
+                        self._stored(channel, quality, info, size, stored, stats)
+                self._batches = True
+                return
+            except NoBatches as e:
+                if self._batches is None:
+                    logger.info("peer %r has no batch route (%s): one request per segment",
+                                self.peer.name, e)  # fmt: skip
+                self._batches = False
+            except (PeerBroken, OSError) as e:
+                self._failed(None, e)
+                return
+            finally:
+                _in_flight.difference_update(paths)
+        # One at a time, each marked in flight only while it is fetched: a peer that hangs
+        # on one segment must not keep the other peers from the rest of the hour.
+        for info in todo:
+            if self._broken is not None or self.stopping.is_set():
+                return
+            self._fetch(channel, quality, hour, info, stats)
 
     def _failed(self, info, e: Exception) -> None:
         """Count and log one failed fetch (or batch, ``info`` None)."""

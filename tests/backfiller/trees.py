@@ -25,7 +25,10 @@ def contents(base: Path) -> dict[str, bytes]:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             path = Path(root, name)
-            found[str(path.relative_to(base))] = path.read_bytes()
+            try:
+                found[str(path.relative_to(base))] = path.read_bytes()
+            except FileNotFoundError:  # a temp file renamed or removed while we walked
+                continue
     return found
 
 
