@@ -47,7 +47,10 @@ def children():
     for proc in procs.values():
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
+        # A run no test read (its test went to another xdist worker) still has open pipes.
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def finish(proc):
