@@ -5,6 +5,7 @@ test gets its own schema (tests/db's ``pg_dsn``/``db``) and its own token file.
 """
 
 import datetime as dt
+import logging
 import uuid
 
 import psycopg
@@ -12,15 +13,20 @@ import pytest
 import requests
 
 from services.common.db import Database, apply_schema, locations
+from tests.cutting.checks import gray_frames
 from tests.db.fixtures import db, pg_dsn, pg_server, schema_dsn  # noqa: F401
 from tests.media import store_stream
 from tests.servers import ServerProcess
 from tests.waiting import wait_until  # noqa: F401 - the tests import it from here
 
+from .browser import Page, missing_browser, start_chromium
+
 T0 = dt.datetime(2026, 11, 27, 16, 59, 52)  # the archive straddles an hour boundary
 CHANNEL, QUALITY = "test", "source"
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-0123456789abcdef01"
+
+logger = logging.getLogger(__name__)
 
 
 TOKENS = f"# editors\n{ALICE} alice@example.com\n\n{BOB}   bob@example.com\n"
@@ -130,3 +136,35 @@ class Client:
         if data is None and body is not None:
             return requests.post(self.url + path, json=body, headers=headers, timeout=30)
         return requests.post(self.url + path, data=data, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """A headless Chromium for one test module's pages."""
+    why = missing_browser()
+    if why:
+        pytest.fail(why)
+    work = tmp_path_factory.mktemp("chromium")
+    driver = start_chromium(work / "profile", work / "chromedriver.log")
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def source_frames(stream):
+    """Every frame of the test stream, grey 320x180, in order: frame N is at T0 + N/30 s."""
+    return gray_frames(stream.dir / "live.m3u8")
+
+
+@pytest.fixture
+def page(chromium, api, tmp_path):
+    """The editor page at 1280x720, as a new editor sees it; screenshots go to ``shots/``."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    chromium.set_window_size(1280, 720)
+    page = Page(chromium, api.url, shots)
+    page.open()
+    chromium.execute_script("localStorage.clear()")  # a new editor: no token, no places
+    chromium.get_log("browser")  # forget what earlier tests' pages logged
+    yield page
+    logger.info("screenshots in %s", shots)

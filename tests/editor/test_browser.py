@@ -18,7 +18,7 @@ from services.common.db import states
 from tests.cutter.processes import CutterProcess
 from tests.cutting.checks import gray_frames
 
-from .browser import Page, missing_browser, start_chromium
+from .browser import Page
 from .conftest import ALICE, CHANNEL, QUALITY, T0
 
 logger = logging.getLogger(__name__)
@@ -26,36 +26,6 @@ logger = logging.getLogger(__name__)
 pytestmark = pytest.mark.slow
 
 FPS = 30
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory):
-    why = missing_browser()
-    if why:
-        pytest.fail(why)
-    work = tmp_path_factory.mktemp("chromium")
-    driver = start_chromium(work / "profile", work / "chromedriver.log")
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def source_frames(stream):
-    """Every frame of the test stream, grey 320x180, in order: frame N is at T0 + N/30 s."""
-    return gray_frames(stream.dir / "live.m3u8")
-
-
-@pytest.fixture
-def page(chromium, api, tmp_path):
-    shots = tmp_path / "shots"
-    shots.mkdir()
-    chromium.set_window_size(1280, 720)
-    page = Page(chromium, api.url, shots)
-    page.open()
-    chromium.execute_script("localStorage.clear()")  # a new editor: no token, no places
-    chromium.get_log("browser")  # forget what earlier tests' pages logged
-    yield page
-    logger.info("screenshots in %s", shots)
 
 
 def shown_time(page: Page) -> dt.datetime:

@@ -11,12 +11,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
-from . import test_browser
 from .conftest import T0
 from .test_browser_ranges import add_range, utc
-
-# the browser and page of the single-range browser tests
-chromium, page = test_browser.chromium, test_browser.page
 
 pytestmark = pytest.mark.slow
 

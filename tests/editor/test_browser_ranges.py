@@ -10,12 +10,8 @@ from services.common.db import states
 from tests.cutter.processes import CutterProcess
 from tests.cutting.checks import gray_frames
 
-from . import test_browser
 from .conftest import ALICE, T0
 from .test_browser import nearest
-
-# the browser, page and source frames of the single-range browser tests
-chromium, page, source_frames = test_browser.chromium, test_browser.page, test_browser.source_frames
 
 pytestmark = pytest.mark.slow
 

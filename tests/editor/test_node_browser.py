@@ -22,7 +22,6 @@ from tests.waiting import wait_until
 
 from .browser import Page
 from .conftest import ALICE
-from .test_browser import chromium  # noqa: F401 - the module's browser
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +62,7 @@ def node(tmp_path, pg_dsn, db):
 
 def test_a_node_takes_an_edit_from_the_page_and_its_cutter_uploads_it(
     node,
-    chromium,  # noqa: F811 - the fixture imported above
+    chromium,
     db,
     tmp_path,
 ):

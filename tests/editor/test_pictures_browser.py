@@ -11,44 +11,15 @@ import random
 import pytest
 
 from services.common.db import states
-from tests.cutting.checks import gray_frames
 from tests.restreamer.images import png_pixels
 
-from .browser import Page, missing_browser, start_chromium
+from .browser import Page
 from .conftest import CHANNEL, T0
 
 pytestmark = pytest.mark.slow
 
 FPS = 30
 US = dt.timedelta(microseconds=1)
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory):
-    why = missing_browser()
-    if why:
-        pytest.fail(why)
-    work = tmp_path_factory.mktemp("chromium")
-    driver = start_chromium(work / "profile", work / "chromedriver.log")
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def source_frames(stream):
-    return gray_frames(stream.dir / "live.m3u8")
-
-
-@pytest.fixture
-def page(chromium, api, tmp_path):
-    shots = tmp_path / "shots"
-    shots.mkdir()
-    chromium.set_window_size(1280, 720)
-    page = Page(chromium, api.url, shots)
-    page.open()
-    chromium.execute_script("localStorage.clear()")
-    chromium.get_log("browser")
-    return page
 
 
 def nearest(frame, frames) -> int:
