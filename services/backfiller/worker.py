@@ -296,8 +296,15 @@ class PeerWorker:
                             self.peer.name, channel, quality, hour, name)  # fmt: skip
 
     def _fetch(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
-        if self._broken is not None or info.path in _in_flight:
-            return  # another peer's worker is fetching it: if that fails, the next pass will
+        if self._broken is not None:
+            return
+        # Another peer's worker has it in flight (one segment, or a batch it is trying):
+        # wait for that to end, then fetch it here only if it did not arrive.
+        deadline = time.monotonic() + self.config.timeout
+        while info.path in _in_flight:
+            if self.stopping.is_set() or time.monotonic() > deadline:
+                return  # still in flight there: the next pass will see
+            gevent.sleep(0.05)
         if os.path.exists(info.path):
             return  # stored by another peer's worker since this hour was listed
         _in_flight.add(info.path)
@@ -319,14 +326,15 @@ class PeerWorker:
         """Several segments of one hour in one request, or one by one from a wubloader peer."""
         if self._broken is not None:
             return
-        todo = [i for i in infos if i.path not in _in_flight and not os.path.exists(i.path)]
-        if todo and self._batches is not False:
-            paths = [i.path for i in todo]
+        todo = [i for i in infos if not os.path.exists(i.path)]
+        batch = [i for i in todo if i.path not in _in_flight]
+        if batch and self._batches is not False:
+            paths = [i.path for i in batch]
             _in_flight.update(paths)
             url = self.peer.route("batch", channel, quality, hour)
             try:
                 for info, size, stored, error in fetch_batch(
-                    self.client, url[len(self.peer.url) :], todo, url
+                    self.client, url[len(self.peer.url) :], batch, url
                 ):
                     if error is not None:
                         self._failed(info, error)
@@ -344,8 +352,9 @@ class PeerWorker:
                 return
             finally:
                 _in_flight.difference_update(paths)
-        # One at a time, each marked in flight only while it is fetched: a peer that hangs
-        # on one segment must not keep the other peers from the rest of the hour.
+        # One at a time, each marked in flight only while it is fetched (and checked again
+        # just before): a peer that hangs on one segment, or another worker's batch attempt
+        # a moment ago, must not keep this peer from the rest of the hour.
         for info in todo:
             if self._broken is not None or self.stopping.is_set():
                 return
