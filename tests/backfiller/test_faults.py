@@ -118,8 +118,12 @@ def test_a_hung_peer_does_not_hold_up_the_others(stream, tmp_path, make_peer, ba
                      "--backoff", "0.1", "--max-backoff", "0.5")  # fmt: skip
     # Everything the good peer has arrives while the hung peer's transfer is still open.
     stored = lambda: {n for n in names(local) if "-temp-" not in n}  # noqa: E731
-    wait_until(lambda: stored() == names(good_base), "the good peer's segments", 30,
-               detail=lambda: run.log()[-3000:])
+    wait_until(
+        lambda: stored() == names(good_base),
+        "the good peer's segments",
+        30,
+        detail=lambda: run.log()[-3000:],
+    )
     wait_until(hung.stalled.is_set, "the hung peer's transfer to stall", 30)
     # The hung transfer's temp file, still being written (polled: the peer stalls
     # as soon as it has sent half, a moment before the backfiller has read the headers).
