@@ -20,56 +20,24 @@ the full picture; the figures printed here go to the CI log.
 
 import contextlib
 import datetime as dt
-import os
 import time
-from dataclasses import dataclass
 
 import pytest
 
 import fastseg
 from benchmarks import baselines, measure
 from benchmarks.conftest import path_batch
+from benchmarks.gate import Claim, compiled_loaded  # noqa: F401 (an autouse fixture)
 from benchmarks.treegen import START
 from fastseg import _segments_py
 
 pytestmark = pytest.mark.gate
-
-REQUIRED = bool(os.environ.get("CI") or os.environ.get("FASTSEG_REQUIRE_EXTENSION"))
 
 HOURS = 47
 RANGE = (
     START + dt.timedelta(hours=1, seconds=1),  # the tree has an hour before the range
     START + dt.timedelta(hours=1 + HOURS, seconds=1, minutes=-1),
 )
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One README figure: ``measured`` must reach ``claim`` within ``margin`` (a fraction).
-
-    ``higher`` says which way is better: a ratio of baseline over fastseg must be
-    at least claim × (1 - margin); a stall or a size at most claim × (1 + margin).
-    """
-
-    text: str
-    claim: float
-    margin: float
-    higher: bool = True
-
-    @property
-    def limit(self) -> float:
-        return self.claim * (1 - self.margin if self.higher else 1 + self.margin)
-
-    def check(self, measured: float, detail: str = "") -> None:
-        word = "floor" if self.higher else "ceiling"
-        limits = f"claim {self.claim:.3g}, {word} {self.limit:.3g}"
-        print(f"\n{self.text}: {measured:.3g} ({limits}){detail}")
-        ok = measured >= self.limit if self.higher else measured <= self.limit
-        assert ok, (
-            f"{self.text} measured {measured:.3g}, past the {word} of {self.limit:.3g} "
-            f"(the README claims {self.claim:.3g}, margin {self.margin:.0%}): fix the "
-            "regression, or the README if the claim was wrong"
-        )
 
 
 # The README's speed table, as the ratios this gate checks (keep the two in step).
@@ -87,19 +55,6 @@ CLAIMS = {
     ),
     "memory_pure": Claim("cold selection, pure: bytes per segment", 340, 0.05, higher=False),
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_loaded():
-    """The public API must be running on the compiled twin (a CI failure if it is not)."""
-    if fastseg.IMPLEMENTATION != "compiled":
-        why = (
-            "fastseg loaded its pure twin (FASTSEG_PURE=1, or the extension is not built: "
-            "run make build)"
-        )
-        if REQUIRED:
-            pytest.fail(f"{why}; CI requires the compiled twin", pytrace=False)
-        pytest.skip(why)
 
 
 @contextlib.contextmanager
