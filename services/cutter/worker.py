@@ -21,7 +21,13 @@ import fastseg
 from services.common import backoff, names
 from services.common.cutting import CutError, fast_cut, fast_cut_ranges, full_cut, full_cut_ranges
 from services.common.cutting.ranges import parts_for, transitions_from_json
-from services.common.db import ConnectionLost, Database, DatabaseError, states
+from services.common.db import (
+    ConnectionLost,
+    Database,
+    DatabaseError,
+    DatabaseUnavailable,
+    states,
+)
 from services.cutter.metrics import CutterMetrics
 from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
 
@@ -307,15 +313,26 @@ class Cutter:
         self._failed(row, labels, "EDITED" if retryable else "UNEDITED", str(e).splitlines()[0])
 
     def _finalizing(self, event_id):
-        try:
-            return states.finalizing(self.db, event_id, self.name)
-        except ConnectionLost:
-            current = self._until_done(lambda: states.get_event(self.db, event_id), "re-reading")
-            if current.state == "FINALIZING" and current.uploader == self.name:
-                return current
-            if current.state == "CLAIMED" and current.uploader == self.name:
-                return self._finalizing(event_id)
-            return None
+        """The row moved to FINALIZING if it is still ours, else None.
+
+        Waits out a database that is away: the upload is done and only this
+        step makes it final, so giving up here would throw the upload away.
+        """
+        attempt = 0
+        while True:
+            try:
+                return states.finalizing(self.db, event_id, self.name)
+            except ConnectionLost:
+                current = self._until_done(
+                    lambda: states.get_event(self.db, event_id), "re-reading"
+                )
+                if current.state == "FINALIZING" and current.uploader == self.name:
+                    return current
+                if not (current.state == "CLAIMED" and current.uploader == self.name):
+                    return None
+            except DatabaseUnavailable as e:  # nothing was sent: simply try again
+                attempt += 1
+                self._wait_for_database(attempt, "finalizing", e)
 
     def _watched(self, cut: Iterator[bytes], event_id) -> Iterator[bytes]:
         """The cut's bytes; stops it early if the row is taken away or we are stopping."""
@@ -368,7 +385,12 @@ class Cutter:
                 return fn()
             except DatabaseError as e:
                 attempt += 1
-                delay = backoff.delay(attempt, 1.0, 10)
-                logger.warning("%s failed (%s): again in %.1fs", what, e, delay)
-                if self.stopping.wait(delay):
-                    raise Stopping() from e
+                self._wait_for_database(attempt, what, e)
+
+    def _wait_for_database(self, attempt: int, what: str, error: Exception) -> None:
+        delay = backoff.delay(attempt, 1.0, 10)
+        logger.warning(
+            "%s failed (%s): waiting for the database, again in %.1fs", what, error, delay
+        )
+        if self.stopping.wait(delay):
+            raise Stopping() from error

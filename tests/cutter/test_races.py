@@ -8,9 +8,11 @@ import tempfile
 import threading
 from pathlib import Path
 
+import gevent.event
 import pytest
 
 from services.common.db import Database, EmbeddedPostgres, apply_schema, states
+from services.cutter.worker import Cutter
 from tests.db.fixtures import TEST_SETTINGS
 from tests.waiting import wait_until
 
@@ -169,7 +171,7 @@ def test_database_down_when_the_upload_is_ready_to_finalize(
     wait_until(lambda: youtube.sessions, "the upload to start")
     own_cluster.pg_ctl("stop", "-m", "fast", "-w", "-s")
     youtube.put_gate.set()
-    cutter.wait_log("re-reading failed")  # finalize() is waiting for the database
+    cutter.wait_log("waiting for the database")  # finalize() waits, whichever way it failed
     assert youtube.videos == {}  # and nothing became final meanwhile
     own_cluster.pg_ctl("start", "-w", "-s")
     row = wait_until(lambda: _reaches_reconnecting(own_db, event, "TRANSCODING"), "the upload")
@@ -182,3 +184,26 @@ def _reaches_reconnecting(db, event, state):
         return reaches(db, event, state)()
     except Exception:  # our own connection died with the server: it reconnects next call
         return None
+
+
+def test_finalizing_waits_for_a_database_that_cannot_be_reached(own_cluster, own_db, caplog):
+    """With the server down before the step (connect fails), finalizing waits, then lands."""
+    event = add_job(own_db, "unreachable")
+    row = states.claim(own_db, states.get_event(own_db, event), "node1")
+    assert row is not None
+    db = Database(own_cluster.dsn, timeout=1)
+    cutter = Cutter("node1", "/nonexistent", db, {}, gevent.event.Event())
+    own_db.close()
+    own_cluster.pg_ctl("stop", "-m", "fast", "-w", "-s")
+    restart = threading.Timer(3, own_cluster.pg_ctl, ("start", "-w", "-s"))
+    restart.start()
+    try:
+        with caplog.at_level("WARNING", logger="services.cutter.worker"):
+            finalized = cutter._finalizing(event)
+    finally:
+        restart.join()
+        db.close()
+    assert "finalizing failed" in caplog.text
+    assert "waiting for the database" in caplog.text
+    assert (finalized.state, finalized.uploader) == ("FINALIZING", "node1")
+    assert state_of(own_db, event).state == "FINALIZING"
