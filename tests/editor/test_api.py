@@ -366,6 +366,12 @@ def test_database_down_is_503_and_video_still_served(servers, archive_base, tmp_
         ),  # fmt: skip
         pytest.param(
             ["--db", "host=/nowhere", "--editor-token-file", "F"],
+            "a@b " + "x" * 16,
+            "F:1: 'a@b' looks like the email and comes first: write 'TOKEN EMAIL'",
+            id="swapped fields",
+        ),  # fmt: skip
+        pytest.param(
+            ["--db", "host=/nowhere", "--editor-token-file", "F"],
             f"{ALICE} a@b\n{ALICE} c@d",
             "F:2: the token for 'c@d' is also 'a@b'",
             id="shared token",

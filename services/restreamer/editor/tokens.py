@@ -37,6 +37,11 @@ def parse_tokens(text: str, path: str) -> dict[str, str]:
                 "one editor per line, token first"
             )
         token, email = fields
+        if "@" in token and "@" not in email:
+            raise TokenFileError(
+                f"{path}:{number}: {token!r} looks like the email and comes first: "
+                "write 'TOKEN EMAIL', token first"
+            )
         if len(token) < MIN_TOKEN:
             raise TokenFileError(
                 f"{path}:{number}: the token for {email!r} is {len(token)} characters, "
