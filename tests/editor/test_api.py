@@ -243,6 +243,8 @@ def test_writes_need_a_token(module_api, module_db, token, headers, reason, acti
         pytest.param("UNEDITED", "cancel", 409, "cannot cancel event", id="cancel unedited"),
         pytest.param("CLAIMED", "edit", 409, "cannot edit event", id="edit claimed"),
         pytest.param("DONE", "reset", 409, "it is DONE", id="reset done"),
+        # The state is the first reason, not what is wrong with the new edit's range.
+        pytest.param("DONE", "edit:holes", 409, "cannot edit event", id="edit done with holes"),
         pytest.param("UNEDITED", "cancel-please", 404, "no action 'cancel-please'", id="no action"),
         pytest.param("UNEDITED", "cancel:body", 400, "takes no inputs", id="cancel with inputs"),
         pytest.param("missing", "edit", 404, "no event with id", id="no such event"),
@@ -260,7 +262,10 @@ def test_refused_transitions_write_nothing(module_api, module_db, setup, action,
     target = {"missing": str(uuid.UUID(int=7)), "bad-id": "not-an-id"}.get(setup, event)
     before = table(module_db)
     name, _, extra = action.partition(":")
-    body = {"video_title": "x"} if extra else EDIT if name == "edit" else None
+    if extra == "holes":
+        body = {**EDIT, "video_quality": "nosuch", "allow_holes": False}
+    else:
+        body = {"video_title": "x"} if extra else EDIT if name == "edit" else None
     response = module_api.post(f"/api/events/{target}/{name}", body)
     assert response.status_code == status, response.text
     assert reason in response.json()["error"]

@@ -102,12 +102,29 @@ def _operator_update(db: Database, event_id: Any, action: str, sql: str, params:
     if row is not None:
         logger.info("event %s: %s (now %s)", row.id, action, row.state)
         return row
-    current = get_event(db, event_id)
-    raise IllegalTransition(
+    raise _illegal(action, get_event(db, event_id))
+
+
+def _illegal(action: str, current: Any) -> IllegalTransition:
+    return IllegalTransition(
         f"cannot {action} event {str(current.id)!r}: it is {current.state}"
         # One line, whatever the error holds (ffmpeg's stderr can run to many).
         + (f" (error: {current.error.splitlines()[0]})" if current.error else "")
     )
+
+
+EDITABLE = ("UNEDITED", "EDITED")  # the states an edit may replace
+
+
+def check_editable(db: Database, event_id: Any) -> None:
+    """IllegalTransition unless the event may be edited now (the edit's UPDATE checks again).
+
+    Lets an API refuse an edit of a claimed or finished event for that reason
+    first, before checking the edit's own inputs against the archive.
+    """
+    current = get_event(db, event_id)
+    if current.state not in EDITABLE:
+        raise _illegal("edit", current)
 
 
 # -- operators -------------------------------------------------------------------------
@@ -235,8 +252,8 @@ def edit(
         "edit",
         f"UPDATE events SET state = 'EDITED', {sets}, editor = %(editor)s, edit_time = {NOW},"
         " error = NULL, uploader = NULL"
-        " WHERE id = %(id)s AND state IN ('UNEDITED', 'EDITED') RETURNING *",
-        {**values, "editor": editor},
+        " WHERE id = %(id)s AND state = ANY(%(editable)s) RETURNING *",
+        {**values, "editor": editor, "editable": list(EDITABLE)},
     )
 
 

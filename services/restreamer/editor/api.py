@@ -163,6 +163,7 @@ def change(event_id: str, action: str) -> Response:
     data = request.get_data()
     if action == "edit":
         values = inputs.edit_inputs(inputs.json_object(data))
+        _run(states.check_editable, event_id)  # 409 before any reason about the inputs
         _run(check_edit, state().base_dir, editor=editor, **values)  # 400 with the reason
         row = _run(states.edit, event_id, editor=editor, **values)
     else:
