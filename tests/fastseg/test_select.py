@@ -362,6 +362,25 @@ def test_other_greenlets_run_between_hours(impl, hours):
     assert ran == ["other greenlet"]
 
 
+def test_other_greenlets_run_while_a_long_hour_is_read(impl, hours):
+    put_run(hours, T0, 1600, seconds=2)  # one cold hour of 1,600 entries
+    turns = []
+    done = False
+
+    def other():
+        while not done:
+            turns.append(1)
+            gevent.idle()
+
+    watcher = gevent.spawn(other)
+    got = select(impl, hours, T0, T0 + 3000 * S)
+    done = True
+    watcher.join()
+    assert len(got) == 1500
+    # Once between the hour before and this one, and more while this one is read.
+    assert len(turns) >= 3
+
+
 def test_list_segment_files(tmp_path):
     hour = tmp_path / "2026-11-27T17"
     assert list_segment_files(str(hour)) == []
