@@ -520,7 +520,7 @@ cdef struct Slot:
     uint32_t duration    # duration_us << 1 | full (duration_us is LONG_DURATION if too long)
 
 cdef enum:
-    YIELD_EVERY = 512  # directory entries read, or segments built, between two yields
+    YIELD_EVERY = 256  # directory entries read, or segments built, between two yields
 cdef uint32_t LONG_DURATION = 0x7FFFFFFF  # (35 min or more) read from the segment itself
 
 
