@@ -82,7 +82,12 @@ cdef extern from *:
                                        PyObject *quality, PyObject *start,
                                        PyObject *duration, PyObject *type) {
         PyObject *items[7] = {hour_path, name, channel, quality, start, duration, type};
+    #if PY_VERSION_HEX < 0x030E0000
         PyTupleObject *t = PyObject_GC_NewVar(PyTupleObject, (PyTypeObject *)tp, 7);
+    #else  /* tuples have more fields (a cached hash) that tp_alloc sets up */
+        PyTupleObject *t = (PyTupleObject *)((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 7);
+        if (t != NULL) PyObject_GC_UnTrack(t);
+    #endif
         if (t == NULL) return NULL;
         for (int i = 0; i < 7; i++) {
             Py_INCREF(items[i]);
