@@ -118,6 +118,7 @@ def child(
     running = False
     watcher.join()
     hwm_after = _status_kib("VmHWM")
+    gaps = [g for g in gaps if g[2] > t0]  # those that ended once the selection began
     wall, cpu, _ = max(gaps)
     longest = sorted(gaps, reverse=True)[:5]
     return {
