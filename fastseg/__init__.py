@@ -129,7 +129,8 @@ def get_best_segments(
     Times are naive UTC. ``None`` in the list marks a hole; neighbours with no
     ``None`` between them join within 10 ms. The first segment may start before
     ``start`` and the last end after ``end``. ``start == end`` gives the segment
-    covering that instant. Yields to gevent between hours.
+    covering that instant. Yields to gevent between hours, and every few hundred
+    directory entries while it reads an hour that is not cached.
 
     Raises ValueError if ``start > end`` or a time is not a naive datetime, and
     ContainsHoles at the first hole when ``allow_holes`` is false.

@@ -11,8 +11,12 @@ What makes it fast:
 * ``SegmentInfo`` tuples are filled in place and untracked by the garbage
   collector (they hold only strings, datetimes and timedeltas, so they can never
   be part of a cycle), which keeps collections short while 86,000 are made;
-* each cached hour keeps its segments' start and end as C integers, so a warm
-  selection is a loop over integers plus list appends.
+* each cached hour keeps its segments in C arrays (a reference and 8 bytes of
+  start, duration and type each), so a warm selection is a loop over integers
+  plus list appends, and the collector has no cached list to walk: a full
+  collection costs the same however many hours are cached;
+* a cold hour is read and built in chunks with a yield to gevent between them,
+  so a long directory does not block the loop for long.
 
 Times inside are integer microseconds since 1970-01-01 (UTC), which represent
 every ``datetime`` between years 1 and 9999 exactly.
@@ -36,7 +40,9 @@ from cpython.datetime cimport (
 )
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.errno cimport ENOENT, ENOTDIR, errno
-from libc.stdint cimport int64_t
+from cpython.datetime cimport timedelta_days, timedelta_microseconds, timedelta_seconds
+from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
+from libc.stdint cimport int64_t, uint32_t
 from libc.stdlib cimport qsort
 from libc.string cimport memcmp, memcpy, strlen
 
@@ -46,6 +52,7 @@ cdef extern from "<string.h>" nogil:
 
 import logging
 import os
+import sys
 import time
 
 import gevent
@@ -63,28 +70,63 @@ cdef extern from "Python.h":
     object PyUnicode_EncodeFSDefault(object u)
     char *PyBytes_AS_STRING(object b)
     object PyErr_SetFromErrnoWithFilenameObject(object exc, object filename)
+    void PyObject_GC_Track(object op)
+    void PyObject_GC_UnTrack(object op)
 
 cdef extern from *:
     """
-    /* Fill a SegmentInfo (a tuple subclass) without calling Python code, and
-       untrack it: it holds only atomic objects, so it cannot be in a cycle. */
+    /* Fill a SegmentInfo (a tuple subclass) without calling Python code.
+
+       It is allocated at its exact size, as PyTuple_New allocates a tuple
+       (tp_alloc adds a sentinel item no tuple reads: 16 bytes more per segment
+       with the allocator's rounding), and never tracked by the collector: it
+       holds only atomic objects, so it can be in no cycle. Where the layout in
+       front of an object is the one the module checked at import (a zeroed
+       collector header of fastseg_gc_presize bytes, which reads "untracked"),
+       the memory is taken without counting an allocation towards the next
+       collection either: 86,000 segments would otherwise run 120 young
+       collections and, in a process that never ran one, its first full one
+       over everything its imports made. PyObject_GC_Del frees it as usual. */
+    static Py_ssize_t fastseg_gc_presize = 0;
+
+    static PyTupleObject *fastseg_alloc_info(PyTypeObject *tp) {
+    #if PY_VERSION_HEX < 0x030E0000
+        if (fastseg_gc_presize == 2 * (Py_ssize_t)sizeof(void *)
+                && tp->tp_basicsize == PyTuple_Type.tp_basicsize
+                && tp->tp_itemsize == (Py_ssize_t)sizeof(PyObject *)) {
+            size_t size = (size_t)tp->tp_basicsize + 7 * sizeof(PyObject *);
+            char *mem = (char *)PyObject_Malloc((size_t)fastseg_gc_presize + size);
+            if (mem == NULL) return (PyTupleObject *)PyErr_NoMemory();
+            memset(mem, 0, (size_t)fastseg_gc_presize);
+            PyObject *op = (PyObject *)(mem + fastseg_gc_presize);
+            PyObject_InitVar((PyVarObject *)op, tp, 7);
+            return (PyTupleObject *)op;
+        }
+        return PyObject_GC_NewVar(PyTupleObject, tp, 7);
+    #else  /* tuples have more fields (a cached hash) that tp_alloc sets up */
+        PyTupleObject *t = (PyTupleObject *)tp->tp_alloc(tp, 7);
+        if (t != NULL) PyObject_GC_UnTrack(t);
+        return t;
+    #endif
+    }
+
     static PyObject *fastseg_make_info(PyObject *tp, PyObject *hour_path,
                                        PyObject *name, PyObject *channel,
                                        PyObject *quality, PyObject *start,
                                        PyObject *duration, PyObject *type) {
         PyObject *items[7] = {hour_path, name, channel, quality, start, duration, type};
-        PyObject *t = ((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 7);
+        PyTupleObject *t = fastseg_alloc_info((PyTypeObject *)tp);
         if (t == NULL) return NULL;
         for (int i = 0; i < 7; i++) {
             Py_INCREF(items[i]);
             PyTuple_SET_ITEM(t, i, items[i]);
         }
-        PyObject_GC_UnTrack(t);
-        return t;
+        return (PyObject *)t;
     }
     """
     object fastseg_make_info(object tp, object hour_path, object name, object channel,
                              object quality, object start, object duration, object type)
+    Py_ssize_t fastseg_gc_presize
 
 cdef extern from "<dirent.h>" nogil:
     ctypedef struct DIR
@@ -122,6 +164,12 @@ __all__ = [
 logger = logging.getLogger("fastseg._segments_py")  # one logger name for both twins
 
 cdef object SegmentInfo = _common.SegmentInfo
+
+# The bytes the interpreter keeps in front of a SegmentInfo (its collector
+# header), measured on one made the ordinary way; see fastseg_alloc_info.
+_probe = SegmentInfo("00:00-0-temp-x.ts", None, None, None, _common.FUDGE, "temp")
+fastseg_gc_presize = sys.getsizeof(_probe) - _probe.__sizeof__()
+del _probe
 cdef object SegmentPathError = _common.SegmentPathError
 cdef object ContainsHoles = _common.ContainsHoles
 cdef object describe_bad_path = _common.describe_bad_path
@@ -507,21 +555,58 @@ cdef int compare_candidates(const void *a, const void *b) noexcept nogil:
     return x.type - y.type  # best type first within a start
 
 
+cdef struct Slot:
+    uint32_t offset_us   # start within the hour (< 3.6e9)
+    uint32_t duration    # duration_us << 1 | full (duration_us is LONG_DURATION if too long)
+
+cdef enum:
+    YIELD_EVERY = 256  # directory entries read, or segments built, between two yields
+cdef uint32_t LONG_DURATION = 0x7FFFFFFF  # (35 min or more) read from the segment itself
+
+
 cdef class _Hour:
-    """An hour's choice: the segments, and their starts and ends as C integers."""
-    cdef readonly list segments
+    """An hour's choice in C arrays: the segments (owned references) and their times.
+
+    No Python container, so the garbage collector never walks an hour's segments
+    (they hold only strings, datetimes and timedeltas: they can be in no cycle).
+    """
     cdef unsigned long ino
     cdef int64_t mtime_ns
     cdef bint trusted
-    cdef Py_ssize_t n
-    cdef int64_t *starts
-    cdef int64_t *ends
-    cdef unsigned char *full
+    cdef int64_t hour_us
+    cdef Py_ssize_t n     # the segments built so far (all of them once read)
+    cdef PyObject **items
+    cdef Slot *slots
 
     def __dealloc__(self):
-        PyMem_Free(self.starts)
-        PyMem_Free(self.ends)
-        PyMem_Free(self.full)
+        cdef Py_ssize_t i
+        for i in range(self.n):
+            Py_XDECREF(self.items[i])
+        PyMem_Free(self.items)
+        PyMem_Free(self.slots)
+
+    cdef inline object segment(self, Py_ssize_t i):
+        return <object>self.items[i]
+
+    cdef inline bint full(self, Py_ssize_t i) noexcept:
+        return self.slots[i].duration & 1
+
+    cdef inline int64_t start(self, Py_ssize_t i) noexcept:
+        return self.hour_us + self.slots[i].offset_us
+
+    cdef int64_t end(self, Py_ssize_t i) noexcept:
+        cdef uint32_t d = self.slots[i].duration >> 1
+        if d != LONG_DURATION:
+            return self.hour_us + self.slots[i].offset_us + d
+        td = (<tuple><object>self.items[i])[5]
+        return (self.hour_us + self.slots[i].offset_us
+                + (timedelta_days(td) * <int64_t>86400 + timedelta_seconds(td)) * US
+                + timedelta_microseconds(td))
+
+    cdef list segments(self):
+        """A new list of the segments (the cache's arrays stay ours)."""
+        cdef Py_ssize_t i
+        return [<object>self.items[i] for i in range(self.n)]
 
 
 cdef class _Reader:
@@ -634,17 +719,18 @@ cdef Py_ssize_t best_of(_Reader r, Py_ssize_t a, Py_ssize_t b, int dfd):
 
 
 cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
-                     int64_t hour_us):
+                     int64_t hour_us, bint yielding):
+    """Read and choose one hour; with ``yielding``, yield to gevent every YIELD_EVERY steps."""
     cdef DIR *d = opendir(bpath)
     cdef dirent *ent
     cdef const char *name
-    cdef Py_ssize_t n, i, j, k, count
+    cdef Py_ssize_t n, i, j, k, count, seen = 0
     cdef NameFields f
     cdef _Reader r = _Reader()
     cdef set tombstones = None
     cdef list junk = None
     cdef _Hour hour = _Hour()
-    hour.segments = []
+    hour.hour_us = hour_us
     if d == NULL:
         if errno == ENOENT or errno == ENOTDIR:
             return hour
@@ -654,6 +740,9 @@ cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
             ent = readdir(d)
             if ent == NULL:
                 break
+            seen += 1
+            if yielding and seen % YIELD_EVERY == 0:
+                _idle()  # a long directory must not stall the other greenlets
             name = ent.d_name
             if name[0] == 46:  # '.': hidden
                 continue
@@ -696,32 +785,33 @@ cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
             i = j
     finally:
         closedir(d)
-    hour.n = count
-    hour.starts = <int64_t *>PyMem_Malloc(max(count, 1) * sizeof(int64_t))
-    hour.ends = <int64_t *>PyMem_Malloc(max(count, 1) * sizeof(int64_t))
-    hour.full = <unsigned char *>PyMem_Malloc(max(count, 1))
-    if hour.starts == NULL or hour.ends == NULL or hour.full == NULL:
+    hour.items = <PyObject **>PyMem_Malloc(max(count, 1) * sizeof(PyObject *))
+    hour.slots = <Slot *>PyMem_Malloc(max(count, 1) * sizeof(Slot))
+    if hour.items == NULL or hour.slots == NULL:
         raise MemoryError()
-    cdef list segments = hour.segments
     cdef Candidate *c
     cdef Hour fields
     hour_fields(hour_us, &fields)
     for i in range(count):
+        if yielding and i and i % YIELD_EVERY == 0:
+            _idle()
         c = &r.cands[i]
-        hour.starts[i] = hour_us + c.offset_us
-        hour.ends[i] = hour_us + c.offset_us + c.duration_us
-        hour.full[i] = c.type == FULL
-        segments.append(fastseg_make_info(
+        hour.slots[i].offset_us = <uint32_t>c.offset_us
+        hour.slots[i].duration = (
+            <uint32_t>min(c.duration_us, <int64_t>LONG_DURATION) << 1) | (c.type == FULL)
+        segment = fastseg_make_info(
             SegmentInfo, hour_path, PyUnicode_DecodeASCII(r.arena + c.name_at, c.name_len, NULL),
             channel, quality, datetime_in(&fields, c.offset_us), duration_of(c.duration_us),
-            TYPE_NAMES[c.type]))
+            TYPE_NAMES[c.type])
+        Py_INCREF(segment)
+        hour.items[i] = <PyObject *>segment
+        hour.n = i + 1
     return hour
 
 
 cdef dict _cache = {}
 cdef Py_ssize_t _cache_size = _common.DEFAULT_CACHE_HOURS
 cdef _Hour EMPTY_HOUR = _Hour()
-EMPTY_HOUR.segments = []
 
 
 def set_cache_size(hours):
@@ -739,7 +829,8 @@ def cache_info():
     return [(path, (<_Hour>entry).trusted) for path, entry in _cache.items()]
 
 
-cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour_us):
+cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour_us,
+                     bint yielding=False):
     """The cached choice for an hour directory, read again if it may have changed."""
     cdef struct_stat st
     cdef bytes bpath = PyUnicode_EncodeFSDefault(hour_path)
@@ -760,7 +851,7 @@ cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour
         return entry
     clock_gettime(CLOCK_REALTIME, &now)
     began = <int64_t>now.tv_sec * 1000000000 + now.tv_nsec
-    entry = read_hour(bpath, hour_path, channel, quality, hour_us)
+    entry = read_hour(bpath, hour_path, channel, quality, hour_us, yielding)
     entry.ino = st.st_ino
     entry.mtime_ns = mtime_ns
     entry.trusted = mtime_ns + RACY_NS < began
@@ -789,7 +880,7 @@ def best_segments_by_start(hour_path):
     if type(hour_path) is not str:
         hour_path = str_path(hour_path, "hour_path")
     hour_path, channel, quality, hour_us = split_hour_path(hour_path)
-    return list(load_hour(hour_path, channel, quality, hour_us).segments)  # the cache's stays ours
+    return load_hour(hour_path, channel, quality, hour_us).segments()
 
 
 cdef str hour_text(int64_t hour_us):
@@ -820,6 +911,9 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
     cdef _Hour hour
     cdef list result = []
     cdef object prev = None
+    # Untracked while it grows (it holds only segments and None, so no cycle):
+    # a young collection during the walk would otherwise walk all of it.
+    PyObject_GC_UnTrack(result)
     hours_path = hours_path.rstrip("/")
     split = hours_path.split("/")
     quality = split[-1] or None
@@ -828,10 +922,10 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
         if not first:
             _idle()  # a long range must not stall the other greenlets
         first = False
-        hour = load_hour(hours_path + "/" + hour_text(hour_us), channel, quality, hour_us)
+        hour = load_hour(hours_path + "/" + hour_text(hour_us), channel, quality, hour_us, True)
         for i in range(hour.n):
-            s = hour.starts[i]
-            e = hour.ends[i]
+            s = hour.start(i)
+            e = hour.end(i)
             if s >= end_us and (have_prev or s > start_us):
                 done = True  # past the range
                 break
@@ -846,7 +940,7 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
                 gap = s - prev_end
                 if gap < -FUDGE_US:
                     logger.info("skipping %r: it overlaps the end of %r",
-                                hour.segments[i].path, prev.path)
+                                hour.segment(i).path, prev.path)
                     continue
                 if not prev_full or gap > FUDGE_US:
                     if not holes_ok:
@@ -854,12 +948,12 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
                             datetime_of(prev_end if gap > FUDGE_US else prev_start),
                             datetime_of(s))
                     result.append(None)
-            prev = hour.segments[i]
+            prev = hour.segment(i)
             result.append(prev)
             have_prev = True
             prev_start = s
             prev_end = e
-            prev_full = hour.full[i]
+            prev_full = hour.full(i)
         hour_us += HOUR_US
         if not holes_ok and not done and hour_us <= end_us:
             # Every segment still unread starts at hour_us or later: a hole
@@ -879,4 +973,5 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
         if not holes_ok:
             raise ContainsHoles(datetime_of(prev_end if prev_full else prev_start), end)
         result.append(None)
+    PyObject_GC_Track(result)  # the caller's now: a list like any other
     return result

@@ -6,6 +6,7 @@ A service's ``main(argv)`` builds its parser with :func:`argument_parser`, calls
 """
 
 import argparse
+import gc
 import logging
 import math
 import os
@@ -144,8 +145,23 @@ def stop_on_signals() -> gevent.event.Event:
     return stopping
 
 
+def freeze_startup_heap() -> None:
+    """Collect once, then keep every object alive now out of later collections.
+
+    A fresh process has never run a full collection, so its first one (which
+    the first burst of allocations triggers, e.g. a cold selection) walks
+    every object the imports made: tens of milliseconds with the loop
+    stopped. Modules, classes and functions live as long as the process, so
+    they are frozen once here and later collections walk only what was made
+    since (this is what ``gc.freeze`` is for).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def setup(args: argparse.Namespace) -> None:
     """Logging, the stack sampler and the metrics server, as the shared arguments ask."""
+    freeze_startup_heap()
     setup_logging(args.log_level)
     profiling.start_from_args(args)
     if getattr(args, "metrics_port", None) is not None:
