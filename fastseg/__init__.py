@@ -52,6 +52,7 @@ __all__ = [
     "hour_start",
     "list_segment_files",
     "parse_segment_path",
+    "playlist_entries",
     "segment_name",
     "set_cache_size",
     "tombstone_path",
@@ -135,6 +136,17 @@ def get_best_segments(
     ContainsHoles at the first hole when ``allow_holes`` is false.
     """
     return _impl.get_best_segments(hours_path, start, end, bool(allow_holes))
+
+
+def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, list[int], list[float]]:
+    """The HLS lines of ``segments``: PROGRAM-DATE-TIME, EXTINF and ``url`` + name each.
+
+    Returns the text as ASCII bytes, where each segment's lines start in it (one
+    offset more than segments: the last is the length) and each one's duration
+    in seconds. Dates and durations are sliced out of the names as they are
+    written, so an hour of entries costs no datetime formatting.
+    """
+    return _impl.playlist_entries(segments, url)
 
 
 def set_cache_size(hours: int) -> None:
