@@ -887,6 +887,7 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
 # Playlist entries: segments as HLS lines, sliced out of their names into one
 # bytes object (the pure twin formats a string per segment and joins them).
 
+from cpython cimport array
 from cpython.datetime cimport (
     PyDelta_Check,
     timedelta_days,
@@ -894,16 +895,19 @@ from cpython.datetime cimport (
     timedelta_seconds,
 )
 
+import array as _array
+
 cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object u)
     object PyBytes_FromStringAndSize(const char *s, Py_ssize_t n)
-    object PyFloat_FromDouble(double v)
 
 cdef object playlist_entry = _common.playlist_entry
 cdef object ascii_url = _common.ascii_url
 cdef bytes PDT = _common.PROGRAM_DATE_TIME.encode("ascii")
 cdef bytes EXTINF = b"Z\n#EXTINF:"
 cdef bytes COMMA = b",\n"
+cdef array.array OFFSETS = _array.array("q")
+cdef array.array SECONDS = _array.array("d")
 
 
 cdef inline Py_ssize_t seconds_end(str name) noexcept:
@@ -931,8 +935,8 @@ def playlist_entries(segments, url):
     cdef Py_ssize_t count = len(segs), i, dash, total = 0, size, fixed
     cdef Py_ssize_t url_len, hour_len = 0
     cdef bytes burl = ascii_url(url)
-    cdef list offsets = [0] * (count + 1)
-    cdef list seconds = [None] * count
+    cdef array.array offsets = array.clone(OFFSETS, count + 1, False)
+    cdef array.array seconds = array.clone(SECONDS, count, False)
     cdef list odd = None  # the entries of unusual names, formatted in Python
     cdef object hour_path = None, duration
     cdef str name, hour_name = None
@@ -940,6 +944,7 @@ def playlist_entries(segments, url):
     cdef char *at
     cdef tuple segment
     url_len = len(burl)
+    offsets.data.as_longlongs[0] = 0
     # Every usual entry is its names, its duration text and these constant lines.
     fixed = len(PDT) + 1 + 12 + len(EXTINF) + len(COMMA) + url_len + 1
     for i in range(count):
@@ -961,15 +966,14 @@ def playlist_entries(segments, url):
                 hour_len = len(hour_name.encode("ascii"))  # raises as the pure twin does
             size = fixed + hour_len + (dash - 13) + len(name)
         total += size
-        offsets[i + 1] = total
+        offsets.data.as_longlongs[i + 1] = total
         duration = segment[5]
         if PyDelta_Check(duration):  # as total_seconds(): exact below 2**53 microseconds
-            seconds[i] = PyFloat_FromDouble(
-                <double>((<int64_t>timedelta_days(duration) * 86400
-                          + timedelta_seconds(duration)) * US
-                         + timedelta_microseconds(duration)) / 1e6)
+            seconds.data.as_doubles[i] = <double>(
+                (<int64_t>timedelta_days(duration) * 86400 + timedelta_seconds(duration)) * US
+                + timedelta_microseconds(duration)) / 1e6
         else:
-            seconds[i] = duration.total_seconds()
+            seconds.data.as_doubles[i] = duration.total_seconds()
     data = PyBytes_FromStringAndSize(NULL, total)
     at = PyBytes_AS_STRING(data)
     hour_path = None

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import time
+from array import array
 from itertools import accumulate
 
 import gevent
@@ -337,12 +338,12 @@ def get_best_segments(
 # Playlist entries: segments as HLS lines, sliced out of their names.
 
 
-def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, list[int], list[float]]:
+def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, array, array]:
     """The segments' HLS lines as ASCII bytes, where each one's lines start, and durations.
 
     Each segment gets ``#EXT-X-PROGRAM-DATE-TIME``, ``#EXTINF`` and ``url`` + its
-    name, each line newline-ended. The offsets are one more than the segments
-    (the last is the length); durations are in seconds.
+    name, each line newline-ended. The offsets (``array('q')``) are one more than
+    the segments (the last is the length); durations (``array('d')``) are in seconds.
     """
     ascii_url(url)
     entries: list[str] = []
@@ -359,5 +360,5 @@ def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, list
             dated = f"{PROGRAM_DATE_TIME}{hour_path[hour_path.rfind('/') + 1 :]}:"
         append(f"{dated}{name[:12]}Z\n#EXTINF:{name[13:dash]},\n{url}{name}\n")
     data = "".join(entries).encode("ascii")
-    offsets = [0, *accumulate(map(len, entries))]  # ASCII: one byte a character
-    return data, offsets, [segment[5].total_seconds() for segment in segments]
+    offsets = array("q", [0, *accumulate(map(len, entries))])  # ASCII: one byte a character
+    return data, offsets, array("d", [segment[5].total_seconds() for segment in segments])

@@ -60,10 +60,10 @@ class _Hour:
         return None
 
 
-#: Bytes an hour keeps per segment besides its text: its offset and duration (an int
-#: and a float in lists) and the segment object itself, which stays alive while the
-#: hour is cached even after fastseg's own cache has let it go (measured with
-#: tracemalloc: ~70 and ~290-325 bytes).
+#: Bytes an hour keeps per segment besides its text: its offset and duration (16
+#: bytes in two arrays) and the segment object itself, which stays alive while the
+#: hour is cached even after fastseg's own cache has let it go (~290-325 bytes,
+#: measured with tracemalloc), rounded up.
 PER_SEGMENT_BYTES = 400
 
 #: The rendered hours a restreamer keeps: about 0.75 MB per hour of 2-second

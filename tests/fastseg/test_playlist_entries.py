@@ -1,6 +1,7 @@
 """playlist_entries: an hour's HLS lines, the same bytes from both twins."""
 
 import datetime as dt
+from array import array
 
 import pytest
 
@@ -27,7 +28,8 @@ def plain(segments, url):
     offsets = [0]
     for entry in entries:
         offsets.append(offsets[-1] + len(entry))
-    return "".join(entries).encode(), offsets, [s.duration.total_seconds() for s in segments]
+    seconds = [s.duration.total_seconds() for s in segments]
+    return "".join(entries).encode(), array("q", offsets), array("d", seconds)
 
 
 def other_tool(hours, start, fraction, seconds):
@@ -68,7 +70,7 @@ def test_entries_are_dated_by_their_own_hour_and_none_is_empty(impl):
     data, offsets, seconds = impl.playlist_entries(segments, "/u/")
     assert data.decode().count("#EXT-X-PROGRAM-DATE-TIME:2026-11-27T18:59:58.000000Z\n") == 1
     assert (data, offsets, seconds) == plain(segments, "/u/")
-    assert impl.playlist_entries([], "/u/") == (b"", [0], [])
+    assert impl.playlist_entries([], "/u/") == (b"", array("q", [0]), array("d"))
 
 
 def test_a_url_outside_ascii_is_refused(impl, tmp_path):
