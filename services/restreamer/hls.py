@@ -211,7 +211,8 @@ def media_playlist_chunks(
             longest = max(longest, hour.longest)
         else:
             body.append(hour.view[hour.offsets[i] : hour.offsets[i + n]])
-            longest = max(longest, max(hour.seconds[i : i + n]))
+            if hour.longest > longest:  # else no segment of the stretch can be longer
+                longest = max(longest, max(hour.seconds[i : i + n]))
         p += n
     # §4.3.3.1: every EXTINF rounded to the nearest integer must be <= TARGETDURATION;
     # the ceiling always satisfies that, and never less than 1.
