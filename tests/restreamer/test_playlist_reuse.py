@@ -68,3 +68,19 @@ def test_rendering_a_cold_day_yields_to_other_greenlets_every_hour(tmp_path, imp
         assert len(turns) - before >= hours  # a turn after each hour rendered
     finally:
         greenlet.kill()
+
+
+def test_the_target_duration_counts_only_the_segments_in_the_playlist(tmp_path, impl):
+    make_tree(tmp_path, "ch", "q", T0, PER_HOUR + 100, duration=10)
+    long_one = T0 + dt.timedelta(seconds=10 * (PER_HOUR + 100))
+    make_tree(tmp_path, "ch", "q", long_one, 1, duration=25)
+    make_tree(tmp_path, "ch", "q", long_one + dt.timedelta(seconds=25), 100, duration=10)
+    path = str(tmp_path / "ch" / "q")
+    cache = MediaCache()
+    whole = fastseg.get_best_segments(path, T0, T0 + dt.timedelta(hours=2))
+    assert b"#EXT-X-TARGETDURATION:25\n" in media_playlist(whole, "ch", "q", True, cache)
+    for minutes, target in ((10, 10), (20, 25)):  # stretches of the hour holding the long one
+        end = T0 + dt.timedelta(hours=1, minutes=minutes)
+        segments = fastseg.get_best_segments(path, T0, end)
+        text = media_playlist(segments, "ch", "q", True, cache)
+        assert f"#EXT-X-TARGETDURATION:{target}\n".encode() in text
