@@ -939,7 +939,8 @@ def playlist_entries(segments, url):
     cdef array.array seconds = array.clone(SECONDS, count, False)
     cdef list odd = None  # the entries of unusual names, formatted in Python
     cdef object hour_path = None, duration
-    cdef str name, hour_name = None
+    cdef str name
+    cdef object hour_name = None
     cdef bytes data, bhour = b""
     cdef char *at
     cdef tuple segment
@@ -949,7 +950,7 @@ def playlist_entries(segments, url):
     fixed = len(PDT) + 1 + 12 + len(EXTINF) + len(COMMA) + url_len + 1
     for i in range(count):
         item = segs[i]
-        if not isinstance(item, tuple):
+        if not isinstance(item, SegmentInfo):  # so it has its 7 fields
             raise TypeError(f"expected a SegmentInfo, got {type(item).__name__} {item!r}")
         segment = <tuple>item
         name = <str?>segment[1]
@@ -962,7 +963,7 @@ def playlist_entries(segments, url):
         else:
             if segment[0] is not hour_path:
                 hour_path = segment[0]
-                hour_name = hour_path[(<str>hour_path).rfind("/") + 1:]
+                hour_name = hour_path[hour_path.rfind("/") + 1:]
                 hour_len = len(hour_name.encode("ascii"))  # raises as the pure twin does
             size = fixed + hour_len + (dash - 13) + len(name)
         total += size
@@ -985,7 +986,7 @@ def playlist_entries(segments, url):
         name = <str>segment[1]
         if segment[0] is not hour_path:
             hour_path = segment[0]
-            hour_name = hour_path[(<str>hour_path).rfind("/") + 1:]
+            hour_name = hour_path[hour_path.rfind("/") + 1:]
             bhour = hour_name.encode("ascii")
         dash = seconds_end(name)
         at = put(at, PDT, len(PDT))

@@ -350,6 +350,8 @@ def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, arra
     append = entries.append
     hour_path = dated = None
     for segment in segments:
+        if not isinstance(segment, SegmentInfo):
+            raise TypeError(f"expected a SegmentInfo, got {type(segment).__name__} {segment!r}")
         name = segment[1]
         dash = name.find("-", 13) if name[5:6] == "." and name[12:13] == "-" else -1
         if dash < 0:

@@ -73,9 +73,12 @@ def test_entries_are_dated_by_their_own_hour_and_none_is_empty(impl):
     assert impl.playlist_entries([], "/u/") == (b"", array("q", [0]), array("d"))
 
 
-def test_a_url_outside_ascii_is_refused(impl, tmp_path):
+def test_a_url_outside_ascii_or_not_a_segment_is_refused(impl, tmp_path):
     put(tmp_path / "ch" / "q", HOUR)
     segments = impl.best_segments_by_start(tmp_path / "ch" / "q" / "2026-11-27T17")
+    for item in (None, ("a", "b")):
+        with pytest.raises(TypeError, match="expected a SegmentInfo, got"):
+            impl.playlist_entries([*segments, item], "/u/")
     for url in ("/segments/sourcé/", b"/segments/"):
         with pytest.raises(ValueError, match=r"playlist URL .* is not ASCII text: quote it"):
             impl.playlist_entries(segments, url)
