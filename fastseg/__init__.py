@@ -10,6 +10,7 @@ one (``_segments_py``). ``FASTSEG_PURE=1`` forces the pure twin;
 import datetime as _dt
 import os
 import typing
+from array import array as _array
 
 from fastseg._common import (
     FUDGE,
@@ -52,6 +53,7 @@ __all__ = [
     "hour_start",
     "list_segment_files",
     "parse_segment_path",
+    "playlist_entries",
     "segment_name",
     "set_cache_size",
     "tombstone_path",
@@ -136,6 +138,19 @@ def get_best_segments(
     ContainsHoles at the first hole when ``allow_holes`` is false.
     """
     return _impl.get_best_segments(hours_path, start, end, bool(allow_holes))
+
+
+def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, _array, _array]:
+    """The HLS lines of ``segments``: PROGRAM-DATE-TIME, EXTINF and ``url`` + name each.
+
+    Returns the text as ASCII bytes, where each segment's lines start in it (an
+    ``array('q')``, one offset more than segments: the last is the length) and
+    each one's duration in seconds (an ``array('d')``). Dates and durations are
+    sliced out of the names as they are written, so an hour of entries costs no
+    datetime formatting, and the arrays hold no Python object per segment.
+    Raises ValueError if ``url`` is not ASCII text.
+    """
+    return _impl.playlist_entries(segments, url)
 
 
 def set_cache_size(hours: int) -> None:

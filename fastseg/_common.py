@@ -303,3 +303,29 @@ def log_bad_name(path: str) -> None:
         _junk_logged.clear()
     _junk_logged.add(path)
     logger.warning("skipping %r: %s", path, describe_bad_path(path))
+
+
+# ---------------------------------------------------------------------------
+# Playlist lines. Both twins render an hour's entries by slicing them out of
+# the names (a name ``MM:SS.ffffff-DURATION-...`` after its hour directory's
+# name is already the ISO date, and DURATION already a decimal); a name written
+# by another tool, with a shorter fraction, is formatted here instead.
+
+PROGRAM_DATE_TIME = "#EXT-X-PROGRAM-DATE-TIME:"
+
+
+def ascii_url(url: Any) -> bytes:
+    """``url`` as ASCII bytes; ValueError if it is not a str of ASCII characters."""
+    if isinstance(url, str) and url.isascii():
+        return url.encode("ascii")
+    raise ValueError(f"playlist URL {url!r} is not ASCII text: quote it (urllib.parse.quote)")
+
+
+def playlist_entry(segment: SegmentInfo, url: str) -> str:
+    """One segment's PROGRAM-DATE-TIME, EXTINF and URI lines (``url`` + name), newline-ended.
+
+    RFC 8216 §4.3.2.6 wants ISO 8601 with a time zone; the archive's times are UTC.
+    """
+    date = segment[4].isoformat(timespec="microseconds")
+    seconds = f"{segment[5].total_seconds():.6f}".rstrip("0").rstrip(".")
+    return f"{PROGRAM_DATE_TIME}{date}Z\n#EXTINF:{seconds},\n{url}{segment[1]}\n"

@@ -2,6 +2,7 @@
 
 import datetime
 import os
+from array import array
 
 from fastseg._common import SegmentInfo
 
@@ -12,6 +13,7 @@ __all__ = [
     "get_best_segments",
     "parse_segment_path",
     "set_cache_size",
+    "playlist_entries",
 ]
 
 def parse_segment_path(path: str) -> SegmentInfo: ...
@@ -25,3 +27,4 @@ def get_best_segments(
 def set_cache_size(hours: int) -> None: ...
 def clear_cache() -> None: ...
 def cache_info() -> list[tuple[str, bool]]: ...
+def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, array, array]: ...

@@ -159,6 +159,7 @@ __all__ = [
     "get_best_segments",
     "parse_segment_path",
     "set_cache_size",
+    "playlist_entries",
 ]
 
 logger = logging.getLogger("fastseg._segments_py")  # one logger name for both twins
@@ -975,3 +976,123 @@ def get_best_segments(hours_path, start, end, allow_holes=True):
         result.append(None)
     PyObject_GC_Track(result)  # the caller's now: a list like any other
     return result
+
+
+# ---------------------------------------------------------------------------
+# Playlist entries: segments as HLS lines, sliced out of their names into one
+# bytes object (the pure twin formats a string per segment and joins them).
+
+from cpython cimport array
+from cpython.datetime cimport (
+    PyDelta_Check,
+    timedelta_days,
+    timedelta_microseconds,
+    timedelta_seconds,
+)
+
+import array as _array
+
+cdef extern from "Python.h":
+    int PyUnicode_IS_ASCII(object u)
+    object PyBytes_FromStringAndSize(const char *s, Py_ssize_t n)
+
+cdef object playlist_entry = _common.playlist_entry
+cdef object ascii_url = _common.ascii_url
+cdef bytes PDT = _common.PROGRAM_DATE_TIME.encode("ascii")
+cdef bytes EXTINF = b"Z\n#EXTINF:"
+cdef bytes COMMA = b",\n"
+cdef array.array OFFSETS = _array.array("q")
+cdef array.array SECONDS = _array.array("d")
+
+
+cdef inline Py_ssize_t seconds_end(str name) noexcept:
+    """Where the duration in a usual name (``MM:SS.ffffff-DURATION-...``) ends, or -1."""
+    cdef Py_ssize_t n = len(name), i
+    cdef const unsigned char *s
+    if not PyUnicode_IS_ASCII(name) or n < 14:
+        return -1
+    s = <const unsigned char *>PyUnicode_DATA(name)
+    if s[5] != 46 or s[12] != 45:  # '.', '-'
+        return -1
+    for i in range(13, n):
+        if s[i] == 45:
+            return i
+    return -1
+
+
+cdef inline char *put(char *at, const char *s, Py_ssize_t n) noexcept:
+    memcpy(at, s, n)
+    return at + n
+
+
+def playlist_entries(segments, url):
+    cdef list segs = list(segments)  # ours: the fallback runs Python code between passes
+    cdef Py_ssize_t count = len(segs), i, dash, total = 0, size, fixed
+    cdef Py_ssize_t url_len, hour_len = 0
+    cdef bytes burl = ascii_url(url)
+    cdef array.array offsets = array.clone(OFFSETS, count + 1, False)
+    cdef array.array seconds = array.clone(SECONDS, count, False)
+    cdef list odd = None  # the entries of unusual names, formatted in Python
+    cdef object hour_path = None, duration
+    cdef str name
+    cdef object hour_name = None
+    cdef bytes data, bhour = b""
+    cdef char *at
+    cdef tuple segment
+    url_len = len(burl)
+    offsets.data.as_longlongs[0] = 0
+    # Every usual entry is its names, its duration text and these constant lines.
+    fixed = len(PDT) + 1 + 12 + len(EXTINF) + len(COMMA) + url_len + 1
+    for i in range(count):
+        item = segs[i]
+        if not isinstance(item, SegmentInfo):  # so it has its 7 fields
+            raise TypeError(f"expected a SegmentInfo, got {type(item).__name__} {item!r}")
+        segment = <tuple>item
+        name = <str?>segment[1]
+        dash = seconds_end(name)
+        if dash < 0:
+            if odd is None:
+                odd = [None] * count
+            odd[i] = playlist_entry(segment, url).encode("ascii")
+            size = len(<bytes>odd[i])
+        else:
+            if segment[0] is not hour_path:
+                hour_path = segment[0]
+                hour_name = hour_path[hour_path.rfind("/") + 1:]
+                hour_len = len(hour_name.encode("ascii"))  # raises as the pure twin does
+            size = fixed + hour_len + (dash - 13) + len(name)
+        total += size
+        offsets.data.as_longlongs[i + 1] = total
+        duration = segment[5]
+        if PyDelta_Check(duration):  # as total_seconds(): exact below 2**53 microseconds
+            seconds.data.as_doubles[i] = <double>(
+                (<int64_t>timedelta_days(duration) * 86400 + timedelta_seconds(duration)) * US
+                + timedelta_microseconds(duration)) / 1e6
+        else:
+            seconds.data.as_doubles[i] = duration.total_seconds()
+    data = PyBytes_FromStringAndSize(NULL, total)
+    at = PyBytes_AS_STRING(data)
+    hour_path = None
+    for i in range(count):
+        segment = <tuple>segs[i]
+        if odd is not None and odd[i] is not None:
+            at = put(at, PyBytes_AS_STRING(odd[i]), len(<bytes>odd[i]))
+            continue
+        name = <str>segment[1]
+        if segment[0] is not hour_path:
+            hour_path = segment[0]
+            hour_name = hour_path[hour_path.rfind("/") + 1:]
+            bhour = hour_name.encode("ascii")
+        dash = seconds_end(name)
+        at = put(at, PDT, len(PDT))
+        at = put(at, bhour, len(bhour))
+        at[0] = 58  # ':'
+        at = put(at + 1, <const char *>PyUnicode_DATA(name), 12)
+        at = put(at, EXTINF, len(EXTINF))
+        at = put(at, <const char *>PyUnicode_DATA(name) + 13, dash - 13)
+        at = put(at, COMMA, len(COMMA))
+        at = put(at, burl, url_len)
+        at = put(at, <const char *>PyUnicode_DATA(name), len(name))
+        at[0] = 10  # '\n'
+        at += 1
+    return data, offsets, seconds

@@ -11,22 +11,27 @@ import logging
 import os
 import re
 import time
+from array import array
+from itertools import accumulate
 
 import gevent
 
 from fastseg._common import (
     DEFAULT_CACHE_HOURS,
     FUDGE,
+    PROGRAM_DATE_TIME,
     RACY_NS,
     ContainsHoles,
     SegmentInfo,
     SegmentPathError,
+    ascii_url,
     check_cache_size,
     check_times,
     describe_bad_path,
     hour_name,
     hour_start,
     log_bad_name,
+    playlist_entry,
     str_path,
     tombstoned_name,
 )
@@ -40,6 +45,7 @@ __all__ = [
     "get_best_segments",
     "parse_segment_path",
     "set_cache_size",
+    "playlist_entries",
 ]
 
 _NAME = re.compile(
@@ -332,3 +338,35 @@ def get_best_segments(
             raise ContainsHoles(prev_end if prev[6] == "full" else prev[4], end)
         result.append(None)
     return result
+
+
+# ---------------------------------------------------------------------------
+# Playlist entries: segments as HLS lines, sliced out of their names.
+
+
+def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, array, array]:
+    """The segments' HLS lines as ASCII bytes, where each one's lines start, and durations.
+
+    Each segment gets ``#EXT-X-PROGRAM-DATE-TIME``, ``#EXTINF`` and ``url`` + its
+    name, each line newline-ended. The offsets (``array('q')``) are one more than
+    the segments (the last is the length); durations (``array('d')``) are in seconds.
+    """
+    ascii_url(url)
+    entries: list[str] = []
+    append = entries.append
+    hour_path = dated = None
+    for segment in segments:
+        if not isinstance(segment, SegmentInfo):
+            raise TypeError(f"expected a SegmentInfo, got {type(segment).__name__} {segment!r}")
+        name = segment[1]
+        dash = name.find("-", 13) if name[5:6] == "." and name[12:13] == "-" else -1
+        if dash < 0:
+            append(playlist_entry(segment, url))
+            continue
+        if segment[0] is not hour_path:
+            hour_path = segment[0]
+            dated = f"{PROGRAM_DATE_TIME}{hour_path[hour_path.rfind('/') + 1 :]}:"
+        append(f"{dated}{name[:12]}Z\n#EXTINF:{name[13:dash]},\n{url}{name}\n")
+    data = "".join(entries).encode("ascii")
+    offsets = array("q", [0, *accumulate(map(len, entries))])  # ASCII: one byte a character
+    return data, offsets, array("d", [segment[5].total_seconds() for segment in segments])

@@ -1,23 +1,24 @@
 """HLS playlist text (RFC 8216) from chosen segments: rendering only, no I/O but stat.
 
 Media playlists are the hot path (a 24-hour one has 43,000 segments). Each
-segment's lines are sliced out of its name and hour (no datetime formatting, no
-quoting: names are URL-safe by their grammar, docs/DESIGN.md#segment-names), each hour is
-rendered once and kept while fastseg's cached choice for it is unchanged, and a
-playlist is mostly whole hours of text joined together.
+segment's lines are sliced out of its name and hour by fastseg's
+``playlist_entries`` (in C with the compiled twin: no datetime formatting, no
+quoting, since names are URL-safe by their grammar, docs/DESIGN.md#segment-names),
+each hour is rendered once and kept while fastseg's cached choice for it is
+unchanged, and a playlist is mostly whole hours of text joined together.
 """
 
-import datetime as dt
 import logging
 import math
 import os
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from itertools import accumulate
 from operator import itemgetter
 from urllib.parse import quote
 
-from fastseg import SegmentInfo, best_segments_by_start
+import gevent
+
+from fastseg import SegmentInfo, best_segments_by_start, playlist_entries
 
 logger = logging.getLogger(__name__)
 
@@ -31,30 +32,8 @@ __all__ = [
 ]
 
 _START = itemgetter(4)
-_DURATION = itemgetter(5)
 
 VERSION = 3  # RFC 8216 §7: decimal EXTINF durations need version 3
-
-
-def _date(when: dt.datetime) -> str:
-    # RFC 8216 §4.3.2.6: ISO 8601 with a time zone; the archive's times are UTC.
-    return f"{when.isoformat(timespec='microseconds')}Z"
-
-
-def _entry(segment: SegmentInfo, url: str) -> str:
-    """One segment's lines: PROGRAM-DATE-TIME, EXTINF and URL (no trailing newline)."""
-    hour_path, name = segment[0], segment[1]
-    # The name says MM:SS.ffffff-DURATION-...: with the hour directory's name in
-    # front that is already the ISO date, and DURATION is already a decimal, so
-    # slicing text beats formatting datetimes (a third of the cost of a playlist).
-    if name[5:6] == "." and name[12:13] == "-":
-        dash = name.index("-", 13)
-        date = f"{hour_path[hour_path.rfind('/') + 1 :]}:{name[:12]}Z"
-        seconds = name[13:dash]
-    else:  # a name written by another tool, with a shorter fraction
-        date = _date(segment[4])
-        seconds = f"{segment[5].total_seconds():.6f}".rstrip("0").rstrip(".")
-    return f"#EXT-X-PROGRAM-DATE-TIME:{date}\n#EXTINF:{seconds},\n{url}{name}"
 
 
 class _Hour:
@@ -64,41 +43,27 @@ class _Hour:
 
     def __init__(self, segments: list[SegmentInfo], url: str) -> None:
         self.segments = segments
-        entries: list[str] = []
-        if segments:
-            hour_path = segments[0][0]
-            dated = f"#EXT-X-PROGRAM-DATE-TIME:{hour_path[hour_path.rfind('/') + 1 :]}:"
-            append = entries.append
-            for segment in segments:  # _entry, inlined for the common names: 2x faster
-                name = segment[1]
-                if name[5:6] == "." and name[12:13] == "-":
-                    seconds = name[13 : name.index("-", 13)]
-                    append(f"{dated}{name[:12]}Z\n#EXTINF:{seconds},\n{url}{name}\n")
-                else:
-                    append(_entry(segment, url) + "\n")
         # Bytes, not text: a playlist is sent as bytes, and slicing them is one
         # copy where joining per-segment strings would be 43,000 small ones.
-        self.data = "".join(entries).encode("ascii")
-        self.view = memoryview(self.data)  # slices of it are views, not copies
-        self.offsets = [0, *accumulate(map(len, entries))]  # ASCII: 1 byte per character
         # Durations as floats: max() over a slice of them is several times faster
         # than over timedeltas, and a playlist takes one per stretch of an hour.
-        self.seconds = [d.total_seconds() for d in map(_DURATION, segments)]
+        self.data, self.offsets, self.seconds = playlist_entries(segments, url)
+        self.view = memoryview(self.data)  # slices of it are views, not copies
         self.longest = max(self.seconds, default=0.0)
         self.nbytes = len(self.data) + PER_SEGMENT_BYTES * len(segments)
 
     def find(self, segment: SegmentInfo) -> int | None:
-        """The position of this very object in the hour (fastseg's lists are in start order)."""
+        """The position of this segment in the hour (fastseg's lists are in start order)."""
         i = bisect_left(self.segments, segment[4], key=_START)
-        if i < len(self.segments) and self.segments[i] is segment:
+        if i < len(self.segments) and self.segments[i] == segment:  # identity first, as C does
             return i
         return None
 
 
-#: Bytes an hour keeps per segment besides its text: its offset and duration (an int
-#: and a float in lists) and the segment object itself, which stays alive while the
-#: hour is cached even after fastseg's own cache has let it go (measured with
-#: tracemalloc: ~70 and ~290-325 bytes).
+#: Bytes an hour keeps per segment besides its text: its offset and duration (16
+#: bytes in two arrays) and the segment object itself, which stays alive while the
+#: hour is cached even after fastseg's own cache has let it go (~290-325 bytes,
+#: measured with tracemalloc), rounded up.
 PER_SEGMENT_BYTES = 400
 
 #: The rendered hours a restreamer keeps: about 0.75 MB per hour of 2-second
@@ -110,10 +75,12 @@ class MediaCache:
     """Rendered hours, reused while fastseg returns the same (cached) hour lists.
 
     fastseg caches each hour's chosen segments until the directory changes and
-    get_best_segments returns those very objects, so a run of segments that is
-    identical (``==`` on lists compares identities first) to a slice of a cached
-    hour is rendered by slicing that hour's bytes: a warm 24-hour playlist costs
-    a few copies instead of 43,000 formatted entries.
+    get_best_segments returns those very objects, so a run of segments equal
+    (``==`` on lists compares identities first) to a slice of a cached hour is
+    rendered by slicing that hour's bytes: a warm 24-hour playlist costs a few
+    copies instead of 43,000 formatted entries. An hour is kept while fastseg's
+    choice for it stays equal (a fresh list of the same segments, or the same
+    segments read again), and rendered again once it differs.
 
     The cache holds at most ``max_bytes`` (each hour's text plus
     ``PER_SEGMENT_BYTES`` per segment), least recently used hours going first; an
@@ -140,8 +107,11 @@ class MediaCache:
         entry = self._hours.pop(key, None)
         if entry is not None:
             self.nbytes -= entry.nbytes
-        if entry is None or entry.segments is not segments:
+        if entry is not None and entry.segments == segments:
+            entry.segments = segments  # the current objects: comparisons stay identity checks
+        else:
             entry = _Hour(segments, url)
+            gevent.idle()  # a day of cold hours must not hold the loop for its whole render
         if entry.nbytes > self.max_bytes:
             return entry  # too big to keep at all
         self._hours[key] = entry  # most recently used last
@@ -208,6 +178,7 @@ def media_playlist_chunks(
     longest = 0.0
     body: list[bytes | memoryview] = []
     after_hole = False
+    hour, hour_of = None, None  # the last stretch's hour: the next is usually in it too
     p, count = 0, len(segments)
     while p < count:
         segment = segments[p]
@@ -220,13 +191,19 @@ def media_playlist_chunks(
             after_hole = False
         hour_path = segment[0]
         url = f"{prefix}{hour_path[hour_path.rfind('/') + 1 :]}/"
-        hour = cache.hour(hour_path, url)
+        if hour is None or hour_path != hour_of:
+            hour, hour_of = cache.hour(hour_path, url), hour_path  # once per hour a playlist
         i = hour.find(segment)
         if i is None:
-            # Not in fastseg's current list for the hour (it changed meanwhile).
-            body.append(f"{_entry(segment, url)}\n".encode("ascii"))
-            longest = max(longest, segment[5].total_seconds())
-            p += 1
+            # Not in fastseg's current list for the hour (it changed meanwhile):
+            # the rest of this hour's stretch is rendered as given, and not kept.
+            q = p + 1
+            while q < count and segments[q] is not None and segments[q][0] == hour_path:
+                q += 1
+            data, _offsets, seconds = playlist_entries(segments[p:q], url)
+            body.append(data)
+            longest = max(longest, max(seconds))
+            p = q
             continue
         n = _common_run(segments, p, hour.segments, i, min(len(hour.segments) - i, count - p))
         if i == 0 and n == len(hour.segments):
@@ -234,7 +211,8 @@ def media_playlist_chunks(
             longest = max(longest, hour.longest)
         else:
             body.append(hour.view[hour.offsets[i] : hour.offsets[i + n]])
-            longest = max(longest, max(hour.seconds[i : i + n]))
+            if hour.longest > longest:  # else no segment of the stretch can be longer
+                longest = max(longest, max(hour.seconds[i : i + n]))
         p += n
     # §4.3.3.1: every EXTINF rounded to the nearest integer must be <= TARGETDURATION;
     # the ceiling always satisfies that, and never less than 1.
