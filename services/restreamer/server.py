@@ -215,10 +215,10 @@ class Handler(WSGIHandler):
                 head += b"Connection: close\r\n" if close else b"Connection: keep-alive\r\n"
             head = b"HTTP/1.1 200 OK\r\n" + head + _date_header() + b"\r\n"
             if method == "HEAD" or not body.length:
-                self.socket.sendall(head)
+                self._send_head(head, 0)
             else:
                 # MSG_MORE: the headers wait to leave with the file's first bytes.
-                self.socket.sendall(head, socket.MSG_MORE)
+                self._send_head(head, socket.MSG_MORE)
                 self._sendfile(body)
         except OSError as exc:  # the client went away, or stopped reading (timeout)
             logger.debug("direct answer to %r cut short: %s", self.requestline, exc)
@@ -229,6 +229,15 @@ class Handler(WSGIHandler):
             self.time_finish = time.time()
             self.log_request()
         return None if self.close_connection else True
+
+    def _send_head(self, head: bytes, flags: int) -> None:
+        """Send the headers: one send, as a few hundred bytes almost always go at once.
+
+        (gevent's sendall asks the socket for its buffer size first, on every call.)
+        """
+        sent = self.socket.send(head, flags)
+        if sent < len(head):
+            self.socket.sendall(head[sent:], flags)
 
     def log_request(self):
         if self.server.log_requests:  # formatting the line costs more than a segment's headers
