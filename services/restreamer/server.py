@@ -189,7 +189,7 @@ class Handler(WSGIHandler):
             name, colon, value = header.partition(b":")
             if not colon:
                 return _NOT_TAKEN
-            name = name.lower()
+            name = name.strip().lower()  # "Range :" is no less a Range: leave it to pywsgi
             if name in _NOT_DIRECT:
                 return _NOT_TAKEN
             if name == b"connection":
