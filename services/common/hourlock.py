@@ -11,6 +11,12 @@ between greenlets of one process alike, and vanish with a process that dies.
 import errno
 import fcntl
 import os
+import posix
+
+# The C close, even where gevent has patched os.close: gevent's checks the fd and
+# asks the event loop about it (several system calls), and a directory fd taken
+# here is never watched by the loop. A restreamer takes one per segment it serves.
+_close = posix.close
 
 __all__ = ["HourRetiring", "release", "retire_lock", "serve_lock"]
 
@@ -29,7 +35,7 @@ def _lock(hour_dir: str, operation: int) -> int | None:
     try:
         fcntl.flock(fd, operation | fcntl.LOCK_NB)
     except OSError as exc:
-        os.close(fd)
+        _close(fd)
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
             raise HourRetiring(hour_dir) from None
         raise
@@ -56,4 +62,4 @@ def retire_lock(hour_dir: str) -> int | None:
 def release(fd: int | None) -> None:
     """Drop a lock taken above (closing its fd)."""
     if fd is not None:
-        os.close(fd)
+        _close(fd)

@@ -99,6 +99,7 @@ def _serve(args, config: dict, stopping) -> int:
     server = Server(
         (args.host, args.port),
         app,
+        direct=app.wsgi_app.respond,  # plain segment GETs skip WSGI (segments.FastPath)
         log=access,
         error_log=logging.getLogger("services.restreamer.errors"),
     )

@@ -9,6 +9,7 @@ that also exposes the file descriptor, offset and length, so that
 
 import logging
 import os
+import posix
 from collections.abc import Callable, Iterator
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["CHUNK", "FileRange"]
 
 CHUNK = 256 * 1024  # large enough that the per-chunk overhead of the fallback path is small
+# The C close, even where gevent has patched os.close (which checks the fd and
+# stats it first): a FileRange's fd is a regular file, never watched by a loop.
+_close = posix.close
 
 
 class FileRange:
@@ -51,7 +55,7 @@ class FileRange:
             return
         self._closed = True
         try:
-            os.close(self.fd)
+            _close(self.fd)
         finally:
             for callback in self._on_close:
                 callback()

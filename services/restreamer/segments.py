@@ -44,8 +44,9 @@ class Segment:
         check_part(quality, "quality")
         check_hour(hour)
         type_ = check_segment_name(name).type
-        hour_dir = os.path.join(base_dir, channel, quality, hour)
-        path = os.path.join(hour_dir, name)
+        # The parts are single checked names, so plain joining is os.path.join's answer.
+        hour_dir = f"{base_dir}/{channel}/{quality}/{hour}"
+        path = f"{hour_dir}/{name}"
         try:
             # Held until the response is finished, so the janitor never retires this hour
             # under a response; while it is retiring it, the segment is simply gone.
@@ -140,6 +141,9 @@ class FastPath:
     Range or conditional header, for an ASCII path that validates and opens, is
     answered here with exactly the headers the Flask view would give (CORS and
     metrics included); anything else, errors included, goes to the app.
+
+    :meth:`respond` is the same answer for the server's direct path
+    (:class:`services.restreamer.server.Handler`), which skips WSGI altogether.
     """
 
     PREFIX = "/segments/"
@@ -149,9 +153,30 @@ class FastPath:
         self.app = app
         self.state = state_
         metrics = state_.metrics
-        self._requests = metrics.requests.labels(ENDPOINT, "GET", "200")
-        self._latency = metrics.latency.labels(ENDPOINT, "GET")
+        self._requests = {m: metrics.requests.labels(ENDPOINT, m, "200") for m in ("GET", "HEAD")}
+        self._latency = {m: metrics.latency.labels(ENDPOINT, m) for m in ("GET", "HEAD")}
         self._bytes = metrics.bytes_sent
+
+    def _open(self, path: str) -> Segment | None:
+        """The segment at ``path`` opened, or None if the app should answer (errors too)."""
+        if not path.startswith(self.PREFIX):
+            return None
+        parts = path[len(self.PREFIX) :].split("/")
+        if len(parts) != 4:
+            return None
+        try:
+            return Segment(self.state.base_dir, *parts)
+        except (HTTPException, OSError):
+            return None  # the app says what is wrong (or logs what broke)
+
+    def _observe(self, body: FileRange, method: str, started: float) -> None:
+        latency, requests_ = self._latency[method], self._requests[method]
+
+        def observe() -> None:
+            latency.observe(time.monotonic() - started)
+            requests_.inc()
+
+        body.add_close_callback(observe)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -162,23 +187,35 @@ class FastPath:
             or any(key in environ for key in self._SPECIAL)
         ):
             return self.app(environ, start_response)
-        parts = path[len(self.PREFIX) :].split("/")
-        if len(parts) != 4:
-            return self.app(environ, start_response)
         started = time.monotonic()
-        try:
-            opened = Segment(self.state.base_dir, *parts)
-        except HTTPException:
-            return self.app(environ, start_response)  # the app says what is wrong
+        opened = self._open(path)
+        if opened is None:
+            return self.app(environ, start_response)
         body = opened.body(0, opened.size)
         headers = opened.headers
         headers["Access-Control-Allow-Origin"] = "*"
-
-        def observe() -> None:
-            self._latency.observe(time.monotonic() - started)
-            self._requests.inc()
-
-        body.add_close_callback(observe)
+        self._observe(body, "GET", started)
         self._bytes.inc(opened.size)
         start_response("200 OK", list(headers.items()))
         return body
+
+    def respond(self, method: str, path: str) -> tuple[bytes, FileRange] | None:
+        """A plain ``GET`` or ``HEAD`` of the segment at ``path`` (ASCII, no query, no escapes).
+
+        Returns the answer's header lines (``Name: value\\r\\n`` each; no status
+        line, Date or Connection) and its body, which owns the open file and the
+        hour lock: the caller sends it (not for HEAD) and must close it. None
+        leaves the request to the app, which also gives every error its answer.
+        """
+        started = time.monotonic()
+        opened = self._open(path)
+        if opened is None:
+            return None
+        body = opened.body(0, opened.size)
+        headers = opened.headers
+        headers["Access-Control-Allow-Origin"] = "*"
+        self._observe(body, method, started)
+        if method == "GET":
+            self._bytes.inc(opened.size)
+        head = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+        return head.encode("ascii"), body

@@ -9,6 +9,15 @@ the socket's buffer is full, so the bytes never pass through Python; a part of
 the file that is not in the page cache is read into it by a worker thread
 first, so that sendfile never waits for the disk in the loop's thread.
 
+Given ``direct`` (the app's :meth:`~services.restreamer.segments.FastPath.respond`),
+a plain ``GET`` or ``HEAD`` of a segment skips WSGI altogether: the request line
+and headers are read here, the answer's headers go out in one write and the file
+by sendfile. pywsgi's header parsing (the email package), its environ and
+response bookkeeping cost more CPU than the sendfile of a 1 MiB segment. Any
+request the direct path does not take (another route, a Range or conditional
+header, a body, percent-escapes, a segment that does not open) is replayed into
+pywsgi unchanged, so the app answers it as before, errors included.
+
 :meth:`Server.drain` stops accepting, closes idle keep-alive connections at
 once, lets responses in flight finish (closing their connections afterwards),
 and kills whatever is still running after a bound.
@@ -17,10 +26,13 @@ and kills whatever is still running after a bound.
 import logging
 import os
 import socket
+import time
+from collections.abc import Callable
 
 import gevent
 from gevent.pool import Pool
-from gevent.pywsgi import LoggingLogAdapter, WSGIHandler, WSGIServer
+from gevent.pywsgi import MAX_REQUEST_LINE, LoggingLogAdapter, WSGIHandler, WSGIServer
+from gevent.pywsgi import format_date_time as _format_date
 from gevent.socket import wait_write
 
 from services.restreamer.files import FileRange
@@ -37,6 +49,42 @@ _YIELD_EVERY = 8 * 1024 * 1024
 # first and, if it is not cached, read into the cache by a worker thread.
 _CHUNK = 4 * 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# The direct path: what it takes, and the request headers that send a request to
+# the app instead (they ask for part of the file, a condition, or carry a body).
+_DIRECT_METHODS = (b"GET /", b"HEAD /")
+_NOT_DIRECT = frozenset(
+    (b"range", b"if-range", b"if-none-match", b"content-length", b"transfer-encoding",
+     b"expect", b"upgrade")
+)  # fmt: skip
+_MAX_HEADER_LINE = 65536  # as http.client's parser, which the replay goes through
+_MAX_HEADERS = 100
+_NOT_TAKEN = object()  # the direct path's "replay this request into pywsgi"
+Direct = Callable[[str, str], "tuple[bytes, FileRange] | None"]
+
+
+class _Replay:
+    """The lines the direct path already read, then the connection's own reader."""
+
+    def __init__(self, lines: list[bytes], rfile) -> None:
+        self.lines = lines
+        self.rfile = rfile
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.lines:
+            return self.lines.pop(0)
+        return self.rfile.readline(limit)
+
+
+_date = [0, b""]
+
+
+def _date_header() -> bytes:
+    """``Date: ...\\r\\n`` for now, formatted once a second."""
+    now = int(time.time())
+    if now != _date[0]:
+        _date[:] = now, b"Date: " + _format_date(now) + b"\r\n"
+    return _date[1]
 
 
 def _cached(fd: int, offset: int, count: int) -> bool:
@@ -71,6 +119,7 @@ class Handler(WSGIHandler):
     """One connection: keep-alive requests in turn, FileRange bodies by sendfile."""
 
     busy = False  # inside a response (as opposed to waiting for the next request)
+    _replay: list[bytes] | None = None  # lines read by the direct path, for pywsgi to re-read
 
     def handle(self):
         self.server.handlers.add(self)
@@ -84,6 +133,111 @@ class Handler(WSGIHandler):
             super().handle()
         finally:
             self.server.handlers.discard(self)
+
+    def handle_one_request(self):
+        direct = self.server.direct
+        if direct is None or self.rfile.closed:
+            return super().handle_one_request()
+        try:
+            line = self.rfile.readline(MAX_REQUEST_LINE)
+        except OSError:
+            return None  # reset by the peer, or timed out: as pywsgi, close quietly
+        if not line:
+            return None
+        self._replay = [line]
+        if line.startswith(_DIRECT_METHODS) and len(line) < MAX_REQUEST_LINE:
+            result = self._direct(direct, line)
+            if result is not _NOT_TAKEN:
+                self._replay = None
+                return result
+        return super().handle_one_request()
+
+    def read_requestline(self):
+        if self._replay:
+            return self._replay.pop(0).decode("latin-1")
+        return super().read_requestline()
+
+    def MessageClass(self, fp, *args):  # noqa: N802 (pywsgi's name)
+        if self._replay is not None:
+            fp, self._replay = _Replay(self._replay, fp), None
+        return super().MessageClass(fp, *args)
+
+    def _direct(self, direct: Direct, line: bytes):
+        """Answer a plain GET/HEAD of a segment; ``_NOT_TAKEN`` if pywsgi should instead.
+
+        Returns as :meth:`handle_one_request` does: True to read the next request
+        on this connection, None to close it.
+        """
+        words = line.split()
+        if len(words) != 3 or words[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
+            return _NOT_TAKEN
+        method, target, version = words
+        if b"%" in target or b"?" in target or not target.isascii():
+            return _NOT_TAKEN  # the app decodes escapes and parses queries
+        connection = None
+        lines = self._replay
+        while True:
+            try:
+                header = self.rfile.readline(_MAX_HEADER_LINE + 1)
+            except OSError:
+                return None
+            lines.append(header)
+            if header in (b"\r\n", b"\n"):
+                break
+            if not header.endswith(b"\n") or len(lines) > _MAX_HEADERS or header[:1] in b" \t":
+                return _NOT_TAKEN  # cut short, too long, too many or folded: pywsgi says
+            name, colon, value = header.partition(b":")
+            if not colon:
+                return _NOT_TAKEN
+            name = name.strip().lower()  # "Range :" is no less a Range: leave it to pywsgi
+            if name in _NOT_DIRECT:
+                return _NOT_TAKEN
+            if name == b"connection":
+                connection = value.strip().lower()
+        # Keep-alive as pywsgi decides it: HTTP/1.1 unless "close", 1.0 only if asked.
+        if version == b"HTTP/1.1":
+            close = connection == b"close"
+        else:
+            close = connection != b"keep-alive"
+        method = method.decode()
+        answer = direct(method, target.decode())
+        if answer is None:
+            return _NOT_TAKEN
+        head, body = answer
+        self.requestline = line.decode("latin-1").rstrip()
+        self.close_connection = close or self.server.draining
+        self.busy = True
+        self.time_start = time.time()
+        self.status, self._orig_status, self.code = b"200 OK", "200 OK", 200
+        self.response_length = 0
+        try:
+            if version == b"HTTP/1.0":
+                head += b"Connection: close\r\n" if close else b"Connection: keep-alive\r\n"
+            head = b"HTTP/1.1 200 OK\r\n" + head + _date_header() + b"\r\n"
+            if method == "HEAD" or not body.length:
+                self._send_head(head, 0)
+            else:
+                # MSG_MORE: the headers wait to leave with the file's first bytes.
+                self._send_head(head, socket.MSG_MORE)
+                self._sendfile(body)
+        except OSError as exc:  # the client went away, or stopped reading (timeout)
+            logger.debug("direct answer to %r cut short: %s", self.requestline, exc)
+            self.close_connection = True
+        finally:
+            body.close()
+            self.busy = False
+            self.time_finish = time.time()
+            self.log_request()
+        return None if self.close_connection else True
+
+    def _send_head(self, head: bytes, flags: int) -> None:
+        """Send the headers: one send, as a few hundred bytes almost always go at once.
+
+        (gevent's sendall asks the socket for its buffer size first, on every call.)
+        """
+        sent = self.socket.send(head, flags)
+        if sent < len(head):
+            self.socket.sendall(head[sent:], flags)
 
     def log_request(self):
         if self.server.log_requests:  # formatting the line costs more than a segment's headers
@@ -158,8 +312,10 @@ class Server(WSGIServer):
 
     handler_class = Handler
 
-    def __init__(self, listener, application, **kwargs):
+    def __init__(self, listener, application, *, direct: Direct | None = None, **kwargs):
+        """``direct(method, path)``: see :class:`Handler`; None sends everything through WSGI."""
         kwargs.setdefault("spawn", Pool())
+        self.direct = direct
         self.log_requests = kwargs.get("log", "default") is not None
         self.cold_reads = 0  # sendfile chunks read into the page cache by a thread first
         super().__init__(listener, application, **kwargs)
