@@ -29,8 +29,8 @@ PROFILES = {
 #: the source's quality at typical live bitrates, so no dip shows at a join.
 EDGE_CRF = "16"
 #: Edges are short, so spend bits rather than CPU: x264's ultrafast at CRF 16
-#: takes 60 % of veryfast's CPU at 1080p and scores a higher SSIM, at about twice
-#: the bytes (about 20 Mb/s at 1080p30, for a second or two).
+#: takes about two thirds of veryfast's CPU at 1080p (decoding included) and scores a
+#: higher SSIM, at about twice the bytes (about 20 Mb/s at 1080p30, for a second or two).
 EDGE_PRESET = "ultrafast"
 #: A re-encoded stretch (changed codec parameters) may be long: bytes matter more there.
 STRETCH_PRESET = "veryfast"
