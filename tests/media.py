@@ -46,8 +46,14 @@ def make_stream(
     fmp4: bool = False,
     bframes: bool = True,
     audio: bool = True,
+    keyframe_seconds: float | None = None,
 ) -> Stream:
-    """Encode a test stream into ``out_dir`` as HLS segments (MPEG-TS or fMP4)."""
+    """Encode a test stream into ``out_dir`` as HLS segments (MPEG-TS or fMP4).
+
+    Each segment starts with a keyframe; ``keyframe_seconds`` (dividing
+    ``segment_seconds``) puts more keyframes inside each segment.
+    """
+    keyframe_seconds = keyframe_seconds or segment_seconds
     out_dir = Path(out_dir).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     fontsize = max(12, int(size.split("x")[1]) // 10)
@@ -68,12 +74,12 @@ def make_stream(
         ]  # fmt: skip
         graph += ";[1:a]aformat=channel_layouts=stereo[a]"
         maps += ["-map", "[a]"]
-    gop = int(round(rate * segment_seconds))
+    gop = int(round(rate * keyframe_seconds))
     cmd += ["-filter_complex", graph, *maps]
     cmd += [
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
         "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
-        "-force_key_frames", f"expr:gte(t,n_forced*{segment_seconds})",
+        "-force_key_frames", f"expr:gte(t,n_forced*{keyframe_seconds})",
         "-bf", "3" if bframes else "0",
     ]  # fmt: skip
     if audio:
@@ -105,7 +111,8 @@ def make_stream(
             joined.append(target)
         segments = joined
     params = dict(seconds=seconds, size=size, rate=rate, segment_seconds=segment_seconds,
-                  fmp4=fmp4, bframes=bframes, audio=audio)  # fmt: skip
+                  fmp4=fmp4, bframes=bframes, audio=audio,
+                  keyframe_seconds=keyframe_seconds)  # fmt: skip
     return Stream(out_dir, segments, durations, size, rate, fmp4, init, params)
 
 

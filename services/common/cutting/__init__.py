@@ -7,7 +7,8 @@ each file). See docs/DESIGN.md#cut-methods.
 
 * :func:`rough_cut` joins whole segments as they are, in their container
   (:func:`rough_container` says which: MPEG-TS, or fragmented MP4).
-* :func:`fast_cut` is frame-exact MPEG-TS: only the edge segments' video is re-encoded.
+* :func:`fast_cut` is frame-exact MPEG-TS: only the video between each cut and the
+  keyframe next to it is re-encoded.
 * :func:`full_cut` re-encodes the range to an :class:`Encoding`.
 * :func:`fast_cut_ranges` and :func:`full_cut_ranges` cut several ranges joined in
   order, with an optional :class:`Transition` at each join.

@@ -9,6 +9,8 @@ ends up with no frame in range (``start`` inside the last frame of a segment, or
 import datetime as dt
 import logging
 
+import gevent
+
 from services.common.cutting import source
 from services.common.cutting.errors import CutError, Damaged
 
@@ -27,7 +29,15 @@ class Bounds:
         self.runs = [source.Run(list(r.segments), r.after_hole) for r in runs]
         #: the segment just after ``last``, if the caller listed it (it has no frame in range)
         self.after = None
-        self._probes: dict[str, tuple[bytes, source.Probe]] = {}
+        self._probes: dict[str, gevent.Greenlet] = {}
+        # both edge segments are probed at once: two ffprobes, one per core
+        self._start_probe(self.runs[-1].segments[-1])
+        try:
+            self._find(start, end)
+        finally:  # a probe of a segment found not to be needed may still run
+            gevent.killall(list(self._probes.values()))
+
+    def _find(self, start: dt.datetime, end: dt.datetime) -> None:
         nothing = CutError(
             f"no video frame from {start.isoformat()} to {end.isoformat()}: "
             "the range falls between frames, before or after the video"
@@ -70,11 +80,26 @@ class Bounds:
         self.cut_tail = hi is not None
         self.hi = hi if hi is not None else source.video_end(self.last_probe)
 
-    def _probe(self, seg) -> tuple[bytes, source.Probe]:
+    def _start_probe(self, seg) -> gevent.Greenlet:
         if seg.path not in self._probes:
-            data = source.read(seg)
-            self._probes[seg.path] = (data, source.probe(data, seg.path))
+            self._probes[seg.path] = gevent.spawn(_read_and_probe, seg)
         return self._probes[seg.path]
+
+    def _probe(self, seg) -> tuple[bytes, source.Probe]:
+        result = self._start_probe(seg).get()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+def _read_and_probe(seg) -> tuple[bytes, source.Probe] | Exception:
+    """A segment's bytes and probe, or the error (raised only if the probe is used:
+    a segment the bounds drop may fail without failing the cut)."""
+    try:
+        data = source.read(seg)
+        return data, source.probe(data, seg.path)
+    except CutError as e:
+        return e
 
 
 def plan(segments, start: dt.datetime, end: dt.datetime, allow_holes: bool) -> Bounds:

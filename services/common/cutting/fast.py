@@ -1,4 +1,4 @@
-"""Fast cut: re-encode only the first and last segment, trimmed; copy the rest.
+"""Fast cut: re-encode only from each cut to the keyframe next to it; copy the rest.
 
 The output is MPEG-TS whatever the segments are (fMP4 middles are remuxed, not
 re-encoded). Joins are clean because every piece keeps the source's timestamps
@@ -42,7 +42,8 @@ def check_range(start: dt.datetime, end: dt.datetime) -> None:
 
 
 class Edge:
-    """A segment whose video is re-encoded between ``lo`` and ``hi`` (PTS, None: open)."""
+    """A segment whose video is re-encoded between ``lo`` and ``hi`` (PTS, None: open),
+    or, with ``copy_video``, copied between them (audio trimmed to match)."""
 
     def __init__(self, seg, data, probe, lo, hi, shift=0):
         self.seg, self.data, self.probe, self.lo, self.hi = seg, data, probe, lo, hi
@@ -51,6 +52,41 @@ class Edge:
         self.audio_lo: int | None = None
         self.audio_hi: int | None = None
         self.copy_video = False  # only the audio is trimmed
+
+    @property
+    def reencodes(self) -> bool:
+        return not self.copy_video and (self.lo is not None or self.hi is not None)
+
+
+def edge_pieces(seg, data, probe, lo: int | None, hi: int | None, shift: int = 0) -> list[Edge]:
+    """An edge segment as Edges: re-encoded only between the cut and the keyframe
+    next to it, copied between its keyframes.
+
+    A segment with several GOPs (a keyframe inside it that splits it cleanly)
+    keeps every frame from the first such keyframe after ``lo`` to the last one
+    before ``hi`` as it is; a segment that is one GOP (HLS's usual) is one Edge.
+    """
+    keys = source.clean_keyframes(probe)
+    after = next((k for k in keys if k > lo), None) if lo is not None else None
+    before = next((k for k in reversed(keys) if k < hi), None) if hi is not None else None
+    if (lo is not None and after is None) or (hi is not None and before is None):
+        return [Edge(seg, data, probe, lo, hi, shift)]  # no keyframe between cut and end
+    if after is not None and before is not None and before < after:
+        return [Edge(seg, data, probe, lo, hi, shift)]  # no keyframe between the cuts
+    pieces = []
+    copy_from, copy_to = lo, hi
+    if after is not None:
+        pieces.append(Edge(seg, data, probe, lo, after, shift))
+        copy_from = after
+    if before is not None:
+        copy_to = before
+    if copy_from != copy_to:
+        copied = Edge(seg, data, probe, copy_from, copy_to, shift)
+        copied.copy_video = True
+        pieces.append(copied)
+    if before is not None:
+        pieces.append(Edge(seg, data, probe, before, hi, shift))
+    return pieces
 
 
 class Copy:
@@ -196,8 +232,13 @@ def plan_pieces(
             data, probe = (
                 (b.first_data, b.first_probe) if seg is b.first else (b.last_data, b.last_probe)
             )
-            pieces.append((after_hole, Edge(seg, data, probe, lo, hi, run_shift)))
-            after_hole = False
+            if forced and lo is None and hi is None:
+                edge_list = [Edge(seg, data, probe, lo, hi, run_shift)]
+            else:
+                edge_list = edge_pieces(seg, data, probe, lo, hi, run_shift)
+            for edge in edge_list:
+                pieces.append((after_hole, edge))
+                after_hole = False
         if copy:
             pieces.append((after_hole, Copy(copy, run_shift)))
     return pieces
@@ -272,4 +313,4 @@ def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
 
 def _encoded(piece) -> bool:
     """True for a piece that is a short encode worth running ahead of its turn."""
-    return isinstance(piece, Edge) or hasattr(piece, "start")
+    return (isinstance(piece, Edge) and piece.reencodes) or hasattr(piece, "start")

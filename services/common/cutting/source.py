@@ -168,6 +168,7 @@ class Stream:
     codec: str
     time_base: Fraction
     profile: str | None = None
+    level: int | None = None  # ffprobe's level (H.264 level_idc: 40 is level 4.0)
     pix_fmt: str | None = None
     width: int | None = None
     height: int | None = None
@@ -185,6 +186,7 @@ class Packet:
     pts: int
     dts: int
     duration: int
+    key: bool = False  # a keyframe (ffprobe's K flag): a copy may start here
 
 
 @dataclasses.dataclass
@@ -215,10 +217,13 @@ def _int(value) -> int | None:
 
 def _ffprobe_packets(data: bytes, kind: str, path: str) -> bytes:
     entries = (
-        "stream=index,codec_type,codec_name,profile,pix_fmt,width,height,"
-        "sample_rate,channels,time_base:packet=stream_index,pts,dts,duration"
+        "stream=index,codec_type,codec_name,profile,level,pix_fmt,width,height,"
+        "sample_rate,channels,time_base:packet=stream_index,pts,dts,duration,flags"
     )
-    args = ["-f", "mpegts" if kind == "ts" else "mp4", "-show_entries", entries]
+    # the packets come from the demuxer; decoding only keyframes while ffprobe looks
+    # for the codec parameters finds the same ones for less CPU
+    args = ["-skip_frame", "nokey", "-f", "mpegts" if kind == "ts" else "mp4"]
+    args += ["-show_entries", entries]
     return ffprobe([*args, "-of", "json", "pipe:0"], feed=[data], what=f"ffprobe of {path!r}")
 
 
@@ -240,7 +245,8 @@ def probe(data: bytes, path: str) -> Probe:
         stream = Stream(
             index=s["index"], kind=kind_, codec=s.get("codec_name", "unknown"),
             time_base=Fraction(int(num), int(den)), profile=s.get("profile"),
-            pix_fmt=s.get("pix_fmt"), width=_int(s.get("width")), height=_int(s.get("height")),
+            level=_int(s.get("level")), pix_fmt=s.get("pix_fmt"),
+            width=_int(s.get("width")), height=_int(s.get("height")),
             sample_rate=_int(s.get("sample_rate")), channels=_int(s.get("channels")),
         )  # fmt: skip
         if kind_ == "video":
@@ -254,7 +260,8 @@ def probe(data: bytes, path: str) -> Probe:
         if pts is None:
             continue
         dts = pts if dts is None else dts
-        packet = Packet(pts, dts, _int(p.get("duration")) or 0)
+        key = p.get("flags", "").startswith("K")
+        packet = Packet(pts, dts, _int(p.get("duration")) or 0, key)
         if video and p["stream_index"] == video.index:
             vpk.append(packet)
         elif audio and p["stream_index"] == audio.index:
@@ -277,6 +284,30 @@ def first_frame_at_or_after(probe_: Probe, seg: SegmentInfo, when: dt.datetime) 
     offset = Fraction((when - seg.start) // dt.timedelta(microseconds=1), 1_000_000)
     candidates = [p.pts for p in probe_.video_packets if (p.pts - first) * tb >= offset]
     return min(candidates) if candidates else None
+
+
+def clean_keyframes(probe_: Probe) -> list[int]:
+    """PTS of the keyframes inside a segment where its video splits cleanly, ascending.
+
+    At such a keyframe every packet before it (file order, which is decode order)
+    is shown before it and every packet from it on is shown from it on, so the
+    packets on either side play alone: a closed GOP starts there. The segment's
+    first frame is left out (it is where the segment already starts).
+    """
+    packets = probe_.video_packets
+    later_min = [0] * len(packets)
+    lowest = None
+    for i in range(len(packets) - 1, -1, -1):
+        pts = packets[i].pts
+        lowest = pts if lowest is None else min(lowest, pts)
+        later_min[i] = lowest
+    found = []
+    earlier_max = None
+    for i, packet in enumerate(packets):
+        if packet.key and earlier_max is not None and earlier_max < packet.pts == later_min[i]:
+            found.append(packet.pts)
+        earlier_max = packet.pts if earlier_max is None else max(earlier_max, packet.pts)
+    return found
 
 
 def video_end(probe_: Probe) -> int:
