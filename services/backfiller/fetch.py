@@ -1,11 +1,16 @@
 """Fetch one segment from a peer into this node's archive, verified by its hash.
 
-The bytes go to a ``temp`` name in the segment's own hour directory
-(docs/DESIGN.md#writing-a-segment), hashed as they arrive (a whole body at once when its length is
-known). Only if their sha256 is the one in the segment's name is the file linked
-to that name: a link is atomic and, unlike a
-rename, never replaces a file already there. Whatever happens, the temp name is
-gone when :func:`fetch_segment` returns or raises.
+A body of known length (every segment from a fastseg or wubloader peer) is read
+into one buffer by the event loop; the disk work is then a job for one of a few
+threads (:func:`_save`): hash the whole buffer, and only if its sha256 is the one
+in the segment's name write it to a ``temp`` name in the segment's own hour
+directory (docs/DESIGN.md#writing-a-segment) and link that to the final name (a
+link is atomic and, unlike a rename, never replaces a file already there). On a
+busy disk creating a file can take milliseconds; in a thread (hashlib, the
+system calls: each releases the GIL) it overlaps the network instead of
+stalling every transfer of the process. A body of unknown or huge length is
+streamed to the temp name, hashed as it arrives. Whatever happens, the temp name
+is gone when :func:`fetch_segment` or :func:`fetch_batch` returns or raises.
 """
 
 import hashlib
@@ -15,6 +20,9 @@ import json
 import logging
 import os
 import uuid
+from collections import deque
+
+import gevent.threadpool
 
 from fastseg import SegmentInfo, content_id, segment_name
 from services.backfiller.client import NETWORK_ERRORS, PeerClient
@@ -38,6 +46,15 @@ CHUNK = 1024 * 1024
 #: The largest body read into one buffer (segments are a few MB; a peer announcing
 #: more must not make us allocate it at once).
 MAX_BUFFER = 64 * 1024 * 1024
+
+#: Threads that hash and write fetched segments (see the module docstring).
+DISK_THREADS = 1
+
+#: Segments of one batch read ahead of the one being written: the network keeps
+#: going while the disk catches up, with at most this many buffers held per batch.
+WINDOW = 4
+
+_disk: gevent.threadpool.ThreadPool | None = None
 
 # Temp names: unique per process (a random prefix) and per fetch (a counter), without
 # a uuid4 per file (one getrandom system call each).
@@ -90,6 +107,68 @@ def _write(fd: int, data) -> None:
         raise _LocalError() from e
 
 
+def _disk_pool() -> gevent.threadpool.ThreadPool:
+    global _disk
+    if _disk is None:
+        _disk = gevent.threadpool.ThreadPool(DISK_THREADS)
+    return _disk
+
+
+def _temp_path(info: SegmentInfo) -> str:
+    return os.path.join(info.hour_path, segment_name(info.start, info.duration, "temp", _temp_id()))
+
+
+def _save(data: bytearray, info: SegmentInfo, url: str) -> bool:
+    """In a disk thread: ``data`` as ``info``'s segment if it hashes to the name; whether
+    it was stored (False: the segment was there already). Nothing is written for bytes
+    that do not match; raises HashMismatch, or _LocalError for our disk's errors.
+    """
+    hasher = hashlib.sha256(data)
+    if hasher.digest() != info.hash:
+        raise HashMismatch(
+            f"{url!r} sent {len(data)} bytes with sha256 {content_id(hasher)!r}, not the "
+            "name's: discarded"
+        )
+    temp = _temp_path(info)
+    fd = _create(temp, info.hour_path)
+    try:
+        try:
+            _write(fd, data)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temp, info.path)
+        except FileExistsError:
+            return False  # the downloader (or another process) stored it first
+        except OSError as e:
+            raise _LocalError() from e
+        return True
+    finally:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+
+
+def _read_body(resp, length: int) -> bytearray:
+    """The next ``length`` bytes of ``resp``, in one buffer; IncompleteRead if it ends first."""
+    buffer = bytearray(length)
+    size = resp.readinto(buffer) if length else 0
+    if size != length:  # the connection closed early: the transfer broke
+        raise http.client.IncompleteRead(bytes(size), length - size)
+    return buffer
+
+
+def _settled(job) -> bool:
+    """The outcome of a disk job (see _save), waited for even if this greenlet is killed
+    meanwhile, so that no temp file outlives the fetch that made it."""
+    try:
+        return job.get()
+    except BaseException:
+        job.wait()
+        raise
+
+
 def _receive(resp, fd: int, length: int | None):
     """The body into ``fd``: (bytes, hasher). A known length is read with one readinto
     into one buffer, hashed with one call and written with one (each a C call on the
@@ -116,7 +195,7 @@ def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, 
     """The next ``length`` bytes of ``resp`` (all of it if None) as ``info``'s segment,
     through a temp name and only if they hash to the name: (bytes, whether stored).
     """
-    temp = os.path.join(info.hour_path, segment_name(info.start, info.duration, "temp", _temp_id()))
+    temp = _temp_path(info)
     fd = None
     created = False
     try:
@@ -160,10 +239,15 @@ def fetch_segment(client: PeerClient, path: str, info: SegmentInfo, url: str) ->
     """
     try:
         with client.get(path) as resp:
-            if resp.status == 200:
-                return _store(resp, info, resp.length, url)
-            status = resp.status
-            resp.read()  # the short error body: the connection stays usable
+            status, length = resp.status, resp.length
+            if status == 200:
+                if length is None or length > MAX_BUFFER:
+                    return _store(resp, info, length, url)
+                data = _read_body(resp, length)
+            else:
+                resp.read()  # the short error body: the connection stays usable
+        if status == 200:  # the connection is free again while the disk works
+            return length, _settled(_disk_pool().spawn(_save, data, info, url))
     except _LocalError as e:
         raise e.__cause__ from None
     except NETWORK_ERRORS as e:
@@ -179,12 +263,15 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
     """Fetch ``infos`` (one hour's) in one request to the batch route ``path``.
 
     Yields ``(info, size, stored, error)`` per segment, ``error`` a FetchFailed for
-    that segment alone (the others still come). Raises NoBatches if the peer has
+    that segment alone (the others still come). Segments are read up to WINDOW ahead
+    of the disk threads that check and write them. Raises NoBatches if the peer has
     no such route, PeerBroken if the transfer breaks, OSError if a file cannot be
     written; no temp file is left behind.
     """
     by_name = {info.name: info for info in infos}
     body = json.dumps(list(by_name)).encode()
+    disk = _disk_pool()
+    pending: deque = deque()  # (info, size, job) in the order they came
     try:
         with client.request("POST", path, body) as resp:
             if resp.status != 200:
@@ -199,18 +286,39 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
                 if size_text == "-":
                     yield info, 0, False, BadAnswer(f"{url!r}: the peer has no {name!r} now")
                     continue
-                try:
-                    size, stored = _store(resp, info, int(size_text), f"{url}/{name}")
-                except BadAnswer as e:  # short: the framing is lost with it
-                    raise PeerBroken(str(e)) from e
-                except HashMismatch as e:
-                    yield info, int(size_text), False, e
+                size = int(size_text)
+                if size > MAX_BUFFER:  # streamed to disk here, not held in memory
+                    try:
+                        size, stored = _store(resp, info, size, f"{url}/{name}")
+                    except BadAnswer as e:  # short: the framing is lost with it
+                        raise PeerBroken(str(e)) from e
+                    except HashMismatch as e:
+                        yield info, size, False, e
+                        continue
+                    yield info, size, stored, None
                     continue
-                yield info, size, stored, None
+                job = disk.spawn(_save, _read_body(resp, size), info, f"{url}/{name}")
+                pending.append((info, size, job))
+                while len(pending) > WINDOW or (pending and pending[0][2].ready()):
+                    yield _outcome(*pending.popleft())
+        while pending:
+            yield _outcome(*pending.popleft())
     except _LocalError as e:
         raise e.__cause__ from None
     except NETWORK_ERRORS as e:
         raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
+    finally:
+        for _, _, job in pending:  # a broken transfer, a stop: let the writes finish
+            job.wait()
+
+
+def _outcome(info: SegmentInfo, size: int, job):
+    """One batch entry's ``(info, size, stored, error)`` once its disk job is done."""
+    try:
+        stored = _settled(job)
+    except HashMismatch as e:
+        return info, size, False, e
+    return info, size, stored, None
 
 
 def store_tombstone(hour_dir: str, name: str) -> bool:

@@ -94,6 +94,7 @@ class PeerWorker:
         # Segments go through plain keep-alive connections: see client.py for why.
         self.client = PeerClient(peer.url, config.timeout)
         self._batches: bool | None = None  # does the peer have the batch route? None: unknown
+        self._counters: dict[tuple[str, str], tuple] = {}  # (channel, quality): stored counters
         self.bad_names: set[str] = set()
         self.rng = random.Random()
         self.outcome: str | None = None  # of the latest pass: clean, errors or failed
@@ -386,9 +387,16 @@ class PeerWorker:
             return
         stats["segments"] += 1
         stats["bytes"] += size
-        self.metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
-        self.metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
-        logger.debug("peer %r: stored %r", self.peer.name, os.path.basename(info.path))
+        counters = self._counters.get((channel, quality))
+        if counters is None:  # labels() costs more than the increment: looked up once
+            labels = (self.peer.name, channel, quality)
+            counters = self._counters[channel, quality] = (
+                self.metrics.segments_backfilled.labels(*labels),
+                self.metrics.bytes_backfilled.labels(*labels),
+            )
+        counters[0].inc()
+        counters[1].inc(size)
+        logger.debug("peer %r: stored %r", self.peer.name, info.name)
 
 
 def _size(n: float) -> str:
