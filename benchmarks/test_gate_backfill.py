@@ -12,9 +12,8 @@ its best client CPU time (user + system of the command and its children): load
 from other processes only ever makes a round slower, and alternating makes a
 slow stretch of the machine hit both sides alike.
 
-On a tree this small the backfiller's interpreter start (about 0.6 s of CPU:
-imports) weighs more than on the full tree, so these claims are looser than the
-full benchmark's figures; the README gives both.
+On a tree this small the backfiller's interpreter start (about 0.3 s of CPU,
+mostly imports) weighs more than on the full tree; the README gives both.
 """
 
 import os
