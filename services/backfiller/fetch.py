@@ -22,7 +22,6 @@ import logging
 import os
 import sys
 import uuid
-from collections import deque
 
 import gevent.threadpool
 
@@ -52,8 +51,8 @@ MAX_BUFFER = 64 * 1024 * 1024
 #: Threads that write fetched segments (see the module docstring).
 DISK_THREADS = 1
 
-#: Segments of one batch read ahead of the one being written: the network keeps
-#: going while the disk catches up, with at most this many buffers held per batch.
+#: Segments of one batch read ahead of the group being written: the network keeps
+#: going while the disk catches up, with at most twice this many buffers held per batch.
 WINDOW = 4
 
 #: The GIL's switch interval once the disk thread runs. It takes the GIL back after each
@@ -277,15 +276,19 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
     """Fetch ``infos`` (one hour's) in one request to the batch route ``path``.
 
     Yields ``(info, size, stored, error)`` per segment, ``error`` a FetchFailed for
-    that segment alone (the others still come). Segments are read up to WINDOW ahead
-    of the disk threads that check and write them. Raises NoBatches if the peer has
-    no such route, PeerBroken if the transfer breaks, OSError if a file cannot be
+    that segment alone (the others still come). Raises NoBatches if the peer has no
+    such route, PeerBroken if the transfer breaks, OSError if a file cannot be
     written; no temp file is left behind.
+
+    Checked segments go to the disk thread in groups: whatever arrived while its
+    last group was being written, at most WINDOW waiting, so that a slow disk costs
+    one hand-off per group rather than one per segment.
     """
     by_name = {info.name: info for info in infos}
     body = json.dumps(list(by_name)).encode()
     disk = _disk_pool()
-    pending: deque = deque()  # (info, size, job) in the order they came
+    waiting: list = []  # (info, size, bytes) checked, not yet handed to the disk thread
+    job = None  # the group being written, and its entries
     try:
         with client.request("POST", path, body) as resp:
             if resp.status != 200:
@@ -317,23 +320,50 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
                 except HashMismatch as e:
                     yield info, size, False, e
                     continue
-                pending.append((info, size, disk.spawn(_save, data, info)))
-                while len(pending) > WINDOW or (pending and pending[0][2].ready()):
-                    yield _outcome(*pending.popleft())
-        while pending:
-            yield _outcome(*pending.popleft())
+                waiting.append((info, size, data))
+                if job is not None and (job[0].ready() or len(waiting) >= WINDOW):
+                    done, job = job, None
+                    yield from _written(*done)
+                if job is None:
+                    job = disk.spawn(_save_all, waiting), waiting
+                    waiting = []
+        if job is not None:
+            done, job = job, None
+            yield from _written(*done)
+        if waiting:
+            job = disk.spawn(_save_all, waiting), waiting
+            done, job = job, None
+            yield from _written(*done)
     except _LocalError as e:
         raise e.__cause__ from None
     except NETWORK_ERRORS as e:
         raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
     finally:
-        for _, _, job in pending:  # a broken transfer, a stop: let the writes finish
-            job.wait()
+        if job is not None:  # a broken transfer, a stop: let the writes finish
+            job[0].wait()
 
 
-def _outcome(info: SegmentInfo, size: int, job):
-    """One batch entry's ``(info, size, stored, error)`` once its disk job is done."""
-    return info, size, _settled(job), None
+def _save_all(entries: list) -> tuple[list[bool], Exception | None]:
+    """In the disk thread: :func:`_save` each ``(info, size, bytes)`` in turn; whether each
+    was stored, up to the first _LocalError (returned: the rest are left for a later pass).
+    """
+    stored = []
+    for info, _, data in entries:
+        try:
+            stored.append(_save(data, info))
+        except _LocalError as e:
+            return stored, e
+    return stored, None
+
+
+def _written(job, entries: list):
+    """Yield each entry's ``(info, size, stored, None)`` once ``job`` is done; then raise
+    its _LocalError, if any."""
+    done, error = _settled(job)
+    for (info, size, _), stored in zip(entries, done, strict=False):
+        yield info, size, stored, None
+    if error is not None:
+        raise error
 
 
 def store_tombstone(hour_dir: str, name: str) -> bool:
