@@ -10,7 +10,7 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     # Imported here, not above: ``python -m services.backfiller`` imports this package
-    # before __main__ can patch gevent, and requests/prometheus_client import ssl.
+    # before __main__ can patch gevent, and prometheus_client imports ssl.
     from services.backfiller.command import main as run  # noqa: PLC0415
 
     return run(argv)

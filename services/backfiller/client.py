@@ -9,7 +9,7 @@ line and ``Content-Length`` read from the first ``recv``, and the body read with
 ``recv_into`` straight into one buffer, which the caller hashes and writes with
 one call each. Connections are kept open and reused. An answer without a
 ``Content-Length`` (chunked), and every ``https`` peer, go through
-:mod:`http.client` instead. Listings still use ``requests`` (a few per hour).
+:mod:`http.client` instead. Listings (a few per hour) use the same connections.
 """
 
 import http.client

@@ -1,11 +1,17 @@
 """Fetch one segment from a peer into this node's archive, verified by its hash.
 
-The bytes go to a ``temp`` name in the segment's own hour directory
-(docs/DESIGN.md#writing-a-segment), hashed as they arrive (a whole body at once when its length is
-known). Only if their sha256 is the one in the segment's name is the file linked
-to that name: a link is atomic and, unlike a
-rename, never replaces a file already there. Whatever happens, the temp name is
-gone when :func:`fetch_segment` returns or raises.
+A body of known length (every segment from a fastseg or wubloader peer) is read
+into one buffer by the event loop and hashed whole. Only if its sha256 is the one
+in the segment's name does the disk thread (:func:`_save`) write it to a ``temp``
+name in the segment's own hour directory (docs/DESIGN.md#writing-a-segment) and
+link that to the final name (a link is atomic and, unlike a rename, never
+replaces a file already there). On a busy disk creating a file can take
+milliseconds; in a thread (the system calls release the GIL) it overlaps the
+network and the hashing of the next segment instead of stalling every transfer
+of the process. One thread: creating files in one directory from several threads
+only makes them spin on the directory's lock. A body of unknown or huge length is
+streamed to the temp name, hashed as it arrives. Whatever happens, the temp name
+is gone when :func:`fetch_segment` or :func:`fetch_batch` returns or raises.
 """
 
 import hashlib
@@ -14,7 +20,10 @@ import itertools
 import json
 import logging
 import os
+import sys
 import uuid
+
+import gevent.threadpool
 
 from fastseg import SegmentInfo, content_id, segment_name
 from services.backfiller.client import NETWORK_ERRORS, PeerClient
@@ -38,6 +47,21 @@ CHUNK = 1024 * 1024
 #: The largest body read into one buffer (segments are a few MB; a peer announcing
 #: more must not make us allocate it at once).
 MAX_BUFFER = 64 * 1024 * 1024
+
+#: Threads that write fetched segments (see the module docstring).
+DISK_THREADS = 1
+
+#: Segments of one batch read ahead of the group being written: the network keeps
+#: going while the disk catches up, with at most twice this many buffers held per batch.
+WINDOW = 4
+
+#: The GIL's switch interval once the disk thread runs. It takes the GIL back after each
+#: of its five system calls per segment, and while the event loop runs Python it may
+#: wait the whole interval for it (5 ms by default): measured, that made the thread
+#: about twice as slow as the same calls in a loop.
+SWITCH_INTERVAL = 0.0005
+
+_disk: gevent.threadpool.ThreadPool | None = None
 
 # Temp names: unique per process (a random prefix) and per fetch (a counter), without
 # a uuid4 per file (one getrandom system call each).
@@ -90,6 +114,73 @@ def _write(fd: int, data) -> None:
         raise _LocalError() from e
 
 
+def _disk_pool() -> gevent.threadpool.ThreadPool:
+    global _disk
+    if _disk is None:
+        _disk = gevent.threadpool.ThreadPool(DISK_THREADS)
+        sys.setswitchinterval(SWITCH_INTERVAL)
+    return _disk
+
+
+def _temp_path(info: SegmentInfo) -> str:
+    return os.path.join(info.hour_path, segment_name(info.start, info.duration, "temp", _temp_id()))
+
+
+def _check(data: bytearray, info: SegmentInfo, url: str) -> None:
+    """Raise HashMismatch unless ``data`` hashes to ``info``'s name (hashlib releases the GIL,
+    so the disk thread writes the previous segment meanwhile)."""
+    hasher = hashlib.sha256(data)
+    if hasher.digest() != info.hash:
+        raise HashMismatch(
+            f"{url!r} sent {len(data)} bytes with sha256 {content_id(hasher)!r}, not the "
+            "name's: discarded"
+        )
+
+
+def _save(data: bytearray, info: SegmentInfo) -> bool:
+    """In the disk thread: ``data`` (checked) as ``info``'s segment, through a temp name;
+    whether it was stored (False: the segment was there already). Raises _LocalError.
+    """
+    temp = _temp_path(info)
+    fd = _create(temp, info.hour_path)
+    try:
+        try:
+            _write(fd, data)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temp, info.path)
+        except FileExistsError:
+            return False  # the downloader (or another process) stored it first
+        except OSError as e:
+            raise _LocalError() from e
+        return True
+    finally:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+
+
+def _read_body(resp, length: int) -> bytearray:
+    """The next ``length`` bytes of ``resp``, in one buffer; IncompleteRead if it ends first."""
+    buffer = bytearray(length)
+    size = resp.readinto(buffer) if length else 0
+    if size != length:  # the connection closed early: the transfer broke
+        raise http.client.IncompleteRead(bytes(size), length - size)
+    return buffer
+
+
+def _settled(job) -> bool:
+    """The outcome of a disk job (see _save), waited for even if this greenlet is killed
+    meanwhile, so that no temp file outlives the fetch that made it."""
+    try:
+        return job.get()
+    except BaseException:
+        job.wait()
+        raise
+
+
 def _receive(resp, fd: int, length: int | None):
     """The body into ``fd``: (bytes, hasher). A known length is read with one readinto
     into one buffer, hashed with one call and written with one (each a C call on the
@@ -116,7 +207,7 @@ def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, 
     """The next ``length`` bytes of ``resp`` (all of it if None) as ``info``'s segment,
     through a temp name and only if they hash to the name: (bytes, whether stored).
     """
-    temp = os.path.join(info.hour_path, segment_name(info.start, info.duration, "temp", _temp_id()))
+    temp = _temp_path(info)
     fd = None
     created = False
     try:
@@ -160,10 +251,16 @@ def fetch_segment(client: PeerClient, path: str, info: SegmentInfo, url: str) ->
     """
     try:
         with client.get(path) as resp:
-            if resp.status == 200:
-                return _store(resp, info, resp.length, url)
-            status = resp.status
-            resp.read()  # the short error body: the connection stays usable
+            status, length = resp.status, resp.length
+            if status == 200:
+                if length is None or length > MAX_BUFFER:
+                    return _store(resp, info, length, url)
+                data = _read_body(resp, length)
+            else:
+                resp.read()  # the short error body: the connection stays usable
+        if status == 200:  # the connection is free again while the disk works
+            _check(data, info, url)
+            return length, _settled(_disk_pool().spawn(_save, data, info))
     except _LocalError as e:
         raise e.__cause__ from None
     except NETWORK_ERRORS as e:
@@ -179,12 +276,19 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
     """Fetch ``infos`` (one hour's) in one request to the batch route ``path``.
 
     Yields ``(info, size, stored, error)`` per segment, ``error`` a FetchFailed for
-    that segment alone (the others still come). Raises NoBatches if the peer has
-    no such route, PeerBroken if the transfer breaks, OSError if a file cannot be
+    that segment alone (the others still come). Raises NoBatches if the peer has no
+    such route, PeerBroken if the transfer breaks, OSError if a file cannot be
     written; no temp file is left behind.
+
+    Checked segments go to the disk thread in groups: whatever arrived while its
+    last group was being written, at most WINDOW waiting, so that a slow disk costs
+    one hand-off per group rather than one per segment.
     """
     by_name = {info.name: info for info in infos}
     body = json.dumps(list(by_name)).encode()
+    disk = _disk_pool()
+    waiting: list = []  # (info, size, bytes) checked, not yet handed to the disk thread
+    job = None  # the group being written, and its entries
     try:
         with client.request("POST", path, body) as resp:
             if resp.status != 200:
@@ -199,18 +303,67 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
                 if size_text == "-":
                     yield info, 0, False, BadAnswer(f"{url!r}: the peer has no {name!r} now")
                     continue
-                try:
-                    size, stored = _store(resp, info, int(size_text), f"{url}/{name}")
-                except BadAnswer as e:  # short: the framing is lost with it
-                    raise PeerBroken(str(e)) from e
-                except HashMismatch as e:
-                    yield info, int(size_text), False, e
+                size = int(size_text)
+                if size > MAX_BUFFER:  # streamed to disk here, not held in memory
+                    try:
+                        size, stored = _store(resp, info, size, f"{url}/{name}")
+                    except BadAnswer as e:  # short: the framing is lost with it
+                        raise PeerBroken(str(e)) from e
+                    except HashMismatch as e:
+                        yield info, size, False, e
+                        continue
+                    yield info, size, stored, None
                     continue
-                yield info, size, stored, None
+                data = _read_body(resp, size)
+                try:
+                    _check(data, info, f"{url}/{name}")
+                except HashMismatch as e:
+                    yield info, size, False, e
+                    continue
+                waiting.append((info, size, data))
+                if job is not None and (job[0].ready() or len(waiting) >= WINDOW):
+                    done, job = job, None
+                    yield from _written(*done)
+                if job is None:
+                    job = disk.spawn(_save_all, waiting), waiting
+                    waiting = []
+        if job is not None:
+            done, job = job, None
+            yield from _written(*done)
+        if waiting:
+            job = disk.spawn(_save_all, waiting), waiting
+            done, job = job, None
+            yield from _written(*done)
     except _LocalError as e:
         raise e.__cause__ from None
     except NETWORK_ERRORS as e:
         raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
+    finally:
+        if job is not None:  # a broken transfer, a stop: let the writes finish
+            job[0].wait()
+
+
+def _save_all(entries: list) -> tuple[list[bool], Exception | None]:
+    """In the disk thread: :func:`_save` each ``(info, size, bytes)`` in turn; whether each
+    was stored, up to the first _LocalError (returned: the rest are left for a later pass).
+    """
+    stored = []
+    for info, _, data in entries:
+        try:
+            stored.append(_save(data, info))
+        except _LocalError as e:
+            return stored, e
+    return stored, None
+
+
+def _written(job, entries: list):
+    """Yield each entry's ``(info, size, stored, None)`` once ``job`` is done; then raise
+    its _LocalError, if any."""
+    done, error = _settled(job)
+    for (info, size, _), stored in zip(entries, done, strict=False):
+        yield info, size, stored, None
+    if error is not None:
+        raise error
 
 
 def store_tombstone(hour_dir: str, name: str) -> bool:

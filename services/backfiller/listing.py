@@ -5,11 +5,10 @@ which wubloader's restreamer answers the same way. Nothing here fetches segments
 """
 
 import datetime as dt
+import json
 import logging
 import os
 import random
-
-import requests
 
 from fastseg import (
     SegmentInfo,
@@ -35,23 +34,28 @@ class BadListing(Exception):
     """A peer answered a listing with something other than a JSON list of names."""
 
 
-def get_listing(session: requests.Session, url: str, timeout: float) -> list[str] | None:
-    """The JSON list of names at ``url``, or None if the peer answers 404 (it has none).
+def get_listing(client, path: str, url: str) -> list[str] | None:
+    """The JSON list of names at the peer's ``path`` (``url`` in messages), or None if the
+    peer answers 404 (it has none).
 
-    Raises BadListing for any other status or a body that is not a list of
-    strings, and requests' errors when the peer cannot be reached.
+    ``client`` is the peer's :class:`~services.backfiller.client.PeerClient`, whose
+    kept-alive connections the segments use too. Raises BadListing for any other
+    status or a body that is not a list of strings, and the client's network errors
+    (``NETWORK_ERRORS``) when the peer cannot be reached.
     """
-    resp = session.get(url, timeout=timeout)
-    if resp.status_code == 404:
+    with client.get(path) as resp:
+        status = resp.status
+        body = resp.read()
+    if status == 404:
         return None
-    if resp.status_code != 200:
-        raise BadListing(f"{url!r} answered {resp.status_code}: {resp.text[:200].strip()!r}")
+    text = body[:200].decode("utf-8", "replace")
+    if status != 200:
+        raise BadListing(f"{url!r} answered {status}: {text.strip()!r}")
     try:
-        names = resp.json()
+        names = json.loads(body)
     except ValueError as e:
         raise BadListing(
-            f"{url!r} answered {resp.text[:80]!r}: not JSON; is it a fastseg or wubloader "
-            "restreamer?"
+            f"{url!r} answered {text[:80]!r}: not JSON; is it a fastseg or wubloader restreamer?"
         ) from e
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise BadListing(f"{url!r} answered {str(names)[:80]!r}: expected a JSON list of names")

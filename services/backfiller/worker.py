@@ -1,6 +1,6 @@
 """One peer's worker: passes over its hours, fetching what is missing, backing off on failure.
 
-Each peer has its own greenlet, HTTP session and pool of fetches, so a slow or
+Each peer has its own greenlet, kept-alive connections and pool of fetches, so a slow or
 failing peer holds up nobody else. A pass walks the hours of every channel
 (:func:`~services.backfiller.listing.pass_hours`), lists each hour of each
 quality the peer has, and fetches the missing segments ``concurrency`` at a
@@ -22,11 +22,9 @@ from collections.abc import Callable
 import gevent
 import gevent.event
 import gevent.pool
-import requests
-import requests.adapters
 
 from services.backfiller import listing
-from services.backfiller.client import PeerClient
+from services.backfiller.client import NETWORK_ERRORS, PeerClient
 from services.backfiller.fetch import (
     FetchFailed,
     HashMismatch,
@@ -81,19 +79,11 @@ class PeerWorker:
         self.config = config
         self.metrics = config.metrics
         self.stopping = stopping
-        self.session = requests.Session()
-        # Peers are reached directly. Environment proxies are for the outside world,
-        # and requests re-reads them on every request (about 1 ms of CPU each).
-        self.session.trust_env = False
-        # One pooled connection per concurrent fetch, plus one for the listings.
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=1, pool_maxsize=config.concurrency + 1
-        )
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        # Segments go through plain keep-alive connections: see client.py for why.
+        # Listings and segments go through plain keep-alive connections, reached
+        # directly (environment proxies are for the outside world): see client.py.
         self.client = PeerClient(peer.url, config.timeout)
         self._batches: bool | None = None  # does the peer have the batch route? None: unknown
+        self._counters: dict[tuple[str, str], tuple] = {}  # (channel, quality): stored counters
         self.bad_names: set[str] = set()
         self.rng = random.Random()
         self.outcome: str | None = None  # of the latest pass: clean, errors or failed
@@ -134,7 +124,6 @@ class PeerWorker:
                     )
                 self.stopping.wait(delay)
         finally:
-            self.session.close()
             self.client.close()
         return self.outcome
 
@@ -162,7 +151,7 @@ class PeerWorker:
             if self._broken is not None:
                 raise self._broken
             outcome = "errors" if self._errors else "clean"
-        except (PeerBroken, listing.BadListing, requests.RequestException) as e:
+        except (PeerBroken, listing.BadListing) as e:
             kind = "bad_listing" if isinstance(e, listing.BadListing) else "unreachable"
             self.metrics.errors.labels(self.peer.name, kind).inc()
             stopped = e
@@ -213,11 +202,10 @@ class PeerWorker:
             )  # fmt: skip
 
     def _get_listing(self, *parts: str, query: str = "") -> list[str] | None:
+        url = self.peer.route("files", *parts) + query
         try:
-            return listing.get_listing(
-                self.session, self.peer.route("files", *parts) + query, self.config.timeout
-            )
-        except requests.RequestException as e:
+            return listing.get_listing(self.client, url[len(self.peer.url) :], url)
+        except NETWORK_ERRORS as e:
             raise PeerBroken(f"listing {'/'.join(parts)!r}: {type(e).__name__}: {e}") from e
 
     def _pass_channel(self, channel: str, pool: gevent.pool.Pool, stats: dict) -> None:
@@ -386,9 +374,16 @@ class PeerWorker:
             return
         stats["segments"] += 1
         stats["bytes"] += size
-        self.metrics.segments_backfilled.labels(self.peer.name, channel, quality).inc()
-        self.metrics.bytes_backfilled.labels(self.peer.name, channel, quality).inc(size)
-        logger.debug("peer %r: stored %r", self.peer.name, os.path.basename(info.path))
+        counters = self._counters.get((channel, quality))
+        if counters is None:  # labels() costs more than the increment: looked up once
+            labels = (self.peer.name, channel, quality)
+            counters = self._counters[channel, quality] = (
+                self.metrics.segments_backfilled.labels(*labels),
+                self.metrics.bytes_backfilled.labels(*labels),
+            )
+        counters[0].inc()
+        counters[1].inc(size)
+        logger.debug("peer %r: stored %r", self.peer.name, info.name)
 
 
 def _size(n: float) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CHUNK", "FileRange"]
+__all__ = ["CHUNK", "FileParts", "FileRange"]
 
 CHUNK = 256 * 1024  # large enough that the per-chunk overhead of the fallback path is small
 # The C close, even where gevent has patched os.close (which checks the fd and
@@ -59,3 +59,45 @@ class FileRange:
         finally:
             for callback in self._on_close:
                 callback()
+
+
+class FileParts:
+    """Byte strings and :class:`FileRange` s, in order, as one body; owns the ranges.
+
+    The server sends the strings as they are and each range with sendfile, so a
+    response made of many files (the batch route) never copies them through Python.
+    """
+
+    def __init__(self, parts: list) -> None:
+        self.parts = parts  # bytes or FileRange
+        self._on_close: list[Callable[[], None]] = []
+        self._closed = False
+
+    @property
+    def length(self) -> int:
+        return sum(p.length if isinstance(p, FileRange) else len(p) for p in self.parts)
+
+    def add_close_callback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the response is finished (sent, failed or abandoned)."""
+        self._on_close.append(callback)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The fallback for servers without sendfile."""
+        for part in self.parts:
+            if isinstance(part, FileRange):
+                yield from part
+            else:
+                yield part
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for part in self.parts:
+            if isinstance(part, FileRange):
+                try:
+                    part.close()
+                except OSError:  # the others (their fds, their locks) are closed all the same
+                    logger.exception("cannot close a file of a response")
+        for callback in self._on_close:
+            callback()

@@ -35,7 +35,7 @@ from gevent.pywsgi import MAX_REQUEST_LINE, LoggingLogAdapter, WSGIHandler, WSGI
 from gevent.pywsgi import format_date_time as _format_date
 from gevent.socket import wait_write
 
-from services.restreamer.files import FileRange
+from services.restreamer.files import FileParts, FileRange
 
 logger = logging.getLogger(__name__)
 
@@ -261,10 +261,22 @@ class Handler(WSGIHandler):
         ):
             self.write(b"")  # the headers alone: Content-Length is set, so not chunked
             self._sendfile(body)
+        elif (
+            isinstance(body, FileParts)
+            and self.provided_content_length is not None
+            and self.code not in (204, 304)
+        ):
+            self.write(b"")
+            for part in body.parts:
+                if not isinstance(part, FileRange):
+                    self.write(part)
+                elif not self._sendfile(part):
+                    return  # a file ended early: the connection is closed, the framing lost
         else:
             super().process_result()
 
-    def _sendfile(self, body: FileRange) -> None:
+    def _sendfile(self, body: FileRange) -> bool:
+        """Send ``body``; False if its file ended early (and the connection is to close)."""
         sock = self.socket
         out = sock.fileno()
         timeout = sock.gettimeout()
@@ -297,7 +309,7 @@ class Handler(WSGIHandler):
                 # more, so the only honest thing left is to close the connection.
                 logger.warning("file ended %d bytes early: closing the connection", left)
                 self.close_connection = True
-                return
+                return False
             offset += sent
             left -= sent
             self.response_length += sent
@@ -305,6 +317,7 @@ class Handler(WSGIHandler):
             if since_yield >= _YIELD_EVERY and left:
                 since_yield = 0
                 gevent.sleep(0)
+        return True
 
 
 class Server(WSGIServer):

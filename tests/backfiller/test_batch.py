@@ -70,3 +70,27 @@ def test_batches_with_fastseg_peers_one_by_one_with_others(
         assert "no batch route" not in run.log()
     else:
         assert "no batch route" in run.log()
+
+
+def test_corrupt_bytes_in_a_batch_are_discarded_and_the_rest_stored(
+    stream, tmp_path, make_restreamer, backfiller
+):
+    remote = tree(stream, tmp_path / "remote", {"source": set()})
+    files = sorted((remote / CHANNEL / "source").rglob("*.ts"))
+    bad = files[::3]
+    for path in bad:  # same length, other bytes: only the hash can tell
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    peer = make_restreamer(remote)
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--run-once", "--recent-cutoff", "0")
+    assert run.wait(60) == 1, run.log()  # the pass had errors
+    got = {p.rsplit("/", 1)[1] for p in contents(local)}
+    assert got == {p.name for p in files} - {p.name for p in bad}
+    assert temp_files(local) == []
+    log = run.log()
+    assert log.count("not the name's: discarded") == len(bad)
+    assert f"/batch/{CHANNEL}/source/" in log  # the message names the batch and the segment
+    assert "no batch route" not in log
