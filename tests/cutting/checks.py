@@ -131,6 +131,26 @@ def match_frames(
     return found
 
 
+def clean(path: Path) -> dict:
+    """Assert what every cut must be: it decodes without a warning, its DTS rise and
+    its continuity counters run on. Returns its packets, for further checks."""
+    assert decode_warnings(path) == ""
+    pk = packets(path)
+    assert dts_problems(pk) == []
+    assert cc_breaks(path) == []
+    return pk
+
+
+def frames_in_order(path: Path, archive, expected: list[int]) -> None:
+    """Assert the cut's frames are exactly the archive's source frames ``expected``, in order."""
+    frames = gray_frames(path, archive.stream.size)
+    assert len(frames) == len(expected)
+    matched = [
+        match_frames(frames[i : i + 1], archive.frames, k)[0] for i, k in enumerate(expected)
+    ]
+    assert matched == expected
+
+
 def ssim(a: np.ndarray, b: np.ndarray, size: str = "320x180") -> float:
     """SSIM of two grey frames (8x8 windows, the usual constants for 8-bit)."""
     w, h = map(int, size.split("x"))
