@@ -258,7 +258,14 @@ def test_requests_in_pieces_pipelined_or_with_bare_newlines_are_all_answered(ser
     assert conn.response()[::2] == (200, paths[1].read_bytes())
     conn.sock.sendall(f"GET {url(paths[1])} HTTP/1.1\r\nX: a\nRange: bytes=0-1\r\n\r\n".encode())
     assert conn.response()[::2] == (206, paths[1].read_bytes()[:2])
+    # On a fresh connection: a body that came in the same read as the requests around it.
+    conn = connect(server)
+    conn.sock.sendall(
+        request + f"GET {url(paths[1])} HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc".encode() + request
+    )
+    for path in (paths[0], paths[1], paths[0]):
+        assert conn.response()[::2] == (200, path.read_bytes())
     after = segment_requests(server)
     gets, heads, sent = (after[i] - before[i] for i in range(3))
-    assert (gets, heads) == (3, 1)  # every 200 is counted, whichever path answered it
-    assert sent == 2 * paths[0].stat().st_size + paths[1].stat().st_size + 10 + 2
+    assert (gets, heads) == (6, 1)  # every 200 is counted, whichever path answered it
+    assert sent == 4 * paths[0].stat().st_size + 2 * paths[1].stat().st_size + 10 + 2
