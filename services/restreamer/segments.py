@@ -8,6 +8,7 @@ sendfile (RFC 9110 §14 for ranges: one range is honoured, several are answered
 with the whole file, which the RFC allows).
 """
 
+import functools
 import logging
 import os
 import stat
@@ -33,6 +34,20 @@ IMMUTABLE = "public, max-age=31536000, immutable"  # a year: the name is the con
 ENDPOINT = "segments.segment"  # the view's Flask endpoint name, for metrics
 
 
+@functools.lru_cache(maxsize=1024)
+def _hour_dir(base_dir: str, channel: str, quality: str, hour: str) -> str:
+    """The checked hour directory's path (its parts are checked once, then remembered).
+
+    A node serves the same few hours over and over; only directories that passed
+    the checks are remembered (a BadRequest is raised anew every time).
+    """
+    check_part(channel, "channel")
+    check_part(quality, "quality")
+    check_hour(hour)
+    # The parts are single checked names, so plain joining is os.path.join's answer.
+    return f"{base_dir}/{channel}/{quality}/{hour}"
+
+
 class Segment:
     """An open segment file, checked: a regular file, not hidden by a tombstone."""
 
@@ -40,12 +55,8 @@ class Segment:
 
     def __init__(self, base_dir: str, channel: str, quality: str, hour: str, name: str) -> None:
         """Validate the parts, then open. Raises BadRequest or NotFound, holding no fd."""
-        check_part(channel, "channel")
-        check_part(quality, "quality")
-        check_hour(hour)
+        hour_dir = _hour_dir(base_dir, channel, quality, hour)
         type_ = check_segment_name(name).type
-        # The parts are single checked names, so plain joining is os.path.join's answer.
-        hour_dir = f"{base_dir}/{channel}/{quality}/{hour}"
         path = f"{hour_dir}/{name}"
         try:
             # Held until the response is finished, so the janitor never retires this hour

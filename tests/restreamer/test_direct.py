@@ -231,3 +231,41 @@ def test_the_hour_is_locked_while_a_direct_response_is_in_flight(served, connect
         raise AssertionError("the hour stayed locked after the response finished")
     conn.send("GET", url(paths[0]))  # the connection is still usable
     assert conn.response()[2] == paths[0].read_bytes()
+
+
+def test_requests_in_pieces_pipelined_or_with_bare_newlines_are_all_answered(served, connect):
+    """Requests split across reads, pipelined, or with bare newlines: each gets its own answer."""
+    server, _, paths = served
+    before = segment_requests(server)
+    conn = connect(server)
+    request = f"GET {url(paths[0])} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    conn.sock.sendall(request[:20])  # the headers not all here yet
+    time.sleep(0.2)
+    conn.sock.sendall(request[20:])
+    assert conn.response()[::2] == (200, paths[0].read_bytes())
+    # Three requests in one write: a direct one, one for the app, a direct HEAD.
+    conn.sock.sendall(
+        request
+        + f"GET {url(paths[1])} HTTP/1.1\r\nRange: bytes=0-9\r\n\r\n".encode()
+        + f"HEAD {url(paths[1])} HTTP/1.1\r\n\r\n".encode()
+    )
+    assert conn.response()[::2] == (200, paths[0].read_bytes())
+    assert conn.response()[::2] == (206, paths[1].read_bytes()[:10])
+    status, headers, _ = conn.response(head_only=True)
+    assert (status, int(headers["content-length"])) == (200, paths[1].stat().st_size)
+    # Lines ended by LF alone, and a bare CR or LF inside a header: pywsgi's parser decides.
+    conn.sock.sendall(f"GET {url(paths[1])} HTTP/1.1\nHost: x\n\n".encode())
+    assert conn.response()[::2] == (200, paths[1].read_bytes())
+    conn.sock.sendall(f"GET {url(paths[1])} HTTP/1.1\r\nX: a\nRange: bytes=0-1\r\n\r\n".encode())
+    assert conn.response()[::2] == (206, paths[1].read_bytes()[:2])
+    # On a fresh connection: a body that came in the same read as the requests around it.
+    conn = connect(server)
+    conn.sock.sendall(
+        request + f"GET {url(paths[1])} HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc".encode() + request
+    )
+    for path in (paths[0], paths[1], paths[0]):
+        assert conn.response()[::2] == (200, path.read_bytes())
+    after = segment_requests(server)
+    gets, heads, sent = (after[i] - before[i] for i in range(3))
+    assert (gets, heads) == (6, 1)  # every 200 is counted, whichever path answered it
+    assert sent == 4 * paths[0].stat().st_size + 2 * paths[1].stat().st_size + 10 + 2
