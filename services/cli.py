@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"fastseg: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    from gevent import monkey  # noqa: PLC0415 - must run before the service imports
+    from services.common.patching import patch_all  # noqa: PLC0415 - before the service imports
 
-    monkey.patch_all()
+    patch_all()
     module = importlib.import_module(COMMANDS[name][0])
     return module.main(rest) or 0
 

@@ -77,18 +77,28 @@ class _Response:
     def isclosed(self) -> bool:
         return self._left == 0
 
-    def readinto(self, buffer) -> int:
-        """Fill ``buffer`` from the body (at most what is left of it); the bytes read."""
+    def readinto(self, buffer, size: int | None = None) -> int:
+        """Fill ``buffer`` from the body (at most what is left of it); the bytes read.
+
+        With ``size``, read only until that many are in, and keep whatever more came
+        (the buffer's room beyond ``size`` lets one system call bring the next line of
+        the body along) for the next read: returns at most ``size``.
+        """
         view = memoryview(buffer)[: self._left]
+        want = len(view) if size is None else min(size, len(view))
         n = min(len(view), len(self._pending) - self._pos)
-        view[:n] = self._pending[self._pos : self._pos + n]
+        view[:n] = memoryview(self._pending)[self._pos : self._pos + n]
         self._pos += n
         recv_into = self._sock.recv_into
-        while n < len(view):
+        while n < want:
             got = recv_into(view[n:])
             if not got:
                 break
             n += got
+        if n > want:  # read ahead: the surplus is the start of what follows
+            self._pending = bytes(view[want:n]) + self._pending[self._pos :]
+            self._pos = 0
+            n = want
         self._left -= n
         return n
 
@@ -100,6 +110,8 @@ class _Response:
 
     def readline(self, limit: int = 1024) -> bytes:
         """One line of the body, its newline included (b"" at the body's end)."""
+        if not self._left:
+            return b""
         while (end := self._pending.find(b"\n", self._pos, self._pos + self._left)) < 0:
             buffered = len(self._pending) - self._pos
             if buffered >= min(limit, self._left):

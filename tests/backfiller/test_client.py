@@ -9,6 +9,10 @@ import pytest
 from services.backfiller.client import PeerClient
 
 BODY = bytes(range(256)) * 4000  # ~1 MB: several recv calls
+# Framed like the batch route: a line, then that many bytes; small and large parts,
+# so that a read ahead brings a whole part along, or part of a line.
+PARTS = [BODY[:n] for n in (0, 3, 700_000, 10, 0, 5000, 1_000_000, 1)]
+FRAMED = b"".join(b"%d\n" % len(part) + part for part in PARTS)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -33,6 +37,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # answered, then the socket goes: not reusable
         status = 404 if self.path == "/root/missing" else 200
         body = b"no such segment" if status == 404 else BODY
+        if self.path == "/root/framed":
+            body = FRAMED
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -89,3 +95,22 @@ def test_an_unreachable_peer_raises_a_network_error():
     client = PeerClient("http://127.0.0.1:9", timeout=5)
     with pytest.raises((OSError, http.client.HTTPException)), client.get("/x"):
         pass
+
+
+@pytest.mark.parametrize("ahead", [0, 1, 2, 4096, 2_000_000])
+def test_reading_ahead_keeps_what_follows_for_the_next_read(server, ahead):
+    client = PeerClient(f"http://127.0.0.1:{server.server_port}/root", timeout=10)
+    try:
+        with client.get("/framed") as resp:
+            got = []
+            while line := resp.readline():
+                size = int(line)
+                room = bytearray(size + ahead)  # room for more than the part
+                assert resp.readinto(room, size) == size
+                got.append(bytes(room[:size]))
+            assert resp.isclosed()
+        assert got == PARTS
+        assert fetch(client, "/after") == (200, BODY)  # the connection was kept, in step
+        assert len({port for _host, port in Handler.connections}) == 1
+    finally:
+        client.close()
