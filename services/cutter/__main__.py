@@ -1,8 +1,8 @@
 """``python -m services.cutter``: patch the standard library for gevent, then run."""
 
-from gevent import monkey
+from services.common.patching import patch_all
 
-monkey.patch_all()
+patch_all()
 
 import sys  # noqa: I001 - after patching, as gevent asks
 

@@ -15,9 +15,9 @@ def _quit(signum, frame):
 signal.signal(signal.SIGINT, _quit)
 signal.signal(signal.SIGTERM, _quit)
 
-from gevent import monkey  # noqa: E402 - after the quiet handlers
+from services.common.patching import patch_all  # noqa: E402 - after the quiet handlers
 
-monkey.patch_all()
+patch_all()
 
 from services.demo.command import main  # noqa: E402 - after patching, as gevent asks
 
