@@ -4,10 +4,12 @@ Both sides start cold (fastseg's cache empty; the files' directory entries are i
 the kernel's cache for both) and are timed in CPU time, interleaved round by
 round, each keeping its best round (see ``test_gate.py`` for why). The playlist
 is measured twice: rendered in this process right after the selection, and
-asked of a fresh restreamer over HTTP, whose CPU (all its threads, from
-``/proc``) covers the request, the selection, the rendering and the sending.
+asked of a fresh restreamer over HTTP (after one small warm-up request), whose
+CPU (all its threads, from ``/proc``) covers the request, the selection, the
+rendering and the sending.
 """
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -28,7 +30,10 @@ END = DAY_START + DAY
 # The README's playlist row, as the ratios this gate checks (keep the two in step).
 CLAIMS = {
     "render": Claim("cold 24 h: selection and playlist / selection alone", 1.3, 0.2, False),
-    "http": Claim("cold 24 h: playlist over HTTP (server CPU) / selection", 1.5, 0.2, False),
+    # The fresh server's CPU for the request is steady (105-120 ms), this process's
+    # selection is not (50-86 ms): 1.15-2.14 at load 1-11, also after a warm-up
+    # request. The code before measured 6.4.
+    "http": Claim("cold 24 h: playlist over HTTP (server CPU) / selection", 2.0, 0.3, False),
     "stall": Claim("loop stall rendering a cold 24 h playlist, CPU ms", 2.5, 0, higher=False),
 }
 
@@ -54,10 +59,21 @@ def process_cpu(pid: int) -> float:
     return total / 1e9
 
 
+# A minute outside the measured day: asked first, so that what a server does once
+# for its first request (lazy imports, first-call set-up) is not counted as the
+# playlist's; the day's hours stay cold.
+WARM_UP = DAY_START + DAY + dt.timedelta(hours=8)
+WARM_UP_PATH = (
+    f"/playlist/bench/source.m3u8?start={WARM_UP.isoformat()}"
+    f"&end={(WARM_UP + dt.timedelta(minutes=1)).isoformat()}"
+)
+
+
 def http_cold(base: Path, path: str) -> tuple[float, int]:
-    """A fresh restreamer's CPU seconds for its first request of ``path``, and the body size."""
+    """A fresh restreamer's CPU seconds for ``path``, cold, after one small warm-up request."""
     server = ServerProcess(base)
     try:
+        assert fetch(server.port, WARM_UP_PATH) > 0
         idle = process_cpu(server.proc.pid)
         time.sleep(0.2)
         while (now := process_cpu(server.proc.pid)) - idle > 0.001:  # still starting up
