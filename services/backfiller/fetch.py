@@ -136,10 +136,13 @@ def _check(data: bytearray | memoryview, info: SegmentInfo, url: str) -> None:
     so the disk thread writes the previous segment meanwhile)."""
     hasher = hashlib.sha256(data)
     if hasher.digest() != info.hash:
-        raise HashMismatch(
-            f"{url!r} sent {len(data)} bytes with sha256 {content_id(hasher)!r}, not the "
-            "name's: discarded"
-        )
+        raise _mismatch(url, len(data), hasher)
+
+
+def _mismatch(url: str, size: int, hasher) -> HashMismatch:
+    return HashMismatch(
+        f"{url!r} sent {size} bytes with sha256 {content_id(hasher)!r}, not the name's: discarded"
+    )
 
 
 def _save(data: bytearray | memoryview, info: SegmentInfo) -> bool:
@@ -153,18 +156,24 @@ def _save(data: bytearray | memoryview, info: SegmentInfo) -> bool:
             _write(fd, data)
         finally:
             _close(fd)
-        try:
-            os.link(temp, info.path)
-        except FileExistsError:
-            return False  # the downloader (or another process) stored it first
-        except OSError as e:
-            raise _LocalError() from e
-        return True
+        return _link(temp, info)
     finally:
         try:
             os.unlink(temp)
         except FileNotFoundError:
             pass
+
+
+def _link(temp: str, info: SegmentInfo) -> bool:
+    """Give the written ``temp`` file ``info``'s name; False if a segment has it already
+    (the downloader, or another process, stored it first). Raises _LocalError."""
+    try:
+        os.link(temp, info.path)
+    except FileExistsError:
+        return False
+    except OSError as e:
+        raise _LocalError() from e
+    return True
 
 
 def _read_body(resp, length: int) -> bytearray:
@@ -187,18 +196,8 @@ def _settled(job) -> bool:
 
 
 def _receive(resp, fd: int, length: int | None):
-    """The body into ``fd``: (bytes, hasher). A known length is read with one readinto
-    into one buffer, hashed with one call and written with one (each a C call on the
-    whole segment); a chunked or huge body is read a CHUNK at a time."""
-    if length is not None and length <= MAX_BUFFER:
-        buffer = bytearray(length)
-        size = resp.readinto(buffer) if length else 0
-        if size != length:  # the connection closed early: the transfer broke
-            raise http.client.IncompleteRead(bytes(size), length - size)
-        data = memoryview(buffer)
-        hasher = hashlib.sha256(data)
-        _write(fd, data)
-        return size, hasher
+    """A chunked or huge body into ``fd``, a CHUNK at a time: (bytes, hasher). (A body
+    of known, moderate length is held in memory instead: see _read_body.)"""
     hasher = hashlib.sha256()
     size = 0
     while chunk := resp.read(CHUNK if length is None else min(CHUNK, length - size)):
@@ -225,17 +224,10 @@ def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, 
         if length is not None and length != size:
             raise BadAnswer(f"{url!r} sent {size} of its {length} bytes")
         if hasher.digest() != info.hash:
-            raise HashMismatch(
-                f"{url!r} sent {size} bytes with sha256 {content_id(hasher)!r}, not the "
-                "name's: discarded"
-            )
+            raise _mismatch(url, size, hasher)
         _close(fd)
         fd = None
-        try:
-            os.link(temp, info.path)
-        except FileExistsError:
-            return size, False  # the downloader (or another process) stored it first
-        return size, True
+        return size, _link(temp, info)
     finally:
         if fd is not None:
             _close(fd)
@@ -377,10 +369,8 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
         if job is not None:
             done, job = job, None
             yield from _written(*done, buffers)
-        if waiting:
-            job = disk.spawn(_save_all, waiting), waiting
-            done, job = job, None
-            yield from _written(*done, buffers)
+        if waiting:  # _written waits for its job even if this greenlet is killed
+            yield from _written(disk.spawn(_save_all, waiting), waiting, buffers)
     except _LocalError as e:
         raise e.__cause__ from None
     except NETWORK_ERRORS as e:
