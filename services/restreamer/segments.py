@@ -180,7 +180,16 @@ class FastPath:
         except (HTTPException, OSError):
             return None  # the app says what is wrong (or logs what broke)
 
-    def _observe(self, body: FileRange, method: str, started: float) -> None:
+    def _answer(self, method: str, path: str) -> tuple[FileRange, dict] | None:
+        """The open body and headers of a ``GET`` or ``HEAD`` of ``path``, counted in the
+        metrics when the body is closed; None if the app should answer (errors too)."""
+        started = time.monotonic()
+        opened = self._open(path)
+        if opened is None:
+            return None
+        body = opened.body(0, opened.size)
+        headers = opened.headers
+        headers["Access-Control-Allow-Origin"] = "*"
         latency, requests_ = self._latency[method], self._requests[method]
 
         def observe() -> None:
@@ -188,6 +197,9 @@ class FastPath:
             requests_.inc()
 
         body.add_close_callback(observe)
+        if method == "GET":
+            self._bytes.inc(opened.size)
+        return body, headers
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -198,15 +210,10 @@ class FastPath:
             or any(key in environ for key in self._SPECIAL)
         ):
             return self.app(environ, start_response)
-        started = time.monotonic()
-        opened = self._open(path)
-        if opened is None:
+        answer = self._answer("GET", path)
+        if answer is None:
             return self.app(environ, start_response)
-        body = opened.body(0, opened.size)
-        headers = opened.headers
-        headers["Access-Control-Allow-Origin"] = "*"
-        self._observe(body, "GET", started)
-        self._bytes.inc(opened.size)
+        body, headers = answer
         start_response("200 OK", list(headers.items()))
         return body
 
@@ -218,15 +225,9 @@ class FastPath:
         hour lock: the caller sends it (not for HEAD) and must close it. None
         leaves the request to the app, which also gives every error its answer.
         """
-        started = time.monotonic()
-        opened = self._open(path)
-        if opened is None:
+        answer = self._answer(method, path)
+        if answer is None:
             return None
-        body = opened.body(0, opened.size)
-        headers = opened.headers
-        headers["Access-Control-Allow-Origin"] = "*"
-        self._observe(body, method, started)
-        if method == "GET":
-            self._bytes.inc(opened.size)
+        body, headers = answer
         head = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
         return head.encode("ascii"), body
