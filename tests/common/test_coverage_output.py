@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 import prometheus_client
-import pytest
 
 import fastseg
 from fastseg import hour_name, segment_name
