@@ -1028,7 +1028,10 @@ def cache_info():
 def _set_object_budget(segments):
     """Keep at most this many segments as objects (tests; the default suits a service)."""
     global _object_budget
-    _object_budget = check_cache_size(segments)
+    if not isinstance(segments, int) or isinstance(segments, bool) or segments < 0:
+        raise ValueError(f"the object budget must be a whole number of segments >= 0, "
+                         f"got {segments!r}")
+    _object_budget = segments
     shrink_objects()
 
 
