@@ -6,6 +6,7 @@ hour holds, every answer must be the same.
 """
 
 import datetime as dt
+import logging
 import os
 import tracemalloc
 from pathlib import Path
@@ -187,3 +188,36 @@ def test_evicted_and_cleared_hours_are_no_longer_counted(impl, hours):
         impl.set_cache_size(512)
     impl.clear_cache()
     assert _segments_c._object_info() == (0, [])
+
+
+@compiled_only
+def test_an_hour_let_go_in_the_middle_of_a_walk_is_built_again(impl, hours):
+    """A log handler that runs other code mid-hour (as a greenlet switch could) is harmless."""
+    put_run(hours, T0, 10)
+    put(hours, T0 + 3 * S, seconds=2.5)  # overlaps 00:04 by 0.5 s: logged, the walk goes on
+    put(hours, T0 + 7200 * S)
+    other = hour(hours, T0 + 7200 * S)
+    expected = impl.get_best_segments(str(hours), T0, T0 + 20 * S)
+    impl.clear_cache()
+
+    kept = []
+
+    class LetGo(logging.Handler):
+        def emit(self, record):
+            _segments_c._set_object_budget(0)
+            impl.best_segments_by_start(other)  # now the newest: the walk's hour lets go
+            kept.append(_segments_c._object_info()[1])
+
+    handler = LetGo(logging.INFO)
+    logger = logging.getLogger("fastseg._segments_py")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        got = impl.get_best_segments(str(hours), T0, T0 + 20 * S)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        _segments_c._set_object_budget(100_000)
+    assert kept == [[other]]
+    assert got == expected
