@@ -221,3 +221,46 @@ def test_an_hour_let_go_in_the_middle_of_a_walk_is_built_again(impl, hours):
         _segments_c._set_object_budget(100_000)
     assert kept == [[other]]
     assert got == expected
+
+
+@compiled_only
+def test_other_greenlets_run_while_a_long_hour_is_built_from_its_names(impl, hours):
+    put_run(hours, T0, 1600)
+    age(hours / "2026-11-27T17")
+    impl.hour_coverage(hour(hours))  # names only
+    turns = []
+    done = False
+
+    def other():
+        while not done:
+            turns.append(1)
+            gevent.idle()
+
+    watcher = gevent.spawn(other)
+    got = impl.get_best_segments(str(hours), T0, T0 + 3000 * S)
+    done = True
+    watcher.join()
+    assert len(got) == 1500
+    # Once between the hour before and this one, and more while its objects are built.
+    assert len(turns) >= 3
+
+
+@compiled_only
+def test_two_greenlets_building_one_hour_share_the_result(impl, hours):
+    put_run(hours, T0, 1000)
+    age(hours / "2026-11-27T17")
+    expected = impl.best_segments_by_start(hour(hours))
+    _segments_c._set_object_budget(0)
+    try:
+        impl.best_segments_by_start(hour(hours, T0 + 3600 * S))  # an empty hour: not counted
+        put(hours, T0 + 7200 * S)
+        impl.best_segments_by_start(hour(hours, T0 + 7200 * S))  # the 17:00 hour lets go
+        assert _segments_c._object_info()[1] == [hour(hours, T0 + 7200 * S)]
+        runs = [gevent.spawn(impl.get_best_segments, str(hours), T0, T0 + 2000 * S)
+                for _ in range(2)]  # fmt: skip
+        gevent.joinall(runs, raise_error=True)
+    finally:
+        _segments_c._set_object_budget(100_000)
+    first, second = (run.value for run in runs)
+    assert first == second == expected
+    assert all(a is b for a, b in zip(first, second, strict=True))  # one build kept
