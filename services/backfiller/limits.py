@@ -82,7 +82,7 @@ class DiskFloor:
 
     def take(self, size: int) -> None:
         """Count ``size`` bytes about to be written; DiskLow if they would cross the floor."""
-        if size < self._room and time.monotonic() < self._next:
+        if size < self._room and not self.low and time.monotonic() < self._next:
             self._room -= size
             return
         self._read(time.monotonic())
