@@ -32,7 +32,7 @@ import gevent.threadpool
 from gevent import monkey
 
 from fastseg import SegmentInfo, content_id, segment_name
-from services.backfiller.client import NETWORK_ERRORS, PeerClient
+from services.backfiller.client import NETWORK_ERRORS, PeerClient, is_plain_number
 from services.backfiller.limits import MAX_SEGMENT_MB, DiskFloor
 
 logger = logging.getLogger(__name__)
@@ -393,7 +393,7 @@ def fetch_batch(
                 line = resp.readline()
                 name, _, size_text = line.decode("latin-1").rstrip("\n").partition(" ")
                 info = by_name.get(name)
-                if info is None or not (size_text == "-" or size_text.isdigit()):
+                if info is None or not (size_text == "-" or is_plain_number(size_text)):
                     raise PeerBroken(f"{url!r}: unexpected batch entry {line[:200]!r}")
                 if size_text == "-":
                     yield info, 0, False, BadAnswer(f"{url!r}: the peer has no {name!r} now")

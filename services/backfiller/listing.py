@@ -76,7 +76,7 @@ def get_listing(client, path: str, url: str) -> list[str] | None:
         raise BadListing(f"{url!r} answered {status}: {text.strip()!r}")
     try:
         names = json.loads(body)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: arrays nested too deep
         raise BadListing(
             f"{url!r} answered {text[:80]!r}: not JSON; is it a fastseg or wubloader restreamer?"
         ) from e

@@ -55,7 +55,7 @@ from services.backfiller.limits import (
 )
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer
-from services.common import backoff, names, times
+from services.common import archive, backoff, names, times
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class PeerWorker:
         """The peer's qualities of ``channel`` to backfill: those held here, then new ones
         while the channel has fewer than MAX_QUALITIES; never a name that cannot be a path."""
         listed = list(dict.fromkeys(self._get_listing(channel) or []))
-        held = set(_subdirs(os.path.join(self.config.base_dir, channel)))
+        held = set(archive.qualities(self.config.base_dir, channel))
         kept = []
         room = MAX_QUALITIES - len(held)
         for quality in listed:
@@ -535,15 +535,6 @@ _REFUSALS = {
     "tombstone_cap": f"tombstones past {TOMBSTONES_PER_HOUR} per hour or "
     f"{TOMBSTONES_PER_PASS} per pass (left for the next pass)",
 }
-
-
-def _subdirs(path: str) -> list[str]:
-    """The names of the directories in ``path`` (none if it is missing)."""
-    try:
-        with os.scandir(path) as entries:
-            return [e.name for e in entries if e.is_dir()]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
 
 
 def _size(n: float) -> str:

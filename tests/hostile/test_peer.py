@@ -118,6 +118,8 @@ class HostilePeer:
                 handler.close_connection = True
             elif mode == "endless_listing":
                 self._endless(handler, b'"aaaaaaaaaaaaaaaa",' * 4096)
+            elif mode == "nested":  # json.loads raises RecursionError, not ValueError
+                self._send(handler, b"[" * 100_000)
             elif mode == "names":
                 self._json(handler, [LONG, "../up", ".hidden", "a/b"]
                            + [f"q{i}" for i in range(3000)])  # fmt: skip
@@ -160,7 +162,12 @@ class HostilePeer:
             self._json(handler, self.bait if hour == HOURS[1] else [])
 
     def _segment(self, handler, name: str) -> None:
-        if self.mode == "huge_segment":
+        if self.mode == "bad_numbers":  # '²'.isdigit() is true, int('²') raises
+            handler.send_response(200)
+            handler.send_header("Content-Length", "²")
+            handler.end_headers()
+            handler.close_connection = True
+        elif self.mode == "huge_segment":
             handler.send_response(200)
             handler.send_header("Content-Length", str(100 * 1024**3))
             handler.end_headers()
@@ -178,6 +185,8 @@ class HostilePeer:
             handler.end_headers()
             handler.wfile.write(f"{names[0]} {100 * 1024**3}\n".encode() + b"\0" * 1024 * 1024)
             handler.close_connection = True
+        elif self.mode == "bad_numbers":
+            self._send(handler, f"{names[0]} ²\n".encode("latin-1"))
         elif self.mode == "corrupt":
             body = b"".join(f"{n} 1000\n".encode() + os.urandom(1000) for n in names)
             self._send(handler, body)
@@ -242,7 +251,7 @@ def test_every_attack_at_once_is_refused_while_an_honest_peer_is_backfilled(vict
     names = held(base)
     attackers = {mode: HostilePeer(mode, names) for mode in (
         "flood", "huge_listing", "endless_listing", "huge_segment", "endless_segment",
-        "corrupt", "names")}  # fmt: skip
+        "corrupt", "names", "nested", "bad_numbers")}  # fmt: skip
     flood_huge = HostilePeer("flood_huge", names)
     honest_base = tmp_path / "honest"
     wanted = put_real(honest_base, "480p", H2, 20)
@@ -311,7 +320,10 @@ def test_every_attack_at_once_is_refused_while_an_honest_peer_is_backfilled(vict
     for mode in ("huge_segment", "endless_segment"):
         assert count(errors, peer=mode, kind="too_large") >= 3, mode
     assert count(errors, peer="corrupt", kind="hash_mismatch") >= 3
-    assert count("fastseg_backfiller_worker_restarts_total", peer="flood") == 0
+    assert count(errors, peer="nested", kind="bad_listing") >= 3
+    assert count(errors, peer="bad_numbers", kind="unreachable") >= 3
+    for mode in [*attackers, "flood_huge"]:
+        assert count("fastseg_backfiller_worker_restarts_total", peer=mode) == 0, mode
     assert count("fastseg_backfiller_tombstones_total", peer="flood", channel=CHANNEL,
                  quality="source") == 0  # fmt: skip
     # Each refusal is summed up per pass, not logged per name.
