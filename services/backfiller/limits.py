@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "FUTURE_HOURS",
+    "MAX_HOURS",
     "MAX_LISTING_BYTES",
     "MAX_QUALITIES",
     "MAX_SEGMENT_MB",
@@ -44,6 +45,10 @@ MAX_QUALITIES = 16
 #: Hours starting more than this many hours after now are not listed (clocks differ
 #: a little; an hour far ahead is a peer's junk, not a recording).
 FUTURE_HOURS = 1
+
+#: Hours of a channel listed in one pass, over all its qualities (8 qualities of almost
+#: three years; give ``--start`` for more): what a pass holds in memory is bounded.
+MAX_HOURS = 200_000
 
 #: Tombstones copied from one trusted peer per hour directory and per pass; the
 #: rest wait for the next pass (so a peer gone bad hides an archive slowly, noticed).

@@ -47,6 +47,7 @@ from services.backfiller.fetch import (
 from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.limits import (
     FUTURE_HOURS,
+    MAX_HOURS,
     MAX_QUALITIES,
     TOMBSTONES_PER_HOUR,
     TOMBSTONES_PER_PASS,
@@ -300,7 +301,10 @@ class PeerWorker:
         qualities = self.config.qualities
         if qualities is None:
             qualities = self._qualities(channel)
+        start = self.config.start()
+        first = None if start is None else start.replace(minute=0, second=0, microsecond=0)
         latest = times.utc_now() + dt.timedelta(hours=FUTURE_HOURS)
+        room = MAX_HOURS  # hours kept over every quality: the sets below live all pass
         hours_by_quality = {}
         for quality in qualities:
             hours = self._get_listing(channel, quality)
@@ -309,12 +313,14 @@ class PeerWorker:
             kept = set()
             for hour in hours:
                 began = hour_start(hour)
-                if began is not None and began > latest:
+                if began is None or (first is not None and began < first):
+                    continue  # not an hour, or one before --start: not asked for
+                if began > latest or room <= 0:
                     self._refuse("hour")
-                else:
-                    kept.add(hour)  # not an hour at all: pass_hours leaves it out
+                    continue
+                kept.add(hour)
+                room -= 1
             hours_by_quality[quality] = kept
-        start = self.config.start()
         order = listing.pass_hours(hours_by_quality, self.config.order, start, self.rng)
         for hour in order:
             for quality, hours in hours_by_quality.items():
@@ -529,7 +535,8 @@ class PeerWorker:
 _REFUSALS = {
     "name": "names that cannot be a path here",
     "quality": f"new qualities past the {MAX_QUALITIES} a channel may have",
-    "hour": f"hours starting more than {FUTURE_HOURS} h from now",
+    "hour": f"hours starting more than {FUTURE_HOURS} h from now or past the {MAX_HOURS:,} "
+    "a pass lists",
     "tombstone_untrusted": "tombstones (not trusted: --trust-tombstones-from NAME copies them)",
     "tombstone_not_held": "tombstones of segments not held here (they hide nothing)",
     "tombstone_cap": f"tombstones past {TOMBSTONES_PER_HOUR} per hour or "
