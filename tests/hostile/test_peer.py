@@ -133,7 +133,7 @@ class HostilePeer:
                        for i in range(1000)]  # fmt: skip
                 self._json(handler, [LONG, "../..", *future, *old, HOURS[1]])
             else:
-                self._json(handler, HOURS)
+                self._json(handler, sorted(self.victim))
         elif parts[0] == "files" and len(parts) == 4:  # an hour's names
             self._hour(handler, parts[3])
         elif parts[0] == "segments" and len(parts) == 5:
@@ -363,3 +363,26 @@ def test_a_trusted_peer_hides_only_held_segments_within_the_caps_and_undo_shows_
     undo = ServiceProcess("services.cli", "tombstone", "--undo", *paths, stdout=subprocess.DEVNULL)
     assert undo.wait(60) == 0, undo.log()
     assert seen_by_clients(server) == before
+
+
+@pytest.mark.slow
+def test_a_trusted_peer_copies_at_most_1000_tombstones_a_pass(tmp_path):
+    base = tmp_path / "victim"
+    starts = [H1 + dt.timedelta(hours=i) for i in range(4)]
+    for start in starts:
+        put_run(base / CHANNEL / "source", start, 300)
+    names = {hour_name(s): list_segment_files(str(base / CHANNEL / "source" / hour_name(s)))
+             for s in starts}  # fmt: skip
+    peer = HostilePeer("flood", names)
+    try:
+        run = backfill(base, f"--node={peer.url}", "--trust-tombstones-from", peer.url,
+                       "--run-once")  # fmt: skip
+        assert run.wait(120) == 0, run.log()
+    finally:
+        peer.stop()
+    log = run.log()
+    assert error_records(log) == [], log[-5000:]
+    stones = [p for p in files_under(base) if p.name.endswith(".tombstone")]
+    assert len(stones) == 1000  # trusted by its URL; 200 left for the next pass
+    assert "copied 1000 tombstones" in log
+    assert "200 tombstones past 300 per hour or 1000 per pass" in log
