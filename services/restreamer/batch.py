@@ -10,30 +10,45 @@ under the hour's serving lock and by sendfile, as single segments do (a file
 that shrank since it was opened ends the connection: the client's framing is
 lost, and it fetches the rest later). wubloader has no such
 route: a backfiller that gets anything but 200 falls back to one request per
-segment.
+segment. A body longer than ``MAX_BODY`` is refused (413) before it is read, and
+so is one of unknown length (411); a name with a space or a line break in it (it
+would break the framing) is a 400.
 """
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest, LengthRequired, NotFound, RequestEntityTooLarge
 
 from services.restreamer.files import FileParts
 from services.restreamer.segments import Segment
 from services.restreamer.state import state
 
-__all__ = ["MAX_NAMES", "blueprint"]
+__all__ = ["MAX_BODY", "MAX_NAMES", "blueprint"]
 
 blueprint = Blueprint("batch", __name__)
 
 MAX_NAMES = 200
+#: The longest request body: MAX_NAMES segment names of about 80 bytes, JSON-quoted.
+MAX_BODY = 64 * 1024
+
+
+_framing = frozenset(" \r\n")  # characters that would break the answer's framing
 
 
 @blueprint.route("/batch/<channel>/<quality>/<hour>", methods=["POST"])
 def batch(channel: str, quality: str, hour: str) -> Response:
+    length = request.content_length
+    if length is None:
+        raise LengthRequired("give the JSON list of segment names with a Content-Length")
+    if length > MAX_BODY:
+        raise RequestEntityTooLarge(
+            f"the body is {length} bytes, more than the {MAX_BODY} a batch may have: "
+            f"ask for at most {MAX_NAMES} segment names at a time"
+        )
     names = request.get_json(force=True, silent=True)
     if (
         not isinstance(names, list)
         or not 0 < len(names) <= MAX_NAMES
-        or not all(isinstance(n, str) for n in names)
+        or not all(isinstance(n, str) and not _framing.intersection(n) for n in names)
     ):
         raise BadRequest(f"expected a JSON list of 1 to {MAX_NAMES} segment names in the body")
     base_dir = state().base_dir
