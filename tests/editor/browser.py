@@ -133,6 +133,15 @@ class Page:
         field.send_keys(value)
         self.js("arguments[0].dispatchEvent(new Event('change'))", field)
 
+    def answer(self, label: str) -> None:
+        """Click the button of the open question (dialog#ask) whose text starts with ``label``."""
+        self.wait(
+            lambda: self.el("ask").get_attribute("open") is not None, f"the question {label!r}"
+        )
+        buttons = self.driver.find_elements(By.CSS_SELECTOR, "#ask-buttons button")
+        (button,) = [b for b in buttons if b.text.startswith(label)]
+        button.click()
+
     def message(self) -> tuple[str, bool]:
         """The message line's text, and whether it shows an error."""
         box = self.el("message")

@@ -175,11 +175,43 @@ export class Player extends EventTarget {
   preview(from, to) {
     this.seekStream(from);
     this.stopAt = to;
-    this.video.play();
+    this.play();
   }
 
   togglePlay() {
     this.stopAt = null;
-    if (this.video.paused) this.video.play(); else this.video.pause();
+    if (this.video.paused) this.play(); else this.video.pause();
+  }
+
+  /**
+   * Play with sound. A browser that refuses sound without a click or key first (its
+   * autoplay rule) gets muted playback, and the next click or key unmutes it.
+   */
+  play() {
+    const video = this.video;
+    return video.play().catch((err) => {
+      if (err.name !== "NotAllowedError" || video.muted) {
+        if (err.name !== "AbortError") this._error(`cannot play: ${err.message}`);
+        return;
+      }
+      video.muted = true;
+      const unmute = () => {
+        video.muted = false;
+        for (const type of ["click", "keydown"]) document.removeEventListener(type, unmute, true);
+      };
+      for (const type of ["click", "keydown"]) document.addEventListener(type, unmute, true);
+      return video.play().catch(() => {});
+    });
+  }
+
+  /** Playback rate, kept when another range is loaded. */
+  setRate(rate) {
+    this.video.defaultPlaybackRate = rate;
+    this.video.playbackRate = rate;
+  }
+
+  /** Seek to `fraction` (0..1) of [start, end) µs, the loaded range. */
+  seekFraction(fraction, start, end) {
+    this.seekStream(start + fraction * (end - start));
   }
 }
