@@ -38,17 +38,19 @@ test("other keys, and the browser's own shortcuts, do nothing", () => {
   assert.equal(press("0", { altKey: true }), null);
 });
 
-test("nothing while typing in an input or textarea", () => {
+test("nothing while typing in an input or textarea (or on a slider or select)", () => {
   for (const target of [
-    { tagName: "INPUT", type: "text" }, { tagName: "INPUT", type: "" }, { tagName: "INPUT", type: "password" },
-    { tagName: "TEXTAREA" }, { tagName: "SELECT" }, { tagName: "DIV", isContentEditable: true },
+    { tagName: "INPUT", type: "text" }, { tagName: "INPUT", type: "" }, { tagName: "INPUT", type: "range" },
+    { tagName: "INPUT", type: "checkbox" }, { tagName: "TEXTAREA" }, { tagName: "SELECT" },
+    { tagName: "DIV", isContentEditable: true },
   ]) {
     assert.equal(isTyping(target), true, JSON.stringify(target));
     assert.equal(press("k", { target }), null);
   }
-  // A checkbox, a slider or a button takes no text: the keys still work.
-  for (const target of [{ tagName: "INPUT", type: "checkbox" }, { tagName: "INPUT", type: "range" }, { tagName: "BUTTON" }]) {
+  // A focused button takes no keys of ours: they still work.
+  for (const target of [{ tagName: "BUTTON" }, { tagName: "BODY" }, { tagName: "VIDEO" }]) {
     assert.equal(isTyping(target), false, JSON.stringify(target));
+    assert.deepEqual(press("k", { target }), { action: "toggle" });
   }
   assert.equal(isTyping(null), false);
 });

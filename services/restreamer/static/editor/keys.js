@@ -1,7 +1,7 @@
 // The keyboard map (wubloader's, exactly): a key event -> the action it means. Pure, so
 // node --test checks every key (tests/editor/js/); main.js carries the actions out.
-// Keys do nothing while typing in a field, or with Ctrl, Alt or Meta held (the
-// browser's own shortcuts).
+// Keys do nothing while typing in a field (or on a slider, select or checkbox, which
+// take keys themselves), or with Ctrl, Alt or Meta held (the browser's own shortcuts).
 
 /** [keys shown, what it does] for the "Keyboard shortcuts" overlay, in its order. */
 export const SHORTCUTS = [
@@ -47,18 +47,14 @@ const FIXED = {
   "?": { action: "help" },
 };
 
-const TEXT_INPUTS = new Set([
-  "", "text", "search", "url", "tel", "email", "password", "number", "date",
-  "datetime-local", "month", "time", "week",
-]);
-
-/** True if `target` (the event's) is a place where keys are typed, not commands. */
+/**
+ * True if `target` (the event's) takes keys itself: a text field, a select, a slider
+ * (its arrows), a checkbox (its space). Buttons do not: the keys work with one focused.
+ */
 export function isTyping(target) {
   if (!target) return false;
   if (target.isContentEditable) return true;
-  const tag = target.tagName;
-  if (tag === "TEXTAREA" || tag === "SELECT") return true;
-  return tag === "INPUT" && TEXT_INPUTS.has((target.type || "").toLowerCase());
+  return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
 }
 
 /** The action of a keydown event ({key, shiftKey, ctrlKey, altKey, metaKey, target}), or null. */

@@ -161,8 +161,18 @@ export class Player extends EventTarget {
     video.addEventListener("seeked", () => { this._pendingFrame = null; }, { once: true });
   }
 
+  /** Seek by `seconds`, stopping at the loaded video's first and last frames. */
   seekBy(seconds) {
-    this.video.currentTime = Math.max(0, this.video.currentTime + seconds);
+    const video = this.video;
+    let end = Number.isFinite(video.duration) ? video.duration : null;
+    const frags = this._fragments();
+    if (frags.length) {
+      const last = frags[frags.length - 1];
+      end = last.media + last.segment.duration / SECOND;
+    }
+    let target = Math.max(0, video.currentTime + seconds);
+    if (end !== null) target = Math.min(target, Math.max(0, end - this.frameDuration));
+    video.currentTime = target;
   }
 
   /** Show the frame at stream time `us` (the first at or after it), paused unless playing. */
