@@ -490,6 +490,7 @@ async function start() {
   const found = await chooseChannel(params.channel, params.quality);
   ranges = initRanges({ fail, clip, setClip, toText, player });
   panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges });
+  Object.assign(window.fastsegEditor, { ranges, panel });
   if (params.start && params.end) {
     state.rangeStart = parseUtc(params.start);
     state.rangeEnd = parseUtc(params.end);
