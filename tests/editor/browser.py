@@ -58,10 +58,10 @@ def missing_browser() -> str | None:
     return None
 
 
-def start_chromium(profile: Path, log: Path) -> webdriver.Chrome:
+def start_chromium(profile: Path, log: Path, flags: list[str] = FLAGS) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={profile}", "--window-size=1280,720"]:
+    for flag in [*flags, f"--user-data-dir={profile}", "--window-size=1280,720"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(CHROMEDRIVER, log_output=str(log))

@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.select import Select
 
+from .browser import FLAGS, Page, start_chromium
 from .conftest import CHANNEL, QUALITY, T0
 from .test_browser import FPS, frame_index, shown_time
 from .test_browser_ranges import add_range
@@ -80,6 +81,31 @@ def test_sound_volume_and_speed_are_on_and_remembered(page):
     page.key("m")
     page.wait(lambda: video(page, "muted") is False, "m to unmute")
     page.shot("sound")
+
+
+# Chromium as a desktop browser is: no sound before the page has had a click or key.
+STRICT_AUTOPLAY = [
+    *(f for f in FLAGS if not f.startswith("--autoplay-policy")),
+    "--autoplay-policy=document-user-activation-required",
+]
+
+
+def test_where_sound_is_refused_the_first_click_unmutes(api, tmp_path):
+    driver = start_chromium(tmp_path / "profile", tmp_path / "chromedriver.log", STRICT_AUTOPLAY)
+    try:
+        page = Page(driver, api.url, tmp_path)
+        page.open()
+        ready(page)
+        # Played by a script, before any click or key: the browser refuses sound.
+        page.js("window.fastsegEditor.player.play()")
+        page.wait(lambda: video(page, "paused") is False, "muted playback")
+        assert video(page, "muted") is True
+        assert page.js("return localStorage.getItem('fastseg-editor-muted')") != "true"
+        page.el("now-utc").click()  # any click
+        page.wait(lambda: video(page, "muted") is False, "the first click to unmute")
+        assert video(page, "paused") is False
+    finally:
+        driver.quit()
 
 
 def test_every_shortcut_does_what_the_overlay_says(page):

@@ -268,7 +268,7 @@ showSound();
 video.addEventListener("volumechange", () => {
   showSound();
   savePref(localStorage, "volume", video.volume);
-  savePref(localStorage, "muted", video.muted);
+  if (!player.autoMuted) savePref(localStorage, "muted", video.muted);
 });
 $("volume").addEventListener("input", () => {
   video.volume = Number($("volume").value);

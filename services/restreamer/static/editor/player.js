@@ -23,6 +23,7 @@ export class Player extends EventTarget {
     this.frameMedia = null; // media time of the frame on screen
     this.frameDuration = DEFAULT_FRAME;
     this.stopAt = null; // stream time (µs) at which a preview pauses
+    this.autoMuted = false; // muted by the browser's autoplay rule until a click or key
     this._watchFrames();
     video.addEventListener("seeked", () => this._changed());
     video.addEventListener("timeupdate", () => this._changed());
@@ -204,9 +205,11 @@ export class Player extends EventTarget {
         if (err.name !== "AbortError") this._error(`cannot play: ${err.message}`);
         return;
       }
+      this.autoMuted = true; // not the editor's choice: not remembered
       video.muted = true;
       const unmute = () => {
         video.muted = false;
+        this.autoMuted = false;
         for (const type of ["click", "keydown"]) document.removeEventListener(type, unmute, true);
       };
       for (const type of ["click", "keydown"]) document.addEventListener(type, unmute, true);
