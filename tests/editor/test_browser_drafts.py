@@ -10,10 +10,11 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from services.common.db import states
+from tests.cutter.processes import CutterProcess
 
 from .browser import Page, start_chromium
 from .conftest import ALICE, BOB, T0
-from .test_browser_player import press, ready
+from .test_browser_player import at, press, ready
 
 pytestmark = pytest.mark.slow
 
@@ -37,14 +38,22 @@ def second_page(tmp_path, api):
     driver.quit()
 
 
-def test_a_draft_survives_a_reload_on_another_node(
-    page, api, db, servers, archive_base, pg_dsn, token_file
+def test_a_draft_survives_a_reload_on_another_node_and_is_cut(
+    page, api, db, servers, archive_base, pg_dsn, token_file, tmp_path
 ):
     event = str(states.add_event(db, "Draft me", event_start=T0, event_end=T0))
     page.open()
     page.fill("token", ALICE)
     open_event(page, event, "Draft me")
-    page.key("[")  # the first frame
+    # Listen at 2x with the keys alone, stop, and mark the moment.
+    page.key("+")
+    page.key("k")
+    page.wait(lambda: at(page) >= 3, "playback at 2x")
+    assert page.js("return document.getElementById('video').playbackRate") == 2
+    page.key("k")
+    page.wait(lambda: page.js("return document.getElementById('video').paused"), "the pause")
+    press(page, "J", "J")
+    page.key("[")
     press(page, "l", "l")
     page.key("]")
     start, end = page.el("in").get_attribute("value"), page.el("out").get_attribute("value")
@@ -77,6 +86,19 @@ def test_a_draft_survives_a_reload_on_another_node(
     row = states.get_event(db, event)
     assert (row.state, row.video_title, row.draft) == ("EDITED", "Work in progress", None)
     assert row.last_writer == "alice@example.com"
+
+    cutter = CutterProcess(
+        tmp_path,
+        pg_dsn,
+        archive_base,
+        "node1",
+        [f"clips=local:{tmp_path / 'clips'};url=https://c.example/"],
+    )
+    try:
+        page.wait(lambda: page.text("ev-state") == "DONE", "the page to show DONE", timeout=120)
+    finally:
+        assert cutter.stop() == 0, cutter.output()
+    assert states.get_event(db, event).last_writer == "fastseg-cutter node1"
 
 
 def test_two_browsers_the_second_submit_gets_the_conflict_dialog(page, second_page, api, db):
@@ -156,3 +178,26 @@ def test_leaving_with_unsaved_changes_asks_first(page, db):
     page.click("ev-draft")
     page.wait(lambda: "draft saved" in page.message()[0], "the draft")
     assert page.js(LEAVE) is False  # saved
+
+
+def test_manual_link_and_forced_reset_from_the_page(page, db):
+    event = str(states.add_event(db, "By hand", event_start=T0, event_end=T0))
+    page.open()
+    page.fill("token", ALICE)
+    open_event(page, event, "By hand")
+    page.fill("ev-manual-link", "https://youtu.be/by-hand")
+    page.click("ev-manual")
+    page.answer("no, keep it")
+    assert states.get_event(db, event).state == "UNEDITED"
+    page.click("ev-manual")
+    page.answer("yes, it is uploaded there")
+    page.wait(lambda: page.text("ev-state") == "DONE", "DONE by hand")
+    assert states.get_event(db, event).video_link == "https://youtu.be/by-hand"
+
+    # A DONE event: only an admin may reset it (alice is not one).
+    assert page.text("ev-reset") == "force reset (admin)"
+    page.click("ev-reset")
+    page.answer("yes, force the reset")
+    page.wait(lambda: "(HTTP 403)" in page.message()[0], "the refusal")
+    assert page.message()[0].startswith("only an editor with the role admin may force a reset")
+    assert states.get_event(db, event).state == "DONE"
