@@ -93,7 +93,7 @@ def _common_arguments(parser: argparse.ArgumentParser, defaults: bool) -> None:
 
 
 def parse_version(text: str) -> int:
-    if not text.isdigit():
+    if not states.is_version(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a version: give the number 'fastseg events show ID' prints"
         )

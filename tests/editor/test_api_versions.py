@@ -91,6 +91,8 @@ def test_a_stale_write_is_a_409_naming_what_changed_and_who(api, db):
         pytest.param('"-1"', id="negative"),
         pytest.param("1" * 41, id="too long"),
         pytest.param('"1", "2"', id="a list"),
+        pytest.param('"²"', id="a digit int refuses"),
+        pytest.param('"' + "9" * 19 + '"', id="past a bigint"),
     ],
 )
 def test_a_bad_if_match_is_a_400(api, db, header):

@@ -69,6 +69,8 @@ def test_a_draft_and_versions_from_the_command_line(db, pg_dsn, base):
     [
         pytest.param(["--if-version", "two"], "'two' is not a version", id="bad version"),
         pytest.param(["--if-version", "-1"], "'-1' is not a version", id="negative version"),
+        pytest.param(["--if-version", "²"], "'²' is not a version", id="superscript"),
+        pytest.param(["--if-version", "9" * 19], "is not a version", id="past a bigint"),
         pytest.param(
             ["--editor", "e@x.org"],
             "an edit needs --title, --channel, --location",

@@ -37,6 +37,7 @@ __all__ = [
     "finished",
     "get_event",
     "insert_event",
+    "is_version",
     "list_events",
     "manual_upload",
     "recover",
@@ -146,6 +147,17 @@ def _operator_update(
     current = get_event(db, event_id)
     _check_version(current, if_version)
     raise _illegal(action, current)
+
+
+MAX_VERSION_DIGITS = 18  # a BIGINT holds every number of 18 digits
+
+
+def is_version(text: str) -> bool:
+    """True if ``text`` is a version as a person or a header gives it: ASCII digits only.
+
+    (``str.isdigit`` takes '²', which ``int`` refuses; a BIGINT takes 18 digits.)
+    """
+    return text.isascii() and text.isdigit() and len(text) <= MAX_VERSION_DIGITS
 
 
 def _check_version(current: Any, if_version: int | None) -> None:

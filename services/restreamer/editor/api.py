@@ -194,7 +194,7 @@ def _if_match() -> int | None:
     if not header or header == "*":
         return None
     text = header.removeprefix("W/").strip('"')
-    if len(header) > MAX_IF_MATCH or not text.isdigit():
+    if len(header) > MAX_IF_MATCH or not states.is_version(text):
         raise BadRequest(
             f"If-Match {header[:MAX_IF_MATCH]!r} is not an event version: send the ETag of "
             'GET /api/events/ID (like "3"), or no If-Match to overwrite'
