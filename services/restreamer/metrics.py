@@ -55,5 +55,13 @@ class Metrics(MetricSet):
             registry=registry,
         )
 
+        self.editor_refusals = prometheus_client.Counter(
+            "fastseg_restreamer_editor_refusals_total",
+            "Events API writes refused by a limit or a check of who may write: "
+            "body_too_large, stale_version (If-Match older than the event), not_admin",
+            ["reason"],
+            registry=registry,
+        )
+
     def render(self) -> bytes:
         return prometheus_client.generate_latest(self.registry)
