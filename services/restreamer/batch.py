@@ -17,19 +17,26 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from services.restreamer.files import FileParts
+from services.restreamer.limits import accepts_body
 from services.restreamer.segments import Segment
 from services.restreamer.state import state
 
-__all__ = ["MAX_NAMES", "blueprint"]
+__all__ = ["MAX_BODY", "MAX_NAMES", "blueprint"]
 
 blueprint = Blueprint("batch", __name__)
 
 MAX_NAMES = 200
+# 200 names of at most 255 characters, quoted and separated, fit in 52 KiB.
+MAX_BODY = 64 * 1024
 
 
 @blueprint.route("/batch/<channel>/<quality>/<hour>", methods=["POST"])
+@accepts_body(MAX_BODY)
 def batch(channel: str, quality: str, hour: str) -> Response:
-    names = request.get_json(force=True, silent=True)
+    try:
+        names = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than the parser goes: no list of names either
+        names = None
     if (
         not isinstance(names, list)
         or not 0 < len(names) <= MAX_NAMES

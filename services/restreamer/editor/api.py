@@ -31,6 +31,7 @@ from services.common.edit_checks import check_edit
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile
+from services.restreamer.limits import accepts_body
 from services.restreamer.state import state
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ def get_event(event_id: str) -> Response:
 
 
 @blueprint.post("/events")
+@accepts_body(inputs.MAX_BODY)
 def add_event() -> Response:
     editor = _editor()
     sheet_name, values = inputs.sheet_inputs(inputs.json_object(request.get_data()))
@@ -155,6 +157,7 @@ def add_event() -> Response:
 
 
 @blueprint.post("/events/<event_id>/<action>")
+@accepts_body(inputs.MAX_BODY)
 def change(event_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"no action {action[:40]!r}: POST to one of {', '.join(ACTIONS)}")
