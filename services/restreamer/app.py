@@ -13,6 +13,7 @@ Config keys:
 """
 
 import datetime as dt
+import io
 import logging
 import os
 import time
@@ -21,7 +22,6 @@ from urllib.parse import urlsplit
 import prometheus_client
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
-from werkzeug.routing import RequestRedirect
 
 from services.restreamer import batch, clips, cuts, editor, listings, pictures, playlists, segments
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
@@ -119,10 +119,17 @@ def _read_body() -> None:
         raise RequestEntityTooLarge(
             f"the body is {length} bytes, over this route's limit of {cap}: send less"
         )
-    request.max_content_length = cap  # a chunked body is cut off (413) where it passes it
     try:
-        request.get_data(cache=True)
-    except OSError as exc:  # pywsgi's bad chunk, a body cut short, or one sent too slowly
+        if length is None:  # chunked: read one byte past the cap to know whether it passes it
+            data = request.environ["wsgi.input"].read(cap + 1)
+            if len(data) > cap:
+                raise RequestEntityTooLarge(
+                    f"the chunked body is over this route's limit of {cap} bytes: send less"
+                )
+            request.environ["wsgi.input"] = io.BytesIO(data)  # where the view reads it
+        else:
+            request.get_data(cache=True)
+    except (OSError, ValueError) as exc:  # a bad chunk, a body cut short or sent too slowly
         raise BadRequest(f"the request body could not be read ({exc}): send it again") from exc
 
 
@@ -132,6 +139,11 @@ def _finished(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     if response.mimetype in _PAGES:
         response.headers.update(PAGE_HEADERS)
+    location = response.headers.get("Location")
+    if location is not None and "//" in location:
+        # Werkzeug's redirects (a // in a path) name the Host header's host, which
+        # the client chose (Host: evil.example would send it there): the path alone.
+        response.headers["Location"] = _relative(location)
     metrics = state().metrics
     started = g.get("started", time.monotonic())
     endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
@@ -154,10 +166,6 @@ def _finished(response: Response) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     """4xx (and deliberate 5xx) answers: the status line and a one-line reason, as text."""
     response = exc.get_response()
-    if isinstance(exc, RequestRedirect):
-        # Werkzeug builds the address from the Host header, which the client chose
-        # (Host: evil.example would redirect there): send the path alone.
-        response.headers["Location"] = _relative(exc.new_url)
     response.set_data(f"{exc.code} {exc.name}: {exc.description}\n")
     response.mimetype = "text/plain"
     return response
