@@ -14,20 +14,24 @@ segment.
 """
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest, NotFound, TooManyRequests
 
 from services.restreamer.files import FileParts
 from services.restreamer.limits import accepts_body
 from services.restreamer.segments import Segment
 from services.restreamer.state import state
 
-__all__ = ["MAX_BODY", "MAX_NAMES", "blueprint"]
+__all__ = ["MAX_BODY", "MAX_IN_FLIGHT", "MAX_NAMES", "blueprint"]
 
 blueprint = Blueprint("batch", __name__)
 
 MAX_NAMES = 200
 # 200 names of at most 255 characters, quoted and separated, fit in 52 KiB.
 MAX_BODY = 64 * 1024
+# Answers in flight at once. Each holds up to MAX_NAMES segments open, with their
+# hour's lock (two descriptors each), until its client has read it all; clients
+# that never read would otherwise take a node's descriptors 400 at a time.
+MAX_IN_FLIGHT = 8
 
 
 @blueprint.route("/batch/<channel>/<quality>/<hour>", methods=["POST"])
@@ -43,7 +47,14 @@ def batch(channel: str, quality: str, hour: str) -> Response:
         or not all(isinstance(n, str) for n in names)
     ):
         raise BadRequest(f"expected a JSON list of 1 to {MAX_NAMES} segment names in the body")
-    base_dir = state().base_dir
+    shared = state()
+    if shared.batches >= MAX_IN_FLIGHT:
+        raise TooManyRequests(
+            f"{shared.batches} batch answers are being sent, the most this node sends at once: "
+            "fetch the segments one by one (GET /segments/...) or try again shortly",
+            retry_after=5,
+        )
+    base_dir = shared.base_dir
     body = FileParts([])
     sent = 0
     try:
@@ -59,7 +70,13 @@ def batch(channel: str, quality: str, hour: str) -> Response:
     except BaseException:
         body.close()
         raise
-    state().metrics.bytes_sent.inc(sent)
+    shared.batches += 1
+
+    def finished() -> None:
+        shared.batches -= 1
+
+    body.add_close_callback(finished)
+    shared.metrics.bytes_sent.inc(sent)
     return Response(
         body,
         headers={"Content-Length": str(body.length), "Cache-Control": "no-store"},

@@ -454,3 +454,34 @@ def test_the_batch_route_still_takes_a_full_list(victim, archive, tmp_path_facto
     assert status == 200
     assert not closed
     assert body.startswith(f"{paths[0].name} {paths[0].stat().st_size}\n".encode())
+
+
+def test_unread_batches_hold_a_bounded_number_of_descriptors(victim, archive):
+    """Batch answers nobody reads keep their segments open: only MAX_IN_FLIGHT of them at once."""
+    server = victim()
+    _, paths = archive
+    pid = server.proc.pid
+    fds = fd_count(pid)
+    names = json.dumps([paths[0].name] * 200).encode()  # 20 MB, 400 descriptors
+    socks = []
+    try:
+        for _ in range(12):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # and never read
+            sock.settimeout(10)
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(post(BATCH, names))
+            socks.append(sock)
+        statuses = [sock.recv(12)[9:12] for sock in socks]
+        assert statuses.count(b"200") == 8
+        assert statuses.count(b"429") == 4
+        held = fd_count(pid) - fds
+        assert held <= 8 * (2 * 200 + 1) + 12 + 8
+        status, _, took = normal_get(server, segment_url(paths[1]))
+        assert status == 200
+        assert took < ANSWERS_WITHIN
+    finally:
+        for sock in socks:
+            sock.close()
+    time.sleep(1)
+    assert fd_count(pid) - fds <= 4  # every segment closed with its connection
