@@ -128,6 +128,7 @@ def _read_body() -> None:
                 )
             request.environ["wsgi.input"] = io.BytesIO(data)  # where the view reads it
         else:
+            request.max_content_length = cap  # werkzeug reads no further, whatever the stream
             request.get_data(cache=True)
     except (OSError, ValueError) as exc:  # a bad chunk, a body cut short or sent too slowly
         raise BadRequest(f"the request body could not be read ({exc}): send it again") from exc

@@ -1,4 +1,4 @@
-"""gevent's WSGI server, taught two things: sendfile, and stopping without cutting responses off.
+"""gevent's WSGI server, taught sendfile, client limits, and stopping without cutting answers off.
 
 gevent.pywsgi offers no ``wsgi.file_wrapper``, and its ``socket.sendfile``
 copies through Python 8 KiB at a time (``os.sendfile`` on a blocking socket
@@ -10,13 +10,21 @@ the file that is not in the page cache is read into it by a worker thread
 first, so that sendfile never waits for the disk in the loop's thread.
 
 Given ``direct`` (the app's :meth:`~services.restreamer.segments.FastPath.respond`),
-a plain ``GET`` or ``HEAD`` of a segment skips WSGI altogether: the request line
-and headers are read here, the answer's headers go out in one write and the file
-by sendfile. pywsgi's header parsing (the email package), its environ and
-response bookkeeping cost more CPU than the sendfile of a 1 MiB segment. Any
-request the direct path does not take (another route, a Range or conditional
-header, a body, percent-escapes, a segment that does not open) is replayed into
-pywsgi unchanged, so the app answers it as before, errors included.
+a plain ``GET`` or ``HEAD`` of a segment skips WSGI altogether: the answer's
+headers go out in one write and the file by sendfile. pywsgi's header parsing
+(the email package), its environ and response bookkeeping cost more CPU than the
+sendfile of a 1 MiB segment. Any request the direct path does not take (another
+route, a Range or conditional header, a body, percent-escapes, a segment that
+does not open) is replayed into pywsgi unchanged, so the app answers it as
+before, errors included.
+
+Every request's line and headers are read here, for both paths, within the
+:class:`~services.restreamer.limits.Limits` (docs/DESIGN.md#http-clients): header
+bytes and lines, a request timeout from the first byte (enforced by one sweeper
+greenlet, as a timer per request would cost a segment request more than the
+check), a keep-alive timeout (the socket's), connections per address and in
+all (checked at accept). A head that breaks them, is malformed, or frames its
+body ambiguously gets a one-line 4xx and the connection is closed.
 
 :meth:`Server.drain` stops accepting, closes idle keep-alive connections at
 once, lets responses in flight finish (closing their connections afterwards),
@@ -32,11 +40,12 @@ from collections.abc import Callable
 import gevent
 import prometheus_client
 from gevent.pool import Pool
-from gevent.pywsgi import MAX_REQUEST_LINE, Input, LoggingLogAdapter, WSGIHandler, WSGIServer
+from gevent.pywsgi import Input, LoggingLogAdapter, WSGIHandler, WSGIServer
 from gevent.pywsgi import format_date_time as _format_date
 from gevent.socket import wait_write
 
 from services.restreamer.files import FileParts, FileRange
+from services.restreamer.heads import Head, Refused, read_head
 from services.restreamer.limits import Limits, refusal
 from services.restreamer.metrics import Metrics
 
@@ -53,32 +62,8 @@ _YIELD_EVERY = 8 * 1024 * 1024
 _CHUNK = 4 * 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
-# Request headers the server reads itself: the ones that send a request to the
-# app instead of the direct path (part of the file, a condition, an upgrade), the
-# body's framing (RFC 9112 §6) and keep-alive.
-_NOT_DIRECT = frozenset((b"range", b"if-range", b"if-none-match", b"expect", b"upgrade"))
-_WATCHED = _NOT_DIRECT | {b"content-length", b"transfer-encoding", b"connection"}
-_VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
 _NOT_TAKEN = object()  # the direct path's "replay this request into pywsgi"
 Direct = Callable[[str, str], "tuple[bytes, FileRange] | None"]
-
-
-class _Refused(Exception):
-    """A request refused while its head was read: the answer's status, reason and metric label."""
-
-    def __init__(self, code: int, reason: str, label: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason, self.label = code, reason, label
-
-
-class _Head:
-    """A request's line and headers as read: what decides where it goes."""
-
-    __slots__ = ("lines", "method", "target", "version", "close", "direct")
-
-    def __init__(self, lines, method, target, version, close, direct) -> None:
-        self.lines, self.method, self.target, self.version = lines, method, target, version
-        self.close, self.direct = close, direct
 
 
 class _Replay:
@@ -136,13 +121,6 @@ class _Input(Input):
 
 
 _date = [0, b""]
-
-
-def _framing(seen: bytes | None, value: bytes, name: str) -> bytes:
-    """A Content-Length or Transfer-Encoding value; a second one is refused (RFC 9112 §6.3)."""
-    if seen is not None:
-        raise _Refused(400, f"{name} is given twice: send it once", "framing")
-    return value.strip()
 
 
 def _date_header() -> bytes:
@@ -220,8 +198,8 @@ class Handler(WSGIHandler):
         # timeout, or the server's sweeper shuts the socket (slowloris).
         self.reading_since = time.monotonic()
         try:
-            head = self._read_head(rfile)
-        except _Refused as refused:
+            head = read_head(rfile, self.server.limits, self.server.direct is not None)
+        except Refused as refused:
             return self._refuse(refused)
         except OSError:
             return None  # reset, or shut by the sweeper: nothing to answer
@@ -236,80 +214,7 @@ class Handler(WSGIHandler):
         self._replay = head.lines
         return super().handle_one_request()
 
-    def _read_head(self, rfile) -> _Head | None:
-        """The request line and headers, within the header limits; None if cut short.
-
-        Raises _Refused for a head that is too large, malformed, or frames its body
-        ambiguously; OSError if the connection fails. Both paths (direct and
-        pywsgi) get their heads from here, so the same limits hold for both.
-        """
-        limits = self.server.limits
-        line = rfile.readline(min(limits.header_bytes, MAX_REQUEST_LINE) + 1)
-        if not line.endswith(b"\n"):
-            if len(line) > min(limits.header_bytes, MAX_REQUEST_LINE):
-                raise _Refused(414, f"the request line is over {len(line) - 1} bytes: "
-                               "ask for a shorter address", "line_too_long")  # fmt: skip
-            return None
-        words = line.split()
-        if len(words) != 3 or words[2] not in _VERSIONS:
-            raise _Refused(400, "the request line is not 'METHOD /PATH HTTP/1.1'", "request_line")
-        method, target, version = words
-        left = limits.header_bytes - len(line)
-        lines = [line]
-        connection = length = encoding = None
-        direct = self.server.direct is not None and method in (b"GET", b"HEAD")
-        while True:
-            header = rfile.readline(left + 1)
-            if not header.endswith(b"\n"):
-                if len(header) > left:
-                    raise _Refused(431, f"the request line and headers are over "
-                                   f"{limits.header_bytes} bytes: send fewer or shorter headers",
-                                   "headers_too_large")  # fmt: skip
-                return None
-            left -= len(header)
-            lines.append(header)
-            if header in (b"\r\n", b"\n"):
-                break
-            if len(lines) > limits.header_lines:
-                raise _Refused(431, f"over {limits.header_lines} header lines: send fewer",
-                               "headers_too_large")  # fmt: skip
-            name, colon, value = header.partition(b":")
-            if not colon or not name or name != name.strip():
-                # No colon, a folded line, or space before the colon (RFC 9112 §5.1-5.2).
-                raise _Refused(400, f"header line {header[:40]!r} is not 'Name: value'", "headers")
-            name = name.lower()
-            if name in _WATCHED:
-                if name in _NOT_DIRECT:
-                    direct = False
-                elif name == b"connection":
-                    connection = value.strip().lower()
-                elif name == b"content-length":
-                    length = _framing(length, value, "Content-Length")
-                else:
-                    encoding = _framing(encoding, value, "Transfer-Encoding")
-        if encoding is not None:
-            if length is not None:
-                # RFC 9112 §6.3: a request smuggler's favourite; refused, and closed.
-                raise _Refused(400, "both Content-Length and Transfer-Encoding: send one",
-                               "framing")  # fmt: skip
-            if encoding.lower() != b"chunked":
-                raise _Refused(400, f"Transfer-Encoding {encoding[:40]!r} is not understood: "
-                               "send 'chunked' or a Content-Length", "framing")  # fmt: skip
-            direct = False
-        elif length is not None:
-            if not length.isdigit() or len(length) > 18:
-                raise _Refused(400, f"Content-Length {length[:40]!r} is not a number of bytes",
-                               "framing")  # fmt: skip
-            direct = direct and int(length) == 0
-        # Keep-alive as pywsgi decides it: HTTP/1.1 unless "close", 1.0 only if asked.
-        if version == b"HTTP/1.1":
-            close = connection == b"close"
-        else:
-            close = connection != b"keep-alive"
-        direct = direct and b"%" not in target and b"?" not in target and target.isascii()
-        return _Head(lines, method, target, version, close, direct)
-
-    def _refuse(self, refused: _Refused):
+    def _refuse(self, refused: Refused):
         """Answer a refused head and close (as pywsgi's handle does with an error tuple)."""
         self.server.metrics.bad_requests.labels(refused.label).inc()
         logger.debug("refused a request from %s: %s", self._client_host(), refused.reason)
@@ -352,11 +257,13 @@ class Handler(WSGIHandler):
 
     def get_environ(self):
         environ = super().get_environ()
-        if environ["wsgi.input"] is self.wsgi_input:
-            self.wsgi_input = environ["wsgi.input"] = _Input(self, self.wsgi_input)
+        # Always the framed body, even for an Upgrade request (pywsgi would hand
+        # the app the raw connection, which reads to EOF): nothing here upgrades.
+        self.wsgi_input = environ["wsgi.input"] = _Input(self, self.wsgi_input)
+        environ["wsgi.input_terminated"] = True
         return environ
 
-    def _direct(self, direct: Direct, head: _Head):
+    def _direct(self, direct: Direct, head: Head):
         """Answer a plain GET/HEAD of a segment; ``_NOT_TAKEN`` if pywsgi should instead.
 
         Returns as :meth:`handle_one_request` does: True to read the next request
