@@ -62,6 +62,7 @@ _YIELD_EVERY = 8 * 1024 * 1024
 _CHUNK = 4 * 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
+_STALLED = {"idle": "idle", "request": "its request unfinished", "send": "its file not read"}
 _NOT_TAKEN = object()  # the direct path's "replay this request into pywsgi"
 Direct = Callable[[str, str], "tuple[bytes, FileRange] | None"]
 
@@ -163,7 +164,11 @@ class Handler(WSGIHandler):
     """One connection: keep-alive requests in turn, FileRange bodies by sendfile."""
 
     busy = False  # inside a response (as opposed to waiting for the next request)
-    reading_since = 0.0  # monotonic time a request's head or body began to arrive; 0: not now
+    # Monotonic times the sweeper reads (0: not in that state). No socket timeout
+    # is set: gevent would start and cancel a timer for every wait on the socket.
+    idle_since = 0.0  # waiting for the first byte of the next request
+    reading_since = 0.0  # a request's head, or the body the app reads, is arriving
+    writing_since = 0.0  # waiting for the client to take more of its answer
     _replay: list[bytes] | None = None  # lines read by the server, for pywsgi to re-read
 
     def handle(self):
@@ -174,9 +179,6 @@ class Handler(WSGIHandler):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass  # not TCP (a unix socket): nothing to tune
-        # Every wait on this socket (the next request, room to send) ends after
-        # the keep-alive timeout: a connection that moves nothing is closed.
-        self.socket.settimeout(self.server.limits.keepalive_timeout)
         try:
             super().handle()
         finally:
@@ -186,14 +188,14 @@ class Handler(WSGIHandler):
         rfile = self.rfile
         if rfile.closed:
             return None
+        self.idle_since = time.monotonic()
         try:
             if not rfile.peek(1):
-                return None  # the client closed the connection between requests
-        except TimeoutError:
-            self.server.metrics.timeouts.labels("idle").inc()
-            return None
+                return None  # the client closed the connection (or the sweeper did)
         except OSError:
             return None  # reset by the peer: as pywsgi, close quietly
+        finally:
+            self.idle_since = 0.0
         # The first byte is here: the whole head must follow within the request
         # timeout, or the server's sweeper shuts the socket (slowloris).
         self.reading_since = time.monotonic()
@@ -233,17 +235,6 @@ class Handler(WSGIHandler):
         logger.debug("bad request from %s: %s", self._client_host(), ex)
         self.close_connection = True
         return "400", refusal(400, f"{str(ex)[:100] or type(ex).__name__}: fix the request")
-
-    def handle_error(self, t, v, tb):
-        if isinstance(v, TimeoutError):
-            # A client that read nothing of its answer for the keep-alive timeout:
-            # its connection is closed, and that is all (no 500 can reach it anyway).
-            self.server.metrics.timeouts.labels("send").inc()
-            logger.debug("closing a connection from %s: it stopped reading its answer",
-                         self._client_host())  # fmt: skip
-            self.close_connection = True
-            return
-        super().handle_error(t, v, tb)
 
     def read_requestline(self):
         if self._replay:
@@ -352,7 +343,6 @@ class Handler(WSGIHandler):
         """Send ``body``; False if its file ended early (and the connection is to close)."""
         sock = self.socket
         out = sock.fileno()
-        timeout = sock.gettimeout()
         offset, left = body.offset, body.length
         since_yield = 0
         checked = offset  # bytes before this are known to be in the page cache
@@ -368,7 +358,11 @@ class Handler(WSGIHandler):
             try:
                 sent = os.sendfile(out, body.fd, offset, min(left, checked - offset))
             except BlockingIOError:
-                wait_write(out, timeout=timeout, timeout_exc=TimeoutError("timed out"))
+                self.writing_since = time.monotonic()
+                try:
+                    wait_write(out)
+                finally:
+                    self.writing_since = 0.0
                 continue
             except OSError as exc:
                 # As pywsgi's _sendall does: a negative code marks a failed send,
@@ -480,28 +474,36 @@ class Server(WSGIServer):
         super().close()
 
     def _sweep(self) -> None:
-        """Shut connections whose request (head, or a body being read) takes too long.
+        """Shut connections idle, sending their request, or not reading, for too long.
 
-        One greenlet for every connection, once a second at most: a per-request
-        timer would cost each segment request more than this costs in all.
+        One greenlet for every connection, four times per timeout (once a second at
+        most): a timer per wait would cost each segment request more than this in all.
         """
-        timeout = self.limits.request_timeout
+        limits = self.limits
+        request, idle = limits.request_timeout, limits.keepalive_timeout
         while True:
-            gevent.sleep(min(1.0, timeout / 4))
-            late = time.monotonic() - timeout
+            gevent.sleep(min(1.0, request / 4, idle / 4))
+            now = time.monotonic()
             for handler in list(self.handlers):
-                since = handler.reading_since
-                if since and since < late:
-                    handler.reading_since = 0.0
-                    self.metrics.timeouts.labels("request").inc()
-                    logger.debug("closing a connection from %s: request not sent within %gs",
-                                 handler._client_host(), timeout)  # fmt: skip
-                    sock = getattr(handler, "socket", None)
-                    try:
-                        if sock is not None:
-                            sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass  # already gone
+                if 0 < handler.reading_since < now - request:
+                    self._shut(handler, "request", request)
+                elif 0 < handler.idle_since < now - idle:
+                    self._shut(handler, "idle", idle)
+                elif 0 < handler.writing_since < now - idle:
+                    self._shut(handler, "send", idle)
+
+    def _shut(self, handler: Handler, phase: str, seconds: float) -> None:
+        """End a connection's reads and writes: its greenlet sees EOF or EPIPE and closes it."""
+        handler.idle_since = handler.reading_since = handler.writing_since = 0.0
+        self.metrics.timeouts.labels(phase).inc()
+        logger.debug("closing a connection from %s: %s for %gs", handler._client_host(),
+                     _STALLED[phase], seconds)  # fmt: skip
+        sock = getattr(handler, "socket", None)
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already gone
 
     def drain(self, timeout: float) -> bool:
         """Stop accepting and wait up to ``timeout`` s for responses in flight.

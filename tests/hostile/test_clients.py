@@ -538,3 +538,27 @@ def test_a_node_holds_its_clients_to_the_same_limits(tmp_path, pg_dsn):  # noqa:
     restreamer = [line for line in error_records(node.log()) if "restreamer" in line]
     assert not restreamer, node.log()
     assert "Traceback" not in node.log()
+
+
+def test_answers_nobody_reads_are_closed_after_the_keepalive_timeout(victim, archive):
+    server = victim("--keepalive-timeout", "1")
+    _, paths = archive
+    pid = server.proc.pid
+    fds = fd_count(pid)
+    names = json.dumps([paths[0].name] * 200).encode()  # 20 MB, 400 descriptors
+    socks = []
+    try:
+        for _ in range(2):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # and never read
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(post(BATCH, names))
+            socks.append(sock)
+        time.sleep(0.5)
+        assert fd_count(pid) - fds > 2 * 400  # held while the answers wait to be read
+        time.sleep(2.5)  # 1 s, swept every 0.25 s
+        assert fd_count(pid) - fds <= 2  # let go, though the clients still hold their ends
+    finally:
+        for sock in socks:
+            sock.close()
+    assert get_metric(server, "fastseg_restreamer_connection_timeouts_total", phase="send") == 2
