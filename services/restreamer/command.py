@@ -98,7 +98,8 @@ def _add_client_limits(parser) -> None:
     parser.add_argument(
         "--keepalive-timeout", type=service.positive_seconds, default=limits.KEEPALIVE_TIMEOUT,
         metavar="SECONDS",
-        help="a connection moving no byte either way this long is closed (default: %(default)s)",
+        help="a connection waiting this long for its next request, or for its client to take "
+             "more of a file, is closed (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--max-connections-per-address", type=int, default=limits.PER_ADDRESS, metavar="N",

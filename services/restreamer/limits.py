@@ -25,10 +25,10 @@ HEADER_LINES = 100
 # From a request's first byte to the end of its headers, and again from the app's
 # first read of a body to its end: a slow sender holds a connection no longer.
 REQUEST_TIMEOUT = 15.0
-# A connection that moves no byte either way for this long is closed: between
-# requests (a player asks every 2 s, a backfiller's pass reuses its connections
-# within seconds; a browser that waits longer simply reconnects), or while a
-# client stops reading its answer. nginx's default is 75 s.
+# A connection waiting this long for its next request is closed (a player asks
+# every 2 s, a backfiller's pass reuses its connections within seconds; a browser
+# that waits longer simply reconnects), and so is one whose client takes nothing
+# more of a file it is sent for as long. nginx's default is 75 s.
 KEEPALIVE_TIMEOUT = 60.0
 # Open connections from one client address. A browser opens 6 per host, a
 # backfiller a few; more is someone holding sockets (or many users behind one NAT).
