@@ -68,6 +68,7 @@ bench-smoke: build $(TEST_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/cython-lint fastseg
 	$(VENV)/bin/hadolint Dockerfile
 

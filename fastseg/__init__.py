@@ -11,6 +11,7 @@ import datetime as _dt
 import os
 import typing
 from array import array as _array
+from collections.abc import Callable
 
 from fastseg._common import (
     FUDGE,
@@ -104,10 +105,12 @@ def best_segments_by_start(hour_path: str | os.PathLike[str]) -> list[SegmentInf
     return _impl.best_segments_by_start(hour_path)
 
 
-def _hours_label(part: int):
+def _hours_label(part: int) -> Callable[..., str]:
     """A label from BASE/CH/Q: the channel (part -2) or quality (-1) being selected."""
 
-    def label(result, hours_path, *args, **kwargs):
+    def label(
+        result: object, hours_path: str | os.PathLike[str], *args: object, **kwargs: object
+    ) -> str:
         return os.fspath(hours_path).rstrip("/").split("/")[part]
 
     return label
@@ -140,7 +143,9 @@ def get_best_segments(
     return _impl.get_best_segments(hours_path, start, end, bool(allow_holes))
 
 
-def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, _array, _array]:
+def playlist_entries(
+    segments: list[SegmentInfo], url: str
+) -> tuple[bytes, "_array[int]", "_array[float]"]:  # quoted: array is generic from 3.12
     """The HLS lines of ``segments``: PROGRAM-DATE-TIME, EXTINF and ``url`` + name each.
 
     Returns the text as ASCII bytes, where each segment's lines start in it (an

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 __all__ = [
     "FUDGE",
@@ -55,7 +55,7 @@ logger = logging.getLogger("fastseg")
 class SegmentPathError(ValueError):
     """A path not ending in ``[[[CHANNEL/]QUALITY/]HOUR/]NAME`` (docs/DESIGN.md#segment-names)."""
 
-    def __init__(self, path: Any, reason: str) -> None:
+    def __init__(self, path: object, reason: str) -> None:
         self.path = path
         self.reason = reason
         super().__init__(f"bad segment path {path!r}: {reason}")
@@ -76,7 +76,7 @@ class ContainsHoles(Exception):
         )
 
 
-class SegmentInfo(tuple):
+class SegmentInfo(tuple[str, str, str | None, str | None, _dt.datetime | None, _dt.timedelta, str]):
     """One segment file, as parsed from its path.
 
     A tuple subclass, so the compiled twin can build it without calling Python
@@ -100,13 +100,31 @@ class SegmentInfo(tuple):
         hour_path, _, name = path.rpartition("/")
         return tuple.__new__(cls, (hour_path, name, channel, quality, start, duration, type))
 
-    hour_path: str = property(itemgetter(0), doc="the directory holding the file ('' if none)")  # type: ignore[assignment]
-    name: str = property(itemgetter(1), doc="the file name")  # type: ignore[assignment]
-    channel: str | None = property(itemgetter(2))  # type: ignore[assignment]
-    quality: str | None = property(itemgetter(3))  # type: ignore[assignment]
-    start: _dt.datetime | None = property(itemgetter(4), doc="naive UTC, None without an hour")  # type: ignore[assignment]
-    duration: _dt.timedelta = property(itemgetter(5))  # type: ignore[assignment]
-    type: str = property(itemgetter(6), doc="full, suspect, partial or temp")  # type: ignore[assignment]
+    if TYPE_CHECKING:  # the types of the fast itemgetter properties below
+
+        @property
+        def hour_path(self) -> str: ...
+        @property
+        def name(self) -> str: ...
+        @property
+        def channel(self) -> str | None: ...
+        @property
+        def quality(self) -> str | None: ...
+        @property
+        def start(self) -> _dt.datetime | None: ...
+        @property
+        def duration(self) -> _dt.timedelta: ...
+        @property
+        def type(self) -> str: ...
+
+    else:
+        hour_path = property(itemgetter(0), doc="the directory holding the file ('' if none)")
+        name = property(itemgetter(1), doc="the file name")
+        channel = property(itemgetter(2))
+        quality = property(itemgetter(3))
+        start = property(itemgetter(4), doc="naive UTC, None without an hour")
+        duration = property(itemgetter(5))
+        type = property(itemgetter(6), doc="full, suspect, partial or temp")
 
     @property
     def path(self) -> str:
@@ -129,7 +147,9 @@ class SegmentInfo(tuple):
         ident = self[1][:-3].split("-", 3)[3]
         return base64.urlsafe_b64decode(ident + "=")
 
-    def __getnewargs__(self) -> tuple:
+    def __getnewargs__(
+        self,
+    ) -> tuple[str, str | None, str | None, _dt.datetime | None, _dt.timedelta, str]:
         return (self.path, self[2], self[3], self[4], self[5], self[6])
 
     def __repr__(self) -> str:
@@ -149,7 +169,7 @@ FIRST_HOUR = _dt.datetime(1, 1, 1, 1)
 LAST_HOUR = _dt.datetime(9999, 12, 31, 23)
 
 
-def check_times(start: Any, end: Any) -> None:
+def check_times(start: _dt.datetime, end: _dt.datetime) -> None:
     """ValueError unless ``start <= end`` are naive datetimes the walk can reach."""
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, _dt.datetime) or value.tzinfo is not None:
@@ -160,7 +180,7 @@ def check_times(start: Any, end: Any) -> None:
         raise ValueError(f"start {start.isoformat()} is after end {end.isoformat()}")
 
 
-def str_path(path: Any, what: str) -> str:
+def str_path(path: str | os.PathLike[str], what: str) -> str:
     """``path`` as a str (an ``os.PathLike`` is accepted); TypeError naming ``what`` if not one."""
     if type(path) is not str:
         try:
@@ -172,7 +192,7 @@ def str_path(path: Any, what: str) -> str:
     return path
 
 
-def check_cache_size(hours: Any) -> int:
+def check_cache_size(hours: int) -> int:
     """``hours`` if it is a whole number >= 0 (not a bool); ValueError otherwise."""
     if not isinstance(hours, int) or isinstance(hours, bool) or hours < 0:
         raise ValueError(f"cache size must be a whole number of hours >= 0, got {hours!r}")
@@ -213,7 +233,13 @@ def segment_name(start: _dt.datetime, duration: _dt.timedelta, type: str, id: st
     )
 
 
-def content_id(data: Any) -> str:
+class _Digest(Protocol):
+    """A finished hash object, such as ``hashlib.sha256()``."""
+
+    def digest(self) -> bytes: ...
+
+
+def content_id(data: bytes | _Digest) -> str:
     """The ID of a segment's bytes: sha256, url-safe base64 without padding.
 
     Takes the bytes themselves or a finished hash object (anything with ``digest()``).
@@ -262,12 +288,13 @@ def hour_start(text: str) -> _dt.datetime | None:
     if m is None:
         return None
     try:
-        return _dt.datetime(*map(int, m.groups()))
+        year, month, day, hour = map(int, m.groups())
+        return _dt.datetime(year, month, day, hour)
     except ValueError:
         return None
 
 
-def describe_bad_path(path: Any) -> str:
+def describe_bad_path(path: object) -> str:
     """Why ``path`` is not a segment path: the first thing wrong with it."""
     if not isinstance(path, str):
         return f"expected a str path, got {type(path).__name__}"
@@ -314,7 +341,7 @@ def log_bad_name(path: str) -> None:
 PROGRAM_DATE_TIME = "#EXT-X-PROGRAM-DATE-TIME:"
 
 
-def ascii_url(url: Any) -> bytes:
+def ascii_url(url: object) -> bytes:
     """``url`` as ASCII bytes; ValueError if it is not a str of ASCII characters."""
     if isinstance(url, str) and url.isascii():
         return url.encode("ascii")
@@ -326,6 +353,8 @@ def playlist_entry(segment: SegmentInfo, url: str) -> str:
 
     RFC 8216 §4.3.2.6 wants ISO 8601 with a time zone; the archive's times are UTC.
     """
-    date = segment[4].isoformat(timespec="microseconds")
+    start = segment[4]
+    assert start is not None, "a segment without an hour has no date to put in a playlist"
+    date = start.isoformat(timespec="microseconds")
     seconds = f"{segment[5].total_seconds():.6f}".rstrip("0").rstrip(".")
     return f"{PROGRAM_DATE_TIME}{date}Z\n#EXTINF:{seconds},\n{url}{segment[1]}\n"

@@ -198,7 +198,11 @@ def _best(group: list[SegmentInfo]) -> SegmentInfo:
 
 
 def _read_hour(
-    hour_path: str, channel, quality, hour: _dt.datetime, yielding: bool = False
+    hour_path: str,
+    channel: str | None,
+    quality: str | None,
+    hour: _dt.datetime,
+    yielding: bool = False,
 ) -> list[SegmentInfo]:
     """Read and choose one hour; with ``yielding``, yield to gevent every few hundred names."""
     try:
@@ -220,9 +224,11 @@ def _read_hour(
             continue
         if segment[6] == "temp":
             continue
-        group = by_start.get(segment[4])
+        start = segment[4]
+        assert start is not None  # parsed under an hour: it has a start
+        group = by_start.get(start)
         if group is None:
-            by_start[segment[4]] = [segment]
+            by_start[start] = [segment]
         else:
             group.append(segment)
     return [_best(by_start[start]) for start in sorted(by_start)]
@@ -264,7 +270,9 @@ def _hour_segments(hour_path: str, yielding: bool = False) -> list[SegmentInfo]:
 # A range: walk the hours, join the best segments, mark the holes.
 
 
-def _raise_if_hole_before(next_hour: _dt.datetime, start: _dt.datetime, prev) -> None:
+def _raise_if_hole_before(
+    next_hour: _dt.datetime, start: _dt.datetime, prev: SegmentInfo | None
+) -> None:
     """Fail before reading the next hour if a hole before it is already certain.
 
     Every segment in the hours still unread starts at ``next_hour`` or later, so
@@ -273,10 +281,13 @@ def _raise_if_hole_before(next_hour: _dt.datetime, start: _dt.datetime, prev) ->
     if prev is None:
         if next_hour > start + FUDGE:
             raise ContainsHoles(start, next_hour)
-    elif prev[6] != "full":
-        raise ContainsHoles(prev[4], next_hour)
-    elif prev[4] + prev[5] + FUDGE < next_hour:
-        raise ContainsHoles(prev[4] + prev[5], next_hour)
+        return
+    prev_start = prev[4]
+    assert prev_start is not None  # read from an hour directory: it has a start
+    if prev[6] != "full":
+        raise ContainsHoles(prev_start, next_hour)
+    if prev_start + prev[5] + FUDGE < next_hour:
+        raise ContainsHoles(prev_start + prev[5], next_hour)
 
 
 def get_best_segments(
@@ -288,7 +299,7 @@ def get_best_segments(
     hours_path = str_path(hours_path, "hours_path")
     check_times(start, end)
     result: list[SegmentInfo | None] = []
-    prev: SegmentInfo | None = None  # the last segment taken
+    prev: SegmentInfo | None = None  # the last segment taken (from prev_start to prev_end)
     hour = start.replace(minute=0, second=0, microsecond=0) - _ONE_HOUR
     hours_path = hours_path.rstrip("/")
     first_hour = True
@@ -298,6 +309,7 @@ def get_best_segments(
         first_hour = False
         for seg in _hour_segments(f"{hours_path}/{hour_name(hour)}", yielding=True):
             seg_start = seg[4]
+            assert seg_start is not None  # read from an hour directory: it has a start
             seg_end = seg_start + seg[5]
             if seg_start >= end and (prev is not None or seg_start > start):
                 break  # past the range: done
@@ -309,19 +321,18 @@ def get_best_segments(
                         raise ContainsHoles(start, seg_start)
                     result.append(None)
                 result.append(seg)
-                prev = seg
+                prev, prev_start, prev_end = seg, seg_start, seg_end
                 continue
-            prev_end = prev[4] + prev[5]
             gap = seg_start - prev_end
             if gap < -FUDGE:
                 logger.info("skipping %r: it overlaps the end of %r", seg.path, prev.path)
                 continue
             if prev[6] != "full" or gap > FUDGE:
                 if not allow_holes:
-                    raise ContainsHoles(prev_end if gap > FUDGE else prev[4], seg_start)
+                    raise ContainsHoles(prev_end if gap > FUDGE else prev_start, seg_start)
                 result.append(None)
             result.append(seg)
-            prev = seg
+            prev, prev_start, prev_end = seg, seg_start, seg_end
         else:
             hour += _ONE_HOUR
             if not allow_holes and hour <= end:
@@ -332,10 +343,9 @@ def get_best_segments(
         if not allow_holes:
             raise ContainsHoles(start, end)
         return [None]
-    prev_end = prev[4] + prev[5]
     if prev[6] != "full" or prev_end + FUDGE < end:
         if not allow_holes:
-            raise ContainsHoles(prev_end if prev[6] == "full" else prev[4], end)
+            raise ContainsHoles(prev_end if prev[6] == "full" else prev_start, end)
         result.append(None)
     return result
 
@@ -344,7 +354,9 @@ def get_best_segments(
 # Playlist entries: segments as HLS lines, sliced out of their names.
 
 
-def playlist_entries(segments: list[SegmentInfo], url: str) -> tuple[bytes, array, array]:
+def playlist_entries(
+    segments: list[SegmentInfo], url: str
+) -> tuple[bytes, "array[int]", "array[float]"]:  # quoted: array is generic from 3.12
     """The segments' HLS lines as ASCII bytes, where each one's lines start, and durations.
 
     Each segment gets ``#EXT-X-PROGRAM-DATE-TIME``, ``#EXTINF`` and ``url`` + its

@@ -36,7 +36,8 @@ def _check_http_url(url: str, what: str) -> None:
 def _fetch(url: str, timeout: float) -> str:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.read().decode("utf-8", errors="replace")
+            body: bytes = response.read()
+            return body.decode("utf-8", errors="replace")
     except urllib.error.HTTPError as e:
         raise CollectError(f"{url}: HTTP {e.code} {e.reason}") from e
     except (urllib.error.URLError, OSError) as e:
@@ -88,7 +89,7 @@ def from_prometheus(
                 f"{base_url}: Prometheus answered {answer.get('errorType')}: {answer.get('error')}"
             )
         result = answer["data"]["result"]
-        stacks = {}
+        stacks: dict[str, float] = {}
         for series in result:
             stack = series["metric"].get("stack")
             value = float(series["value"][1])

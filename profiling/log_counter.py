@@ -10,6 +10,7 @@ import logging
 import weakref
 
 import prometheus_client
+from prometheus_client import CollectorRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,11 @@ METRIC_NAME = "fastseg_process_log_records"
 class LogCounter(logging.Handler):
     """Counts every record it is handed; formats and writes nothing."""
 
-    def __init__(self, registry=prometheus_client.REGISTRY, level=logging.NOTSET):
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = prometheus_client.REGISTRY,
+        level: int | str = logging.NOTSET,
+    ) -> None:
         super().__init__(level)
         self.counter = prometheus_client.Counter(
             METRIC_NAME,
@@ -37,11 +42,13 @@ class LogCounter(logging.Handler):
 
 # registry -> {logger: handler}, so installing twice counts once. Weak on the
 # registry: a new registry must never inherit a dead one's handler.
-_installed: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_installed: weakref.WeakKeyDictionary[CollectorRegistry, dict[logging.Logger, LogCounter]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def install_log_counter(
-    target: logging.Logger | None = None, registry=prometheus_client.REGISTRY
+    target: logging.Logger | None = None, registry: CollectorRegistry = prometheus_client.REGISTRY
 ) -> LogCounter:
     """Count the records reaching ``target`` (default: the root logger); idempotent.
 

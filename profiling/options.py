@@ -8,8 +8,10 @@ import argparse
 import logging
 import math
 import os
+from collections.abc import Mapping
 
 import prometheus_client
+from prometheus_client import CollectorRegistry
 
 from profiling.sampler import DEFAULT_INTERVAL, StackSampler
 
@@ -47,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def sampler_enabled(args: argparse.Namespace, environ=os.environ) -> bool:
+def sampler_enabled(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> bool:
     """Whether the flag or the environment asks for the sampler."""
     if getattr(args, "stack_sampler", None):
         return True
@@ -60,7 +62,9 @@ def sampler_enabled(args: argparse.Namespace, environ=os.environ) -> bool:
 
 
 def start_from_args(
-    args: argparse.Namespace, registry=prometheus_client.REGISTRY, environ=os.environ
+    args: argparse.Namespace,
+    registry: CollectorRegistry | None = prometheus_client.REGISTRY,
+    environ: Mapping[str, str] = os.environ,
 ) -> StackSampler | None:
     """Start a sampler if asked to (call from the main thread); returns it, or None."""
     if not sampler_enabled(args, environ):

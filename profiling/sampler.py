@@ -34,8 +34,11 @@ import logging
 import math
 import signal
 import threading
+from collections.abc import Callable
+from types import CodeType, FrameType
 
 import prometheus_client
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily
 
 logger = logging.getLogger(__name__)
@@ -45,8 +48,11 @@ METRIC_NAME = "fastseg_process_stack_seconds"
 
 DEFAULT_INTERVAL = 0.005  # 200 Hz of CPU time: well under 1 % overhead, see benchmarks/
 
+# What signal.getsignal() returns: a function, SIG_DFL/SIG_IGN, or None (not set from Python).
+_Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
+
 # The sampler that owns SIGVTALRM right now, if any (there can only be one).
-_running_sampler = None
+_running_sampler: "StackSampler | None" = None
 
 
 def _require_main_thread(what: str) -> None:
@@ -65,7 +71,11 @@ class StackSampler:
     sampler is made, and keeps its counts after ``stop()`` until ``reset()``.
     """
 
-    def __init__(self, interval: float = DEFAULT_INTERVAL, registry=prometheus_client.REGISTRY):
+    def __init__(
+        self,
+        interval: float = DEFAULT_INTERVAL,
+        registry: CollectorRegistry | None = prometheus_client.REGISTRY,
+    ) -> None:
         if (
             not isinstance(interval, int | float)
             or isinstance(interval, bool)
@@ -80,9 +90,9 @@ class StackSampler:
         # main thread); collection copies it; reset() swaps in a fresh dict.
         self._counts: dict[str, float] = {}
         # code object -> "function(module)", so a sample formats each frame once.
-        self._frame_names: dict = {}
+        self._frame_names: dict[CodeType, str] = {}
         self._running = False
-        self._previous_handler = None
+        self._previous_handler: _Handler = None
         if registry is not None:
             registry.register(self)
 
@@ -149,7 +159,7 @@ class StackSampler:
         _require_main_thread("reset")
         self._counts = {}
 
-    def _on_signal(self, signum, frame) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Runs between two bytecodes of whatever the main thread was doing: it
         # must take no lock, log nothing and switch no greenlet.
         names = self._frame_names
@@ -171,10 +181,10 @@ class StackSampler:
 
     # The registry's collector protocol.
 
-    def describe(self):
+    def describe(self) -> list[CounterMetricFamily]:
         return [CounterMetricFamily(METRIC_NAME, self._help(), labels=["stack"])]
 
-    def collect(self):
+    def collect(self) -> list[CounterMetricFamily]:
         family = CounterMetricFamily(METRIC_NAME, self._help(), labels=["stack"])
         # list(dict.items()) is one C call: no bytecode boundary, so the signal
         # handler cannot change the dict halfway through the copy.

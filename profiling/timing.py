@@ -22,8 +22,11 @@ import logging
 import resource
 import time
 import weakref
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar, overload
 
 import prometheus_client
+from prometheus_client import CollectorRegistry, Histogram
 
 logger = logging.getLogger(__name__)
 
@@ -32,43 +35,58 @@ DEFAULT_BUCKETS = (
 )  # fmt: skip
 RESERVED_LABELS = ("error", "type")
 
-_RUSAGE = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+_RUSAGE: int = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 
-# registry -> {name: _Metrics}; weak so a test's throwaway registry takes its entries along.
-_metrics_by_registry: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+#: Units of work done by a call, from ``(result, *args, **kwargs)``; 0 or None: not counted.
+Normalize = Callable[..., float | None]
 
 
 class _Metrics:
     """The histograms one timed name records into, shared by every use of that name."""
 
-    def __init__(self, name, labelnames, buckets, registry):
+    def __init__(
+        self,
+        name: str,
+        labelnames: tuple[str, ...],
+        buckets: Sequence[float],
+        registry: CollectorRegistry | None,
+    ) -> None:
         self.name = name
         self.labelnames = labelnames
         self.buckets = tuple(buckets)
         # Weak, or the registry (the weak key this lives under) could never go.
-        self.registry = weakref.ref(registry) if registry is not None else lambda: None
+        self.registry: Callable[[], CollectorRegistry | None] = (
+            weakref.ref(registry) if registry is not None else lambda: None
+        )
         self.latency = self._histogram("latency", "Wall", labelnames + ("error",), self.buckets)
         self.cputime = self._histogram(
             "cputime", "CPU", labelnames + ("error", "type"), self.buckets
         )
-        self.normalized_buckets = None
-        self.latency_normalized = self.cputime_normalized = None
+        self.normalized_buckets: tuple[float, ...] | None = None
+        # (latency, cputime) per unit of work, once a use of this name normalizes.
+        self.normalized: tuple[Histogram, Histogram] | None = None
 
-    def want_normalized(self, buckets):
+    def want_normalized(self, buckets: Sequence[float]) -> None:
         """Create the per-unit histograms on first use; later uses must agree on buckets."""
         buckets = tuple(buckets)
         if self.normalized_buckets is None:
-            self.latency_normalized = self._histogram(
-                "latency_normalized",
-                "Wall time per unit of work, in",
-                self.labelnames + ("error",),
-                buckets,
-            )
-            self.cputime_normalized = self._histogram(
-                "cputime_normalized",
-                "CPU time per unit of work, in",
-                self.labelnames + ("error", "type"),
-                buckets,
+            self.normalized = (
+                self._histogram(
+                    "latency_normalized",
+                    "Wall time per unit of work, in",
+                    self.labelnames + ("error",),
+                    buckets,
+                ),
+                self._histogram(
+                    "cputime_normalized",
+                    "CPU time per unit of work, in",
+                    self.labelnames + ("error", "type"),
+                    buckets,
+                ),
             )
             self.normalized_buckets = buckets
         elif buckets != self.normalized_buckets:
@@ -78,7 +96,9 @@ class _Metrics:
                 "use the same buckets or another name"
             )
 
-    def _histogram(self, suffix, what, labelnames, buckets):
+    def _histogram(
+        self, suffix: str, what: str, labelnames: tuple[str, ...], buckets: Sequence[float]
+    ) -> Histogram:
         name = f"{self.name}_{suffix}"
         try:
             return prometheus_client.Histogram(
@@ -94,7 +114,18 @@ class _Metrics:
             ) from e
 
 
-def _metrics_for(name, labelnames, buckets, registry):
+# registry -> {name: _Metrics}; weak so a test's throwaway registry takes its entries along.
+_metrics_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, _Metrics]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _metrics_for(
+    name: str,
+    labelnames: tuple[str, ...],
+    buckets: Sequence[float],
+    registry: CollectorRegistry | None,
+) -> _Metrics:
     if registry is None:  # unregistered metrics, as prometheus_client allows: nothing to share
         return _Metrics(name, labelnames, buckets, None)
     by_name = _metrics_by_registry.setdefault(registry, {})
@@ -115,7 +146,13 @@ def _metrics_for(name, labelnames, buckets, registry):
     return metrics
 
 
-def _safely(what, fn, result, args, kwargs):
+def _safely(
+    what: str,
+    fn: Callable[..., T],
+    result: object,
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
+) -> T | None:
     """fn(result, *args, **kwargs), or None if it raises: metrics must not break the call."""
     try:
         return fn(result, *args, **kwargs)
@@ -124,14 +161,29 @@ def _safely(what, fn, result, args, kwargs):
         return None
 
 
+@overload
+def timed(name: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
 def timed(
-    name=None,
-    buckets=DEFAULT_BUCKETS,
-    normalized_buckets=None,
-    normalize=None,
-    registry=prometheus_client.REGISTRY,
-    **labels,
-):
+    name: str | None = None,
+    buckets: Sequence[float] = DEFAULT_BUCKETS,
+    normalized_buckets: Sequence[float] | None = None,
+    normalize: Normalize | None = None,
+    registry: CollectorRegistry | None = prometheus_client.REGISTRY,
+    **labels: object,
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def timed(
+    name: str | None | Callable[P, R] = None,
+    buckets: Sequence[float] = DEFAULT_BUCKETS,
+    normalized_buckets: Sequence[float] | None = None,
+    normalize: Normalize | None = None,
+    registry: CollectorRegistry | None = prometheus_client.REGISTRY,
+    **labels: object,
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function to record its wall and CPU time (see the module docstring).
 
     ``name`` defaults to the function's name; ``@timed`` works without parentheses.
@@ -152,17 +204,17 @@ def timed(
         raise ValueError(f"timed() normalize must be callable, got {normalize!r}")
     labelnames = tuple(sorted(labels))
 
-    def decorator(fn):
+    def decorator(fn: Callable[P, R]) -> Callable[P, R]:
         metrics = _metrics_for(name or fn.__name__, labelnames, buckets, registry)
         if normalize is not None:
             metrics.want_normalized(normalized_buckets or buckets)
 
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             start_wall = time.monotonic()
             start_cpu = resource.getrusage(_RUSAGE)
             error = ""
-            result = None
+            result: R | None = None
             try:
                 result = fn(*args, **kwargs)
                 return result
@@ -183,7 +235,16 @@ def timed(
 
         return wrapper
 
-    def _record(metrics, error, result, args, kwargs, latency, user, system):
+    def _record(
+        metrics: _Metrics,
+        error: str,
+        result: object,
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+        latency: float,
+        user: float,
+        system: float,
+    ) -> None:
         values = [
             _safely(f"label {k}", v, result, args, kwargs) if callable(v) else v
             for k, v in sorted(labels.items())
@@ -191,7 +252,7 @@ def timed(
         metrics.latency.labels(*values, error).observe(latency)
         metrics.cputime.labels(*values, error, "user").observe(user)
         metrics.cputime.labels(*values, error, "system").observe(system)
-        if normalize is None or error:
+        if normalize is None or metrics.normalized is None or error:
             return
         units = _safely("normalize", normalize, result, args, kwargs)
         try:
@@ -200,8 +261,9 @@ def timed(
             logger.debug("timed: normalize gave %r, not a number; skipping", units)
             return
         if units > 0:
-            metrics.latency_normalized.labels(*values, error).observe(latency / units)
-            metrics.cputime_normalized.labels(*values, error, "user").observe(user / units)
-            metrics.cputime_normalized.labels(*values, error, "system").observe(system / units)
+            latency_normalized, cputime_normalized = metrics.normalized
+            latency_normalized.labels(*values, error).observe(latency / units)
+            cputime_normalized.labels(*values, error, "user").observe(user / units)
+            cputime_normalized.labels(*values, error, "system").observe(system / units)
 
     return decorator

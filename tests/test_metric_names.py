@@ -6,17 +6,11 @@ import prometheus_client
 import pytest
 
 import profiling
-from services.backfiller.metrics import BackfillerMetrics
 from services.common.metrics import MetricSet
-from services.cutter.metrics import CutterMetrics
-from services.downloader.metrics import DownloaderMetrics
-from services.janitor.command import JanitorMetrics
-from services.node.supervisor import NodeMetrics
-from services.restreamer.metrics import Metrics as RestreamerMetrics
+from tests.metric_sets import every_metric_set
 
-SETS = [BackfillerMetrics, CutterMetrics, DownloaderMetrics, JanitorMetrics, NodeMetrics,
-        RestreamerMetrics]  # fmt: skip
-SERVICES = "backfiller|cutter|downloader|janitor|node|restreamer|library|process"
+SETS = every_metric_set()
+SERVICES = "backfiller|cutter|downloader|janitor|node|restreamer|sheetsync|library|process"
 SCHEME = re.compile(rf"^fastseg_({SERVICES})_[a-z0-9_]+$")
 
 
@@ -24,7 +18,7 @@ def names(registry) -> set[str]:
     return {family.name for family in registry.collect()}
 
 
-@pytest.mark.parametrize("metric_set", SETS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("metric_set", SETS, ids=lambda c: f"{c.__module__}.{c.__name__}")
 def test_a_set_is_registered_once_per_registry(metric_set):
     registry = prometheus_client.CollectorRegistry()
     first = metric_set.of(registry)

@@ -11,7 +11,7 @@ SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 FRAME = re.compile(r"(?P<name>.*)\((?P<file>[^()]*)\)")
 
 
-def _frame(text: str) -> dict:
+def _frame(text: str) -> dict[str, str]:
     match = FRAME.fullmatch(text)
     if match and match["name"]:
         return {"name": match["name"], "file": match["file"]}
@@ -19,7 +19,7 @@ def _frame(text: str) -> dict:
 
 
 def render(stacks: dict[str, float], name: str = "fastseg stack samples") -> str:
-    frames: list[dict] = []
+    frames: list[dict[str, str]] = []
     index: dict[str, int] = {}
     samples, weights = [], []
     for stack in sorted(stacks):

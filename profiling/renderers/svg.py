@@ -94,7 +94,7 @@ g.parent { opacity: 0.5; }
 class _Node:
     __slots__ = ("children", "name", "value")
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
         self.value = 0.0
         self.children: dict[str, _Node] = {}

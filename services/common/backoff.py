@@ -8,9 +8,13 @@ holds the failure count for loops that would otherwise carry it by hand.
 """
 
 import random
+from collections.abc import Callable
+from typing import Protocol
 
 __all__ = [
     "Backoff",
+    "Jitter",
+    "RandomSource",
     "delay",
     "equal_jitter",
     "full_jitter",
@@ -23,27 +27,39 @@ __all__ = [
 _MAX_DOUBLINGS = 64
 
 
-def no_jitter(step: float, rng=random) -> float:
+class RandomSource(Protocol):
+    """Where a jitter draws from: the ``random`` module, or a seeded ``random.Random``."""
+
+    def uniform(self, a: float, b: float, /) -> float: ...
+
+
+#: ``jitter(step, rng)``: the delay for a step of ``step`` seconds.
+Jitter = Callable[[float, RandomSource], float]
+
+
+def no_jitter(step: float, rng: RandomSource = random) -> float:
     """Exactly the step: for one client alone, such as a supervisor restarting a service."""
     return step
 
 
-def full_jitter(step: float, rng=random) -> float:
+def full_jitter(step: float, rng: RandomSource = random) -> float:
     """Anywhere in [0, step]: spreads colliding clients most, at the price of some quick retries."""
     return rng.uniform(0, step)
 
 
-def equal_jitter(step: float, rng=random) -> float:
+def equal_jitter(step: float, rng: RandomSource = random) -> float:
     """In [step/2, step]: never less than half the step, so a dead server is not hammered."""
     return step / 2 + rng.uniform(0, step / 2)
 
 
-def spread_jitter(step: float, rng=random) -> float:
+def spread_jitter(step: float, rng: RandomSource = random) -> float:
     """In [step/2, 3 step/2]: the step on average; may exceed the cap by half of it."""
     return step * rng.uniform(0.5, 1.5)
 
 
-def delay(failures: int, base: float, cap: float, jitter=full_jitter, rng=random) -> float:
+def delay(
+    failures: int, base: float, cap: float, jitter: Jitter = full_jitter, rng: RandomSource = random
+) -> float:
     """Seconds to wait after ``failures`` failures in a row (1 for the first).
 
     The step is ``base * 2 ** (failures - 1)``, at most ``cap``; ``jitter(step, rng)``
@@ -60,7 +76,9 @@ class Backoff:
     :meth:`reset` after a success.
     """
 
-    def __init__(self, base: float, cap: float, jitter=full_jitter, rng=random):
+    def __init__(
+        self, base: float, cap: float, jitter: Jitter = full_jitter, rng: RandomSource = random
+    ) -> None:
         self.base = base
         self.cap = cap
         self.jitter = jitter

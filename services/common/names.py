@@ -9,6 +9,8 @@ it is). Printable non-ASCII letters are allowed: a channel may be called
 ``café``. Hour directories have their own exact form, :func:`is_hour_name`.
 """
 
+from typing import TypeGuard
+
 import fastseg
 
 __all__ = [
@@ -27,7 +29,7 @@ class UnsafeName(ValueError):
     """A name that cannot be one path component; the message shows it and why."""
 
 
-def name_problem(value) -> str | None:
+def name_problem(value: object) -> str | None:
     """Why ``value`` cannot be one path component under BASE, or None if it can.
 
     The reason reads after the name, e.g. ``starts with '.': ...``.
@@ -49,12 +51,12 @@ def name_problem(value) -> str | None:
     return None
 
 
-def is_safe_name(value) -> bool:
+def is_safe_name(value: object) -> TypeGuard[str]:
     """True if ``value`` can be one path component under BASE."""
     return name_problem(value) is None
 
 
-def check_name(value, what: str) -> str:
+def check_name(value: str, what: str) -> str:
     """``value`` if it is safe, else :class:`UnsafeName` saying ``WHAT 'VALUE' REASON``."""
     problem = name_problem(value)
     if problem is not None:
@@ -63,6 +65,6 @@ def check_name(value, what: str) -> str:
     return value
 
 
-def is_hour_name(value) -> bool:
+def is_hour_name(value: object) -> TypeGuard[str]:
     """True if ``value`` is an hour directory name, ``YYYY-MM-DDTHH``."""
     return isinstance(value, str) and fastseg.hour_start(value) is not None

@@ -41,7 +41,7 @@ _STRICT_FORM = f"UTC as YYYY-MM-DDTHH:MM:SS[.ffffff][Z], such as {EXAMPLE}"
 class BadTime(ValueError):
     """Text that is not a time; the message shows it and the form to use."""
 
-    def __init__(self, text, form: str, why: str | None = None):
+    def __init__(self, text: str, form: str, why: str | None = None) -> None:
         because = f" ({why})" if why else ""
         super().__init__(f"{text!r} is not a time{because}: give {form}")
         self.text = text

@@ -108,7 +108,7 @@ def _read_body() -> None:
     then use the bytes read, and parse them only now that their size is known.
     """
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    cap = body_limit(view)
+    cap, advice = body_limit(view)
     length = request.content_length
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if not length and not chunked:
@@ -117,14 +117,14 @@ def _read_body() -> None:
         raise RequestEntityTooLarge(f"{request.path[:100]!r} takes no request body: send none")
     if length is not None and length > cap:
         raise RequestEntityTooLarge(
-            f"the body is {length} bytes, over this route's limit of {cap}: send less"
+            f"the body is {length} bytes, more than this route's limit of {cap}: {advice}"
         )
     try:
         if length is None:  # chunked: read one byte past the cap to know whether it passes it
             data = request.environ["wsgi.input"].read(cap + 1)
             if len(data) > cap:
                 raise RequestEntityTooLarge(
-                    f"the chunked body is over this route's limit of {cap} bytes: send less"
+                    f"the chunked body is more than this route's limit of {cap} bytes: {advice}"
                 )
             request.environ["wsgi.input"] = io.BytesIO(data)  # where the view reads it
         else:

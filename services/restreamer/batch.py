@@ -10,11 +10,14 @@ under the hour's serving lock and by sendfile, as single segments do (a file
 that shrank since it was opened ends the connection: the client's framing is
 lost, and it fetches the rest later). wubloader has no such
 route: a backfiller that gets anything but 200 falls back to one request per
-segment.
+segment. A body longer than ``MAX_BODY`` is refused (413) before it is read (the
+app's :func:`~services.restreamer.limits.accepts_body`), one of unknown length is
+a 411, a name with a space or a line break in it (it would break the framing) a
+400, and more than ``MAX_IN_FLIGHT`` answers at once a 429.
 """
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, NotFound, TooManyRequests
+from werkzeug.exceptions import BadRequest, LengthRequired, NotFound, TooManyRequests
 
 from services.restreamer.files import FileParts
 from services.restreamer.limits import accepts_body
@@ -33,10 +36,16 @@ MAX_BODY = 64 * 1024
 # that never read would otherwise take a node's descriptors 400 at a time.
 MAX_IN_FLIGHT = 8
 
+_framing = frozenset(" \r\n")  # characters that would break the answer's framing
+
 
 @blueprint.route("/batch/<channel>/<quality>/<hour>", methods=["POST"])
-@accepts_body(MAX_BODY)
+@accepts_body(MAX_BODY, f"ask for at most {MAX_NAMES} segment names at a time")
 def batch(channel: str, quality: str, hour: str) -> Response:
+    # A longer body was refused unread (accepts_body: 413); a chunked one was read
+    # up to MAX_BODY, but a batch's length is always known: ask for it.
+    if request.content_length is None:
+        raise LengthRequired("give the JSON list of segment names with a Content-Length")
     try:
         names = request.get_json(force=True, silent=True)
     except RecursionError:  # nested deeper than the parser goes: no list of names either
@@ -44,7 +53,7 @@ def batch(channel: str, quality: str, hour: str) -> Response:
     if (
         not isinstance(names, list)
         or not 0 < len(names) <= MAX_NAMES
-        or not all(isinstance(n, str) for n in names)
+        or not all(isinstance(n, str) and not _framing.intersection(n) for n in names)
     ):
         raise BadRequest(f"expected a JSON list of 1 to {MAX_NAMES} segment names in the body")
     shared = state()

@@ -98,16 +98,19 @@ def refusal(code: int, reason: str, *extra: str) -> bytes:
 View = TypeVar("View", bound=Callable)
 
 
-def accepts_body(max_bytes: int) -> Callable[[View], View]:
-    """Mark a view as reading a request body of at most ``max_bytes`` (checked before reading)."""
+def accepts_body(max_bytes: int, advice: str = "send less") -> Callable[[View], View]:
+    """Mark a view as reading a request body of at most ``max_bytes`` (checked before reading).
+
+    ``advice`` ends the 413's reason: what the client should do instead.
+    """
 
     def mark(view: View) -> View:
-        view.max_body_bytes = max_bytes
+        view.max_body_bytes = max_bytes, advice
         return view
 
     return mark
 
 
-def body_limit(view: Callable | None) -> int:
-    """The body a view reads at most: 0 unless it is marked with :func:`accepts_body`."""
-    return getattr(view, "max_body_bytes", 0)
+def body_limit(view: Callable | None) -> tuple[int, str]:
+    """The body a view reads at most and the advice past it; ``(0, ...)`` unless marked."""
+    return getattr(view, "max_body_bytes", (0, "send none"))

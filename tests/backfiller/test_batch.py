@@ -1,5 +1,6 @@
 """The batch route between fastseg nodes, and one request per segment with other peers."""
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -44,10 +45,28 @@ def test_the_route_frames_each_segment_and_says_which_are_missing(
             expected += f"{name} -\n".encode()
     assert body == expected
 
-    for bad in (b"not json", b"[]", b'{"a": 1}', json.dumps(["x"] * 201).encode()):
+    for bad in (b"not json", b"[]", b'{"a": 1}', json.dumps(["x"] * 201).encode(),
+                json.dumps([f"{in_hour[0].name} 9\nx"]).encode()):  # fmt: skip
         status, body = post(url, bad)
         assert status == 400
         assert b"JSON list of 1 to 200 segment names" in body
+
+
+def test_the_route_refuses_a_long_body_before_reading_it(stream, tmp_path, make_restreamer):
+    base = tree(stream, tmp_path / "peer", {"source": set()})
+    hour = sorted(p.name for p in (base / CHANNEL / "source").iterdir())[0]
+    server = make_restreamer(base)
+    url = f"{server.url}/batch/{CHANNEL}/source/{hour}"
+    status, body = post(url, json.dumps(["x" * 100] * 1000).encode())
+    assert status == 413
+    assert b"more than this route's limit of 65536 bytes: ask for at most 200" in body
+    host, port = server.url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("POST", url.split(port, 1)[1], body=iter([b'["x"]']), encode_chunked=True)
+    resp = conn.getresponse()
+    assert resp.status == 411
+    assert b"with a Content-Length" in resp.read()
+    conn.close()
 
 
 @pytest.mark.parametrize("fastseg_peer", [True, False], ids=["fastseg peer", "wubloader-like"])

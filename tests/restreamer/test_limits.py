@@ -37,16 +37,16 @@ def test_a_refusal_is_a_whole_closing_answer_with_one_line():
 
 
 def test_a_view_takes_no_body_unless_marked():
-    @accepts_body(1234)
+    @accepts_body(1234, "send fewer names")
     def marked():
         pass
 
     def plain():
         pass
 
-    assert body_limit(marked) == 1234
-    assert body_limit(plain) == 0
-    assert body_limit(None) == 0
+    assert body_limit(marked) == (1234, "send fewer names")
+    assert body_limit(plain)[0] == 0
+    assert body_limit(None)[0] == 0
 
 
 @pytest.mark.parametrize(
