@@ -117,7 +117,7 @@ def _read_body() -> None:
         raise RequestEntityTooLarge(f"{request.path[:100]!r} takes no request body: send none")
     if length is not None and length > cap:
         raise RequestEntityTooLarge(
-            f"the body is {length} bytes, more than this route's limit of {cap}: {advice}"
+            f"the body is {length} bytes, more than this route's limit of {cap} bytes: {advice}"
         )
     try:
         if length is None:  # chunked: read one byte past the cap to know whether it passes it
