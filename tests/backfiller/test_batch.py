@@ -59,7 +59,7 @@ def test_the_route_refuses_a_long_body_before_reading_it(stream, tmp_path, make_
     url = f"{server.url}/batch/{CHANNEL}/source/{hour}"
     status, body = post(url, json.dumps(["x" * 100] * 1000).encode())
     assert status == 413
-    assert b"more than the 65536 a batch may have: ask for at most 200" in body
+    assert b"more than this route's limit of 65536 bytes: ask for at most 200" in body
     host, port = server.url.split("//")[1].split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     conn.request("POST", url.split(port, 1)[1], body=iter([b'["x"]']), encode_chunked=True)

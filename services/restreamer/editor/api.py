@@ -44,6 +44,7 @@ from services.common.edit_checks import check_edit, check_link
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile
+from services.restreamer.limits import accepts_body
 from services.restreamer.state import state
 
 logger = logging.getLogger(__name__)
@@ -53,9 +54,6 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("events_api", __name__, url_prefix="/api")
 
 ACTIONS = ("edit", "draft", "cancel", "reset", "manual-upload")
-#: Bytes of a write's body. An edit is a few texts of at most inputs.MAX_TEXT
-#: characters (up to 6 bytes each once JSON-escaped) and its ranges: far below this.
-MAX_BODY_BYTES = 256 * 1024
 MAX_IF_MATCH = 40  # characters of an If-Match header: a version is a number
 
 
@@ -171,19 +169,19 @@ def _too_large(exc: RequestEntityTooLarge) -> Response:
     _refused("body_too_large")
     return _error(
         RequestEntityTooLarge(
-            f"the body is over {MAX_BODY_BYTES} bytes: an event's inputs are far smaller, "
+            f"the body is over {inputs.MAX_BODY} bytes: an event's inputs are far smaller, "
             "so shorten the texts or send fewer ranges"
         )
     )
 
 
 def _body() -> bytes:
-    """The request's body, refused (413) past MAX_BODY_BYTES before more is read."""
-    request.max_content_length = MAX_BODY_BYTES  # a chunked body is read this far, no further
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+    """The request's body, refused (413) past inputs.MAX_BODY before more is read."""
+    request.max_content_length = inputs.MAX_BODY  # a chunked body is read this far, no further
+    if request.content_length is not None and request.content_length > inputs.MAX_BODY:
         raise RequestEntityTooLarge()
     data = request.get_data()
-    if request.content_length is None and len(data) >= MAX_BODY_BYTES:
+    if request.content_length is None and len(data) >= inputs.MAX_BODY:
         raise RequestEntityTooLarge()  # chunked, and cut off at the limit: there was more
     return data
 
@@ -250,6 +248,7 @@ def get_event(event_id: str) -> Response:
 
 
 @blueprint.post("/events")
+@accepts_body(inputs.MAX_BODY)
 def add_event() -> Response:
     editor = _editor()
     sheet_name, values = inputs.sheet_inputs(inputs.json_object(_body()))
@@ -260,6 +259,7 @@ def add_event() -> Response:
 
 
 @blueprint.post("/events/<event_id>/<action>")
+@accepts_body(inputs.MAX_BODY)
 def change(event_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"no action {action[:40]!r}: POST to one of {', '.join(ACTIONS)}")

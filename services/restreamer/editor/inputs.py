@@ -19,6 +19,7 @@ from services.restreamer.validation import check_part, parse_time
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "MAX_BODY",
     "draft_inputs",
     "edit_inputs",
     "json_object",
@@ -58,6 +59,9 @@ RANGE_BOUNDS = ("video_start", "video_end")
 # Text that names something must say something: an empty title or location is a mistake.
 NON_EMPTY = {"sheet_name", "video_title", "video_channel", "video_quality", "upload_location"}
 MAX_TEXT = 10_000  # characters; YouTube's description limit is 5,000
+# A body: four texts of MAX_TEXT characters, each \uXXXX-escaped (6 bytes a character),
+# are 240,000 bytes; the times, ranges and links are small beside them.
+MAX_BODY = 256 * 1024
 
 
 def json_object(data: bytes) -> dict[str, Any]:
@@ -68,6 +72,8 @@ def json_object(data: bytes) -> dict[str, Any]:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not JSON ({exc}): send a JSON object") from None
+    except RecursionError:
+        raise BadRequest("the body nests deeper than any event: send a flat JSON object") from None
     if not isinstance(body, dict):
         raise BadRequest(f"the body is a JSON {type(body).__name__}, not an object: send {{...}}")
     return body
