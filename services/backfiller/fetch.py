@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BadAnswer",
+    "BatchesBusy",
     "NoBatches",
     "fetch_batch",
     "FetchFailed",
@@ -357,6 +358,10 @@ class NoBatches(Exception):
     """The peer has no batch route (a wubloader node): fetch one segment at a time."""
 
 
+class BatchesBusy(NoBatches):
+    """The peer's batch route is busy now (429, 503): fetch these one at a time, batch later."""
+
+
 def fetch_batch(
     client: PeerClient,
     path: str,
@@ -388,7 +393,8 @@ def fetch_batch(
         with client.request("POST", path, body) as resp:
             if resp.status != 200:
                 _skip_error_body(resp)
-                raise NoBatches(f"{url!r} answered {resp.status}")
+                busy = resp.status in (429, 503)
+                raise (BatchesBusy if busy else NoBatches)(f"{url!r} answered {resp.status}")
             for _ in by_name:
                 line = resp.readline()
                 name, _, size_text = line.decode("latin-1").rstrip("\n").partition(" ")

@@ -36,6 +36,7 @@ from services.backfiller import listing
 from services.backfiller.client import NETWORK_ERRORS, PeerClient
 from services.backfiller.fetch import (
     MAX_SEGMENT,
+    BatchesBusy,
     FetchFailed,
     HashMismatch,
     NoBatches,
@@ -467,6 +468,8 @@ class PeerWorker:
                         self._stored(channel, quality, info, size, stored, stats)
                 self._batches = True
                 return
+            except BatchesBusy:
+                pass  # these one at a time now; the next batch asks again
             except NoBatches as e:
                 if self._batches is None:
                     logger.info("peer %r has no batch route (%s): one request per segment",

@@ -91,6 +91,23 @@ def test_batches_with_fastseg_peers_one_by_one_with_others(
         assert "no batch route" in run.log()
 
 
+def test_a_busy_batch_route_is_asked_again_and_its_segments_fetched_one_by_one(
+    stream, tmp_path, make_peer, backfiller
+):
+    """A 429 from /batch means busy now, not "no such route": later batches are still tried."""
+    remote = tree(stream, tmp_path / "remote", {"source": set()})
+    peer = make_peer(remote, busy_batches=True)
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--run-once", "--recent-cutoff", "0",
+                     "--concurrency", "1")  # fmt: skip
+    assert run.wait(60) == 0, run.log()
+    assert contents(local) == contents(remote)
+    assert "no batch route" not in run.log()
+    batches = [p for p in peer.paths if p.startswith("/batch/")]
+    assert len(batches) >= 2  # asked again after the first 429
+
+
 def test_corrupt_bytes_in_a_batch_are_discarded_and_the_rest_stored(
     stream, tmp_path, make_restreamer, backfiller
 ):
