@@ -43,9 +43,11 @@ run: build
 	$(PY) -m services.demo $(if $(BASE),--base-dir $(BASE),) $(if $(URL),--url $(URL),)
 
 # Whole suite on both twins, then again with the pure twin forced, so the
-# loader and every caller are tested both ways (slow end-to-end tests once).
+# loader and every caller are tested both ways (slow end-to-end tests once); first
+# the editor page's JavaScript modules, with Node's own test runner.
 # Tests run on $(JOBS) workers; each has its own PostgreSQL and test media.
 test: build $(TEST_STAMP)
+	node --test tests/editor/js/*.test.mjs
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 	FASTSEG_PURE=1 $(PY) -m pytest $(XDIST) -q -m "not slow" $(PYTEST_ARGS)
 

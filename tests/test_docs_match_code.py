@@ -80,10 +80,15 @@ def code_routes(tmp_path) -> set[str]:
 
 
 def design_routes() -> set[str]:
-    """Routes in DESIGN.md's route tables: the first column's `METHOD /path` cells."""
+    """Routes in DESIGN.md's route tables (headed ``| route |``): their `METHOD /path` cells."""
     found: set[str] = set()
-    for cell in re.findall(r"^\| ([^|]*`[A-Z]* ?/[^|]*) \|", DESIGN, re.MULTILINE):
+    in_table = False
+    for line in DESIGN.splitlines():
+        in_table = line.startswith("| route |") or (in_table and line.startswith("|"))
+        if not in_table:
+            continue
         last = ""
+        cell = line.split("|")[1]
         for path in re.findall(r"`(?:[A-Z]+ )?(/[^`?\[ ,]*)|(?<=`)(\.\.\./[^`?\[ ]*)", cell):
             path = path[0] or path[1]
             if path.startswith(".../"):  # `.../reset`: a sibling of the route before it

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NETWORK_ERRORS", "PeerClient"]
+__all__ = ["NETWORK_ERRORS", "PeerClient", "is_plain_number"]
 
 #: What a broken transfer raises: the socket's errors and the HTTP parser's.
 NETWORK_ERRORS = (OSError, http.client.HTTPException)
@@ -31,6 +31,11 @@ NETWORK_ERRORS = (OSError, http.client.HTTPException)
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 _HEAD_LIMIT = 64 * 1024  # a peer's response headers are a few hundred bytes
+
+
+def is_plain_number(text: str) -> bool:
+    """Digits ``int`` takes: ASCII (``'²'.isdigit()`` is true) and fewer than its 4,300 limit."""
+    return text.isascii() and text.isdigit() and len(text) <= 20
 
 
 class _Response:
@@ -51,7 +56,7 @@ class _Response:
         lines = bytes(head[:end]).decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         code = rest[:3]
-        if not version.startswith("HTTP/1.") or not code.isdigit():
+        if not version.startswith("HTTP/1.") or not is_plain_number(code):
             raise http.client.BadStatusLine(lines[0])
         self.status = int(code)
         self.length: int | None = None
@@ -61,7 +66,7 @@ class _Response:
             name = name.strip().lower()
             value = value.strip()
             if name == "content-length":
-                if not value.isdigit():
+                if not is_plain_number(value):
                     raise http.client.HTTPException(f"bad Content-Length {value!r}")
                 self.length = int(value)
             elif name == "connection":

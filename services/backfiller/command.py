@@ -5,7 +5,9 @@ One :class:`~services.backfiller.worker.PeerWorker` runs per peer. Peers come fr
 ``--node-refresh`` seconds: workers start for new peers and stop for removed
 ones). SIGTERM or SIGINT stops every worker; fetches in flight are cut off and
 leave no temp file. ``--run-once`` makes one pass per peer and exits: 0 if every
-pass was clean, 1 if any failed.
+pass was clean, 1 if any failed. Peers are not trusted: their tombstones are copied
+only from those named by ``--trust-tombstones-from``, and every limit of
+:mod:`~services.backfiller.limits` holds for all of them.
 """
 
 import argparse
@@ -17,6 +19,7 @@ import socket
 
 import prometheus_client
 
+from services.backfiller.limits import MAX_SEGMENT_MB, MIN_FREE_MB, DiskFloor
 from services.backfiller.listing import ORDERS
 from services.backfiller.manager import Backfiller
 from services.backfiller.metrics import BackfillerMetrics
@@ -34,6 +37,15 @@ def _concurrency(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 256:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
     return int(text)
+
+
+def _megabytes(low: int):
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < low:
+            raise argparse.ArgumentTypeError(f"expected whole MB >= {low}, got {text!r}")
+        return int(text)
+
+    return parse
 
 
 def _node(text: str) -> Peer:
@@ -104,6 +116,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DSN",
         help="PostgreSQL DSN: peers are the rows of the nodes table with backfill_from set "
         "(default: $FASTSEG_DB, when neither --node nor --node-file is given)",
+    )
+    parser.add_argument(
+        "--trust-tombstones-from",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="copy the tombstones of this peer (its name, or its root URL); repeat for "
+        "several (default: none: a peer cannot hide segments here)",
+    )
+    parser.add_argument(
+        "--max-segment-mb",
+        type=_megabytes(1),
+        default=MAX_SEGMENT_MB,
+        metavar="MB",
+        help="refuse a peer's segment larger than this (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--min-free-mb",
+        type=_megabytes(0),
+        default=MIN_FREE_MB,
+        metavar="MB",
+        help="stop backfilling while the archive's disk has less free space than this, "
+        "leaving it to the downloader (default: %(default)s)",
     )
     parser.add_argument(
         "--localhost",
@@ -220,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as e:
             parser.error(f"--node-file: {e}")
 
+    metrics = BackfillerMetrics.of(prometheus_client.REGISTRY)
+    base_dir = os.path.abspath(args.base_dir)
     config = Config(
-        base_dir=os.path.abspath(args.base_dir),
+        base_dir=base_dir,
         channels=tuple(args.channels),
         qualities=None if qualities is None else tuple(qualities),
         start=functools.partial(_start_time, start),
@@ -234,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         timeout=args.timeout,
         run_once=args.run_once,
         progress_interval=args.progress_interval,
-        metrics=BackfillerMetrics.of(prometheus_client.REGISTRY),
+        metrics=metrics,
+        trusted=frozenset(name.rstrip("/") for name in args.trust_tombstones_from),
+        max_segment=args.max_segment_mb * 1024 * 1024,
+        disk=DiskFloor(base_dir, args.min_free_mb * 1024 * 1024, metrics.disk_low),
     )
     service.setup(args)
     stopping = service.stop_on_signals()

@@ -9,9 +9,14 @@ replaces a file already there). On a busy disk creating a file can take
 milliseconds; in a thread (the system calls release the GIL) it overlaps the
 network and the hashing of the next segment instead of stalling every transfer
 of the process. One thread: creating files in one directory from several threads
-only makes them spin on the directory's lock. A body of unknown or huge length is
+only makes them spin on the directory's lock. A body of unknown or large length is
 streamed to the temp name, hashed as it arrives. Whatever happens, the temp name
 is gone when :func:`fetch_segment` or :func:`fetch_batch` returns or raises.
+
+A peer decides what it declares and sends: a body declared longer than
+``max_size`` is refused before it is read (TooLarge), one of unknown length is cut
+off there, and the bytes of each body are counted against the free-disk floor
+(:class:`~services.backfiller.limits.DiskFloor`) before they are written.
 """
 
 import hashlib
@@ -27,17 +32,20 @@ import gevent.threadpool
 from gevent import monkey
 
 from fastseg import SegmentInfo, content_id, segment_name
-from services.backfiller.client import NETWORK_ERRORS, PeerClient
+from services.backfiller.client import NETWORK_ERRORS, PeerClient, is_plain_number
+from services.backfiller.limits import MAX_SEGMENT_MB, DiskFloor
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "BadAnswer",
+    "BatchesBusy",
     "NoBatches",
     "fetch_batch",
     "FetchFailed",
     "HashMismatch",
     "PeerBroken",
+    "TooLarge",
     "fetch_segment",
     "store_tombstone",
 ]
@@ -45,9 +53,12 @@ __all__ = [
 #: Bytes per read of a body of unknown length (chunked), so few Python iterations per segment.
 CHUNK = 1024 * 1024
 
-#: The largest body read into one buffer (segments are a few MB; a peer announcing
-#: more must not make us allocate it at once).
-MAX_BUFFER = 64 * 1024 * 1024
+#: The largest body read into one buffer (segments are a few MB; a larger one is
+#: streamed to disk, so that a peer sending many cannot make us hold them all).
+MAX_BUFFER = 16 * 1024 * 1024
+
+#: The default largest segment (``--max-segment-mb``).
+MAX_SEGMENT = MAX_SEGMENT_MB * 1024 * 1024
 
 #: Threads that write fetched segments (see the module docstring).
 DISK_THREADS = 1
@@ -88,6 +99,10 @@ class BadAnswer(FetchFailed):
 
 class HashMismatch(FetchFailed):
     """The peer's bytes do not hash to the name's sha256: they were discarded."""
+
+
+class TooLarge(FetchFailed):
+    """The peer declared or sent a segment longer than the limit: refused, nothing kept."""
 
 
 class PeerBroken(Exception):
@@ -185,6 +200,17 @@ def _read_body(resp, length: int) -> bytearray:
     return buffer
 
 
+#: An error answer's body is read (so the connection stays usable) only up to this size.
+_ERROR_BODY = 64 * 1024
+
+
+def _skip_error_body(resp) -> None:
+    """Read a short error body to its end; a long or unknown one is left unread (the
+    connection is then closed rather than reused)."""
+    if resp.length is not None and resp.length <= _ERROR_BODY:
+        resp.read()
+
+
 def _settled(job) -> bool:
     """The outcome of a disk job (see _save), waited for even if this greenlet is killed
     meanwhile, so that no temp file outlives the fetch that made it."""
@@ -195,21 +221,33 @@ def _settled(job) -> bool:
         raise
 
 
-def _receive(resp, fd: int, length: int | None):
-    """A chunked or huge body into ``fd``, a CHUNK at a time: (bytes, hasher). (A body
-    of known, moderate length is held in memory instead: see _read_body.)"""
+def _receive(resp, fd: int, length: int | None, max_size: int):
+    """A chunked or large body into ``fd``, a CHUNK at a time: (bytes, hasher). (A body
+    of known, moderate length is held in memory instead: see _read_body.) One of
+    unknown length is read up to one byte past ``max_size``, no further."""
     hasher = hashlib.sha256()
     size = 0
-    while chunk := resp.read(CHUNK if length is None else min(CHUNK, length - size)):
+    end = length if length is not None else max_size + 1
+    while size < end and (chunk := resp.read(min(CHUNK, end - size))):
         hasher.update(chunk)
         _write(fd, chunk)
         size += len(chunk)
     return size, hasher
 
 
-def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, bool]:
-    """The next ``length`` bytes of ``resp`` (all of it if None) as ``info``'s segment,
-    through a temp name and only if they hash to the name: (bytes, whether stored).
+def _too_large(url: str, size: int, max_size: int, declared: bool) -> TooLarge:
+    how = f"declares {size} bytes" if declared else "sent more than that"
+    return TooLarge(
+        f"{url!r} {how}: more than --max-segment-mb {max_size // (1024 * 1024)}: refused"
+    )
+
+
+def _store(
+    resp, info: SegmentInfo, length: int | None, url: str, max_size: int = MAX_SEGMENT
+) -> tuple[int, bool]:
+    """The next ``length`` bytes of ``resp`` (all of it if None, up to ``max_size``) as
+    ``info``'s segment, through a temp name and only if they hash to the name: (bytes,
+    whether stored). TooLarge if a body of unknown length goes past ``max_size``.
     """
     temp = _temp_path(info)
     fd = None
@@ -218,9 +256,11 @@ def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, 
         try:
             fd = _create(temp, info.hour_path)
             created = True
-            size, hasher = _receive(resp, fd, length)
+            size, hasher = _receive(resp, fd, length, max_size)
         except NETWORK_ERRORS as e:  # our disk's errors are _LocalError, not OSError, here
             raise PeerBroken(f"{url!r}: {type(e).__name__}: {e}") from e
+        if size > max_size:
+            raise _too_large(url, size, max_size, False)
         if length is not None and length != size:
             raise BadAnswer(f"{url!r} sent {size} of its {length} bytes")
         if hasher.digest() != info.hash:
@@ -238,23 +278,36 @@ def _store(resp, info: SegmentInfo, length: int | None, url: str) -> tuple[int, 
                 pass
 
 
-def fetch_segment(client: PeerClient, path: str, info: SegmentInfo, url: str) -> tuple[int, bool]:
+def fetch_segment(
+    client: PeerClient,
+    path: str,
+    info: SegmentInfo,
+    url: str,
+    max_size: int = MAX_SEGMENT,
+    disk: DiskFloor | None = None,
+) -> tuple[int, bool]:
     """Fetch the peer's ``path`` into ``info.path``: (bytes fetched, whether they were stored;
     False if the segment was already there when they were to be linked).
 
-    ``url`` names the segment in messages. Raises HashMismatch or BadAnswer for this
-    segment alone, PeerBroken when the peer is unreachable or the transfer breaks,
-    OSError if the file cannot be written. No temp file is left behind in any case.
+    ``url`` names the segment in messages. Raises HashMismatch, BadAnswer or TooLarge
+    (longer than ``max_size``) for this segment alone, PeerBroken when the peer is
+    unreachable or the transfer breaks, DiskLow (from ``disk``) before writing below
+    the free-space floor, OSError if the file cannot be written. No temp file is
+    left behind in any case.
     """
     try:
         with client.get(path) as resp:
             status, length = resp.status, resp.length
             if status == 200:
+                if length is not None and length > max_size:
+                    raise _too_large(url, length, max_size, True)  # the connection is closed
+                if disk is not None:
+                    disk.take(max_size if length is None else length)
                 if length is None or length > MAX_BUFFER:
-                    return _store(resp, info, length, url)
+                    return _store(resp, info, length, url, max_size)
                 data = _read_body(resp, length)
             else:
-                resp.read()  # the short error body: the connection stays usable
+                _skip_error_body(resp)
         if status == 200:  # the connection is free again while the disk works
             _check(data, info, url)
             return length, _settled(_disk_pool().spawn(_save, data, info))
@@ -305,13 +358,26 @@ class NoBatches(Exception):
     """The peer has no batch route (a wubloader node): fetch one segment at a time."""
 
 
-def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: str):
+class BatchesBusy(NoBatches):
+    """The peer's batch route is busy now (429, 503): fetch these one at a time, batch later."""
+
+
+def fetch_batch(
+    client: PeerClient,
+    path: str,
+    infos: list[SegmentInfo],
+    url: str,
+    max_size: int = MAX_SEGMENT,
+    disk: DiskFloor | None = None,
+):
     """Fetch ``infos`` (one hour's) in one request to the batch route ``path``.
 
     Yields ``(info, size, stored, error)`` per segment, ``error`` a FetchFailed for
-    that segment alone (the others still come). Raises NoBatches if the peer has no
-    such route, PeerBroken if the transfer breaks, OSError if a file cannot be
-    written; no temp file is left behind.
+    that segment alone (the others still come, except after a TooLarge: its bytes
+    are not read, so the rest of the answer is left for a later pass). Raises
+    NoBatches if the peer has no such route, PeerBroken if the transfer breaks,
+    DiskLow (from ``disk``) before writing below the free-space floor, OSError if a
+    file cannot be written; no temp file is left behind.
 
     Checked segments go to the disk thread in groups: whatever arrived while its
     last group was being written, at most WINDOW waiting, so that a slow disk costs
@@ -319,28 +385,34 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
     """
     by_name = {info.name: info for info in infos}
     body = json.dumps(list(by_name)).encode()
-    disk = _disk_pool()
+    writer = _disk_pool()
     buffers = _buffers
     waiting: list = []  # (info, size, bytes) checked, not yet handed to the disk thread
     job = None  # the group being written, and its entries
     try:
         with client.request("POST", path, body) as resp:
             if resp.status != 200:
-                resp.read()
-                raise NoBatches(f"{url!r} answered {resp.status}")
+                _skip_error_body(resp)
+                busy = resp.status in (429, 503)
+                raise (BatchesBusy if busy else NoBatches)(f"{url!r} answered {resp.status}")
             for _ in by_name:
                 line = resp.readline()
                 name, _, size_text = line.decode("latin-1").rstrip("\n").partition(" ")
                 info = by_name.get(name)
-                if info is None or not (size_text == "-" or size_text.isdigit()):
+                if info is None or not (size_text == "-" or is_plain_number(size_text)):
                     raise PeerBroken(f"{url!r}: unexpected batch entry {line[:200]!r}")
                 if size_text == "-":
                     yield info, 0, False, BadAnswer(f"{url!r}: the peer has no {name!r} now")
                     continue
                 size = int(size_text)
+                if size > max_size:  # not read: the connection is closed after this
+                    yield info, 0, False, _too_large(f"{url}/{name}", size, max_size, True)
+                    break
+                if disk is not None:
+                    disk.take(size)
                 if size > MAX_BUFFER:  # streamed to disk here, not held in memory
                     try:
-                        size, stored = _store(resp, info, size, f"{url}/{name}")
+                        size, stored = _store(resp, info, size, f"{url}/{name}", max_size)
                     except BadAnswer as e:  # short: the framing is lost with it
                         raise PeerBroken(str(e)) from e
                     except HashMismatch as e:
@@ -364,13 +436,13 @@ def fetch_batch(client: PeerClient, path: str, infos: list[SegmentInfo], url: st
                     done, job = job, None
                     yield from _written(*done, buffers)
                 if job is None:
-                    job = disk.spawn(_save_all, waiting), waiting
+                    job = writer.spawn(_save_all, waiting), waiting
                     waiting = []
         if job is not None:
             done, job = job, None
             yield from _written(*done, buffers)
         if waiting:  # _written waits for its job even if this greenlet is killed
-            yield from _written(disk.spawn(_save_all, waiting), waiting, buffers)
+            yield from _written(writer.spawn(_save_all, waiting), waiting, buffers)
     except _LocalError as e:
         raise e.__cause__ from None
     except NETWORK_ERRORS as e:

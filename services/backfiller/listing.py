@@ -18,11 +18,19 @@ from fastseg import (
     tombstoned_name,
 )
 from fastseg._common import hour_start
+from services.backfiller.limits import MAX_LISTING_BYTES
 from services.common import names
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BadListing", "get_listing", "missing_segments", "missing_tombstones", "pass_hours"]
+__all__ = [
+    "BadListing",
+    "ListingTooLarge",
+    "get_listing",
+    "missing_segments",
+    "missing_tombstones",
+    "pass_hours",
+]
 
 ORDERS = ("newest", "oldest", "random")
 #: Hours checked first in every pass whatever the order: the ones still being filled.
@@ -34,6 +42,10 @@ class BadListing(Exception):
     """A peer answered a listing with something other than a JSON list of names."""
 
 
+class ListingTooLarge(BadListing):
+    """A peer's listing is longer than MAX_LISTING_BYTES (not read, or cut off there)."""
+
+
 def get_listing(client, path: str, url: str) -> list[str] | None:
     """The JSON list of names at the peer's ``path`` (``url`` in messages), or None if the
     peer answers 404 (it has none).
@@ -41,11 +53,22 @@ def get_listing(client, path: str, url: str) -> list[str] | None:
     ``client`` is the peer's :class:`~services.backfiller.client.PeerClient`, whose
     kept-alive connections the segments use too. Raises BadListing for any other
     status or a body that is not a list of strings, and the client's network errors
-    (``NETWORK_ERRORS``) when the peer cannot be reached.
+    (``NETWORK_ERRORS``) when the peer cannot be reached, ListingTooLarge (no more
+    than MAX_LISTING_BYTES is ever read or held).
     """
     with client.get(path) as resp:
         status = resp.status
-        body = resp.read()
+        if resp.length is not None and resp.length > MAX_LISTING_BYTES:
+            raise ListingTooLarge(
+                f"{url!r} declares a listing of {resp.length} bytes, more than the "
+                f"{MAX_LISTING_BYTES} read from a peer: not read"
+            )
+        body = resp.read(MAX_LISTING_BYTES + 1)  # a chunked body is cut off past the limit
+        if len(body) > MAX_LISTING_BYTES:
+            raise ListingTooLarge(
+                f"{url!r} sent a listing of more than {MAX_LISTING_BYTES} bytes, the most "
+                "read from a peer: cut off"
+            )
     if status == 404:
         return None
     text = body[:200].decode("utf-8", "replace")
@@ -53,7 +76,7 @@ def get_listing(client, path: str, url: str) -> list[str] | None:
         raise BadListing(f"{url!r} answered {status}: {text.strip()!r}")
     try:
         names = json.loads(body)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: arrays nested too deep
         raise BadListing(
             f"{url!r} answered {text[:80]!r}: not JSON; is it a fastseg or wubloader restreamer?"
         ) from e
@@ -123,16 +146,19 @@ def _log_bad(name: str, hour: str, reason: str, bad_names: set[str] | None) -> N
 
 def missing_tombstones(
     remote: list[str], hour_dir: str, hour: str, bad_names: set[str] | None = None
-) -> list[str]:
-    """The tombstone names among the peer's ``remote`` names that ``hour_dir`` lacks.
+) -> tuple[list[str], int]:
+    """The tombstone names among the peer's ``remote`` names that ``hour_dir`` lacks and
+    whose segment it holds; and how many it lacks for segments it does not hold.
 
-    A tombstone is copied whatever its age and whether or not we hold the
-    segment it hides (the tombstone alone hides it). One whose segment name
-    would not parse, or that could leave the hour directory, is skipped and
-    logged once via ``bad_names``.
+    A tombstone for a segment not held here hides nothing, so it is never copied
+    (a peer could otherwise fill the disk with them); the segment is not fetched
+    either, as the peer does not list it. One whose segment name would not
+    parse, or that could leave the hour directory, is skipped and logged once
+    via ``bad_names``.
     """
     have = None
     missing = []
+    not_held = 0
     for name in remote:
         hidden = tombstoned_name(name)
         if hidden is None:
@@ -141,6 +167,9 @@ def missing_tombstones(
             have = local_names(hour_dir)
         if name in have:
             continue
+        if hidden not in have:
+            not_held += 1
+            continue
         try:
             _plain_name(name)
             parse_segment_path(f"{hour_dir}/{hidden}")
@@ -148,7 +177,7 @@ def missing_tombstones(
             _log_bad(name, hour, e.reason, bad_names)
             continue
         missing.append(name)
-    return missing
+    return missing, not_held
 
 
 def _full_starts(hour: str, names: set[str]) -> set[dt.datetime]:

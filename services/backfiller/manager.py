@@ -3,19 +3,26 @@
 The list is read again every refresh (from ``--node-file`` or ``--db``); peers
 that appear get a :class:`~services.backfiller.worker.PeerWorker`, peers that
 go away have theirs stopped. A source that cannot be read is logged and the
-old list kept.
+old list kept. A worker that dies of an unexpected exception (a bug: what a peer
+sends is refused, never raised this far) is logged with its traceback, counted
+and started again with backoff, so no peer is left unserved for good.
 """
 
 import logging
+import time
 
 import gevent
 
 from services.backfiller.peers import Peer, exclude_self
 from services.backfiller.worker import Config, PeerWorker
+from services.common import backoff
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Backfiller"]
+
+#: A worker that ran this long before dying is restarted after the first backoff step again.
+HEALTHY_RUN = 60.0
 
 
 class Backfiller:
@@ -49,7 +56,37 @@ class Backfiller:
             if peer not in self.workers:
                 logger.info("backfilling from peer %r at %s", peer.name, peer.url)
                 worker = PeerWorker(peer, self.config, self.stopping)
-                self.workers[peer] = gevent.spawn(worker.run)
+                self.workers[peer] = gevent.spawn(self._supervise, worker)
+
+    def _supervise(self, worker: PeerWorker) -> str | None:
+        """``worker.run`` until it returns; restarted with backoff if it dies of an exception.
+
+        Each kind of death is logged with its traceback once (then one line), every
+        death is counted; with run_once the dead worker's pass counts as failed.
+        """
+        peer = worker.peer
+        delays = backoff.Backoff(self.config.backoff, self.config.max_backoff,
+                                 backoff.equal_jitter)  # fmt: skip
+        seen: set[str] = set()
+        while True:
+            started = time.monotonic()
+            try:
+                return worker.run()
+            except Exception as e:
+                self.config.metrics.worker_restarts.labels(peer.name).inc()
+                if self.config.run_once:
+                    logger.exception("peer %r: worker died: its pass failed", peer.name)
+                    return "failed"
+                if time.monotonic() - started >= HEALTHY_RUN:
+                    delays.reset()
+                delay = delays.failed()
+                kind = f"{type(e).__name__}: {e}"[:200]
+                logger.error("peer %r: worker died (%s): starting it again in %.1f s",
+                             peer.name, kind, delay, exc_info=kind not in seen)  # fmt: skip
+                if len(seen) < 100:  # bounded, like everything a peer can vary
+                    seen.add(kind)
+            if self.stopping.wait(delay):
+                return worker.outcome
 
     def run(self) -> int:
         """Run until stopped (or, with run_once, until every peer has had a pass)."""

@@ -36,7 +36,8 @@ class BackfillerMetrics(MetricSet):
         )
         self.errors = prometheus_client.Counter(
             "fastseg_backfiller_errors_total",
-            "Failed requests to a peer (listings and segments), by kind",
+            "Failed requests to a peer (listings and segments), by kind "
+            "(unreachable, bad_listing, too_large, hash_mismatch, bad_answer, local_write)",
             ["peer", "kind"],
             registry=registry,
         )
@@ -63,6 +64,24 @@ class BackfillerMetrics(MetricSet):
         self.duplicate_bytes = prometheus_client.Counter(
             "fastseg_backfiller_duplicate_bytes_total",
             "Bytes fetched from a peer and verified, but not stored: the segment arrived meanwhile",
+            ["peer"],
+            registry=registry,
+        )
+        self.refused = prometheus_client.Counter(
+            "fastseg_backfiller_refused_total",
+            "Things a peer listed that were refused, by reason (name, quality, hour, "
+            "tombstone_untrusted, tombstone_not_held, tombstone_cap)",
+            ["peer", "reason"],
+            registry=registry,
+        )
+        self.disk_low = prometheus_client.Counter(
+            "fastseg_backfiller_disk_low_total",
+            "Times backfilling stopped because the free space fell below --min-free-mb",
+            registry=registry,
+        )
+        self.worker_restarts = prometheus_client.Counter(
+            "fastseg_backfiller_worker_restarts_total",
+            "Peer workers that died of an unexpected exception and were started again",
             ["peer"],
             registry=registry,
         )

@@ -6,13 +6,21 @@ failing peer holds up nobody else. A pass walks the hours of every channel
 quality the peer has, and fetches the missing segments ``concurrency`` at a
 time, in random order within the hour so that several nodes backfilling from one
 peer do not ask for the same files in step. The next hour is listed while the
-last one's fetches are still running. Each hour is listed with its tombstones,
-and those we lack are copied (as empty files) before anything is fetched, so a
-segment the peer hides is hidden here too and never fetched.
+last one's fetches are still running. Each hour is listed with its tombstones;
+from a peer trusted with them (``--trust-tombstones-from``) those we lack are
+copied (as empty files) before anything is fetched, but only for segments held
+here (one for a segment we lack hides nothing) and at most
+TOMBSTONES_PER_HOUR per hour and TOMBSTONES_PER_PASS per pass.
+
+What a peer lists is limited before it becomes work (:mod:`~services.backfiller.limits`):
+qualities, hours, listing and segment sizes, the free disk. Each refusal is counted
+(``fastseg_backfiller_refused_total``) and summed up in one WARNING per pass.
 """
 
+import collections
 import dataclasses
 import datetime as dt
+import errno
 import logging
 import os
 import random
@@ -23,20 +31,33 @@ import gevent
 import gevent.event
 import gevent.pool
 
+from fastseg._common import hour_start
 from services.backfiller import listing
 from services.backfiller.client import NETWORK_ERRORS, PeerClient
 from services.backfiller.fetch import (
+    MAX_SEGMENT,
+    BatchesBusy,
     FetchFailed,
     HashMismatch,
     NoBatches,
     PeerBroken,
+    TooLarge,
     fetch_batch,
     store_tombstone,
 )
 from services.backfiller.fetch import fetch_segment as _fetch_segment
+from services.backfiller.limits import (
+    FUTURE_HOURS,
+    MAX_HOURS,
+    MAX_QUALITIES,
+    TOMBSTONES_PER_HOUR,
+    TOMBSTONES_PER_PASS,
+    DiskFloor,
+    DiskLow,
+)
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer
-from services.common import backoff, names, times
+from services.common import archive, backoff, names, times
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +70,10 @@ _in_flight: set[str] = set()
 #: Segments per batch request to a fastseg peer: enough that requests cost little
 #: next to the bytes, few enough that ``concurrency`` batches share an hour's work.
 BATCH = 100
+
+#: Failed fetches logged one by one per pass and kind; the rest are only counted
+#: (a peer serving junk must not flood the log).
+LOGGED_FAILURES = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +94,14 @@ class Config:
     run_once: bool = False
     progress_interval: float = 5.0  # seconds between progress lines during a pass
     metrics: BackfillerMetrics = dataclasses.field(default_factory=BackfillerMetrics.of)
+    trusted: frozenset[str] = frozenset()  # peers' names or URLs whose tombstones are copied
+    max_segment: int = MAX_SEGMENT  # bytes
+    disk: DiskFloor | None = None  # the free-space floor (shared by every worker)
+
+
+def is_trusted(peer: Peer, trusted: frozenset[str]) -> bool:
+    """Whether ``--trust-tombstones-from`` names ``peer``: by its name or its root URL."""
+    return peer.name in trusted or peer.url in trusted
 
 
 class PeerWorker:
@@ -87,8 +120,14 @@ class PeerWorker:
         self.bad_names: set[str] = set()
         self.rng = random.Random()
         self.outcome: str | None = None  # of the latest pass: clean, errors or failed
-        self._broken: PeerBroken | None = None
+        self.trusted = is_trusted(peer, config.trusted)
+        self.disk = config.disk or DiskFloor(config.base_dir, 0)
+        self._broken: Exception | None = None  # ends the pass: PeerBroken, DiskLow or a bug
         self._errors = 0
+        self._logged: collections.Counter = collections.Counter()  # failures logged this pass
+        self._refused: collections.Counter = collections.Counter()  # refusals this pass
+        self._last_refused: dict[str, int] = {}  # the previous pass's, logged already
+        self._tombstones_left = TOMBSTONES_PER_PASS
 
     def __repr__(self) -> str:
         return f"PeerWorker({self.peer.name!r}, {self.peer.url!r})"
@@ -132,6 +171,9 @@ class PeerWorker:
         started = time.monotonic()
         self._broken = None
         self._errors = 0
+        self._logged.clear()
+        self._refused.clear()
+        self._tombstones_left = TOMBSTONES_PER_PASS
         stats = {
             "segments": 0,
             "bytes": 0,
@@ -152,9 +194,14 @@ class PeerWorker:
                 raise self._broken
             outcome = "errors" if self._errors else "clean"
         except (PeerBroken, listing.BadListing) as e:
-            kind = "bad_listing" if isinstance(e, listing.BadListing) else "unreachable"
+            if isinstance(e, listing.ListingTooLarge):
+                kind = "too_large"
+            else:
+                kind = "bad_listing" if isinstance(e, listing.BadListing) else "unreachable"
             self.metrics.errors.labels(self.peer.name, kind).inc()
             stopped = e
+        except DiskLow as e:  # logged once by the floor, counted there
+            logger.info("peer %r: pass stopped: %s", self.peer.name, e)
         finally:
             reporter.kill()
             pool.kill()  # on a stop or a failure: fetches in flight remove their temp files
@@ -179,7 +226,31 @@ class PeerWorker:
             stats["duplicates"],
             stats["duplicate_bytes"],
         )
+        self._log_refusals(stats)
         return outcome
+
+    def _refuse(self, reason: str, count: int = 1) -> None:
+        """Count ``count`` things the peer listed that were refused (summed up at pass end)."""
+        self._refused[reason] += count
+        self.metrics.refused.labels(self.peer.name, reason).inc(count)
+
+    def _log_refusals(self, stats: dict) -> None:
+        """One WARNING per pass for what was refused (DEBUG if just as the last pass) and
+        for tombstones copied: each hides segments here."""
+        if stats["tombstones"]:
+            logger.warning(
+                "peer %r: copied %d tombstones: the segments they hide there are hidden here "
+                "too ('fastseg tombstone --undo PATH' shows one again)",
+                self.peer.name, stats["tombstones"],
+            )  # fmt: skip
+        refused = dict(self._refused)
+        if refused:
+            level = logging.DEBUG if refused == self._last_refused else logging.WARNING
+            logger.log(
+                level, "peer %r: refused this pass: %s", self.peer.name,
+                ", ".join(f"{n} {_REFUSALS[r]}" for r, n in sorted(refused.items())),
+            )  # fmt: skip
+        self._last_refused = refused
 
     def _report_progress(self, stats: dict, started: float) -> None:
         """Every ``progress_interval`` of a pass with work: done of missing, rate, time left.
@@ -208,17 +279,49 @@ class PeerWorker:
         except NETWORK_ERRORS as e:
             raise PeerBroken(f"listing {'/'.join(parts)!r}: {type(e).__name__}: {e}") from e
 
+    def _qualities(self, channel: str) -> list[str]:
+        """The peer's qualities of ``channel`` to backfill: those held here, then new ones
+        while the channel has fewer than MAX_QUALITIES; never a name that cannot be a path."""
+        listed = list(dict.fromkeys(self._get_listing(channel) or []))
+        held = set(archive.qualities(self.config.base_dir, channel))
+        kept = []
+        room = MAX_QUALITIES - len(held)
+        for quality in listed:
+            if not names.is_safe_name(quality):  # ``..``, hidden names, junk
+                self._refuse("name")
+            elif quality in held:
+                kept.append(quality)
+            elif room > 0:
+                kept.append(quality)
+                room -= 1
+            else:
+                self._refuse("quality")
+        return kept
+
     def _pass_channel(self, channel: str, pool: gevent.pool.Pool, stats: dict) -> None:
         qualities = self.config.qualities
         if qualities is None:
-            # A peer's junk (``..``, hidden names) must not become a path here.
-            qualities = [q for q in self._get_listing(channel) or [] if names.is_safe_name(q)]
+            qualities = self._qualities(channel)
+        start = self.config.start()
+        first = None if start is None else start.replace(minute=0, second=0, microsecond=0)
+        latest = times.utc_now() + dt.timedelta(hours=FUTURE_HOURS)
+        room = MAX_HOURS  # hours kept over every quality: the sets below live all pass
         hours_by_quality = {}
         for quality in qualities:
             hours = self._get_listing(channel, quality)
-            if hours is not None:  # None: the peer has no such quality (404)
-                hours_by_quality[quality] = set(hours)
-        start = self.config.start()
+            if hours is None:  # the peer has no such quality (404)
+                continue
+            kept = set()
+            for hour in hours:
+                began = hour_start(hour)
+                if began is None or (first is not None and began < first):
+                    continue  # not an hour, or one before --start: not asked for
+                if began > latest or room <= 0:
+                    self._refuse("hour")
+                    continue
+                kept.add(hour)
+                room -= 1
+            hours_by_quality[quality] = kept
         order = listing.pass_hours(hours_by_quality, self.config.order, start, self.rng)
         for hour in order:
             for quality, hours in hours_by_quality.items():
@@ -242,11 +345,17 @@ class PeerWorker:
             )
             return
         local_dir = listing.hour_dir(self.config.base_dir, channel, quality, hour)
-        self._copy_tombstones(remote, local_dir, channel, quality, hour, stats)
-        now = times.utc_now()
-        missing = listing.missing_segments(
-            remote, local_dir, hour, now, self.config.recent_cutoff, self.bad_names
-        )
+        try:
+            self._copy_tombstones(remote, local_dir, channel, quality, hour, stats)
+            now = times.utc_now()
+            missing = listing.missing_segments(
+                remote, local_dir, hour, now, self.config.recent_cutoff, self.bad_names
+            )
+        except OSError as e:
+            if e.errno not in (errno.ENAMETOOLONG, errno.EINVAL):
+                raise
+            self._refuse("name")  # a path of the peer's names this file system refuses
+            return
         if not missing:
             return
         stats["missing"] += len(missing)
@@ -257,18 +366,34 @@ class PeerWorker:
             for i in range(0, len(missing), BATCH):
                 if self._broken is not None or self.stopping.is_set():
                     return
-                pool.spawn(self._fetch_batch, channel, quality, hour, missing[i : i + BATCH], stats)
+                batch = missing[i : i + BATCH]
+                pool.spawn(self._guarded, self._fetch_batch, channel, quality, hour, batch, stats)
             return
         for info in missing:
             if self._broken is not None or self.stopping.is_set():
                 return
-            pool.spawn(self._fetch, channel, quality, hour, info, stats)  # waits for a free slot
+            # waits for a free slot
+            pool.spawn(self._guarded, self._fetch, channel, quality, hour, info, stats)
 
     def _copy_tombstones(
         self, remote: list[str], local_dir: str, channel: str, quality: str, hour: str, stats
     ) -> None:
-        """Hide here what the peer hides: an empty tombstone for each one we lack."""
-        for name in listing.missing_tombstones(remote, local_dir, hour, self.bad_names):
+        """Hide here what a trusted peer hides: an empty tombstone for each one we lack
+        whose segment we hold, within the caps."""
+        wanted, not_held = listing.missing_tombstones(remote, local_dir, hour, self.bad_names)
+        if not_held:
+            self._refuse("tombstone_not_held", not_held)
+        if not wanted:
+            return
+        if not self.trusted:
+            self._refuse("tombstone_untrusted", len(wanted))
+            return
+        allowed = min(len(wanted), TOMBSTONES_PER_HOUR, self._tombstones_left)
+        if allowed < len(wanted):
+            self._refuse("tombstone_cap", len(wanted) - allowed)
+        self._tombstones_left -= allowed
+        self.disk.take(0)  # an inode each: not below the floor either
+        for name in wanted[:allowed]:
             try:
                 created = store_tombstone(local_dir, name)
             except OSError as e:
@@ -280,8 +405,17 @@ class PeerWorker:
             if created:
                 stats["tombstones"] += 1
                 self.metrics.tombstones_copied.labels(self.peer.name, channel, quality).inc()
-                logger.info("peer %r: copied tombstone %s/%s/%s/%s",
-                            self.peer.name, channel, quality, hour, name)  # fmt: skip
+                logger.debug("peer %r: copied tombstone %s/%s/%s/%s",
+                             self.peer.name, channel, quality, hour, name)  # fmt: skip
+
+    def _guarded(self, fetch, *args) -> None:
+        """``fetch(*args)`` in the pool: an unexpected exception (a bug) ends the pass and
+        is raised from it, so the worker's supervisor logs it and starts it again,
+        rather than gevent printing it and the pass going on as if clean."""
+        try:
+            fetch(*args)
+        except Exception as e:
+            self._broken = e
 
     def _fetch(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
         if self._broken is not None:
@@ -304,8 +438,11 @@ class PeerWorker:
     def _fetch_one(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
         url = self.peer.route("segments", channel, quality, hour, info.name)
         try:
-            size, stored = _fetch_segment(self.client, url[len(self.peer.url) :], info, url)
-        except (FetchFailed, PeerBroken, OSError) as e:
+            size, stored = _fetch_segment(
+                self.client, url[len(self.peer.url) :], info, url,
+                self.config.max_segment, self.disk,
+            )  # fmt: skip
+        except (FetchFailed, PeerBroken, DiskLow, OSError) as e:
             self._failed(info, e)
             return
         self._stored(channel, quality, info, size, stored, stats)
@@ -322,20 +459,23 @@ class PeerWorker:
             url = self.peer.route("batch", channel, quality, hour)
             try:
                 for info, size, stored, error in fetch_batch(
-                    self.client, url[len(self.peer.url) :], batch, url
-                ):
+                    self.client, url[len(self.peer.url) :], batch, url,
+                    self.config.max_segment, self.disk,
+                ):  # fmt: skip
                     if error is not None:
                         self._failed(info, error)
                     else:
                         self._stored(channel, quality, info, size, stored, stats)
                 self._batches = True
                 return
+            except BatchesBusy:
+                pass  # these one at a time now; the next batch asks again
             except NoBatches as e:
                 if self._batches is None:
                     logger.info("peer %r has no batch route (%s): one request per segment",
                                 self.peer.name, e)  # fmt: skip
                 self._batches = False
-            except (PeerBroken, OSError) as e:
+            except (PeerBroken, DiskLow, OSError) as e:
                 self._failed(None, e)
                 return
             finally:
@@ -351,15 +491,23 @@ class PeerWorker:
     def _failed(self, info, e: Exception) -> None:
         """Count and log one failed fetch (or batch, ``info`` None)."""
         self._errors += 1
-        if isinstance(e, PeerBroken):
+        if isinstance(e, (PeerBroken, DiskLow)):
             if self._broken is None:
                 self._broken = e
         elif isinstance(e, FetchFailed):
-            kind = "hash_mismatch" if isinstance(e, HashMismatch) else "bad_answer"
             if isinstance(e, HashMismatch):
+                kind = "hash_mismatch"
                 self.metrics.hash_mismatches.labels(self.peer.name).inc()
+            else:
+                kind = "too_large" if isinstance(e, TooLarge) else "bad_answer"
             self.metrics.errors.labels(self.peer.name, kind).inc()
-            logger.warning("peer %r: %s", self.peer.name, e)
+            self._logged[kind] += 1
+            if self._logged[kind] <= LOGGED_FAILURES:
+                more = " (more like it this pass are only counted)"
+                logger.warning("peer %r: %s%s", self.peer.name, e,
+                               more if self._logged[kind] == LOGGED_FAILURES else "")  # fmt: skip
+        elif isinstance(e, OSError) and e.errno in (errno.ENAMETOOLONG, errno.EINVAL):
+            self._refuse("name")  # a path of the peer's names this file system refuses
         else:
             # Our side (disk full, permissions): counted, and retried next pass.
             self.metrics.errors.labels(self.peer.name, "local_write").inc()
@@ -384,6 +532,19 @@ class PeerWorker:
         counters[0].inc()
         counters[1].inc(size)
         logger.debug("peer %r: stored %r", self.peer.name, info.name)
+
+
+#: How the pass's refusal summary words each reason.
+_REFUSALS = {
+    "name": "names that cannot be a path here",
+    "quality": f"new qualities past the {MAX_QUALITIES} a channel may have",
+    "hour": f"hours starting more than {FUTURE_HOURS} h from now or past the {MAX_HOURS:,} "
+    "a pass lists",
+    "tombstone_untrusted": "tombstones (not trusted: --trust-tombstones-from NAME copies them)",
+    "tombstone_not_held": "tombstones of segments not held here (they hide nothing)",
+    "tombstone_cap": f"tombstones past {TOMBSTONES_PER_HOUR} per hour or "
+    f"{TOMBSTONES_PER_PASS} per pass (left for the next pass)",
+}
 
 
 def _size(n: float) -> str:

@@ -10,6 +10,7 @@ import gc
 import logging
 import math
 import os
+import resource
 import signal
 
 import gevent
@@ -159,10 +160,36 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+# What "no hard limit" becomes for the soft one: the kernel refuses more than
+# fs.nr_open (1048576 by default) descriptors per process anyway.
+_NO_HARD_LIMIT = 1 << 20
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit; returns the limit.
+
+    The soft limit is often 1024, which a few hundred client connections (each
+    holding a socket, a segment and its hour's lock) exhaust; the hard limit is
+    what the operator allows, and a process may take all of it. Idempotent.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = _NO_HARD_LIMIT if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:  # above fs.nr_open: keep what we have
+            logger.warning("cannot raise the open-file limit from %d to %d: %s", soft, target, exc)
+            return soft
+        logger.debug("open-file limit raised from %d to %d", soft, target)
+        return target
+    return soft if soft != resource.RLIM_INFINITY else _NO_HARD_LIMIT
+
+
 def setup(args: argparse.Namespace) -> None:
-    """Logging, the stack sampler and the metrics server, as the shared arguments ask."""
+    """Logging, the fd limit, the stack sampler and the metrics server, as the arguments ask."""
     freeze_startup_heap()
     setup_logging(args.log_level)
+    raise_fd_limit()
     profiling.start_from_args(args)
     if getattr(args, "metrics_port", None) is not None:
         start_metrics_server(args.metrics_port)

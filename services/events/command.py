@@ -92,6 +92,22 @@ def _common_arguments(parser: argparse.ArgumentParser, defaults: bool) -> None:
     )
 
 
+def parse_version(text: str) -> int:
+    if not states.is_version(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a version: give the number 'fastseg events show ID' prints"
+        )
+    return int(text)
+
+
+def _if_version(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--if-version", type=parse_version, metavar="V",
+        help="change the event only if it is still version V (see 'show'): refused, "
+        "naming what changed and who changed it, if anyone wrote it since (default: any)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _common_arguments(common, defaults=False)
@@ -137,30 +153,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="each join of the ranges, in order: fade:1 (through black), crossfade:0.5, "
         "or none (a hard cut, the default)",
     )  # fmt: skip
-    p.add_argument("--title", required=True, help="the video's title")
-    p.add_argument("--description", default="", help="the video's description (default: empty)")
-    p.add_argument("--channel", required=True, help="channel directory under the archive")
-    p.add_argument("--quality", default="source",
-                   help="quality directory under the channel (default: %(default)s)")  # fmt: skip
-    p.add_argument("--location", required=True, help="upload location name (a cutter's --location)")
+    p.add_argument("--title", help="the video's title (needed unless --draft)")
+    p.add_argument("--description", help="the video's description (default: empty)")
+    p.add_argument("--channel", help="channel directory under the archive (needed unless --draft)")
+    p.add_argument("--quality",
+                   help="quality directory under the channel (default: source)")  # fmt: skip
+    p.add_argument(
+        "--location", help="upload location name, a cutter's --location (needed unless --draft)"
+    )
     p.add_argument("--allow-holes", action="store_true", help="cut even if some video is missing")
     p.add_argument(
         "--uploader-whitelist", type=parse_list, default=[], metavar="A,B",
         help="only these cutters may take it (default: any)",
     )  # fmt: skip
     p.add_argument("--editor", required=True, metavar="EMAIL", help="who made the edit")
+    p.add_argument(
+        "--draft", action="store_true",
+        help="keep what is given as the event's draft, without submitting it (the state stays)",
+    )  # fmt: skip
+    _if_version(p)
 
     p = sub.add_parser("cancel", parents=[common], help="EDITED or CLAIMED -> UNEDITED")
     p.add_argument("id", help="the event's id")
+    _if_version(p)
     p = sub.add_parser(
         "reset", parents=[common], help="back to UNEDITED, clearing error and uploader"
     )
     p.add_argument("id", help="the event's id")
+    p.add_argument(
+        "--force", action="store_true",
+        help="reset a DONE event too (its video is forgotten, not deleted), to cut it again",
+    )  # fmt: skip
+    _if_version(p)
     p = sub.add_parser(
         "manual-upload", parents=[common], help="mark as uploaded by hand: straight to DONE"
     )
     p.add_argument("id", help="the event's id")
     p.add_argument("--link", required=True, metavar="URL", help="where the video is")
+    _if_version(p)
 
     p = sub.add_parser("list", parents=[common], help="list events")
     p.add_argument("--state", type=parse_state, choices=STATES,
@@ -259,7 +289,7 @@ def _text(value) -> str:
         return "-"
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ",".join(value) or "-"
-    if isinstance(value, list):  # video_ranges, video_transitions
+    if isinstance(value, list | dict):  # video_ranges, video_transitions, draft
         return json.dumps(_jsonable(value))
     return str(_jsonable(value))
 
@@ -282,6 +312,8 @@ def run(args: argparse.Namespace, db: Database) -> int:
             notes=args.notes,
         )
         print(new, file=out)
+    elif args.command == "edit" and args.draft:
+        states.save_draft(db, args.id, _draft(args), args.editor, if_version=args.if_version)
     elif args.command == "edit":
         values = {
             "video_start": args.video_start,
@@ -291,23 +323,23 @@ def run(args: argparse.Namespace, db: Database) -> int:
                 transitions_to_json(args.transitions) if args.transitions else None
             ),
             "video_title": args.title,
-            "video_description": args.description,
+            "video_description": args.description or "",
             "video_channel": args.channel,
-            "video_quality": args.quality,
+            "video_quality": args.quality or "source",
             "upload_location": args.location,
             "allow_holes": args.allow_holes,
             "uploader_whitelist": args.uploader_whitelist,
             "editor": args.editor,
         }
-        states.get_event(db, args.id)  # an unknown id is the first thing to say
+        states.check_editable(db, args.id, args.if_version)  # unknown id or stale: said first
         check_edit(db, args.base_dir, **values)
-        states.edit(db, args.id, **values)
+        states.edit(db, args.id, if_version=args.if_version, **values)
     elif args.command == "cancel":
-        states.cancel(db, args.id)
+        states.cancel(db, args.id, if_version=args.if_version)
     elif args.command == "reset":
-        states.reset(db, args.id)
+        states.reset(db, args.id, force=args.force, if_version=args.if_version)
     elif args.command == "manual-upload":
-        states.manual_upload(db, args.id, args.link)
+        states.manual_upload(db, args.id, args.link, if_version=args.if_version)
     elif args.command == "list":
         rows = states.list_events(db, args.state)
         if args.json:
@@ -344,6 +376,33 @@ def run(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+def _draft(args: argparse.Namespace) -> dict:
+    """The edit's options given, as the events API's JSON body of a draft."""
+    body = {
+        "video_title": args.title,
+        "video_description": args.description,
+        "video_channel": args.channel,
+        "video_quality": args.quality,
+        "upload_location": args.location,
+        "allow_holes": args.allow_holes or None,
+        "uploader_whitelist": args.uploader_whitelist or None,
+    }
+    if args.ranges and len(args.ranges) > 1:
+        body["video_ranges"] = [[_api_time(a), _api_time(b)] for a, b in args.ranges]
+        body["video_transitions"] = transitions_to_json(
+            args.transitions or [None] * (len(args.ranges) - 1)
+        )
+    if args.video_start is not None:
+        body["video_start"] = _api_time(args.video_start)
+    if args.video_end is not None:
+        body["video_end"] = _api_time(args.video_end)
+    return {name: value for name, value in body.items() if value is not None}
+
+
+def _api_time(when: dt.datetime) -> str:
+    return when.isoformat(timespec="microseconds") + "Z"
+
+
 def _check_edit_range(parser, args) -> None:
     """--video-start/--video-end, or --range (with --transition): one of the two."""
     if args.ranges:
@@ -364,9 +423,20 @@ def _check_edit_range(parser, args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "edit":
+    if args.command == "edit" and not args.draft:
+        missing = [f"--{n}" for n in ("title", "channel", "location") if getattr(args, n) is None]
+        if missing:
+            parser.error(f"an edit needs {', '.join(missing)} (or --draft to keep it unsubmitted)")
+    if args.command == "edit" and (
+        not args.draft or args.ranges or (args.video_start and args.video_end)
+    ):
         _check_edit_range(parser, args)
-    if args.command == "edit" and args.video_end <= args.video_start:
+    if (
+        args.command == "edit"
+        and args.video_start
+        and args.video_end
+        and args.video_end <= args.video_start
+    ):
         parser.error(
             f"--video-end {args.video_end.isoformat()} is not after "
             f"--video-start {args.video_start.isoformat()}: the range is backwards or empty"
@@ -386,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             "no database given: pass --base-dir ARCHIVE (its embedded database), "
             "--db DSN, or set $FASTSEG_BASE or $FASTSEG_DB"
         )
-    if args.command == "edit" and args.base_dir is None:
+    if args.command == "edit" and not args.draft and args.base_dir is None:
         parser.error(
             "an edit is checked against the recorded video: pass --base-dir of an archive "
             "that records the channel (or set $FASTSEG_BASE)"

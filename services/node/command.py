@@ -37,6 +37,11 @@ def build_parser():
         help="a peer's restreamer to backfill from (default: the nodes table)",
     )  # fmt: skip
     parser.add_argument(
+        "--trust-tombstones-from", action="append", default=[], metavar="NAME",
+        help="copy this peer's tombstones (its name in the nodes table, or its URL); "
+             "repeat for several (default: none: no peer can hide segments here)",
+    )  # fmt: skip
+    parser.add_argument(
         "--location", action="append", default=[], metavar="NAME=BACKEND[:OPTIONS]",
         help="an upload location for the cutter; repeat for several "
              "(default: none, no cutter runs)",
@@ -105,6 +110,8 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
     if args.qualities:
         argv["backfiller"] += ["--qualities", args.qualities]
+    for name in args.trust_tombstones_from:
+        argv["backfiller"] += ["--trust-tombstones-from", name]
     if args.keep_hours is not None:
         argv["janitor"] += ["--keep-hours", str(args.keep_hours), "--db", dsn]
         argv["backfiller"] += ["--start", str(args.keep_hours)]

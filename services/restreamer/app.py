@@ -13,22 +13,41 @@ Config keys:
 """
 
 import datetime as dt
+import io
 import logging
 import os
 import time
+from urllib.parse import urlsplit
 
 import prometheus_client
-from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from services.restreamer import batch, clips, cuts, editor, listings, pictures, playlists, segments
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
+from services.restreamer.limits import body_limit
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["create_app"]
+__all__ = ["PAGE_HEADERS", "create_app"]
+
+# Sent with every page the restreamer serves (the editor, an SVG opened on its
+# own): the editor keeps its token in local storage, so nothing but this origin's
+# own files may run in it, and no other site may frame it (clickjacking).
+# hls.js plays through MediaSource (blob: media); the page's icon is a data: URL.
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_PAGES = ("text/html", "image/svg+xml")
 
 DEFAULTS = {
     "MAX_RANGE": dt.timedelta(days=14),
@@ -64,6 +83,7 @@ def create_app(config: dict) -> Flask:
     pictures.init_app(app)  # /frame, /thumbnail, /waveform, /coverage
     app.add_url_rule("/metrics", "metrics", _metrics)
     app.before_request(_started)
+    app.before_request(_read_body)
     app.after_request(_finished)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -79,10 +99,52 @@ def _started() -> None:
     g.started = time.monotonic()
 
 
+def _read_body() -> None:
+    """Refuse a body larger than the route reads (413, unread), else read it now, whole.
+
+    The cap is the view's (:func:`services.restreamer.limits.accepts_body`; none:
+    no body at all). Read here, a body that breaks off or is badly chunked is a
+    400 rather than an error inside a view; the view's ``get_data``/``get_json``
+    then use the bytes read, and parse them only now that their size is known.
+    """
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    cap, advice = body_limit(view)
+    length = request.content_length
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if not length and not chunked:
+        return
+    if cap == 0:
+        raise RequestEntityTooLarge(f"{request.path[:100]!r} takes no request body: send none")
+    if length is not None and length > cap:
+        raise RequestEntityTooLarge(
+            f"the body is {length} bytes, more than this route's limit of {cap} bytes: {advice}"
+        )
+    try:
+        if length is None:  # chunked: read one byte past the cap to know whether it passes it
+            data = request.environ["wsgi.input"].read(cap + 1)
+            if len(data) > cap:
+                raise RequestEntityTooLarge(
+                    f"the chunked body is more than this route's limit of {cap} bytes: {advice}"
+                )
+            request.environ["wsgi.input"] = io.BytesIO(data)  # where the view reads it
+        else:
+            request.max_content_length = cap  # werkzeug reads no further, whatever the stream
+            request.get_data(cache=True)
+    except (OSError, ValueError) as exc:  # a bad chunk, a body cut short or sent too slowly
+        raise BadRequest(f"the request body could not be read ({exc}): send it again") from exc
+
+
 def _finished(response: Response) -> Response:
     # Every response, errors included, may be read by a page on another origin
     # (the editor's player): the archive is public to whoever can reach the node.
     response.headers["Access-Control-Allow-Origin"] = "*"
+    if response.mimetype in _PAGES:
+        response.headers.update(PAGE_HEADERS)
+    location = response.headers.get("Location")
+    if location is not None and "//" in location:
+        # Werkzeug's redirects (a // in a path) name the Host header's host, which
+        # the client chose (Host: evil.example would send it there): the path alone.
+        response.headers["Location"] = _relative(location)
     metrics = state().metrics
     started = g.get("started", time.monotonic())
     endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
@@ -108,6 +170,13 @@ def _http_error(exc: HTTPException) -> Response:
     response.set_data(f"{exc.code} {exc.name}: {exc.description}\n")
     response.mimetype = "text/plain"
     return response
+
+
+def _relative(url: str) -> str:
+    """``url``'s path and query, never read as another host (``//x`` would be)."""
+    parts = urlsplit(url)
+    path = "/" + parts.path.lstrip("/")
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 def _unexpected_error(exc: Exception) -> Response:

@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         help="memory kept for rendered playlist hours, about 0.75 MiB per hour of 2-second "
              "segments (default: %(default)g)",
     )  # fmt: skip
+    _add_client_limits(parser)
     editor.add_arguments(parser)  # --db, --no-db, --editor-token-file
     parser.add_argument(
         "--clips-dir",
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
     if args.clips_dir is not None and not os.path.isdir(args.clips_dir):
         parser.error(f"--clips-dir {args.clips_dir!r} is not a directory: create it first")
+    for option in ("max_header_bytes", "max_connections", "max_connections_per_address"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} {getattr(args, option)!r} is below 1")
     editor_config = editor.config_from_args(args, parser)
     service.setup(args)
     stopping = service.stop_on_signals()
@@ -77,8 +81,40 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _add_client_limits(parser) -> None:
+    """What one HTTP client may take (services.restreamer.limits; docs/DESIGN.md#http-clients)."""
+    from services.restreamer import limits  # noqa: PLC0415
+
+    parser.add_argument(
+        "--max-header-bytes", type=int, default=limits.HEADER_BYTES, metavar="BYTES",
+        help="a request's line and headers together; more is a 431 (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--request-timeout", type=service.positive_seconds, default=limits.REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="from a request's first byte to the end of its headers, and for its body once "
+             "read: slower is closed (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--keepalive-timeout", type=service.positive_seconds, default=limits.KEEPALIVE_TIMEOUT,
+        metavar="SECONDS",
+        help="a connection waiting this long for its next request, or for its client to take "
+             "more of a file, is closed (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-connections-per-address", type=int, default=limits.PER_ADDRESS, metavar="N",
+        help="open connections from one client address; more are refused (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-connections", type=int, default=limits.CONNECTIONS, metavar="N",
+        help="open connections in all, lowered to fit the open-file limit; more are refused "
+             "(default: %(default)s)",
+    )  # fmt: skip
+
+
 def _serve(args, config: dict, stopping) -> int:
     from services.restreamer.app import create_app  # noqa: PLC0415
+    from services.restreamer.limits import Limits  # noqa: PLC0415
     from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
 
     cache_bytes = int(args.playlist_cache_mb * 2**20)
@@ -96,10 +132,19 @@ def _serve(args, config: dict, stopping) -> int:
     access = None  # not even formatted unless wanted: it costs more than a segment's headers
     if access_logger.isEnabledFor(logging.DEBUG):
         access = LoggingLogAdapter(access_logger, logging.DEBUG)
+    limits = Limits(
+        header_bytes=args.max_header_bytes,
+        request_timeout=args.request_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        per_address=args.max_connections_per_address,
+        connections=args.max_connections,
+    ).fitted(service.raise_fd_limit())
     server = Server(
         (args.host, args.port),
         app,
         direct=app.wsgi_app.respond,  # plain segment GETs skip WSGI (segments.FastPath)
+        limits=limits,
+        metrics=app.extensions["restreamer"].metrics,
         log=access,
         error_log=logging.getLogger("services.restreamer.errors"),
     )

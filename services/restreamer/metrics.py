@@ -55,5 +55,36 @@ class Metrics(MetricSet):
             registry=registry,
         )
 
+        self.editor_refusals = prometheus_client.Counter(
+            "fastseg_restreamer_editor_refusals_total",
+            "Events API writes refused by a limit or a check of who may write: "
+            "body_too_large, stale_version (If-Match older than the event), not_admin",
+            ["reason"],
+            registry=registry,
+        )
+        self.connections = prometheus_client.Gauge(
+            "fastseg_restreamer_connections",
+            "Client connections open now",
+            registry=registry,
+        )
+        self.connections_refused = prometheus_client.Counter(
+            "fastseg_restreamer_connections_refused_total",
+            "Connections closed at accept: over the cap per client address or in all",
+            ["reason"],
+            registry=registry,
+        )
+        self.timeouts = prometheus_client.Counter(
+            "fastseg_restreamer_connection_timeouts_total",
+            "Connections closed for time: idle, a request sent too slowly, an answer not read",
+            ["phase"],
+            registry=registry,
+        )
+        self.bad_requests = prometheus_client.Counter(
+            "fastseg_restreamer_bad_requests_total",
+            "Requests refused before any route saw them (malformed, too large, bad framing)",
+            ["reason"],
+            registry=registry,
+        )
+
     def render(self) -> bytes:
         return prometheus_client.generate_latest(self.registry)

@@ -158,7 +158,8 @@ class FastPath:
     """
 
     PREFIX = "/segments/"
-    _SPECIAL = ("HTTP_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_RANGE")
+    # A range, a condition, or a body (which the app refuses: segments take none).
+    _SPECIAL = ("HTTP_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_RANGE", "HTTP_TRANSFER_ENCODING")
 
     def __init__(self, app, state_: State) -> None:
         self.app = app
@@ -208,6 +209,7 @@ class FastPath:
             or environ.get("REQUEST_METHOD") != "GET"
             or not path.isascii()  # WSGI paths are latin-1: leave decoding to the app
             or any(key in environ for key in self._SPECIAL)
+            or environ.get("CONTENT_LENGTH", "0") != "0"
         ):
             return self.app(environ, start_response)
         answer = self._answer("GET", path)

@@ -1,4 +1,4 @@
-"""gevent's WSGI server, taught two things: sendfile, and stopping without cutting responses off.
+"""gevent's WSGI server, taught sendfile, client limits, and stopping without cutting answers off.
 
 gevent.pywsgi offers no ``wsgi.file_wrapper``, and its ``socket.sendfile``
 copies through Python 8 KiB at a time (``os.sendfile`` on a blocking socket
@@ -10,13 +10,21 @@ the file that is not in the page cache is read into it by a worker thread
 first, so that sendfile never waits for the disk in the loop's thread.
 
 Given ``direct`` (the app's :meth:`~services.restreamer.segments.FastPath.respond`),
-a plain ``GET`` or ``HEAD`` of a segment skips WSGI altogether: the request line
-and headers are read here, the answer's headers go out in one write and the file
-by sendfile. pywsgi's header parsing (the email package), its environ and
-response bookkeeping cost more CPU than the sendfile of a 1 MiB segment. Any
-request the direct path does not take (another route, a Range or conditional
-header, a body, percent-escapes, a segment that does not open) is replayed into
-pywsgi unchanged, so the app answers it as before, errors included.
+a plain ``GET`` or ``HEAD`` of a segment skips WSGI altogether: the answer's
+headers go out in one write and the file by sendfile. pywsgi's header parsing
+(the email package), its environ and response bookkeeping cost more CPU than the
+sendfile of a 1 MiB segment. Any request the direct path does not take (another
+route, a Range or conditional header, a body, percent-escapes, a segment that
+does not open) is replayed into pywsgi unchanged, so the app answers it as
+before, errors included.
+
+Every request's line and headers are read here, for both paths, within the
+:class:`~services.restreamer.limits.Limits` (docs/DESIGN.md#http-clients): header
+bytes and lines, a request timeout from the first byte (enforced by one sweeper
+greenlet, as a timer per request would cost a segment request more than the
+check), a keep-alive timeout (the socket's), connections per address and in
+all (checked at accept). A head that breaks them, is malformed, or frames its
+body ambiguously gets a one-line 4xx and the connection is closed.
 
 :meth:`Server.drain` stops accepting, closes idle keep-alive connections at
 once, lets responses in flight finish (closing their connections afterwards),
@@ -30,12 +38,16 @@ import time
 from collections.abc import Callable
 
 import gevent
+import prometheus_client
 from gevent.pool import Pool
-from gevent.pywsgi import MAX_REQUEST_LINE, LoggingLogAdapter, WSGIHandler, WSGIServer
+from gevent.pywsgi import Input, LoggingLogAdapter, WSGIHandler, WSGIServer
 from gevent.pywsgi import format_date_time as _format_date
 from gevent.socket import wait_write
 
 from services.restreamer.files import FileParts, FileRange
+from services.restreamer.heads import Head, Refused, read_head
+from services.restreamer.limits import Limits, refusal
+from services.restreamer.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +62,13 @@ _YIELD_EVERY = 8 * 1024 * 1024
 _CHUNK = 4 * 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
-# The direct path: what it takes, and the request headers that send a request to
-# the app instead (they ask for part of the file, a condition, or carry a body).
-_DIRECT_METHODS = (b"GET /", b"HEAD /")
-_NOT_DIRECT = frozenset(
-    (b"range", b"if-range", b"if-none-match", b"content-length", b"transfer-encoding",
-     b"expect", b"upgrade")
-)  # fmt: skip
-_MAX_HEADER_LINE = 65536  # as http.client's parser, which the replay goes through
-_MAX_HEADERS = 100
+_STALLED = {"idle": "idle", "request": "its request unfinished", "send": "its file not read"}
 _NOT_TAKEN = object()  # the direct path's "replay this request into pywsgi"
 Direct = Callable[[str, str], "tuple[bytes, FileRange] | None"]
 
 
 class _Replay:
-    """The lines the direct path already read, then the connection's own reader."""
+    """The lines the server already read, then the connection's own reader."""
 
     def __init__(self, lines: list[bytes], rfile) -> None:
         self.lines = lines
@@ -74,6 +78,47 @@ class _Replay:
         if self.lines:
             return self.lines.pop(0)
         return self.rfile.readline(limit)
+
+
+class _Input(Input):
+    """pywsgi's request body, which starts the request clock and is never drained.
+
+    The server's sweeper closes a connection whose body, once the app began to
+    read it, is not all there within the request timeout. A body the app left
+    unread (a 413, a route that takes none) is not read to its end to keep the
+    connection: the connection is closed instead (RFC 9112 §9.3).
+    """
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: "Handler", body: Input) -> None:
+        super().__init__(body.rfile, body.content_length, body.socket, body.chunked_input)
+        self.handler = handler
+
+    def _done(self) -> bool:
+        if self.chunked_input:
+            return self.chunk_length == 0
+        return self.position >= (self.content_length or 0)
+
+    def read(self, length=None):
+        return self._timed(super().read, length)
+
+    def readline(self, size=None):
+        return self._timed(super().readline, size)
+
+    def _timed(self, read, size):
+        handler = self.handler
+        if not handler.reading_since:
+            handler.reading_since = time.monotonic()
+        try:
+            return read(size)
+        finally:
+            if self._done():
+                handler.reading_since = 0.0
+
+    def _discard(self):
+        if not self._done():
+            self.handler.close_connection = True
 
 
 _date = [0, b""]
@@ -119,7 +164,12 @@ class Handler(WSGIHandler):
     """One connection: keep-alive requests in turn, FileRange bodies by sendfile."""
 
     busy = False  # inside a response (as opposed to waiting for the next request)
-    _replay: list[bytes] | None = None  # lines read by the direct path, for pywsgi to re-read
+    # Monotonic times the sweeper reads (0: not in that state). No socket timeout
+    # is set: gevent would start and cancel a timer for every wait on the socket.
+    idle_since = 0.0  # waiting for the first byte of the next request
+    reading_since = 0.0  # a request's head, or the body the app reads, is arriving
+    writing_since = 0.0  # waiting for the client to take more of its answer
+    _replay: list[bytes] | None = None  # lines read by the server, for pywsgi to re-read
 
     def handle(self):
         self.server.handlers.add(self)
@@ -135,22 +185,56 @@ class Handler(WSGIHandler):
             self.server.handlers.discard(self)
 
     def handle_one_request(self):
-        direct = self.server.direct
-        if direct is None or self.rfile.closed:
-            return super().handle_one_request()
-        try:
-            line = self.rfile.readline(MAX_REQUEST_LINE)
-        except OSError:
-            return None  # reset by the peer, or timed out: as pywsgi, close quietly
-        if not line:
+        rfile = self.rfile
+        if rfile.closed:
             return None
-        self._replay = [line]
-        if line.startswith(_DIRECT_METHODS) and len(line) < MAX_REQUEST_LINE:
-            result = self._direct(direct, line)
+        self.idle_since = time.monotonic()
+        try:
+            if not rfile.peek(1):
+                return None  # the client closed the connection (or the sweeper did)
+        except OSError:
+            return None  # reset by the peer: as pywsgi, close quietly
+        finally:
+            self.idle_since = 0.0
+        # The first byte is here: the whole head must follow within the request
+        # timeout, or the server's sweeper shuts the socket (slowloris).
+        self.reading_since = time.monotonic()
+        try:
+            head = read_head(rfile, self.server.limits, self.server.direct is not None)
+        except Refused as refused:
+            return self._refuse(refused)
+        except OSError:
+            return None  # reset, or shut by the sweeper: nothing to answer
+        finally:
+            self.reading_since = 0.0
+        if head is None:
+            return None  # cut short: the client went away mid-request
+        if head.direct:
+            result = self._direct(self.server.direct, head)
             if result is not _NOT_TAKEN:
-                self._replay = None
                 return result
+        self._replay = head.lines
         return super().handle_one_request()
+
+    def _refuse(self, refused: Refused):
+        """Answer a refused head and close (as pywsgi's handle does with an error tuple)."""
+        self.server.metrics.bad_requests.labels(refused.label).inc()
+        logger.debug("refused a request from %s: %s", self._client_host(), refused.reason)
+        self.close_connection = True
+        return str(refused.code), refusal(refused.code, refused.reason)
+
+    def _client_host(self) -> str:
+        address = self.client_address
+        return address[0] if isinstance(address, tuple) else str(address)
+
+    def _handle_client_error(self, ex):
+        # pywsgi's own refusals (a HEAD with a body, a body's bad chunk size...):
+        # the client's fault, so a 400 and a DEBUG line, never ERROR or a traceback.
+        label = "body" if isinstance(ex, OSError) else "other"
+        self.server.metrics.bad_requests.labels(label).inc()
+        logger.debug("bad request from %s: %s", self._client_host(), ex)
+        self.close_connection = True
+        return "400", refusal(400, f"{str(ex)[:100] or type(ex).__name__}: fix the request")
 
     def read_requestline(self):
         if self._replay:
@@ -162,63 +246,41 @@ class Handler(WSGIHandler):
             fp, self._replay = _Replay(self._replay, fp), None
         return super().MessageClass(fp, *args)
 
-    def _direct(self, direct: Direct, line: bytes):
+    def get_environ(self):
+        environ = super().get_environ()
+        # Always the framed body, even for an Upgrade request (pywsgi would hand
+        # the app the raw connection, which reads to EOF): nothing here upgrades.
+        self.wsgi_input = environ["wsgi.input"] = _Input(self, self.wsgi_input)
+        environ["wsgi.input_terminated"] = True
+        return environ
+
+    def _direct(self, direct: Direct, head: Head):
         """Answer a plain GET/HEAD of a segment; ``_NOT_TAKEN`` if pywsgi should instead.
 
         Returns as :meth:`handle_one_request` does: True to read the next request
         on this connection, None to close it.
         """
-        words = line.split()
-        if len(words) != 3 or words[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
-            return _NOT_TAKEN
-        method, target, version = words
-        if b"%" in target or b"?" in target or not target.isascii():
-            return _NOT_TAKEN  # the app decodes escapes and parses queries
-        connection = None
-        lines = self._replay
-        while True:
-            try:
-                header = self.rfile.readline(_MAX_HEADER_LINE + 1)
-            except OSError:
-                return None
-            lines.append(header)
-            if header in (b"\r\n", b"\n"):
-                break
-            if not header.endswith(b"\n") or len(lines) > _MAX_HEADERS or header[:1] in b" \t":
-                return _NOT_TAKEN  # cut short, too long, too many or folded: pywsgi says
-            name, colon, value = header.partition(b":")
-            if not colon:
-                return _NOT_TAKEN
-            name = name.strip().lower()  # "Range :" is no less a Range: leave it to pywsgi
-            if name in _NOT_DIRECT:
-                return _NOT_TAKEN
-            if name == b"connection":
-                connection = value.strip().lower()
-        # Keep-alive as pywsgi decides it: HTTP/1.1 unless "close", 1.0 only if asked.
-        if version == b"HTTP/1.1":
-            close = connection == b"close"
-        else:
-            close = connection != b"keep-alive"
-        method = method.decode()
-        answer = direct(method, target.decode())
+        method = head.method.decode()
+        answer = direct(method, head.target.decode())
         if answer is None:
             return _NOT_TAKEN
-        head, body = answer
-        self.requestline = line.decode("latin-1").rstrip()
+        head_lines, body = answer
+        self.requestline = head.lines[0].decode("latin-1").rstrip()
+        close = head.close
         self.close_connection = close or self.server.draining
         self.busy = True
         self.time_start = time.time()
         self.status, self._orig_status, self.code = b"200 OK", "200 OK", 200
         self.response_length = 0
         try:
-            if version == b"HTTP/1.0":
-                head += b"Connection: close\r\n" if close else b"Connection: keep-alive\r\n"
-            head = b"HTTP/1.1 200 OK\r\n" + head + _date_header() + b"\r\n"
+            if head.version == b"HTTP/1.0":
+                head_lines += b"Connection: close\r\n" if close else b"Connection: keep-alive\r\n"
+            head_lines = b"HTTP/1.1 200 OK\r\n" + head_lines + _date_header() + b"\r\n"
             if method == "HEAD" or not body.length:
-                self._send_head(head, 0)
+                self._send_head(head_lines, 0)
             else:
                 # MSG_MORE: the headers wait to leave with the file's first bytes.
-                self._send_head(head, socket.MSG_MORE)
+                self._send_head(head_lines, socket.MSG_MORE)
                 self._sendfile(body)
         except OSError as exc:  # the client went away, or stopped reading (timeout)
             logger.debug("direct answer to %r cut short: %s", self.requestline, exc)
@@ -251,8 +313,10 @@ class Handler(WSGIHandler):
             super().handle_one_response()
         finally:
             self.busy = False
+            self.reading_since = 0.0  # a body the app stopped reading: the connection closes
 
     def process_result(self):
+        self.reading_since = 0.0  # the app has its answer: whatever it read of a body is in
         body = self.result
         if (
             isinstance(body, FileRange)
@@ -279,7 +343,6 @@ class Handler(WSGIHandler):
         """Send ``body``; False if its file ended early (and the connection is to close)."""
         sock = self.socket
         out = sock.fileno()
-        timeout = sock.gettimeout()
         offset, left = body.offset, body.length
         since_yield = 0
         checked = offset  # bytes before this are known to be in the page cache
@@ -295,7 +358,11 @@ class Handler(WSGIHandler):
             try:
                 sent = os.sendfile(out, body.fd, offset, min(left, checked - offset))
             except BlockingIOError:
-                wait_write(out, timeout=timeout, timeout_exc=TimeoutError("timed out"))
+                self.writing_since = time.monotonic()
+                try:
+                    wait_write(out)
+                finally:
+                    self.writing_since = 0.0
                 continue
             except OSError as exc:
                 # As pywsgi's _sendall does: a negative code marks a failed send,
@@ -321,19 +388,122 @@ class Handler(WSGIHandler):
 
 
 class Server(WSGIServer):
-    """A WSGIServer whose connections are tracked, so that it can drain them."""
+    """A WSGIServer whose connections are counted, capped, timed and tracked (to drain them)."""
 
     handler_class = Handler
 
-    def __init__(self, listener, application, *, direct: Direct | None = None, **kwargs):
-        """``direct(method, path)``: see :class:`Handler`; None sends everything through WSGI."""
+    def __init__(
+        self,
+        listener,
+        application,
+        *,
+        direct: Direct | None = None,
+        limits: Limits | None = None,
+        metrics: Metrics | None = None,
+        **kwargs,
+    ):
+        """``direct(method, path)``: see :class:`Handler`; None sends everything through WSGI.
+
+        ``limits``: :class:`~services.restreamer.limits.Limits` (default: its defaults);
+        ``metrics``: where refusals and timeouts are counted (default: a private registry).
+        """
         kwargs.setdefault("spawn", Pool())
         self.direct = direct
+        self.limits = limits or Limits()
+        self.metrics = metrics or Metrics.of(prometheus_client.CollectorRegistry())
         self.log_requests = kwargs.get("log", "default") is not None
         self.cold_reads = 0  # sendfile chunks read into the page cache by a thread first
         super().__init__(listener, application, **kwargs)
         self.handlers: set[Handler] = set()
         self.draining = False
+        self.per_address: dict[str, int] = {}  # open connections by client address
+        self.open_connections = 0
+        self.metrics.connections.set_function(lambda: self.open_connections)
+        self._sweeper: gevent.Greenlet | None = None
+
+    def do_handle(self, sock, address):
+        """Take a new connection, unless its address or the server is at its cap."""
+        host = address[0] if isinstance(address, tuple) else ""
+        count = self.per_address.get(host, 0)
+        limits = self.limits
+        if count >= limits.per_address:
+            self._turn_away(sock, "per_address", refusal(
+                429, f"{count} connections from your address are open, the most this node "
+                "takes: reuse them (keep-alive) or close some",
+            ))  # fmt: skip
+            return
+        if self.open_connections >= limits.connections:
+            self._turn_away(sock, "total", refusal(
+                503, f"{self.open_connections} connections are open, the most this node "
+                "takes: try again in a few seconds", "Retry-After: 5",
+            ))  # fmt: skip
+            return
+        self.per_address[host] = count + 1
+        self.open_connections += 1
+        super().do_handle(sock, address)
+
+    def do_close(self, sock, address):
+        """A connection taken by :meth:`do_handle` has ended."""
+        host = address[0] if isinstance(address, tuple) else ""
+        self.open_connections -= 1
+        count = self.per_address.pop(host) - 1
+        if count:
+            self.per_address[host] = count
+        super().do_close(sock, address)
+
+    def _turn_away(self, sock, reason: str, answer: bytes) -> None:
+        """Close a connection at accept, saying why if the socket takes it at once."""
+        self.metrics.connections_refused.labels(reason).inc()
+        try:
+            sock.setblocking(False)
+            sock.send(answer)  # a fresh socket's buffer is empty: all of it or nothing
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+    def start(self):
+        super().start()
+        if self._sweeper is None:
+            self._sweeper = gevent.spawn(self._sweep)
+
+    def close(self):
+        if self._sweeper is not None:
+            self._sweeper.kill(block=False)
+            self._sweeper = None
+        super().close()
+
+    def _sweep(self) -> None:
+        """Shut connections idle, sending their request, or not reading, for too long.
+
+        One greenlet for every connection, four times per timeout (once a second at
+        most): a timer per wait would cost each segment request more than this in all.
+        """
+        limits = self.limits
+        request, idle = limits.request_timeout, limits.keepalive_timeout
+        while True:
+            gevent.sleep(min(1.0, request / 4, idle / 4))
+            now = time.monotonic()
+            for handler in list(self.handlers):
+                if 0 < handler.reading_since < now - request:
+                    self._shut(handler, "request", request)
+                elif 0 < handler.idle_since < now - idle:
+                    self._shut(handler, "idle", idle)
+                elif 0 < handler.writing_since < now - idle:
+                    self._shut(handler, "send", idle)
+
+    def _shut(self, handler: Handler, phase: str, seconds: float) -> None:
+        """End a connection's reads and writes: its greenlet sees EOF or EPIPE and closes it."""
+        handler.idle_since = handler.reading_since = handler.writing_since = 0.0
+        self.metrics.timeouts.labels(phase).inc()
+        logger.debug("closing a connection from %s: %s for %gs", handler._client_host(),
+                     _STALLED[phase], seconds)  # fmt: skip
+        sock = getattr(handler, "socket", None)
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already gone
 
     def drain(self, timeout: float) -> bool:
         """Stop accepting and wait up to ``timeout`` s for responses in flight.

@@ -23,6 +23,7 @@ class State:
     implicit_range: dt.timedelta  # the longest a playlist covers without start and end
     flights: Flights = field(default_factory=Flights)
     rendered: MediaCache = field(default_factory=MediaCache)  # hours of playlist text
+    batches: int = 0  # /batch answers holding their segments open (services.restreamer.batch)
 
 
 def state() -> State:

@@ -16,6 +16,8 @@ produce on demand:
 * ``stall_on``: a segment name whose body stops after its first half, the
   connection held open until the peer is stopped (a hung transfer);
 * ``slow``: seconds every segment waits before its answer (a long pass).
+* ``busy_batches``: ``POST /batch/...`` answers 429, as a fastseg peer does when
+  its batch answers in flight are at their cap (without it, 501: no such route).
 
 Every request path is recorded in ``paths``.
 """
@@ -50,6 +52,7 @@ class FakePeer:
         garbage: dict[str, bytes] | None = None,
         vanished: set[str] = frozenset(),
         slow: float = 0.0,
+        busy_batches: bool = False,
     ):
         self.base = Path(base)
         self.corrupt = set(corrupt)
@@ -60,6 +63,7 @@ class FakePeer:
         self.garbage = dict(garbage or {})
         self.vanished = set(vanished)
         self.slow = slow
+        self.busy_batches = busy_batches
         self.stalled = threading.Event()  # set once a stalled transfer has sent its half
         self.release = threading.Event()  # set by stop(): stalled transfers end
         self.paths: list[str] = []
@@ -103,6 +107,17 @@ class FakePeer:
                     peer.answer(self)
                 except OSError:
                     self.close_connection = True
+
+            def do_POST(self):
+                peer.paths.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if peer.busy_batches and self.path.startswith("/batch/"):
+                    self.send_response(HTTPStatus.TOO_MANY_REQUESTS)
+                    self.send_header("Retry-After", "1")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self.send_error(HTTPStatus.NOT_IMPLEMENTED)
 
         self.server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self.server.server_address[1]

@@ -1,5 +1,6 @@
 """The batch route between fastseg nodes, and one request per segment with other peers."""
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -44,10 +45,28 @@ def test_the_route_frames_each_segment_and_says_which_are_missing(
             expected += f"{name} -\n".encode()
     assert body == expected
 
-    for bad in (b"not json", b"[]", b'{"a": 1}', json.dumps(["x"] * 201).encode()):
+    for bad in (b"not json", b"[]", b'{"a": 1}', json.dumps(["x"] * 201).encode(),
+                json.dumps([f"{in_hour[0].name} 9\nx"]).encode()):  # fmt: skip
         status, body = post(url, bad)
         assert status == 400
         assert b"JSON list of 1 to 200 segment names" in body
+
+
+def test_the_route_refuses_a_long_body_before_reading_it(stream, tmp_path, make_restreamer):
+    base = tree(stream, tmp_path / "peer", {"source": set()})
+    hour = sorted(p.name for p in (base / CHANNEL / "source").iterdir())[0]
+    server = make_restreamer(base)
+    url = f"{server.url}/batch/{CHANNEL}/source/{hour}"
+    status, body = post(url, json.dumps(["x" * 100] * 1000).encode())
+    assert status == 413
+    assert b"more than this route's limit of 65536 bytes: ask for at most 200" in body
+    host, port = server.url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("POST", url.split(port, 1)[1], body=iter([b'["x"]']), encode_chunked=True)
+    resp = conn.getresponse()
+    assert resp.status == 411
+    assert b"with a Content-Length" in resp.read()
+    conn.close()
 
 
 @pytest.mark.parametrize("fastseg_peer", [True, False], ids=["fastseg peer", "wubloader-like"])
@@ -70,6 +89,23 @@ def test_batches_with_fastseg_peers_one_by_one_with_others(
         assert "no batch route" not in run.log()
     else:
         assert "no batch route" in run.log()
+
+
+def test_a_busy_batch_route_is_asked_again_and_its_segments_fetched_one_by_one(
+    stream, tmp_path, make_peer, backfiller
+):
+    """A 429 from /batch means busy now, not "no such route": later batches are still tried."""
+    remote = tree(stream, tmp_path / "remote", {"source": set()})
+    peer = make_peer(remote, busy_batches=True)
+    local = tmp_path / "local"
+    local.mkdir()
+    run = backfiller(local, "--node", peer.url, "--run-once", "--recent-cutoff", "0",
+                     "--concurrency", "1")  # fmt: skip
+    assert run.wait(60) == 0, run.log()
+    assert contents(local) == contents(remote)
+    assert "no batch route" not in run.log()
+    batches = [p for p in peer.paths if p.startswith("/batch/")]
+    assert len(batches) >= 2  # asked again after the first 429
 
 
 def test_corrupt_bytes_in_a_batch_are_discarded_and_the_rest_stored(

@@ -3,6 +3,7 @@
 import pytest
 
 from services.backfiller.peers import Peer, exclude_self, parse_node, read_node_file
+from services.backfiller.worker import is_trusted
 
 
 def test_node_urls_are_named_by_host_and_port_or_given_a_name():
@@ -49,3 +50,11 @@ def test_this_node_is_left_out_by_name_host_port_or_host():
     assert exclude_self(peers, "b:8000") == [peers[0]]
     assert exclude_self(peers, "a") == [peers[1]]
     assert exclude_self(peers, "gamma") == peers
+
+
+def test_a_peer_is_trusted_with_tombstones_by_name_or_url_only_when_named():
+    peer = Peer("node2", "http://node2:8000")
+    assert not is_trusted(peer, frozenset())
+    assert is_trusted(peer, frozenset({"node2"}))
+    assert is_trusted(peer, frozenset({"http://node2:8000"}))
+    assert not is_trusted(peer, frozenset({"node3", "http://node2:9000", "node2:8000"}))

@@ -1,7 +1,9 @@
 """Tombstones travel between nodes, both ways, as wubloader's backfiller copies them.
 
-Two real restreamer + backfiller pairs. A node copies each tombstone a peer
-lists (``?tombstones=true``) that it lacks, as an empty file; it never fetches
+Two real restreamer + backfiller pairs, each trusting the other with tombstones
+(``--trust-tombstones-from``). A node copies each tombstone a peer lists
+(``?tombstones=true``) that it lacks, as an empty file, for a segment it holds
+(one for a segment it lacks hides nothing, and is not copied); it never fetches
 the segment a tombstone hides and never deletes its own copy of it.
 """
 
@@ -36,6 +38,8 @@ def backfill_both(bases, servers, backfiller):  # noqa: F811
             f"--node={other}={servers[other].url}",
             "--localhost",
             node,
+            "--trust-tombstones-from",
+            other,
             "--run-once",
             "--recent-cutoff",
             "0",
@@ -59,9 +63,8 @@ def test_tombstones_replicate_both_ways(stream, tmp_path, make_restreamer, backf
 
     backfill_both(bases, servers, backfiller)
     stone = f"{only_a[:-3]}.tombstone"
-    assert stone in hour_files(bases["b"], hour09)
-    assert only_a not in hour_files(bases["b"], hour09)  # never fetched
-    assert os.path.getsize(bases["b"] / CHANNEL / "source" / hour09 / stone) == 0
+    assert only_a not in hour_files(bases["b"], hour09)  # never fetched: a lists it no more
+    assert stone not in hour_files(bases["b"], hour09)  # nor its tombstone: it hides nothing
 
     # after the first pass each node hides one segment both hold: the other follows
     shared = sorted(set(names(bases["a"])[hour10]) & set(names(bases["b"])[hour10]))
@@ -73,6 +76,8 @@ def test_tombstones_replicate_both_ways(stream, tmp_path, make_restreamer, backf
     for node in ("a", "b"):
         files = hour_files(bases[node], hour10)
         assert {f"{by_a[:-3]}.tombstone", f"{by_b[:-3]}.tombstone"} <= files
+        for stone in (f"{by_a[:-3]}.tombstone", f"{by_b[:-3]}.tombstone"):
+            assert os.path.getsize(bases[node] / CHANNEL / "source" / hour10 / stone) == 0
         assert {by_a, by_b} <= files  # the segments are kept, only hidden
         listed = requests.get(f"{servers[node].url}/files/{CHANNEL}/source/{hour10}",
                               timeout=30).json()  # fmt: skip

@@ -58,10 +58,10 @@ def missing_browser() -> str | None:
     return None
 
 
-def start_chromium(profile: Path, log: Path) -> webdriver.Chrome:
+def start_chromium(profile: Path, log: Path, flags: list[str] = FLAGS) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={profile}", "--window-size=1280,720"]:
+    for flag in [*flags, f"--user-data-dir={profile}", "--window-size=1280,720"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(CHROMEDRIVER, log_output=str(log))
@@ -132,6 +132,15 @@ class Page:
         field.clear()
         field.send_keys(value)
         self.js("arguments[0].dispatchEvent(new Event('change'))", field)
+
+    def answer(self, label: str) -> None:
+        """Click the button of the open question (dialog#ask) whose text starts with ``label``."""
+        self.wait(
+            lambda: self.el("ask").get_attribute("open") is not None, f"the question {label!r}"
+        )
+        buttons = self.driver.find_elements(By.CSS_SELECTOR, "#ask-buttons button")
+        (button,) = [b for b in buttons if b.text.startswith(label)]
+        button.click()
 
     def message(self) -> tuple[str, bool]:
         """The message line's text, and whether it shows an error."""

@@ -94,15 +94,15 @@ def test_edit_a_clip_frame_exactly_and_see_it_done(
     step(page, ",")
     n_in = check_frame(page, source_frames)
     assert n_in == first + 2
-    page.key("i")
+    page.key("[")
     in_text = page.text("now-utc").removesuffix(" UTC")
     page.wait(lambda: page.el("in").get_attribute("value") == in_text, "in to be set")
     page.shot("in-set")
 
-    step(page, "l")  # on 5 s
+    step(page, "l")  # on 10 s
     step(page, ".")
     n_out = check_frame(page, source_frames)
-    assert n_out - n_in > 5 * FPS - 10  # five seconds on, give or take a keyframe's worth
+    assert n_out - n_in > 10 * FPS - 10  # ten seconds on, give or take a keyframe's worth
     page.el("set-out").click()
     out_text = page.text("now-utc").removesuffix(" UTC")
     page.wait(lambda: page.el("out").get_attribute("value") == out_text, "out to be set")
@@ -211,7 +211,7 @@ def test_holes_stream_time_and_errors_are_shown(page, api, db, source_frames):
     page.wait(lambda: page.text("ev-name") == "Mistakes", "the event to open")
     page.fill("ev-location", "clips")
     page.el("ev-submit").click()
-    page.wait(lambda: "out is not after in" in page.message()[0], "the backwards clip refused")
+    page.wait(lambda: "the end is not after the start" in page.message()[0], "the backwards clip")
 
     page.fill("out", "0:00:07.5")
     page.el("ev-submit").click()
@@ -345,13 +345,14 @@ def test_new_event_cancel_and_reset_from_the_page(page, api, db):
     (row,) = states.list_events(db)
     assert (row.sheet_name, row.category, row.state) == ("Spotted live", "moment", "UNEDITED")
 
-    page.key("i")
+    page.key("[")
     step(page, "l")
-    page.key("o")
+    page.key("]")
     page.fill("ev-location", "clips")
     page.click("ev-submit")
     page.wait(lambda: page.text("ev-state") == "EDITED", "EDITED")
     page.click("ev-cancel")
+    page.answer("yes, cancel it")
     page.wait(lambda: page.text("ev-state") == "UNEDITED", "the cancel")
     assert page.message() == ('"Spotted live": edit cancelled', False)
     assert states.get_event(db, row.id).state == "UNEDITED"
@@ -366,6 +367,7 @@ def test_new_event_cancel_and_reset_from_the_page(page, api, db):
     assert page.message() == ("\"Spotted live\": upload location 'clips' is full", True)
     page.shot("cutter-error")
     page.click("ev-reset")
+    page.answer("yes, reset it")
     page.wait(lambda: page.message()[0] == '"Spotted live": reset: edit it afresh', "the reset")
     assert not page.el("ev-error").is_displayed()
     after = states.get_event(db, row.id)

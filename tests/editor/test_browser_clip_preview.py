@@ -133,7 +133,7 @@ def test_seek_pause_or_stop_ends_clip_preview(page, api):
         page.wait(lambda: status(page).startswith("range 1 of 2") and not is_paused(page), "play")
 
     start()
-    page.key("l")  # on 5 s: a seek of the editor's own
+    page.key("l")  # on 10 s: a seek of the editor's own
     page.wait(lambda: status(page) == "", "the seek to end the preview")
     assert not is_paused(page)  # the seek is obeyed: playing on from where it went
 
@@ -153,7 +153,10 @@ def test_seek_pause_or_stop_ends_clip_preview(page, api):
     page.fill("in", utc(16))
     preview_button(page).click()
     page.wait(lambda: page.message()[1], "the error")
-    assert page.message()[0] == "range 3 has no in and out, or out is not after in"
+    assert (
+        page.message()[0]
+        == "range 3 has no start and end ([ and ]), or its end is not after its start"
+    )
     assert status(page) == ""
     assert is_paused(page)
 

@@ -77,3 +77,42 @@ def test_a_segment_outside_a_channel_and_quality_is_refused():
     name = fastseg.segment_name(T0, dt.timedelta(seconds=2), "full", "A" * 43)
     with pytest.raises(NotASegment, match=r"is not under CHANNEL/QUALITY/HOUR; give segment"):
         check(f"/2026-11-27T17/{name}")
+
+
+def test_undo_removes_the_tombstone_and_shows_the_segment_again(tmp_path):
+    hours = tmp_path / "chan" / "source"
+    a, b = put_run(hours, T0, 2)
+    assert run(str(a), str(b)).returncode == 0
+    stone = a.parent / f"{a.stem}.tombstone"
+    out = run("--undo", str(stone))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        f"showed chan/source/2026-11-27T17/{a.name} (full, 2026-11-27T17:59:50): "
+        f"removed {a.stem}.tombstone"
+    ]
+    assert not stone.exists()
+    assert a.exists()
+    assert fastseg.list_segment_files(str(a.parent)) == [a.name]  # b stays hidden
+
+
+def test_undo_refuses_what_is_not_a_tombstone_of_a_segment_held_here(tmp_path):
+    hours = tmp_path / "chan" / "source"
+    a, b = put_run(hours, T0, 2)
+    assert run(str(a), str(b)).returncode == 0
+    kept = b.parent / f"{b.stem}.tombstone"
+    orphan = a.parent / (a.name.replace("59:50", "59:40")[:-3] + ".tombstone")
+    orphan.touch()  # a tombstone of a segment this node does not hold
+    absent = a.parent / (a.name.replace("59:50", "59:30")[:-3] + ".tombstone")
+    out = run("--undo", str(kept), str(a), str(orphan), str(absent))
+    assert out.returncode == 2
+    missing = str(a.parent / orphan.name.replace(".tombstone", ".ts"))
+    assert out.stderr.splitlines() == [
+        f"fastseg tombstone: {str(a)!r} is not a tombstone (STEM.tombstone): give the "
+        ".tombstone file beside the segment to show again",
+        f"fastseg tombstone: {str(orphan)!r} hides no segment here: {missing!r} does not "
+        "exist: check the name with 'ls' or /files",
+        f"fastseg tombstone: {str(absent)!r} does not exist: check the name with 'ls'",
+        "fastseg tombstone: nothing shown (fix the paths above and run it again)",
+    ]
+    assert kept.exists()  # checked first: nothing removed
+    assert orphan.exists()

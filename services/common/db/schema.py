@@ -16,7 +16,14 @@ from services.common.db.connection import Database
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EDIT_INPUTS", "OPTIONAL_EDIT_INPUTS", "SHEET_INPUTS", "STATES", "apply_schema"]
+__all__ = [
+    "BOOKKEEPING",
+    "EDIT_INPUTS",
+    "OPTIONAL_EDIT_INPUTS",
+    "SHEET_INPUTS",
+    "STATES",
+    "apply_schema",
+]
 
 STATES = ("UNEDITED", "EDITED", "CLAIMED", "FINALIZING", "TRANSCODING", "DONE")
 
@@ -48,6 +55,10 @@ EDIT_INPUTS: tuple[str, ...] = (
 #: Edit inputs an old client may leave NULL (a single range is video_start/video_end).
 OPTIONAL_EDIT_INPUTS = ("video_ranges", "video_transitions")
 EDIT_INPUTS += OPTIONAL_EDIT_INPUTS
+
+#: Columns the write trigger keeps (docs/DESIGN.md#versions): never an input, never compared.
+BOOKKEEPING = ("version", "last_writer", "last_write", "last_changes", "write_as")
+_BOOKKEEPING_SQL = ", ".join(f"'{c}'" for c in BOOKKEEPING)
 
 # Any 64-bit number unique to this lock; pg_advisory_xact_lock takes a bigint.
 _SCHEMA_LOCK = 0x66617374736567  # b"fastseg"
@@ -112,6 +123,57 @@ LANGUAGE SQL IMMUTABLE AS $$
         AND COALESCE(bool_and(r[i][2] > r[i][1] AND (i = 1 OR r[i][1] >= r[i - 1][2])), FALSE)
     FROM generate_subscripts(r, 1) AS i
 $$;
+
+-- A draft: edit inputs saved without submitting them (the API's JSON body, as given),
+-- who saved it and when. Submitting an edit clears it.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS draft JSONB;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS draft_editor TEXT;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS draft_time TIMESTAMP;
+
+-- Versions: every write that changes a row, by any client, gets a new version, and the
+-- row records who wrote it (write_as, which a writer may set in its UPDATE to name
+-- itself, else the connection's application_name), when, and which columns changed.
+-- write_as is always NULL once written: the trigger moves it into last_writer.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS last_writer TEXT;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS last_write TIMESTAMP;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS last_changes TEXT[];
+ALTER TABLE events ADD COLUMN IF NOT EXISTS write_as TEXT;
+
+CREATE OR REPLACE FUNCTION fastseg_event_written() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    changes TEXT[];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        SELECT array_agg(n.key ORDER BY n.key) INTO changes
+        FROM jsonb_each(to_jsonb(NEW)) AS n JOIN jsonb_each(to_jsonb(OLD)) AS o USING (key)
+        WHERE n.value IS DISTINCT FROM o.value AND n.key NOT IN ({_BOOKKEEPING_SQL});
+        IF changes IS NULL THEN  -- nothing changed: the same version
+            NEW.version := OLD.version;
+            NEW.last_writer := OLD.last_writer;
+            NEW.last_write := OLD.last_write;
+            NEW.last_changes := OLD.last_changes;
+            NEW.write_as := NULL;
+            RETURN NEW;
+        END IF;
+        NEW.version := OLD.version + 1;
+    ELSE
+        NEW.version := 1;
+        changes := ARRAY['created'];
+    END IF;
+    NEW.last_changes := changes;
+    NEW.last_writer := COALESCE(NULLIF(NEW.write_as, ''), current_setting('application_name'));
+    NEW.last_write := now() AT TIME ZONE 'UTC';
+    NEW.write_as := NULL;
+    RETURN NEW;
+END $$;
+
+DO $$ BEGIN
+    CREATE TRIGGER events_written BEFORE INSERT OR UPDATE ON events
+        FOR EACH ROW EXECUTE FUNCTION fastseg_event_written();
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
 
 CREATE TABLE IF NOT EXISTS nodes (
     name TEXT PRIMARY KEY,

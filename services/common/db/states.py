@@ -26,6 +26,7 @@ __all__ = [
     "BadEventId",
     "EventNotFound",
     "IllegalTransition",
+    "VersionConflict",
     "add_event",
     "cancel",
     "claim",
@@ -36,11 +37,13 @@ __all__ = [
     "finished",
     "get_event",
     "insert_event",
+    "is_version",
     "list_events",
     "manual_upload",
     "recover",
     "reset",
     "retry_later",
+    "save_draft",
     "set_error",
     "still_ours",
     "transcode_problem",
@@ -62,6 +65,26 @@ class EventNotFound(LookupError):
 
 class IllegalTransition(Exception):
     """The event is not in a state this change may leave from."""
+
+
+class VersionConflict(IllegalTransition):
+    """The event was written since the version the change was based on (docs/DESIGN.md#versions).
+
+    ``current`` is the row as it is now; the message names its last write: which
+    columns changed, who wrote them and when.
+    """
+
+    def __init__(self, current: Any, expected: int) -> None:
+        self.current = current
+        self.expected = expected
+        changed = ", ".join(current.last_changes or ()) or "nothing recorded"
+        when = current.last_write.isoformat(timespec="seconds") if current.last_write else "?"
+        super().__init__(
+            f"event {str(current.id)!r} changed since version {expected}: it is version "
+            f"{current.version}, last written by {current.last_writer or 'unknown'!s} at "
+            f"{when} UTC ({changed}); look at it again, or send the change without a "
+            "version to overwrite"
+        )
 
 
 def parse_id(event_id: Any) -> uuid.UUID:
@@ -95,14 +118,51 @@ def list_events(db: Database, state: str | None = None) -> list[Any]:
     )
 
 
-def _operator_update(db: Database, event_id: Any, action: str, sql: str, params: dict) -> Any:
-    """Run an operator's UPDATE; when it matches nothing, say why."""
-    params = {**params, "id": parse_id(event_id)}
-    row = db.query_one(sql, params)
+def _operator_update(
+    db: Database,
+    event_id: Any,
+    action: str,
+    sets: str,
+    where: str,
+    params: dict,
+    *,
+    if_version: int | None = None,
+    writer: str | None = None,
+) -> Any:
+    """Run an operator's UPDATE of the rows ``where`` allows; when it matches nothing, say why.
+
+    ``if_version``: change the row only while it is still that version, else
+    VersionConflict. ``writer`` names who writes (recorded as ``last_writer``; by
+    default the connection's application_name).
+    """
+    params = {**params, "id": parse_id(event_id), "if_version": if_version, "writer": writer}
+    row = db.query_one(
+        f"UPDATE events SET {sets}, write_as = %(writer)s WHERE id = %(id)s AND ({where})"
+        " AND (%(if_version)s::bigint IS NULL OR version = %(if_version)s) RETURNING *",
+        params,
+    )
     if row is not None:
-        logger.info("event %s: %s (now %s)", row.id, action, row.state)
+        logger.info("event %s: %s (now %s, version %d)", row.id, action, row.state, row.version)
         return row
-    raise _illegal(action, get_event(db, event_id))
+    current = get_event(db, event_id)
+    _check_version(current, if_version)
+    raise _illegal(action, current)
+
+
+MAX_VERSION_DIGITS = 18  # a BIGINT holds every number of 18 digits
+
+
+def is_version(text: str) -> bool:
+    """True if ``text`` is a version as a person or a header gives it: ASCII digits only.
+
+    (``str.isdigit`` takes '²', which ``int`` refuses; a BIGINT takes 18 digits.)
+    """
+    return text.isascii() and text.isdigit() and len(text) <= MAX_VERSION_DIGITS
+
+
+def _check_version(current: Any, if_version: int | None) -> None:
+    if if_version is not None and current.version != if_version:
+        raise VersionConflict(current, if_version)
 
 
 def _illegal(action: str, current: Any) -> IllegalTransition:
@@ -116,13 +176,15 @@ def _illegal(action: str, current: Any) -> IllegalTransition:
 EDITABLE = ("UNEDITED", "EDITED")  # the states an edit may replace
 
 
-def check_editable(db: Database, event_id: Any) -> None:
+def check_editable(db: Database, event_id: Any, if_version: int | None = None) -> None:
     """IllegalTransition unless the event may be edited now (the edit's UPDATE checks again).
 
     Lets an API refuse an edit of a claimed or finished event for that reason
-    first, before checking the edit's own inputs against the archive.
+    first, before checking the edit's own inputs against the archive; a stale
+    ``if_version`` is a VersionConflict before anything else.
     """
     current = get_event(db, event_id)
+    _check_version(current, if_version)
     if current.state not in EDITABLE:
         raise _illegal("edit", current)
 
@@ -208,12 +270,14 @@ def edit(
     uploader_whitelist: list[str] | None = None,
     video_ranges: list[tuple[dt.datetime, dt.datetime]] | None = None,
     video_transitions: list | None = None,
+    if_version: int | None = None,
 ) -> Any:
     """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet).
 
     A clip of several ranges gives ``video_ranges`` (and, per join, ``video_transitions``:
     None or ``{"type": "fade"|"crossfade", "seconds": N}``); video_start/video_end then
-    become the first start and last end. ValueError says what is wrong with them.
+    become the first start and last end. ValueError says what is wrong with them. The
+    edit is submitted, so any draft is cleared; ``editor`` is the writer.
     """
     if video_ranges:
         ranges = [tuple(r) for r in video_ranges]
@@ -250,43 +314,88 @@ def edit(
         db,
         event_id,
         "edit",
-        f"UPDATE events SET state = 'EDITED', {sets}, editor = %(editor)s, edit_time = {NOW},"
-        " error = NULL, uploader = NULL"
-        " WHERE id = %(id)s AND state = ANY(%(editable)s) RETURNING *",
+        f"state = 'EDITED', {sets}, editor = %(editor)s, edit_time = {NOW},"
+        " error = NULL, uploader = NULL, draft = NULL, draft_editor = NULL, draft_time = NULL",
+        "state = ANY(%(editable)s)",
         {**values, "editor": editor, "editable": list(EDITABLE)},
+        if_version=if_version,
+        writer=editor,
     )
 
 
-def cancel(db: Database, event_id: Any) -> Any:
+def save_draft(
+    db: Database, event_id: Any, draft: dict | None, editor: str, *, if_version: int | None = None
+) -> Any:
+    """Keep ``draft`` (edit inputs as the API's JSON body) on the event, in any state.
+
+    Nothing is submitted: the state and the edit inputs stay as they are. An
+    empty or None draft clears the one kept.
+    """
+    return _operator_update(
+        db,
+        event_id,
+        "save a draft",
+        f"draft = %(draft)s, draft_editor = %(editor)s, draft_time = {NOW}"
+        if draft
+        else "draft = NULL, draft_editor = NULL, draft_time = NULL",
+        "TRUE",
+        {"draft": Jsonb(draft) if draft else None, "editor": editor},
+        if_version=if_version,
+        writer=editor,
+    )
+
+
+def cancel(
+    db: Database, event_id: Any, *, if_version: int | None = None, writer: str | None = None
+) -> Any:
     """EDITED or CLAIMED → UNEDITED. A cutter holding it aborts before finalizing."""
     return _operator_update(
         db,
         event_id,
         "cancel",
-        "UPDATE events SET state = 'UNEDITED', uploader = NULL"
-        " WHERE id = %(id)s AND state IN ('EDITED', 'CLAIMED') RETURNING *",
+        "state = 'UNEDITED', uploader = NULL",
+        "state IN ('EDITED', 'CLAIMED')",
         {},
+        if_version=if_version,
+        writer=writer,
     )
 
 
-def reset(db: Database, event_id: Any) -> Any:
+def reset(
+    db: Database,
+    event_id: Any,
+    *,
+    force: bool = False,
+    if_version: int | None = None,
+    writer: str | None = None,
+) -> Any:
     """Any state but DONE → UNEDITED, clearing error, uploader and any video.
 
     For an operator who has checked that an upload flagged in FINALIZING did
-    not happen, or wants an erroring event edited afresh.
+    not happen, or wants an erroring event edited afresh. ``force`` resets a DONE
+    event too (its video is forgotten, not deleted): for an admin who wants it cut again.
     """
     return _operator_update(
         db,
         event_id,
-        "reset",
-        "UPDATE events SET state = 'UNEDITED', error = NULL, uploader = NULL,"
-        " video_id = NULL, video_link = NULL, upload_time = NULL"
-        " WHERE id = %(id)s AND state <> 'DONE' RETURNING *",
+        "force reset" if force else "reset",
+        "state = 'UNEDITED', error = NULL, uploader = NULL,"
+        " video_id = NULL, video_link = NULL, upload_time = NULL",
+        "TRUE" if force else "state <> 'DONE'",
         {},
+        if_version=if_version,
+        writer=writer,
     )
 
 
-def manual_upload(db: Database, event_id: Any, link: str) -> Any:
+def manual_upload(
+    db: Database,
+    event_id: Any,
+    link: str,
+    *,
+    if_version: int | None = None,
+    writer: str | None = None,
+) -> Any:
     """UNEDITED, EDITED, or FINALIZING with an error → DONE with ``link``.
 
     No edit inputs are needed. A FINALIZING row without an error is still
@@ -298,10 +407,11 @@ def manual_upload(db: Database, event_id: Any, link: str) -> Any:
         db,
         event_id,
         "mark as manually uploaded",
-        "UPDATE events SET state = 'DONE', video_link = %(link)s, upload_time = {now},"
-        " error = NULL WHERE id = %(id)s AND (state IN ('UNEDITED', 'EDITED')"
-        " OR (state = 'FINALIZING' AND error IS NOT NULL)) RETURNING *".replace("{now}", NOW),
+        f"state = 'DONE', video_link = %(link)s, upload_time = {NOW}, error = NULL",
+        "state IN ('UNEDITED', 'EDITED') OR (state = 'FINALIZING' AND error IS NOT NULL)",
         {"link": link},
+        if_version=if_version,
+        writer=writer,
     )
 
 

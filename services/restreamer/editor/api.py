@@ -15,6 +15,11 @@ Answers are JSON: an event is an object of its columns (times as UTC ISO 8601
 ending in ``Z``), errors are ``{"error": "one-line reason"}`` with a 4xx status
 (409 when the event's state does not allow the change, 503 when the database
 cannot be reached).
+
+Every event has a ``version`` (docs/DESIGN.md#versions), also the ``ETag`` of
+``GET /api/events/ID``. A change sent with ``If-Match: "VERSION"`` is refused with
+409 if the event was written since; the body's ``conflict`` says which columns
+the last write changed, who wrote them and when, and ``event`` is the row now.
 """
 
 import datetime as dt
@@ -24,13 +29,22 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound, Unauthorized
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    HTTPException,
+    NotFound,
+    RequestEntityTooLarge,
+    Unauthorized,
+)
 
 from services.common.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
-from services.common.edit_checks import check_edit
+from services.common.edit_checks import check_edit, check_link
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile
+from services.restreamer.limits import accepts_body
 from services.restreamer.state import state
 
 logger = logging.getLogger(__name__)
@@ -39,12 +53,31 @@ __all__ = ["blueprint"]
 
 blueprint = Blueprint("events_api", __name__, url_prefix="/api")
 
-ACTIONS = ("edit", "cancel", "reset")
+ACTIONS = ("edit", "draft", "cancel", "reset", "manual-upload")
+MAX_IF_MATCH = 40  # characters of an If-Match header: a version is a number
 
 
 class Unavailable(HTTPException):
     code = 503
     description = "the database cannot be reached"
+
+
+class StaleVersion(Conflict):
+    """409 for a change based on an older version: the body says what changed, and by whom."""
+
+    def __init__(self, exc: states.VersionConflict) -> None:
+        super().__init__(str(exc))
+        current = exc.current
+        self.extra = {
+            "conflict": {
+                "your_version": exc.expected,
+                "version": current.version,
+                "changed": list(current.last_changes or ()),
+                "changed_by": current.last_writer,
+                "changed_at": _jsonable(current.last_write),
+            },
+            "event": event_json(current),
+        }
 
 
 def _editor_state() -> tuple[Databases, TokenFile | None]:
@@ -67,7 +100,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def event_json(row: Any) -> dict[str, Any]:
-    return {name: _jsonable(value) for name, value in row._asdict().items()}
+    # write_as is the trigger's input, always NULL once written: nothing to show.
+    return {name: _jsonable(value) for name, value in row._asdict().items() if name != "write_as"}
+
+
+def _event_response(row: Any, status: int = 200, **headers: str) -> Response:
+    return _json(event_json(row), status, ETag=f'"{row.version}"', **headers)
 
 
 def _editor() -> str:
@@ -101,6 +139,9 @@ def _run(fn, *args, **kwargs) -> Any:
         raise BadRequest(str(exc)) from exc
     except states.EventNotFound as exc:
         raise NotFound(f"{exc}: see /api/events for the ids") from exc
+    except states.VersionConflict as exc:
+        _refused("stale_version")
+        raise StaleVersion(exc) from exc
     except states.IllegalTransition as exc:
         raise Conflict(str(exc)) from exc
     except ConnectionLost as exc:
@@ -112,10 +153,72 @@ def _run(fn, *args, **kwargs) -> Any:
         raise BadRequest(str(exc)) from exc
 
 
+def _refused(reason: str) -> None:
+    state().metrics.editor_refusals.labels(reason).inc()
+
+
 @blueprint.errorhandler(HTTPException)
 def _error(exc: HTTPException) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="fastseg"'} if exc.code == 401 else {}
-    return _json({"error": exc.description, "status": exc.code}, exc.code or 500, **headers)
+    body = {"error": exc.description, "status": exc.code, **getattr(exc, "extra", {})}
+    return _json(body, exc.code or 500, **headers)
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    _refused("body_too_large")
+    return _error(
+        RequestEntityTooLarge(
+            f"the body is over {inputs.MAX_BODY} bytes: an event's inputs are far smaller, "
+            "so shorten the texts or send fewer ranges"
+        )
+    )
+
+
+def _body() -> bytes:
+    """The request's body, refused (413) past inputs.MAX_BODY before more is read."""
+    request.max_content_length = inputs.MAX_BODY  # a chunked body is read this far, no further
+    if request.content_length is not None and request.content_length > inputs.MAX_BODY:
+        raise RequestEntityTooLarge()
+    data = request.get_data()
+    if request.content_length is None and len(data) >= inputs.MAX_BODY:
+        raise RequestEntityTooLarge()  # chunked, and cut off at the limit: there was more
+    return data
+
+
+def _if_match() -> int | None:
+    """The version ``If-Match`` names (``"3"``, ``3`` or ``W/"3"``); None without one or ``*``."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    text = header.removeprefix("W/").strip('"')
+    if len(header) > MAX_IF_MATCH or not states.is_version(text):
+        raise BadRequest(
+            f"If-Match {header[:MAX_IF_MATCH]!r} is not an event version: send the ETag of "
+            'GET /api/events/ID (like "3"), or no If-Match to overwrite'
+        )
+    return int(text)
+
+
+def _require_admin(token: str) -> None:
+    """403 unless the token file marks this token's editor ``admin`` (a third column).
+
+    TODO(merge): use the origin lane's role check (require_role("admin")) instead.
+    """
+    _, tokens = _editor_state()
+    try:
+        with open(tokens.path, encoding="utf-8") as f:
+            lines = [line.split() for line in f]
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for fields in lines:
+        if len(fields) == 3 and fields[0] == token and "admin" in fields[2].split(","):
+            return
+    _refused("not_admin")
+    raise Forbidden(
+        "only an editor with the role admin may force a reset of a DONE event: "
+        "ask an admin, or the operator to add admin to your line of the token file"
+    )
 
 
 @blueprint.get("/events")
@@ -141,36 +244,56 @@ def list_locations() -> Response:
 
 @blueprint.get("/events/<event_id>")
 def get_event(event_id: str) -> Response:
-    return _json(event_json(_run(states.get_event, event_id)))
+    return _event_response(_run(states.get_event, event_id))
 
 
 @blueprint.post("/events")
+@accepts_body(inputs.MAX_BODY)
 def add_event() -> Response:
     editor = _editor()
-    sheet_name, values = inputs.sheet_inputs(inputs.json_object(request.get_data()))
+    sheet_name, values = inputs.sheet_inputs(inputs.json_object(_body()))
     new_id = _run(states.add_event, sheet_name, **values)
     logger.info("event %s added by %r", new_id, editor)
     row = _run(states.get_event, new_id)
-    return _json(event_json(row), 201, Location=f"/api/events/{new_id}")
+    return _event_response(row, 201, Location=f"/api/events/{new_id}")
 
 
 @blueprint.post("/events/<event_id>/<action>")
+@accepts_body(inputs.MAX_BODY)
 def change(event_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"no action {action[:40]!r}: POST to one of {', '.join(ACTIONS)}")
     editor = _editor()
     _check_id(event_id)
-    data = request.get_data()
+    data = _body()
+    version = _if_match()
+    mine = {"if_version": version, "writer": editor}
     if action == "edit":
         values = inputs.edit_inputs(inputs.json_object(data))
-        _run(states.check_editable, event_id)  # 409 before any reason about the inputs
+        # 409 before any reason about the inputs
+        _run(states.check_editable, event_id, if_version=version)
         _run(check_edit, state().base_dir, editor=editor, **values)  # 400 with the reason
-        row = _run(states.edit, event_id, editor=editor, **values)
+        row = _run(states.edit, event_id, editor=editor, if_version=version, **values)
+    elif action == "draft":
+        draft = inputs.draft_inputs(inputs.json_object(data))
+        row = _run(states.save_draft, event_id, draft, editor, if_version=version)
+    elif action == "reset":
+        force = inputs.reset_options(data)
+        if force:
+            _require_admin(request.headers["Authorization"].partition(" ")[2].strip())
+        row = _run(states.reset, event_id, force=force, **mine)
+    elif action == "manual-upload":
+        link = inputs.manual_link(inputs.json_object(data))
+        try:
+            check_link(link)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+        row = _run(states.manual_upload, event_id, link, **mine)
     else:
         inputs.no_body(data)
-        row = _run(getattr(states, action), event_id)
+        row = _run(states.cancel, event_id, **mine)
     logger.info("event %s: %s by %r", row.id, action, editor)
-    return _json(event_json(row))
+    return _event_response(row)
 
 
 def _check_id(event_id: str) -> None:

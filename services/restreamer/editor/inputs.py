@@ -18,7 +18,16 @@ from services.restreamer.validation import check_part, parse_time
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["edit_inputs", "json_object", "no_body", "sheet_inputs"]
+__all__ = [
+    "MAX_BODY",
+    "draft_inputs",
+    "edit_inputs",
+    "json_object",
+    "manual_link",
+    "no_body",
+    "reset_options",
+    "sheet_inputs",
+]
 
 # column -> kind, for every column a client may send.
 _KINDS = {
@@ -50,6 +59,9 @@ RANGE_BOUNDS = ("video_start", "video_end")
 # Text that names something must say something: an empty title or location is a mistake.
 NON_EMPTY = {"sheet_name", "video_title", "video_channel", "video_quality", "upload_location"}
 MAX_TEXT = 10_000  # characters; YouTube's description limit is 5,000
+# A body: four texts of MAX_TEXT characters, each \uXXXX-escaped (6 bytes a character),
+# are 240,000 bytes; the times, ranges and links are small beside them.
+MAX_BODY = 256 * 1024
 
 
 def json_object(data: bytes) -> dict[str, Any]:
@@ -60,6 +72,8 @@ def json_object(data: bytes) -> dict[str, Any]:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not JSON ({exc}): send a JSON object") from None
+    except RecursionError:
+        raise BadRequest("the body nests deeper than any event: send a flat JSON object") from None
     if not isinstance(body, dict):
         raise BadRequest(f"the body is a JSON {type(body).__name__}, not an object: send {{...}}")
     return body
@@ -147,6 +161,50 @@ def edit_inputs(body: dict[str, Any]) -> dict[str, Any]:
     if "video_quality" in values:
         check_part(values["video_quality"], "video_quality")
     return values
+
+
+def draft_inputs(body: dict[str, Any]) -> dict[str, Any]:
+    """A draft's body as it will be kept: any of the edit inputs, each checked as an edit's.
+
+    Unlike an edit, nothing is required (a draft is work in progress); ``{}``
+    clears the draft. Returned as the JSON it came as, without nulls.
+    """
+    values = _fields(body, EDIT_INPUTS, "a draft")
+    for name in ("video_channel", "video_quality"):
+        if name in values:
+            check_part(values[name], name)
+    return {name: value for name, value in body.items() if value is not None}
+
+
+def manual_link(body: dict[str, Any]) -> str:
+    """The ``video_link`` of a manual upload's body (checked as a URL by the edit checks)."""
+    unknown = sorted(set(body) - {"video_link"})
+    if unknown:
+        raise BadRequest(
+            f"unknown fields for a manual upload: {', '.join(map(repr, unknown))}; "
+            'send {"video_link": "https://..."}'
+        )
+    link = body.get("video_link")
+    if not isinstance(link, str) or not link.strip():
+        raise BadRequest(f"video_link {link!r} is missing or not a string: give the video's URL")
+    return _text("video_link", link.strip())
+
+
+def reset_options(data: bytes) -> bool:
+    """Whether a reset's body (empty, ``{}`` or ``{"force": true}``) asks to force it."""
+    if not data.strip():
+        return False
+    body = json_object(data)
+    unknown = sorted(set(body) - {"force"})
+    if unknown:
+        raise BadRequest(
+            f"unknown fields for a reset: {', '.join(map(repr, unknown))}; "
+            'send nothing, or {"force": true} to reset a DONE event (admins only)'
+        )
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise BadRequest(f"force {force!r} is not true or false")
+    return force
 
 
 def sheet_inputs(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:

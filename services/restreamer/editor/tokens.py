@@ -31,12 +31,13 @@ def parse_tokens(text: str, path: str) -> dict[str, str]:
         if not line or line.startswith("#"):
             continue
         fields = line.split()
-        if len(fields) != 2:
+        # TODO(merge): the origin lane parses the third column (roles); read only for admin here.
+        if len(fields) not in (2, 3):
             raise TokenFileError(
-                f"{path}:{number}: expected 'TOKEN EMAIL', got {len(fields)} fields: "
+                f"{path}:{number}: expected 'TOKEN EMAIL [admin]', got {len(fields)} fields: "
                 "one editor per line, token first"
             )
-        token, email = fields
+        token, email = fields[:2]
         if "@" in token and "@" not in email:
             raise TokenFileError(
                 f"{path}:{number}: {token!r} looks like the email and comes first: "

@@ -13,15 +13,16 @@ export function setToken(token) {
   else localStorage.removeItem(TOKEN_KEY);
 }
 
+/** The answer's one-line reason, and its JSON body if it had one. */
 async function reason(response) {
   const text = await response.text();
   try {
     const body = JSON.parse(text);
-    if (body && typeof body.error === "string") return body.error;
+    if (body && typeof body.error === "string") return { text: body.error, body };
   } catch {
     // not JSON: the restreamer's text errors are one line already
   }
-  return text.trim().split("\n")[0] || response.statusText;
+  return { text: text.trim().split("\n")[0] || response.statusText, body: null };
 }
 
 /** fetch, but a failed request or a non-2xx answer throws a readable Error. */
@@ -33,8 +34,11 @@ export async function request(path, options = {}) {
     throw new Error(`cannot reach the restreamer for ${path}: ${err.message}`);
   }
   if (!response.ok) {
-    const error = new Error(`${await reason(response)} (HTTP ${response.status})`);
+    const why = await reason(response);
+    const error = new Error(`${why.text} (HTTP ${response.status})`);
     error.status = response.status;
+    error.body = why.body; // a 409's conflict, say
+    error.retryAfter = response.headers.get("Retry-After");
     throw error;
   }
   return response;
@@ -48,15 +52,20 @@ export async function getText(path) {
   return (await request(path)).text();
 }
 
-/** POST a JSON body to the events API with the editor's token. */
-export async function post(path, body) {
+/**
+ * POST a JSON body to the events API with the editor's token; with `version`, only if the
+ * event is still that version (If-Match), else a 409 whose error.body.conflict says why.
+ */
+export async function post(path, body, version = null) {
   const token = getToken();
   if (!token) {
     throw new Error("enter your editor token (top right) first: changes need it");
   }
+  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${token}` };
+  if (version !== null && version !== undefined) headers["If-Match"] = `"${version}"`;
   const response = await request(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    headers,
     body: body === undefined ? "" : JSON.stringify(body),
   });
   return response.json();
@@ -77,7 +86,10 @@ export const events = {
   list: (state) => getJson(`/api/events${state ? `?state=${q(state)}` : ""}`),
   get: (id) => getJson(`/api/events/${q(id)}`),
   add: (body) => post("/api/events", body),
-  edit: (id, body) => post(`/api/events/${q(id)}/edit`, body),
-  cancel: (id) => post(`/api/events/${q(id)}/cancel`),
-  reset: (id) => post(`/api/events/${q(id)}/reset`),
+  // Each change takes the version it is based on (null: overwrite whatever is there).
+  edit: (id, body, version) => post(`/api/events/${q(id)}/edit`, body, version),
+  draft: (id, body, version) => post(`/api/events/${q(id)}/draft`, body, version),
+  cancel: (id, _body, version) => post(`/api/events/${q(id)}/cancel`, undefined, version),
+  reset: (id, body, version) => post(`/api/events/${q(id)}/reset`, body, version),
+  manualUpload: (id, body, version) => post(`/api/events/${q(id)}/manual-upload`, body, version),
 };

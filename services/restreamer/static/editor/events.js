@@ -1,6 +1,11 @@
 // The events panel: the list by state, one event's sheet inputs and edit form,
-// submitting the clip, and following its state until it is DONE or fails.
+// submitting the clip or saving it as a draft, and following its state until it is
+// DONE or fails. Every change is sent with the version the form is based on
+// (If-Match): a newer one is a 409, and the editor chooses to reload or overwrite.
+// Leaving the page with unsaved changes asks first.
 import { events } from "./api.js";
+import { describeConflict } from "./conflict.js";
+import { ask, confirmAction } from "./dialog.js";
 import { preferredLocation, refreshLocations } from "./locations.js";
 import { SECOND, apiTime, formatDuration, formatUtc, parseUtc } from "./times.js";
 
@@ -23,7 +28,32 @@ function apiUs(text) {
 
 export function initEvents(page) {
   let open = null; // the event shown in the form
+  let base = null; // the version the form's inputs are based on (sent as If-Match)
+  let dirty = false; // the form or the clip changed since it was loaded or saved
+  let loading = false; // while we fill the form ourselves
   let poll = null;
+
+  let lastClip = ""; // the clip as last seen, so a redraw that changes nothing is no change
+
+  function markDirty() {
+    if (open && !loading) dirty = true;
+  }
+
+  for (const id of ["ev-title", "ev-description", "ev-location", "ev-holes"]) {
+    $(id).addEventListener("input", markDirty);
+    $(id).addEventListener("change", markDirty);
+  }
+  document.addEventListener("clipchange", () => {
+    const { start, end } = page.clip();
+    const now = `${start}-${end}`;
+    if (now !== lastClip && !loading) markDirty();
+    lastClip = now;
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (!dirty) return;
+    e.preventDefault();
+    e.returnValue = ""; // older browsers ask only when this is set
+  });
 
   function element(tag, className, text) {
     const el = document.createElement(tag);
@@ -55,6 +85,7 @@ export function initEvents(page) {
 
   function show(row) {
     open = row;
+    if (!dirty) base = row.version; // with unsaved changes, they stay based on what was loaded
     $("event-form").hidden = false;
     $("ev-name").textContent = row.sheet_name;
     $("ev-state").textContent = row.state;
@@ -84,44 +115,132 @@ export function initEvents(page) {
     const busy = ["CLAIMED", "FINALIZING", "TRANSCODING", "DONE"].includes(row.state);
     $("ev-submit").disabled = busy;
     $("ev-cancel").disabled = !["EDITED", "CLAIMED"].includes(row.state);
-    $("ev-reset").disabled = row.state === "DONE" || (row.state === "UNEDITED" && !row.error);
+    $("ev-reset").disabled = row.state === "UNEDITED" && !row.error;
+    $("ev-reset").textContent = row.state === "DONE" ? "force reset (admin)" : "reset";
+    $("ev-manual").disabled = !["UNEDITED", "EDITED", "FINALIZING"].includes(row.state);
+    $("ev-draft-line").hidden = !row.draft;
+    $("ev-draft-line").textContent = row.draft
+      ? `draft saved by ${row.draft_editor} at ${formatUtc(apiUs(row.draft_time), 0)} UTC`
+      : "";
     document.querySelectorAll("#event-list li").forEach((li) => {
       li.classList.toggle("open", li.dataset.id === row.id);
     });
     showClip();
   }
 
-  function fillForm(row) {
-    $("ev-title").value = row.video_title ?? row.sheet_name;
-    $("ev-description").value = row.video_description ?? row.description ?? "";
-    $("ev-location").value = row.upload_location ?? preferredLocation();
-    $("ev-holes").checked = Boolean(row.allow_holes);
+  function fillForm(fields, row) {
+    $("ev-title").value = fields.video_title ?? row.sheet_name;
+    $("ev-description").value = fields.video_description ?? row.description ?? "";
+    $("ev-location").value = fields.upload_location ?? preferredLocation();
+    $("ev-holes").checked = Boolean(fields.allow_holes);
+    $("ev-manual-link").value = "";
   }
 
+  /** Open event `id`: its draft if it has one, else its edit, else its sheet times. */
   async function openEvent(id) {
+    if (dirty && !(await confirmAction("Unsaved changes",
+      `Your changes to "${open.sheet_name}" are not saved. Open another event and lose them?`, "yes, lose them"))) {
+      return;
+    }
     stopPolling();
     const [row] = await Promise.all([events.get(id), refreshLocations()]);
-    show(row);
-    fillForm(row);
-    const start = apiUs(row.video_start);
-    const end = apiUs(row.video_end);
-    if (start !== null && end !== null) {
-      // Edited before: show its clip with some video either side.
-      await page.showRange(row.video_channel, row.video_quality, start - PAD, end + PAD);
-      page.setClip?.(start, end);
-      page.ranges?.load(row, apiUs);
-    } else if (row.event_start) {
-      const from = apiUs(row.event_start);
-      await page.showRange(null, null, from - PAD, (apiUs(row.event_end) ?? from) + PAD);
+    dirty = false;
+    loading = true;
+    try {
+      show(row);
+      base = row.version;
+      const fields = row.draft ?? row; // a draft has the edit's field names
+      fillForm(fields, row);
+      const { start, end } = spanOf(fields);
+      if (start !== null && end !== null) {
+        // Edited (or drafted) before: show its clip with some video either side.
+        await page.showRange(fields.video_channel ?? row.video_channel, fields.video_quality ?? row.video_quality,
+          start - PAD, end + PAD);
+        page.setClip?.(start, end);
+        page.ranges?.load(fields, apiUs);
+      } else if (row.event_start) {
+        const from = apiUs(row.event_start);
+        await page.showRange(null, null, from - PAD, (apiUs(row.event_end) ?? from) + PAD);
+        page.ranges?.load({}, apiUs);
+      }
+    } finally {
+      const { start, end } = page.clip();
+      lastClip = `${start}-${end}`;
+      loading = false;
     }
+    if (row.draft) page.showMessage(`"${row.sheet_name}": restored the draft ${row.draft_editor} saved at ${formatUtc(apiUs(row.draft_time), 0)} UTC`);
     if (["EDITED", "CLAIMED", "FINALIZING", "TRANSCODING"].includes(row.state) && !row.error) follow();
   }
+
+  /** The first start and last end of an edit's or a draft's ranges (µs or null). */
+  function spanOf(fields) {
+    const list = fields.video_ranges?.length ? fields.video_ranges : [[fields.video_start, fields.video_end]];
+    return { start: apiUs(list[0][0]), end: apiUs(list[list.length - 1][1]) };
+  }
+
+  /**
+   * Send a change based on the version the form was loaded at. A 409 naming a newer
+   * version asks: reload (drop ours, show theirs) or overwrite (send again without it).
+   * Resolves with the new row, or null when the editor chose to reload or neither.
+   */
+  async function send(action, body) {
+    const id = open.id;
+    try {
+      return await events[action](id, body, base);
+    } catch (err) {
+      const why = err.status === 409 ? describeConflict(err.body) : null;
+      if (!why) throw err;
+      const choice = await ask("Someone else changed this event", why, [
+        { value: "reload", label: "reload (lose my changes)" },
+        { value: "overwrite", label: "overwrite with mine" },
+      ]);
+      if (choice === "overwrite") return events[action](id, body, null);
+      if (choice === "reload") {
+        dirty = false;
+        await openEvent(id);
+        page.showMessage(`"${open.sheet_name}" reloaded: version ${open.version}, as ${err.body.conflict.changed_by} left it`);
+      }
+      return null;
+    }
+  }
+
+  /** Whatever the form and the clip hold, as a draft's body (nothing is required). */
+  function draftBody() {
+    const { start, end, channel, quality } = page.clip();
+    const body = {
+      video_title: $("ev-title").value,
+      video_description: $("ev-description").value,
+      video_channel: channel || null,
+      video_quality: quality || null,
+      upload_location: $("ev-location").value.trim() || null,
+      allow_holes: $("ev-holes").checked,
+    };
+    const list = (page.ranges?.list() ?? [{ start, end }]).filter((r) => r.start !== null && r.end !== null);
+    if (list.length > 1) {
+      body.video_ranges = list.map((r) => [apiTime(r.start), apiTime(r.end)]);
+      body.video_transitions = page.ranges.transitions().slice(0, list.length - 1);
+    } else if (list.length === 1) {
+      body.video_start = apiTime(list[0].start);
+      body.video_end = apiTime(list[0].end);
+    }
+    if (!body.video_title.trim()) delete body.video_title;
+    return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
+  }
+
+  $("ev-draft").addEventListener("click", () => {
+    send("draft", draftBody()).then((row) => {
+      if (!row) return;
+      dirty = false;
+      show(row);
+      page.showMessage(`"${row.sheet_name}": draft saved; it stays ${row.state} until you submit it`);
+    }).catch(page.fail);
+  });
 
   function showClip() {
     const { start, end, channel, quality } = page.clip();
     $("ev-clip").textContent = start !== null && end !== null && end > start
       ? `${page.toText(start)} to ${page.toText(end)} (${formatDuration(end - start)}) of ${channel}/${quality}`
-      : "set in and out on the player (i and o)";
+      : "set start and end on the player ([ and ])";
   }
 
   document.addEventListener("clipchange", showClip);
@@ -170,11 +289,11 @@ export function initEvents(page) {
     e.preventDefault();
     const { start, end, channel, quality } = page.clip();
     if (start === null || end === null) {
-      page.fail(new Error("set in and out on the player first (i and o)"));
+      page.fail(new Error("set start and end on the player first ([ and ])"));
       return;
     }
     if (end <= start) {
-      page.fail(new Error("out is not after in: the clip would be empty"));
+      page.fail(new Error("the end is not after the start: the clip would be empty"));
       return;
     }
     const body = {
@@ -200,8 +319,9 @@ export function initEvents(page) {
       Object.assign(body, several);
     }
     const length = several ? page.ranges.total() : end - start;
-    const id = open.id;
-    events.edit(id, body).then((row) => {
+    send("edit", body).then((row) => {
+      if (!row) return;
+      dirty = false;
       rememberLocation(body.upload_location);
       show(row);
       page.showMessage(`submitted "${row.video_title}" (${formatDuration(length)}): ${row.state}, waiting for a cutter`);
@@ -210,16 +330,37 @@ export function initEvents(page) {
     }).catch(page.fail);
   });
 
-  for (const [id, action, done] of [["ev-cancel", "cancel", "edit cancelled"], ["ev-reset", "reset", "reset: edit it afresh"]]) {
-    $(id).addEventListener("click", () => {
-      events[action](open.id).then((row) => {
-        stopPolling();
-        show(row);
-        page.showMessage(`"${row.sheet_name}": ${done}`);
-        refresh().catch(page.fail);
-      }).catch(page.fail);
-    });
+  /** Ask, then send an operator's change; `body` and the wording depend on the event. */
+  async function operate(action, body, question, label, done) {
+    if (!(await confirmAction(question, `"${open.sheet_name}" is ${open.state}.`, label))) return;
+    const row = await send(action, body);
+    if (!row) return;
+    stopPolling();
+    dirty = false;
+    show(row);
+    page.showMessage(`"${row.sheet_name}": ${done}`);
+    refresh().catch(page.fail);
   }
+
+  $("ev-cancel").addEventListener("click", () => {
+    operate("cancel", undefined, "Cancel the upload?", "yes, cancel it", "edit cancelled").catch(page.fail);
+  });
+  $("ev-reset").addEventListener("click", () => {
+    const force = open.state === "DONE";
+    operate("reset", force ? { force: true } : undefined,
+      force ? "Reset a DONE event? Its video is forgotten (not deleted) and it can be cut again. Admins only."
+        : "Reset the event? Its error and any video are cleared.",
+      force ? "yes, force the reset" : "yes, reset it", "reset: edit it afresh").catch(page.fail);
+  });
+  $("ev-manual").addEventListener("click", () => {
+    const link = $("ev-manual-link").value.trim();
+    if (!link) {
+      page.fail(new Error("paste the link of the video uploaded by hand first"));
+      return;
+    }
+    operate("manualUpload", { video_link: link }, `Mark it DONE with ${link}?`, "yes, it is uploaded there",
+      `marked DONE: ${link}`).catch(page.fail);
+  });
 
   $("new-event").addEventListener("click", () => {
     $("new-form").hidden = !$("new-form").hidden;
@@ -250,5 +391,5 @@ export function initEvents(page) {
       page.fail(err);
     }
   });
-  return { open: openEvent, refresh };
+  return { open: openEvent, refresh, openId: () => open?.id ?? null, isDirty: () => dirty };
 }

@@ -1,14 +1,20 @@
 // The editor page: pick a range of the archive, find the frames, send the clip.
-// Wires the range form, the player (player.js), the holes bar and the keys; the
-// events panel is events.js. Every failure ends up in the message line.
+// Wires the range form, the player (player.js) with its sound, speed and fullscreen,
+// the holes bar, the keyboard map (keys.js), links and downloads; the events panel is
+// events.js. Every failure ends up in the message line.
 import { archive, getText, getToken, setToken } from "./api.js";
+import { cutUrl, download, frameUrl } from "./downloads.js";
 import { initEvents } from "./events.js";
+import { SHORTCUTS, keyAction } from "./keys.js";
+import { pageQuery, parsePageQuery } from "./links.js";
 import { Player } from "./player.js";
 import { findHoles, parseMediaPlaylist } from "./playlist.js";
+import { loadPrefs, savePref } from "./prefs.js";
 import { defaultQuality } from "./quality.js";
 import { initRanges } from "./ranges.js";
+import { RATES, doubled, faster, slower } from "./speed.js";
 import {
-  SECOND, formatDuration, formatElapsed, formatUtc, parseElapsed, parseUtc,
+  SECOND, formatAgo, formatDuration, formatElapsed, formatIn, formatUtc, parseIn, parseUtc,
 } from "./times.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,6 +29,8 @@ const state = {
 };
 
 const player = new Player($("video"));
+let ranges = null; // the clip's ranges (ranges.js), once started
+let panel = null; // the events panel (events.js), once started
 window.fastsegEditor = { state, player }; // for a person debugging in the console
 
 // -- messages --------------------------------------------------------------------------
@@ -47,19 +55,18 @@ function timebase() {
   return $("timebase").value;
 }
 
+function nowUs() {
+  return Date.now() * 1000;
+}
+
 function toText(us) {
   if (us === null) return "";
-  if (timebase() === "stream" && state.streamStart !== null) return formatElapsed(us - state.streamStart);
-  return formatUtc(us, 3);
+  return formatIn(timebase(), us, { streamStart: state.streamStart, now: nowUs() });
 }
 
 function fromText(text, what) {
   try {
-    if (timebase() === "stream") {
-      if (state.streamStart === null) throw new Error("the stream's start is not known: use UTC");
-      return state.streamStart + parseElapsed(text);
-    }
-    return parseUtc(text);
+    return parseIn(timebase(), text, { streamStart: state.streamStart, now: nowUs() });
   } catch (err) {
     throw new Error(`${what}: ${err.message}`);
   }
@@ -198,8 +205,10 @@ function showClip() {
 function showNow() {
   const now = player.streamTime();
   $("now-utc").textContent = now === null ? "-" : `${formatUtc(now, 3)} UTC`;
-  $("now-stream").textContent =
-    now === null || state.streamStart === null ? "" : `stream ${formatElapsed(now - state.streamStart)}`;
+  let second = "";
+  if (now !== null && timebase() === "ago") second = formatAgo(now, nowUs());
+  else if (now !== null && state.streamStart !== null) second = `stream ${formatElapsed(now - state.streamStart)}`;
+  $("now-stream").textContent = second;
   if (now !== null && state.rangeStart !== null) $("bar-head").style.left = `${barPosition(now)}%`;
 }
 
@@ -225,24 +234,95 @@ export function clip() {
   return { channel: state.channel, quality: state.quality, start: state.in, end: state.out };
 }
 
+/** The loaded range's [start, end) (µs), or an Error saying to load one. */
+function loaded() {
+  if (state.rangeStart === null || !state.segments.length) {
+    throw new Error("load some video first: there is nothing to seek in");
+  }
+  return [state.rangeStart, state.rangeEnd];
+}
+
+// -- sound, speed, fullscreen ----------------------------------------------------------
+
+const video = $("video");
+const prefs = loadPrefs(localStorage);
+
+function setRate(rate) {
+  player.setRate(rate);
+  $("speed").value = String(rate);
+  $("rate-shown").textContent = `${rate}x`;
+  savePref(localStorage, "rate", rate);
+}
+
+function showSound() {
+  $("mute").textContent = video.muted ? "unmute" : "mute";
+  $("mute").setAttribute("aria-pressed", String(video.muted));
+  $("volume").value = String(video.volume);
+}
+
+$("speed").replaceChildren(...RATES.map((r) => new Option(`${r}x`, String(r))));
+video.muted = prefs.muted;
+video.volume = prefs.volume;
+setRate(prefs.rate);
+showSound();
+video.addEventListener("volumechange", () => {
+  showSound();
+  savePref(localStorage, "volume", video.volume);
+  if (!player.autoMuted) savePref(localStorage, "muted", video.muted);
+});
+$("volume").addEventListener("input", () => {
+  video.volume = Number($("volume").value);
+  if (video.volume > 0) video.muted = false; // moving the slider means: I want to hear it
+});
+$("speed").addEventListener("change", () => setRate(Number($("speed").value)));
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) return document.exitFullscreen();
+  return $("player").requestFullscreen();
+}
+
+function showShortcuts() {
+  const dialog = $("shortcuts");
+  if (dialog.open) return;
+  $("shortcut-list").replaceChildren(...SHORTCUTS.map(([keys, what]) => {
+    const row = document.createElement("tr");
+    const th = document.createElement("th");
+    th.textContent = keys;
+    const td = document.createElement("td");
+    td.textContent = what;
+    row.append(th, td);
+    return row;
+  }));
+  dialog.showModal();
+}
+
+// -- the keys --------------------------------------------------------------------------
+
 const actions = {
-  " ": () => player.togglePlay(),
-  ",": () => player.stepFrames(-1),
-  ".": () => player.stepFrames(1),
-  j: () => player.seekBy(-5),
-  l: () => player.seekBy(5),
-  i: () => setPoint("in"),
-  o: () => setPoint("out"),
+  toggle: () => player.togglePlay(),
+  seekBy: (seconds) => player.seekBy(seconds),
+  seekFraction: (fraction) => player.seekFraction(fraction, ...loaded()),
+  frame: (n) => player.stepFrames(n),
+  mute: () => { video.muted = !video.muted; },
+  faster: () => setRate(faster(video.playbackRate)),
+  slower: () => setRate(slower(video.playbackRate)),
+  doubled: () => setRate(doubled(video.playbackRate)),
+  slowest: () => setRate(RATES[0]),
+  normal: () => setRate(1),
+  setStart: () => setPoint("in"),
+  setEnd: () => setPoint("out"),
+  previousRange: () => ranges?.selectBy(-1),
+  nextRange: () => ranges?.selectBy(1),
+  help: () => showShortcuts(),
 };
 
 document.addEventListener("keydown", (e) => {
-  const tag = e.target.tagName;
-  if (e.ctrlKey || e.metaKey || e.altKey || ["INPUT", "TEXTAREA", "SELECT"].includes(tag)) return;
-  const action = actions[e.key];
-  if (!action) return;
-  e.preventDefault(); // space would scroll the page or press a focused button
+  if (document.querySelector("dialog[open]")) return; // a dialog has the keys
+  const found = keyAction(e);
+  if (!found) return;
+  e.preventDefault(); // space would scroll the page or press a focused button, Backspace go back
   try {
-    action();
+    actions[found.action](found.arg);
   } catch (err) {
     fail(err);
   }
@@ -262,19 +342,80 @@ function button(id, fn) {
   });
 }
 
-button("back5", actions.j);
-button("prev-frame", actions[","]);
-button("play", actions[" "]);
-button("next-frame", actions["."]);
-button("fwd5", actions.l);
-button("set-in", actions.i);
-button("set-out", actions.o);
+button("back5", () => actions.seekBy(-10));
+button("prev-frame", () => actions.frame(-1));
+button("play", actions.toggle);
+button("next-frame", () => actions.frame(1));
+button("fwd5", () => actions.seekBy(10));
+button("set-in", actions.setStart);
+button("set-out", actions.setEnd);
 button("preview", () => {
   if (state.in === null || state.out === null || state.out <= state.in) {
-    throw new Error("set in and out first (i and o), out after in");
+    throw new Error("set start and end first ([ and ]), the end after the start");
   }
   player.preview(state.in, state.out);
 });
+button("mute", actions.mute);
+button("fullscreen", toggleFullscreen);
+button("help", showShortcuts);
+button("copy-link", copyLink);
+button("dl-rough", () => downloadCut("rough"));
+button("dl-fast", () => downloadCut("fast"));
+button("dl-frame", downloadFrame);
+
+// -- links and downloads ---------------------------------------------------------------
+
+/** The address that reopens this page as it is: channel, quality, range, clip, event. */
+export function pageLink() {
+  const clipRanges = (ranges?.list() ?? []).filter((r) => r.start !== null && r.end !== null);
+  const query = pageQuery({
+    channel: state.channel,
+    quality: state.quality,
+    start: state.rangeStart === null ? null : formatUtc(state.rangeStart, 3),
+    end: state.rangeEnd === null ? null : formatUtc(state.rangeEnd, 3),
+    ranges: clipRanges.map((r) => [formatUtc(r.start, 6), formatUtc(r.end, 6)]),
+    event: panel?.openId() ?? null,
+  });
+  return `${location.origin}${location.pathname}?${query}`;
+}
+
+async function copyLink() {
+  const link = pageLink();
+  try {
+    await navigator.clipboard.writeText(link);
+    showMessage(`link copied: ${link}`);
+  } catch {
+    showMessage(`copy this link: ${link}`); // no clipboard here (permissions): show it
+  }
+}
+
+function clipName(ext) {
+  return `${state.channel}-${state.quality}-${formatUtc(state.in ?? player.streamTime() ?? 0, 0).replaceAll(":", "-")}.${ext}`;
+}
+
+async function downloadCut(type) {
+  const all = (ranges?.list() ?? []).filter((r) => r.start !== null && r.end !== null && r.end > r.start);
+  let chosen = all;
+  let transitions = ranges?.transitions() ?? [];
+  if (type === "rough" || all.length < 2) {
+    // A rough cut takes one range: the selected one.
+    if (state.in === null || state.out === null || state.out <= state.in) {
+      throw new Error("set the range's start and end first ([ and ]), the end after the start");
+    }
+    chosen = [{ start: state.in, end: state.out }];
+    transitions = [];
+  }
+  showMessage(`cutting a ${type} cut…`);
+  const bytes = await download(cutUrl(state.channel, state.quality, chosen, transitions, type), clipName("ts"));
+  showMessage(`downloaded a ${type} cut (${(bytes / 1e6).toFixed(1)} MB)`);
+}
+
+async function downloadFrame() {
+  const now = player.streamTime();
+  if (now === null) throw new Error("load some video first: there is no frame to download");
+  await download(frameUrl(state.channel, state.quality, now), clipName("png"));
+  showMessage(`downloaded the frame at ${formatUtc(now, 3)} UTC`);
+}
 
 for (const [id, key, what] of [["in", "in", "In"], ["out", "out", "Out"]]) {
   $(id).addEventListener("change", () => {
@@ -311,7 +452,7 @@ $("range").addEventListener("submit", (e) => {
 });
 
 $("timebase").addEventListener("change", () => {
-  localStorage.setItem("fastseg-editor-timebase", timebase());
+  savePref(localStorage, "timebase", timebase());
   showTimes();
   showNow();
 });
@@ -344,21 +485,26 @@ $("token-form").addEventListener("submit", (e) => {
 // -- start -----------------------------------------------------------------------------
 
 async function start() {
-  const params = new URLSearchParams(location.search);
-  $("timebase").value = localStorage.getItem("fastseg-editor-timebase") === "stream" ? "stream" : "utc";
-  const found = await chooseChannel(params.get("channel"), params.get("quality"));
-  const ranges = initRanges({ fail, clip, setClip, toText, player });
-  const panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges });
-  if (params.get("start") && params.get("end")) {
-    state.rangeStart = parseUtc(params.get("start"));
-    state.rangeEnd = parseUtc(params.get("end"));
+  const params = parsePageQuery(location.search);
+  $("timebase").value = prefs.timebase;
+  const found = await chooseChannel(params.channel, params.quality);
+  ranges = initRanges({ fail, clip, setClip, toText, player });
+  panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges });
+  Object.assign(window.fastsegEditor, { ranges, panel });
+  if (params.start && params.end) {
+    state.rangeStart = parseUtc(params.start);
+    state.rangeEnd = parseUtc(params.end);
   } else if (found) {
     state.rangeEnd = found.end;
     state.rangeStart = Math.max(found.start, found.end - DEFAULT_SPAN);
   }
   showTimes();
   if (state.rangeStart !== null) await loadRange();
-  if (params.get("event")) await panel.open(params.get("event"));
+  if (params.event) await panel.open(params.event, params.ranges.length > 0);
+  if (params.ranges.length) {
+    const utc = (text) => parseUtc(text.replace(/Z$/, ""));
+    ranges.load({ video_ranges: params.ranges }, (t) => (t ? utc(t) : null));
+  }
 }
 
 start().catch(fail);

@@ -23,6 +23,7 @@ export class Player extends EventTarget {
     this.frameMedia = null; // media time of the frame on screen
     this.frameDuration = DEFAULT_FRAME;
     this.stopAt = null; // stream time (µs) at which a preview pauses
+    this.autoMuted = false; // muted by the browser's autoplay rule until a click or key
     this._watchFrames();
     video.addEventListener("seeked", () => this._changed());
     video.addEventListener("timeupdate", () => this._changed());
@@ -161,8 +162,18 @@ export class Player extends EventTarget {
     video.addEventListener("seeked", () => { this._pendingFrame = null; }, { once: true });
   }
 
+  /** Seek by `seconds`, stopping at the loaded video's first and last frames. */
   seekBy(seconds) {
-    this.video.currentTime = Math.max(0, this.video.currentTime + seconds);
+    const video = this.video;
+    let end = Number.isFinite(video.duration) ? video.duration : null;
+    const frags = this._fragments();
+    if (frags.length) {
+      const last = frags[frags.length - 1];
+      end = last.media + last.segment.duration / SECOND;
+    }
+    let target = Math.max(0, video.currentTime + seconds);
+    if (end !== null) target = Math.min(target, Math.max(0, end - this.frameDuration));
+    video.currentTime = target;
   }
 
   /** Show the frame at stream time `us` (the first at or after it), paused unless playing. */
@@ -175,11 +186,45 @@ export class Player extends EventTarget {
   preview(from, to) {
     this.seekStream(from);
     this.stopAt = to;
-    this.video.play();
+    this.play();
   }
 
   togglePlay() {
     this.stopAt = null;
-    if (this.video.paused) this.video.play(); else this.video.pause();
+    if (this.video.paused) this.play(); else this.video.pause();
+  }
+
+  /**
+   * Play with sound. A browser that refuses sound without a click or key first (its
+   * autoplay rule) gets muted playback, and the next click or key unmutes it.
+   */
+  play() {
+    const video = this.video;
+    return video.play().catch((err) => {
+      if (err.name !== "NotAllowedError" || video.muted) {
+        if (err.name !== "AbortError") this._error(`cannot play: ${err.message}`);
+        return;
+      }
+      this.autoMuted = true; // not the editor's choice: not remembered
+      video.muted = true;
+      const unmute = () => {
+        video.muted = false;
+        this.autoMuted = false;
+        for (const type of ["click", "keydown"]) document.removeEventListener(type, unmute, true);
+      };
+      for (const type of ["click", "keydown"]) document.addEventListener(type, unmute, true);
+      return video.play().catch(() => {});
+    });
+  }
+
+  /** Playback rate, kept when another range is loaded. */
+  setRate(rate) {
+    this.video.defaultPlaybackRate = rate;
+    this.video.playbackRate = rate;
+  }
+
+  /** Seek to `fraction` (0..1) of [start, end) µs, the loaded range. */
+  seekFraction(fraction, start, end) {
+    this.seekStream(start + fraction * (end - start));
   }
 }

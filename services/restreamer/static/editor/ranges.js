@@ -10,6 +10,41 @@ const $ = (id) => document.getElementById(id);
 const SECOND = 1_000_000; // µs
 const TYPES = [["", "hard cut"], ["fade", "fade"], ["crossfade", "crossfade"]];
 
+/** A range's length (µs): 0 unless it has both ends, in order. */
+export function rangeLength(r) {
+  return r.start !== null && r.end !== null && r.end > r.start ? r.end - r.start : 0;
+}
+
+/** The clip's duration (µs): the ranges less what their transitions overlap. */
+export function clipTotal(ranges, transitions) {
+  const sum = ranges.reduce((acc, r) => acc + rangeLength(r), 0);
+  const overlap = transitions.reduce((acc, t) => acc + (t ? t.seconds * SECOND : 0), 0);
+  return sum - overlap;
+}
+
+/** The index `by` away from `current` among `count` ranges, kept inside the list. */
+export function neighbour(current, count, by) {
+  return Math.min(count - 1, Math.max(0, current + by));
+}
+
+/**
+ * {ranges, transitions} of an event's edit, or of its draft (the same field names); µs via
+ * `apiUs`. One range when the ranges are not given: video_start to video_end (either may be null).
+ */
+export function rangesOf(fields, apiUs) {
+  if (fields.video_ranges?.length > 1) {
+    const ranges = fields.video_ranges.map(([a, b]) => ({ start: apiUs(a), end: apiUs(b) }));
+    const given = fields.video_transitions ?? [];
+    const transitions = ranges.slice(1).map((_, i) => {
+      const t = given[i];
+      return t ? { type: t.type, seconds: t.seconds } : null;
+    });
+    return { ranges, transitions };
+  }
+  const [a, b] = fields.video_ranges?.[0] ?? [fields.video_start, fields.video_end];
+  return { ranges: [{ start: apiUs(a ?? null), end: apiUs(b ?? null) }], transitions: [] };
+}
+
 export function initRanges(page) {
   let ranges = [{ start: null, end: null }];
   let transitions = []; // per join: null, or { type, seconds }
@@ -29,19 +64,15 @@ export function initRanges(page) {
     draw();
   }
 
-  function length(r) {
-    return r.start !== null && r.end !== null && r.end > r.start ? r.end - r.start : 0;
-  }
+  const length = rangeLength;
 
   function checkComplete() {
     const bad = ranges.findIndex((r) => !length(r));
-    if (bad >= 0) throw new Error(`range ${bad + 1} has no in and out, or out is not after in`);
+    if (bad >= 0) throw new Error(`range ${bad + 1} has no start and end ([ and ]), or its end is not after its start`);
   }
 
   function total() {
-    const sum = ranges.reduce((acc, r) => acc + length(r), 0);
-    const overlap = transitions.reduce((acc, t) => acc + (t ? t.seconds * SECOND : 0), 0);
-    return sum - overlap;
+    return clipTotal(ranges, transitions);
   }
 
   function button(text, title, fn, disabled = false) {
@@ -168,18 +199,26 @@ export function initRanges(page) {
     },
     /** The total duration of the clip (µs), for the submit message. */
     total,
-    /** Show an event's edit: its ranges, or its one range. */
-    load(row, apiUs) {
-      if (row.video_ranges?.length > 1) {
-        ranges = row.video_ranges.map(([a, b]) => ({ start: apiUs(a), end: apiUs(b) }));
-        transitions = (row.video_transitions ?? ranges.slice(1).map(() => null)).map(
-          (t) => t && { type: t.type, seconds: t.seconds },
-        );
-      } else {
-        ranges = [{ start: apiUs(row.video_start), end: apiUs(row.video_end) }];
-        transitions = [];
-      }
+    /** Show an event's edit (or draft): its ranges, or its one range. */
+    load(fields, apiUs) {
+      ({ ranges, transitions } = rangesOf(fields, apiUs));
       select(0);
+    },
+    /** Select the range `by` away from the selected one (o and p). */
+    selectBy(by) {
+      select(neighbour(current, ranges.length, by));
+    },
+    /** The ranges as they are: [{start, end}] (µs or null), in clip order. */
+    list() {
+      return ranges.map((r) => ({ ...r }));
+    },
+    /** [{type, seconds} or null] per join. */
+    transitions() {
+      return transitions.map((t) => t && { ...t });
+    },
+    /** The selected range's index. */
+    current() {
+      return current;
     },
   };
 }

@@ -80,3 +80,40 @@ export function formatDuration(us) {
   const text = formatElapsed(us);
   return text.startsWith("0:") ? text.slice(2).replace(/^0(\d:)/, "$1") : text;
 }
+
+/** µs -> "0:12:03.500 ago" measured from `now` (µs); a time after `now` is "in 0:00:02.000". */
+export function formatAgo(us, now) {
+  return us <= now ? `${formatElapsed(now - us)} ago` : `in ${formatElapsed(us - now)}`;
+}
+
+/** "0:12:03.5 ago" (the "ago" optional) -> µs before `now`; throws if it is not so. */
+export function parseAgo(text, now) {
+  const m = /^\s*(?:in\s+)?(.*?)\s*(ago)?\s*$/.exec(text);
+  const future = /^\s*in\s/.test(text);
+  if (future && m[2]) throw new Error(`${JSON.stringify(text)} is both "in" and "ago": give one`);
+  const elapsed = parseElapsed(m[1]);
+  return future ? now + elapsed : now - elapsed;
+}
+
+/** The time modes the page shows times in (the "Times in" choice). */
+export const TIMEBASES = ["utc", "stream", "ago"];
+
+/**
+ * µs as text in `mode`: UTC, stream time (since `streamStart`, µs) or time ago (before
+ * `now`, µs). Stream time without a known stream start falls back to UTC.
+ */
+export function formatIn(mode, us, { streamStart = null, now = null } = {}) {
+  if (mode === "stream" && streamStart !== null) return formatElapsed(us - streamStart);
+  if (mode === "ago" && now !== null) return formatAgo(us, now);
+  return formatUtc(us, 3);
+}
+
+/** The inverse of formatIn; throws an Error a person can act on. */
+export function parseIn(mode, text, { streamStart = null, now = null } = {}) {
+  if (mode === "stream") {
+    if (streamStart === null) throw new Error("the stream's start is not known: use UTC");
+    return streamStart + parseElapsed(text);
+  }
+  if (mode === "ago") return parseAgo(text, now);
+  return parseUtc(text);
+}

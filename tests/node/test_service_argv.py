@@ -1,0 +1,18 @@
+"""What ``fastseg node`` passes to its backfiller, parsed by the backfiller's own parser."""
+
+from services.backfiller.command import build_parser as backfiller_parser
+from services.node.command import build_parser, service_argv
+
+
+def test_peers_trusted_with_tombstones_are_passed_to_the_backfiller(tmp_path):
+    args = build_parser().parse_args([
+        "--channel", "ch", "--url", "http://127.0.0.1:1/master.m3u8",
+        "--base-dir", str(tmp_path),
+        "--trust-tombstones-from", "node2", "--trust-tombstones-from", "http://node3:8000",
+    ])  # fmt: skip
+    argv = service_argv(args, "host=placeholder", 8000)["backfiller"]
+    parsed = backfiller_parser().parse_args(argv)
+    assert parsed.trust_tombstones_from == ["node2", "http://node3:8000"]
+    none = build_parser().parse_args(["--channel", "ch", "--twitch", "--base-dir", str(tmp_path)])
+    untrusting = service_argv(none, "host=placeholder", 8000)["backfiller"]
+    assert "--trust-tombstones-from" not in untrusting
