@@ -176,7 +176,7 @@ def playlist_entries(
 
 
 def set_cache_size(hours: int) -> None:
-    """Keep at most this many hours' choices cached (default 256, least recently used go)."""
+    """Keep at most this many hours' choices cached (default 512, least recently used go)."""
     _impl.set_cache_size(hours)
 
 
