@@ -25,4 +25,10 @@ def path_batch(hours_path: Path, count: int = 2000) -> list[str]:
     return [p for p in paths if "-temp-" not in p][:count]
 
 
+@pytest.fixture(scope="session")
+def tree_week() -> Path:
+    """BASE/bench for 170 hours and two qualities (~630,000 files, made once: about a minute)."""
+    return make_tree(170) / "bench"
+
+
 from tests.db.fixtures import pg_dsn, pg_server  # noqa: E402, F401 - the claim benchmark's database

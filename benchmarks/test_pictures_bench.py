@@ -26,6 +26,7 @@ import pytest
 import fastseg
 from benchmarks.measure import ratio
 from benchmarks.treegen import START, make_tree
+from fastseg._common import DEFAULT_CACHE_HOURS
 from services.common import coverage
 from services.common.coverage_svg import render_svg
 from services.common.frames import forget_frame_times
@@ -88,7 +89,7 @@ def test_coverage_map_170_hours(benchmark):
                                      rounds=rounds)  # fmt: skip
         selected = min(_timed(lambda: selection(base, first, last)) for _ in range(rounds))
     finally:
-        fastseg.set_cache_size(256)
+        fastseg.set_cache_size(DEFAULT_CACHE_HOURS)
         clear()
     report = {
         "hours": hours,

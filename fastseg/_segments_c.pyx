@@ -157,6 +157,7 @@ __all__ = [
     "cache_info",
     "clear_cache",
     "get_best_segments",
+    "hour_coverage",
     "parse_segment_path",
     "set_cache_size",
     "playlist_entries",
@@ -165,6 +166,7 @@ __all__ = [
 logger = logging.getLogger("fastseg._segments_py")  # one logger name for both twins
 
 cdef object SegmentInfo = _common.SegmentInfo
+cdef object HourCoverage = _common.HourCoverage
 
 # The bytes the interpreter keeps in front of a SegmentInfo (its collector
 # header), measured on one made the ordinary way; see fastseg_alloc_info.
@@ -558,56 +560,186 @@ cdef int compare_candidates(const void *a, const void *b) noexcept nogil:
 
 cdef struct Slot:
     uint32_t offset_us   # start within the hour (< 3.6e9)
-    uint32_t duration    # duration_us << 1 | full (duration_us is LONG_DURATION if too long)
+    uint32_t duration    # duration_us << 2 | type (duration_us is LONG_DURATION if too long)
 
 cdef enum:
     YIELD_EVERY = 256  # directory entries read, or segments built, between two yields
-cdef uint32_t LONG_DURATION = 0x7FFFFFFF  # (35 min or more) read from the segment itself
+cdef uint32_t LONG_DURATION = 0x3FFFFFFF  # (17.9 min or more) read from the name or segment
 
 
 cdef class _Hour:
-    """An hour's choice in C arrays: the segments (owned references) and their times.
+    """An hour's choice in C arrays: each segment's times and type, and its name or object.
 
-    No Python container, so the garbage collector never walks an hour's segments
-    (they hold only strings, datetimes and timedeltas: they can be in no cycle).
+    Every hour keeps 8 bytes of start, duration and type per segment. The names
+    are kept either as the segments themselves (``items``: owned references to
+    ``SegmentInfo`` objects, for hours a selection used lately) or as one buffer
+    of ASCII names (``names``, ``name_at``: what an hour costs while no selection
+    needs its objects, about 80 bytes a segment instead of 290). No Python
+    container, so the garbage collector never walks an hour's segments (they
+    hold only strings, datetimes and timedeltas: they can be in no cycle).
     """
     cdef unsigned long ino
     cdef int64_t mtime_ns
     cdef bint trusted
     cdef int64_t hour_us
-    cdef Py_ssize_t n     # the segments built so far (all of them once read)
-    cdef PyObject **items
+    cdef Py_ssize_t n      # the segments (while the objects are built: those built so far)
     cdef Slot *slots
+    cdef PyObject **items  # the segments as objects, or NULL
+    cdef char *names       # the names one after another, or NULL (then items is not)
+    cdef uint32_t *name_at  # n + 1 offsets into names: name i is names[name_at[i]:name_at[i + 1]]
+    cdef object hour_path, channel, quality  # what the objects are built with
 
     def __dealloc__(self):
-        cdef Py_ssize_t i
-        for i in range(self.n):
-            Py_XDECREF(self.items[i])
-        PyMem_Free(self.items)
+        self.free_items()
         PyMem_Free(self.slots)
+        PyMem_Free(self.names)
+        PyMem_Free(self.name_at)
+
+    cdef void free_items(self) noexcept:
+        cdef Py_ssize_t i
+        cdef PyObject **items = self.items
+        if items != NULL:
+            self.items = NULL
+            for i in range(self.n):
+                Py_XDECREF(items[i])
+            PyMem_Free(items)
 
     cdef inline object segment(self, Py_ssize_t i):
+        if self.items == NULL:  # let go meanwhile (a log handler ran other greenlets)
+            self.build_items()
         return <object>self.items[i]
 
     cdef inline bint full(self, Py_ssize_t i) noexcept:
-        return self.slots[i].duration & 1
+        return (self.slots[i].duration & 3) == FULL
 
     cdef inline int64_t start(self, Py_ssize_t i) noexcept:
         return self.hour_us + self.slots[i].offset_us
 
-    cdef int64_t end(self, Py_ssize_t i) noexcept:
-        cdef uint32_t d = self.slots[i].duration >> 1
+    cdef inline int64_t end(self, Py_ssize_t i) noexcept:
+        cdef uint32_t d = self.slots[i].duration >> 2
         if d != LONG_DURATION:
             return self.hour_us + self.slots[i].offset_us + d
-        td = (<tuple><object>self.items[i])[5]
-        return (self.hour_us + self.slots[i].offset_us
-                + (timedelta_days(td) * <int64_t>86400 + timedelta_seconds(td)) * US
-                + timedelta_microseconds(td))
+        return self.hour_us + self.slots[i].offset_us + self.long_duration(i)
+
+    cdef int64_t long_duration(self, Py_ssize_t i) noexcept:
+        """A duration too long for its slot: from the segment's timedelta, or its name."""
+        cdef NameFields f
+        if self.items != NULL:
+            td = (<tuple><object>self.items[i])[5]
+            return ((timedelta_days(td) * <int64_t>86400 + timedelta_seconds(td)) * US
+                    + timedelta_microseconds(td))
+        parse_name(<const unsigned char *>self.names, self.name_at[i], self.name_at[i + 1], &f)
+        return f.duration_us
 
     cdef list segments(self):
         """A new list of the segments (the cache's arrays stay ours)."""
         cdef Py_ssize_t i
+        if self.n == 0:
+            return []
+        if self.items == NULL:
+            self.build_items()
         return [<object>self.items[i] for i in range(self.n)]
+
+    cdef int build_items(self, bint yielding=False) except -1:
+        """The segments as objects again, from the names (kept: letting go is then free).
+
+        About 0.3 ms for an hour of 1,800 segments. With ``yielding``, yields to
+        gevent every YIELD_EVERY segments: the names never change while the hour
+        lives, and if another greenlet built the objects meanwhile, theirs stay.
+        """
+        cdef Py_ssize_t i, built = 0
+        cdef Hour fields
+        cdef uint32_t a, d
+        cdef PyObject **items = <PyObject **>PyMem_Malloc(max(self.n, 1) * sizeof(PyObject *))
+        if items == NULL:
+            raise MemoryError()
+        hour_fields(self.hour_us, &fields)
+        try:
+            for i in range(self.n):
+                if yielding and i and i % YIELD_EVERY == 0:
+                    _idle()
+                a = self.name_at[i]
+                d = self.slots[i].duration
+                segment = fastseg_make_info(
+                    SegmentInfo, self.hour_path,
+                    PyUnicode_DecodeASCII(self.names + a, self.name_at[i + 1] - a, NULL),
+                    self.channel, self.quality, datetime_in(&fields, self.slots[i].offset_us),
+                    duration_of(d >> 2 if d >> 2 != LONG_DURATION else self.long_duration(i)),
+                    TYPE_NAMES[d & 3])
+                Py_INCREF(segment)
+                items[i] = <PyObject *>segment
+                built = i + 1
+        except BaseException:
+            for i in range(built):
+                Py_XDECREF(items[i])
+            PyMem_Free(items)
+            raise
+        if self.items != NULL:  # built by another greenlet while this one yielded
+            for i in range(built):
+                Py_XDECREF(items[i])
+            PyMem_Free(items)
+            return 0
+        self.items = items
+        return 0
+
+    cdef int let_go(self) except -1:
+        """Keep only the names (written out first if the objects were all there was)."""
+        cdef Py_ssize_t i, total = 0
+        cdef str name
+        if self.items == NULL:
+            return 0
+        if self.names == NULL:
+            for i in range(self.n):
+                total += len(<str>(<tuple><object>self.items[i])[1])
+            self.name_at = <uint32_t *>PyMem_Malloc((self.n + 1) * sizeof(uint32_t))
+            self.names = <char *>PyMem_Malloc(max(total, 1))
+            if self.name_at == NULL or self.names == NULL:
+                PyMem_Free(self.name_at)
+                PyMem_Free(self.names)
+                self.name_at = NULL
+                self.names = NULL
+                raise MemoryError()
+            total = 0
+            for i in range(self.n):
+                name = <str>(<tuple><object>self.items[i])[1]  # ASCII: parse_name took it
+                self.name_at[i] = <uint32_t>total
+                memcpy(self.names + total, PyUnicode_DATA(name), len(name))
+                total += len(name)
+            self.name_at[self.n] = <uint32_t>total
+        self.free_items()
+        return 0
+
+    cdef object coverage(self):
+        """The hour reduced to merged spans of full and of other segments (see hour_coverage)."""
+        cdef list full = [], partial = []
+        cdef int64_t a, b, fa = 0, fb = 0, pa = 0, pb = 0
+        cdef bint have_full = False, have_partial = False
+        cdef Py_ssize_t i, complete = 0
+        for i in range(self.n):
+            a = self.slots[i].offset_us
+            b = self.end(i) - self.hour_us
+            if self.full(i):
+                complete += 1
+                if have_full and a <= fb + FUDGE_US:  # joins the span before
+                    if b > fb:
+                        fb = b
+                    continue
+                if have_full:
+                    full.append((fa, fb))
+                fa, fb, have_full = a, b, True
+            else:
+                if have_partial and a <= pb + FUDGE_US:
+                    if b > pb:
+                        pb = b
+                    continue
+                if have_partial:
+                    partial.append((pa, pb))
+                pa, pb, have_partial = a, b, True
+        if have_full:
+            full.append((fa, fb))
+        if have_partial:
+            partial.append((pa, pb))
+        return HourCoverage(tuple(full), tuple(partial), self.n, complete)
 
 
 cdef class _Reader:
@@ -720,8 +852,12 @@ cdef Py_ssize_t best_of(_Reader r, Py_ssize_t a, Py_ssize_t b, int dfd):
 
 
 cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
-                     int64_t hour_us, bint yielding):
-    """Read and choose one hour; with ``yielding``, yield to gevent every YIELD_EVERY steps."""
+                     int64_t hour_us, bint yielding, bint objects):
+    """Read and choose one hour; with ``yielding``, yield to gevent every YIELD_EVERY steps.
+
+    With ``objects`` the segments are built as ``SegmentInfo`` objects, otherwise
+    only their names are kept (what the coverage of an hour needs).
+    """
     cdef DIR *d = opendir(bpath)
     cdef dirent *ent
     cdef const char *name
@@ -732,6 +868,9 @@ cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
     cdef list junk = None
     cdef _Hour hour = _Hour()
     hour.hour_us = hour_us
+    hour.hour_path = hour_path
+    hour.channel = channel
+    hour.quality = quality
     if d == NULL:
         if errno == ENOENT or errno == ENOTDIR:
             return hour
@@ -786,20 +925,40 @@ cdef _Hour read_hour(bytes bpath, str hour_path, object channel, object quality,
             i = j
     finally:
         closedir(d)
-    hour.items = <PyObject **>PyMem_Malloc(max(count, 1) * sizeof(PyObject *))
     hour.slots = <Slot *>PyMem_Malloc(max(count, 1) * sizeof(Slot))
-    if hour.items == NULL or hour.slots == NULL:
+    if hour.slots == NULL:
         raise MemoryError()
     cdef Candidate *c
+    cdef Py_ssize_t total = 0
+    for i in range(count):
+        c = &r.cands[i]
+        hour.slots[i].offset_us = <uint32_t>c.offset_us
+        hour.slots[i].duration = (
+            <uint32_t>min(c.duration_us, <int64_t>LONG_DURATION) << 2) | <uint32_t>c.type
+        total += c.name_len
+    if not objects:  # only the names, copied out of the arena
+        hour.name_at = <uint32_t *>PyMem_Malloc((count + 1) * sizeof(uint32_t))
+        hour.names = <char *>PyMem_Malloc(max(total, 1))
+        if hour.name_at == NULL or hour.names == NULL:
+            raise MemoryError()
+        total = 0
+        for i in range(count):
+            c = &r.cands[i]
+            hour.name_at[i] = <uint32_t>total
+            memcpy(hour.names + total, r.arena + c.name_at, c.name_len)
+            total += c.name_len
+        hour.name_at[count] = <uint32_t>total
+        hour.n = count
+        return hour
+    hour.items = <PyObject **>PyMem_Malloc(max(count, 1) * sizeof(PyObject *))
+    if hour.items == NULL:
+        raise MemoryError()
     cdef Hour fields
     hour_fields(hour_us, &fields)
     for i in range(count):
         if yielding and i and i % YIELD_EVERY == 0:
             _idle()
         c = &r.cands[i]
-        hour.slots[i].offset_us = <uint32_t>c.offset_us
-        hour.slots[i].duration = (
-            <uint32_t>min(c.duration_us, <int64_t>LONG_DURATION) << 1) | (c.type == FULL)
         segment = fastseg_make_info(
             SegmentInfo, hour_path, PyUnicode_DecodeASCII(r.arena + c.name_at, c.name_len, NULL),
             channel, quality, datetime_in(&fields, c.offset_us), duration_of(c.duration_us),
@@ -814,25 +973,88 @@ cdef dict _cache = {}
 cdef Py_ssize_t _cache_size = _common.DEFAULT_CACHE_HOURS
 cdef _Hour EMPTY_HOUR = _Hour()
 
+# The hours whose segments are kept as objects, least recently used first, and
+# how many segments that is: past the budget the oldest keep only their names.
+cdef dict _objects = {}
+cdef Py_ssize_t _object_count = 0
+cdef Py_ssize_t _object_budget = _common.DEFAULT_OBJECT_SEGMENTS
+
+
+cdef void forget(str hour_path):
+    """Stop counting an hour's objects (it left the cache, or is being replaced)."""
+    global _object_count
+    cdef _Hour entry = _objects.pop(hour_path, None)
+    if entry is not None:
+        _object_count -= entry.n
+
+
+cdef int keep_objects(str hour_path, _Hour entry) except -1:
+    """Count an hour as kept in objects, most recently used; the oldest past the budget let go."""
+    global _object_count
+    if entry.n == 0:
+        return 0
+    forget(hour_path)
+    _objects[hour_path] = entry
+    _object_count += entry.n
+    return shrink_objects()
+
+
+cdef int shrink_objects() except -1:
+    """Let the oldest hours in objects keep only names until the budget holds (not the newest)."""
+    global _object_count
+    cdef _Hour victim
+    while _object_count > _object_budget and len(_objects) > 1:
+        victim = _objects.pop(next(iter(_objects)))
+        _object_count -= victim.n
+        victim.let_go()
+    return 0
+
+
+cdef void evict(str hour_path):
+    del _cache[hour_path]
+    forget(hour_path)
+
 
 def set_cache_size(hours):
     global _cache_size
     _cache_size = check_cache_size(hours)
     while len(_cache) > _cache_size:
-        del _cache[next(iter(_cache))]
+        evict(next(iter(_cache)))
 
 
 def clear_cache():
+    global _object_count
     _cache.clear()
+    _objects.clear()
+    _object_count = 0
 
 
 def cache_info():
     return [(path, (<_Hour>entry).trusted) for path, entry in _cache.items()]
 
 
+def _set_object_budget(segments):
+    """Keep at most this many segments as objects (tests; the default suits a service)."""
+    global _object_budget
+    if not isinstance(segments, int) or isinstance(segments, bool) or segments < 0:
+        raise ValueError(f"the object budget must be a whole number of segments >= 0, "
+                         f"got {segments!r}")
+    _object_budget = segments
+    shrink_objects()
+
+
+def _object_info():
+    """(segments kept as objects, the hours that hold them): for tests and benchmarks."""
+    return _object_count, list(_objects)
+
+
 cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour_us,
-                     bint yielding=False):
-    """The cached choice for an hour directory, read again if it may have changed."""
+                     bint yielding=False, bint objects=True):
+    """The cached choice for an hour directory, read again if it may have changed.
+
+    With ``objects`` its segments are built as objects (if only their names were
+    kept) and it becomes the most recently used hour in objects.
+    """
     cdef struct_stat st
     cdef bytes bpath = PyUnicode_EncodeFSDefault(hour_path)
     cdef _Hour entry
@@ -840,7 +1062,8 @@ cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour
     cdef timespec now
     if stat(bpath, &st) != 0:
         if errno == ENOENT or errno == ENOTDIR:
-            _cache.pop(hour_path, None)
+            if hour_path in _cache:
+                evict(hour_path)
             return EMPTY_HOUR
         PyErr_SetFromErrnoWithFilenameObject(OSError, hour_path)
     mtime_ns = <int64_t>st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec
@@ -849,17 +1072,24 @@ cdef _Hour load_hour(str hour_path, object channel, object quality, int64_t hour
             and entry.ino == st.st_ino and entry.mtime_ns == mtime_ns):
         del _cache[hour_path]
         _cache[hour_path] = entry  # most recently used goes last
+        if objects:
+            if entry.items == NULL:
+                entry.build_items(yielding)
+            keep_objects(hour_path, entry)
         return entry
     clock_gettime(CLOCK_REALTIME, &now)
     began = <int64_t>now.tv_sec * 1000000000 + now.tv_nsec
-    entry = read_hour(bpath, hour_path, channel, quality, hour_us, yielding)
+    entry = read_hour(bpath, hour_path, channel, quality, hour_us, yielding, objects)
     entry.ino = st.st_ino
     entry.mtime_ns = mtime_ns
     entry.trusted = mtime_ns + RACY_NS < began
-    _cache.pop(hour_path, None)
+    if hour_path in _cache:  # an older read (or another greenlet's, while this one yielded)
+        evict(hour_path)
     _cache[hour_path] = entry
+    if objects:
+        keep_objects(hour_path, entry)
     if len(_cache) > _cache_size:
-        del _cache[next(iter(_cache))]
+        evict(next(iter(_cache)))
     return entry
 
 
@@ -882,6 +1112,13 @@ def best_segments_by_start(hour_path):
         hour_path = str_path(hour_path, "hour_path")
     hour_path, channel, quality, hour_us = split_hour_path(hour_path)
     return load_hour(hour_path, channel, quality, hour_us).segments()
+
+
+def hour_coverage(hour_path):
+    if type(hour_path) is not str:
+        hour_path = str_path(hour_path, "hour_path")
+    hour_path, channel, quality, hour_us = split_hour_path(hour_path)
+    return load_hour(hour_path, channel, quality, hour_us, True, False).coverage()
 
 
 cdef str hour_text(int64_t hour_us):

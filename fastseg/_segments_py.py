@@ -22,8 +22,10 @@ from fastseg._common import (
     PROGRAM_DATE_TIME,
     RACY_NS,
     ContainsHoles,
+    HourCoverage,
     SegmentInfo,
     SegmentPathError,
+    Span,
     ascii_url,
     check_cache_size,
     check_times,
@@ -31,6 +33,7 @@ from fastseg._common import (
     hour_name,
     hour_start,
     log_bad_name,
+    merge_spans,
     playlist_entry,
     str_path,
     tombstoned_name,
@@ -43,6 +46,7 @@ __all__ = [
     "cache_info",
     "clear_cache",
     "get_best_segments",
+    "hour_coverage",
     "parse_segment_path",
     "set_cache_size",
     "playlist_entries",
@@ -56,6 +60,7 @@ _NAME = re.compile(
 )
 _HASH = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")  # 256 bits: the last 2 are zero
 _ONE_HOUR = _dt.timedelta(hours=1)
+_ONE_US = _dt.timedelta(microseconds=1)
 _TYPE_RANK = {"full": 0, "suspect": 1, "partial": 2}
 _YIELD_EVERY = 64  # names parsed between two yields while reading a cold hour (~2 ms)
 
@@ -236,6 +241,20 @@ def _read_hour(
 
 def best_segments_by_start(hour_path: str | os.PathLike[str]) -> list[SegmentInfo]:
     return list(_hour_segments(str_path(hour_path, "hour_path")))
+
+
+def hour_coverage(hour_path: str | os.PathLike[str]) -> HourCoverage:
+    segments = _hour_segments(str_path(hour_path, "hour_path"), yielding=True)
+    full: list[Span] = []
+    partial: list[Span] = []
+    for seg in segments:
+        start = seg[4]
+        assert start is not None  # read from an hour directory: it has a start
+        a = (start.minute * 60 + start.second) * 1_000_000 + start.microsecond
+        (full if seg[6] == "full" else partial).append((a, a + seg[5] // _ONE_US))
+    return HourCoverage(
+        tuple(merge_spans(full)), tuple(merge_spans(partial)), len(segments), len(full)
+    )
 
 
 def _hour_segments(hour_path: str, yielding: bool = False) -> list[SegmentInfo]:

@@ -1,12 +1,14 @@
 """How much of each hour an archive holds, from segment names alone (no file is opened).
 
-Each hour directory is read through fastseg's own selection
-(``best_segments_by_start``: tombstones hidden, temp files skipped, one best
-segment per start), and reduced to a few spans: where complete (``full``)
-segments play, where only partial or suspect ones do. The reduction is cached
-per hour, keyed by the directory's inode and mtime and trusted by the same rule
-as fastseg's selection cache, so a map of a week is a few hundred ``stat`` calls
-once its hours have been read. Gaps of up to ``fastseg.FUDGE`` are jitter, not holes.
+Each hour directory is reduced by fastseg itself (``fastseg.hour_coverage``: the
+selection's choice, tombstones hidden, temp files skipped, one best segment per
+start) to a few spans: where complete (``full``) segments play, where only
+partial or suspect ones do; the compiled twin does it from its cached arrays,
+without building an object per segment. The reduction is also cached here per
+hour, keyed by the directory's inode and mtime and trusted by the same rule as
+fastseg's selection cache, so a map of a week is a few hundred ``stat`` calls
+once its hours have been read, even past fastseg's cache. Gaps of up to
+``fastseg.FUDGE`` are jitter, not holes.
 """
 
 import datetime as dt
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import gevent
 
 import fastseg
-from fastseg._common import RACY_NS
+from fastseg._common import RACY_NS, Span, merge_spans
 
 logger = logging.getLogger(__name__)
 
@@ -39,36 +41,13 @@ HOUR_US = 3600 * 1_000_000
 FUDGE_US = fastseg.FUDGE // ONE_US
 CACHE_HOURS = 20_000  # a reduced hour is a few small tuples
 
-Span = tuple[int, int]  # microseconds from the hour's start: [a, b)
-
-
-@dataclass(frozen=True)
-class _HourSpans:
-    full: tuple[Span, ...]  # merged; may run past the hour's end
-    partial: tuple[Span, ...]  # merged; may overlap full spans
-    segments: int
-    complete: int
-
-
-_cache: "OrderedDict[str, tuple[tuple[int, int], bool, _HourSpans]]" = OrderedDict()
-_EMPTY = _HourSpans((), (), 0, 0)
+_cache: "OrderedDict[str, tuple[tuple[int, int], bool, fastseg.HourCoverage]]" = OrderedDict()
+_EMPTY = fastseg.HourCoverage((), (), 0, 0)
 
 
 def clear_cache() -> None:
     """Forget every reduced hour (the next map reads the directories again)."""
     _cache.clear()
-
-
-def _merge(spans) -> list[Span]:
-    """Sorted, joined spans; neighbours within FUDGE of each other become one."""
-    out: list[list[int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1] + FUDGE_US:
-            if b > out[-1][1]:
-                out[-1][1] = b
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
 
 
 def _subtract(spans: list[Span], cut: list[Span]) -> list[Span]:
@@ -93,16 +72,7 @@ def _clip(spans, lo: int, hi: int, shift: int = 0) -> list[Span]:
             if a + shift < hi and b + shift > lo]  # fmt: skip
 
 
-def _reduce(segments: list[fastseg.SegmentInfo], hour: dt.datetime) -> _HourSpans:
-    full, partial = [], []
-    for seg in segments:
-        a = (seg[4] - hour) // ONE_US
-        span = (a, a + seg[5] // ONE_US)
-        (full if seg[6] == "full" else partial).append(span)
-    return _HourSpans(tuple(_merge(full)), tuple(_merge(partial)), len(segments), len(full))
-
-
-def _hour_spans(hours_path: str, hour: dt.datetime) -> _HourSpans:
+def _hour_spans(hours_path: str, hour: dt.datetime) -> fastseg.HourCoverage:
     """One hour directory, reduced; from the cache while the directory is unchanged."""
     path = f"{hours_path}/{fastseg.hour_name(hour)}"
     try:
@@ -116,7 +86,7 @@ def _hour_spans(hours_path: str, hour: dt.datetime) -> _HourSpans:
         _cache.move_to_end(path)
         return entry[2]
     began = time.time_ns()
-    spans = _reduce(fastseg.best_segments_by_start(path), hour)
+    spans = fastseg.hour_coverage(path)
     gevent.idle()  # a cold week is hundreds of directory reads: let other greenlets run
     # A directory changed within the timestamp tick before the read may change
     # again unseen: such an hour is read again next time, as fastseg does.
@@ -155,12 +125,16 @@ class Cell:
         return self.hour + us * ONE_US
 
 
-def cell_coverage(quality: str, hour: dt.datetime, before: _HourSpans, own: _HourSpans) -> Cell:
+def cell_coverage(
+    quality: str, hour: dt.datetime, before: fastseg.HourCoverage, own: fastseg.HourCoverage
+) -> Cell:
     """An hour's cell from its own segments and those of the hour before that run into it."""
-    full = _merge(_clip(before.full, 0, HOUR_US, -HOUR_US) + _clip(own.full, 0, HOUR_US))
-    partial = _merge(_clip(before.partial, 0, HOUR_US, -HOUR_US) + _clip(own.partial, 0, HOUR_US))
+    full = merge_spans(_clip(before.full, 0, HOUR_US, -HOUR_US) + _clip(own.full, 0, HOUR_US))
+    partial = merge_spans(
+        _clip(before.partial, 0, HOUR_US, -HOUR_US) + _clip(own.partial, 0, HOUR_US)
+    )
     partial = _subtract(partial, full)
-    holes = _subtract([(0, HOUR_US)], _merge(full + partial))
+    holes = _subtract([(0, HOUR_US)], merge_spans(full + partial))
     return Cell(quality, hour, tuple(full), tuple(partial), tuple(holes),
                 own.segments, own.complete)  # fmt: skip
 
@@ -209,7 +183,7 @@ def summarise(quality: str, cells: list[Cell], hours: int) -> QualitySummary:
     """Totals over ``cells``; holes that cross an hour boundary are joined into one."""
     covered: list[tuple[dt.datetime, dt.datetime]] = []
     for cell in cells:
-        for a, b in _merge(cell.full + cell.partial):
+        for a, b in merge_spans(cell.full + cell.partial):
             start, end = cell.at(a), cell.at(b)
             if covered and start - covered[-1][1] <= fastseg.FUDGE:
                 covered[-1] = (covered[-1][0], end)

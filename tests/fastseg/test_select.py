@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from conftest import _segments_c
 from fastseg import ContainsHoles, list_segment_files
+from fastseg._common import DEFAULT_CACHE_HOURS
 from tests.fastseg.trees import age, fake_id, names, put, put_run
 
 T0 = dt.datetime(2026, 11, 27, 17)
@@ -351,7 +352,7 @@ def test_cache_size_bounds_the_cache(impl, hours):
         select(impl, hours, T0, T0 + 5 * 3600 * S)
         assert len(impl.cache_info()) == 2
     finally:
-        impl.set_cache_size(256)
+        impl.set_cache_size(DEFAULT_CACHE_HOURS)
     with pytest.raises(ValueError, match="cache size must be"):
         impl.set_cache_size(-1)
 

@@ -12,7 +12,12 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from fastseg import _segments_py, hour_name, segment_name  # noqa: E402
+from fastseg import HourCoverage, _segments_py, hour_name, segment_name  # noqa: E402
+from fastseg._common import (  # noqa: E402
+    DEFAULT_CACHE_HOURS,
+    DEFAULT_OBJECT_SEGMENTS,
+    merge_spans,
+)
 from tests.fastseg.trees import put  # noqa: E402
 
 _segments_c = pytest.importorskip("fastseg._segments_c", reason="the compiled twin is not built")
@@ -96,11 +101,12 @@ def test_parse_agrees_on_any_text(path):
 
 T0 = dt.datetime(2026, 11, 27, 17, 59)
 MS = dt.timedelta(milliseconds=1)
+HOUR = dt.timedelta(hours=1)
 
 segment_specs = st.lists(
     st.tuples(
         st.integers(0, 240_000),  # start, ms after T0 (so some straddle into the next hour)
-        piece([2000, 2000, 2000, 1997, 2003, 1500, 4000, 0]),  # duration, ms
+        piece([2000, 2000, 2000, 1997, 2003, 1500, 4000, 0, 1_500_000]),  # ms; 25 min: long
         piece(["full", "full", "full", "suspect", "partial", "temp"]),
         st.integers(1, 4),  # size class, for the tie-breaks
         st.integers(0, 3),  # which of a few hashes
@@ -163,12 +169,15 @@ def build_tree(root: Path, specs, groups=(), extra=(), dirs=("ch", "q")) -> Path
     st.booleans(),
     st.lists(st.tuples(st.integers(0, 79), st.booleans()), max_size=5),
     st.sampled_from([256, 256, 0, 1, 2]),  # hours cached: small sizes evict mid-walk
+    st.sampled_from([100_000, 0, 20]),  # segments the compiled twin keeps as objects
+    st.booleans(),  # read the hours for their coverage first (the compiled twin: names only)
 )
 def test_selection_agrees(specs, groups, extra, dirs, start_ms, length_ms, allow_holes,
-                          tombstoned, cache_size):  # fmt: skip
+                          tombstoned, cache_size, object_budget, coverage_first):  # fmt: skip
     root = Path(tempfile.mkdtemp(prefix="twins-"))
     for twin in (_segments_py, _segments_c):
         twin.set_cache_size(cache_size)
+    _segments_c._set_object_budget(object_budget)
     try:
         hours_path = build_tree(root, specs, groups, extra, dirs)
         for i, stem_form in tombstoned:  # both spellings: only STEM.tombstone hides
@@ -181,11 +190,20 @@ def test_selection_agrees(specs, groups, extra, dirs, start_ms, length_ms, allow
         end = start + length_ms * MS
         results = []
         args = (str(hours_path), start, end, allow_holes)
+        first_hour = T0.replace(minute=0) - dt.timedelta(hours=1)
+        hour_paths = [f"{hours_path}/{hour_name(first_hour + h * HOUR)}" for h in range(4)]
+        coverages = []
         for twin in (_segments_py, _segments_c):
             twin.clear_cache()
+            if coverage_first:
+                coverages.append([twin.hour_coverage(p) for p in hour_paths])
             results.append(outcome(twin.get_best_segments, *args))
             results.append(outcome(twin.get_best_segments, *args))  # again, from the cache
+            coverages.append([twin.hour_coverage(p) for p in hour_paths])
         assert results[0] == results[1] == results[2] == results[3]
+        assert all(c == coverages[0] for c in coverages)
+        for path, got in zip(hour_paths, coverages[0], strict=True):
+            assert got == reduced(_segments_py.best_segments_by_start(path))
         if results[0][0] == "ok":
             chosen = [s for s in results[0][1] if s is not None]
             assert all(s.type != "temp" for s in chosen)
@@ -201,9 +219,24 @@ def test_selection_agrees(specs, groups, extra, dirs, start_ms, length_ms, allow
         assert len(_segments_c.cache_info()) <= cache_size
     finally:
         for twin in (_segments_py, _segments_c):
-            twin.set_cache_size(256)
+            twin.set_cache_size(DEFAULT_CACHE_HOURS)
             twin.clear_cache()
+        _segments_c._set_object_budget(DEFAULT_OBJECT_SEGMENTS)
         shutil.rmtree(root)
+
+
+def reduced(segments) -> HourCoverage:
+    """What hour_coverage must say of an hour's choice, from the segments themselves."""
+    spans = {"full": [], "other": []}
+    for seg in segments:
+        a = (seg.start - seg.start.replace(minute=0, second=0, microsecond=0)) // dt.timedelta(
+            microseconds=1
+        )
+        spans["full" if seg.type == "full" else "other"].append(
+            (a, a + seg.duration // dt.timedelta(microseconds=1))
+        )
+    full, other = (tuple(merge_spans(spans[k])) for k in ("full", "other"))
+    return HourCoverage(full, other, len(segments), len(spans["full"]))
 
 
 @settings(max_examples=500, deadline=None)

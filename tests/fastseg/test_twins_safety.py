@@ -11,6 +11,7 @@ import pathlib
 import pytest
 
 from fastseg import _segments_py
+from fastseg._common import DEFAULT_CACHE_HOURS
 from tests.fastseg.trees import put
 
 try:
@@ -42,6 +43,10 @@ BAD_CALLS = [
     ("best_segments_by_start", (b"/x/2026-11-27T17",)),
     ("best_segments_by_start", (17,)),
     ("best_segments_by_start", ("/x/17",)),
+    ("hour_coverage", (b"/x/2026-11-27T17",)),
+    ("hour_coverage", (None,)),
+    ("hour_coverage", ("/x/2026-11-27T17:00",)),
+    ("hour_coverage", ("/x/2026-02-30T17",)),
     ("set_cache_size", (-1,)),
     ("set_cache_size", ("10",)),
     ("set_cache_size", (2.0,)),
@@ -65,7 +70,7 @@ def twins():
         pytest.skip("the compiled twin is not built")
     yield _segments_py, _segments_c
     for twin in (_segments_py, _segments_c):
-        twin.set_cache_size(256)
+        twin.set_cache_size(DEFAULT_CACHE_HOURS)
         twin.clear_cache()
 
 
