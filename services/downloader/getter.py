@@ -26,7 +26,7 @@ import requests
 import urllib3.exceptions
 
 from fastseg import content_id, hour_name, segment_name
-from services.common import backoff
+from services.common import archive, backoff
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import describe
 
@@ -118,7 +118,7 @@ class SegmentGetter:
     ):
         self.metrics = metrics or DownloaderMetrics.of()
         self.spawn = spawn  # attempts join the caller's group, so a stop can kill them
-        self.dir = os.path.join(base_dir, channel, quality, hour_name(segment.start))
+        self.dir = archive.join_under_base(base_dir, channel, quality, hour_name(segment.start))
         self.channel, self.quality = channel, quality
         self.segment = segment
         self.session = session
