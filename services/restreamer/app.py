@@ -21,7 +21,17 @@ import prometheus_client
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from services.restreamer import batch, clips, cuts, editor, listings, pictures, playlists, segments
+from services.restreamer import (
+    batch,
+    clips,
+    cuts,
+    editor,
+    listings,
+    pictures,
+    playlists,
+    segments,
+    validation,
+)
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
@@ -66,6 +76,7 @@ def create_app(config: dict) -> Flask:
     app.before_request(_started)
     app.after_request(_finished)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OSError, _os_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.wsgi_app = segments.FastPath(app.wsgi_app, app.extensions["restreamer"])
     return app
@@ -108,6 +119,14 @@ def _http_error(exc: HTTPException) -> Response:
     response.set_data(f"{exc.code} {exc.name}: {exc.description}\n")
     response.mimetype = "text/plain"
     return response
+
+
+def _os_error(exc: OSError) -> Response:
+    """A path of a request's names that the OS could not follow is a 404; anything else, a 500."""
+    not_found = validation.not_found_for(exc, state().base_dir)
+    if not_found is None:
+        return _unexpected_error(exc)
+    return _http_error(not_found)
 
 
 def _unexpected_error(exc: Exception) -> Response:
