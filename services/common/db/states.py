@@ -23,6 +23,7 @@ from services.common.db.schema import EDIT_INPUTS, SHEET_INPUTS
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "IN_FLIGHT",
     "BadEventId",
     "EventNotFound",
     "IllegalTransition",
@@ -269,19 +270,27 @@ def cancel(db: Database, event_id: Any) -> Any:
     )
 
 
-def reset(db: Database, event_id: Any) -> Any:
+#: The states in which a cutter holds the row or its upload is not final yet:
+#: resetting one clears the video id it is finishing (an orphaned or double upload).
+IN_FLIGHT = ("CLAIMED", "FINALIZING", "TRANSCODING")
+
+
+def reset(db: Database, event_id: Any, in_flight: bool = True) -> Any:
     """Any state but DONE → UNEDITED, clearing error, uploader and any video.
 
     For an operator who has checked that an upload flagged in FINALIZING did
-    not happen, or wants an erroring event edited afresh.
+    not happen, or wants an erroring event edited afresh. ``in_flight=False``
+    leaves the :data:`IN_FLIGHT` states alone (IllegalTransition): the events
+    API's choice for an editor who is not an admin.
     """
+    leaves = "state <> 'DONE'" if in_flight else "state IN ('UNEDITED', 'EDITED')"
     return _operator_update(
         db,
         event_id,
         "reset",
         "UPDATE events SET state = 'UNEDITED', error = NULL, uploader = NULL,"
         " video_id = NULL, video_link = NULL, upload_time = NULL"
-        " WHERE id = %(id)s AND state <> 'DONE' RETURNING *",
+        f" WHERE id = %(id)s AND {leaves} RETURNING *",
         {},
     )
 

@@ -5,7 +5,9 @@ must name one of them, and is checked against the archive before it is written
 (:mod:`services.common.edit_checks`).
 
 Reads are open; writes need ``Authorization: Bearer TOKEN`` with a token from
-``--editor-token-file``, and the token's email is recorded as ``editor``. Every
+``--editor-token-file``, and the token's email is recorded as ``editor``. Each
+write checks the token's role with :func:`.roles.require_role` (403 naming the
+role it lacks): resetting an event whose upload may be under way needs ``admin``. Every
 change is one transition of :mod:`services.common.db.states`, the functions
 ``fastseg events`` calls, so the rules live in one place. Inputs are checked
 whole before the database is touched, so a request refused for any reason
@@ -24,12 +26,13 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound, Unauthorized
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
 
 from services.common.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
 from services.common.edit_checks import check_edit
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
+from services.restreamer.editor.roles import ADMIN, EDITOR, require_role
 from services.restreamer.editor.tokens import TokenFile
 from services.restreamer.state import state
 
@@ -68,27 +71,6 @@ def _jsonable(value: Any) -> Any:
 
 def event_json(row: Any) -> dict[str, Any]:
     return {name: _jsonable(value) for name, value in row._asdict().items()}
-
-
-def _editor() -> str:
-    """The email of the editor whose bearer token came with the request; 401 otherwise."""
-    _, tokens = _editor_state()
-    if tokens is None:
-        raise Unauthorized(
-            "this restreamer has no --editor-token-file, so it takes no changes: ask its operator"
-        )
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header:
-        raise Unauthorized("no Authorization header: send 'Authorization: Bearer YOUR-TOKEN'")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized(
-            f"the Authorization header is not 'Bearer TOKEN' (scheme {scheme[:20]!r})"
-        )
-    email = tokens.editor_for(token.strip())
-    if email is None:
-        raise Unauthorized("that token is not an editor's: check it, or ask for a new one")
-    return email
 
 
 def _run(fn, *args, **kwargs) -> Any:
@@ -146,7 +128,7 @@ def get_event(event_id: str) -> Response:
 
 @blueprint.post("/events")
 def add_event() -> Response:
-    editor = _editor()
+    editor = require_role(EDITOR).email
     sheet_name, values = inputs.sheet_inputs(inputs.json_object(request.get_data()))
     new_id = _run(states.add_event, sheet_name, **values)
     logger.info("event %s added by %r", new_id, editor)
@@ -158,10 +140,18 @@ def add_event() -> Response:
 def change(event_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"no action {action[:40]!r}: POST to one of {', '.join(ACTIONS)}")
-    editor = _editor()
+    who = require_role(EDITOR)
+    editor = who.email
     _check_id(event_id)
     data = request.get_data()
-    if action == "edit":
+    if action == "reset":
+        inputs.no_body(data)
+        # An upload may be under way or finishing: clearing its video id could orphan
+        # or double it, so only an admin may. The UPDATE checks the state again.
+        if _run(states.get_event, event_id).state in states.IN_FLIGHT:
+            require_role(ADMIN)
+        row = _run(states.reset, event_id, in_flight=who.has(ADMIN))
+    elif action == "edit":
         values = inputs.edit_inputs(inputs.json_object(data))
         _run(states.check_editable, event_id)  # 409 before any reason about the inputs
         _run(check_edit, state().base_dir, editor=editor, **values)  # 400 with the reason
