@@ -19,7 +19,7 @@ import requests
 from tests.downloader.archive import archive
 from tests.downloader.conftest import Downloader
 from tests.downloader.origin import Origin
-from tests.hostile.watch import error_records, fd_count, files_under, peak_rss_kib
+from tests.hostile.watch import error_records, fd_count, files_under, peak_rss_kib, rss_kib
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -151,3 +151,24 @@ def test_an_origin_listing_hundreds_of_variants_gets_a_few_recorded(hostile):
     assert len(warnings) == 11, d.log  # ten named, then one line for the rest
     assert f"over the {MAX_QUALITIES} qualities a channel records" in warnings[0]
     assert not error_records(d.log), d.log
+
+
+def test_media_playlists_that_would_stall_spin_or_crash_the_worker_are_refused(hostile):
+    origin, d = hostile({})
+    wait_until(lambda: _recorded(d.base, "good") >= 3, "the good variant's segments", 30)
+    rss_before = rss_kib(d.proc.pid)
+
+    def entries(target, extinf):
+        return f"#EXTM3U\n#EXT-X-TARGETDURATION:{target}\n#EXTINF:{extinf},\n/seg/good/0.ts\n"
+
+    junk = [entries(2, "nan"), entries(2, "inf"), entries(2, "1e300"), entries(-5, 2),
+            entries(10**9, 2)]  # fmt: skip
+    huge = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n" + "#EXTINF:2,\n/seg/good/0.ts\n" * 800_000
+    assert len(huge) > 16 * 1024 * 1024  # services.downloader.playlist.MAX_PLAYLIST_BYTES
+    origin.junk_playlists([body.encode() for body in [*junk, huge]])
+    wait_until(lambda: not origin.faults.junk, "the junk to be served", 60)
+    before = _recorded(d.base, "good")
+    wait_until(lambda: _recorded(d.base, "good") > before, "the good variant recording on", 30)
+    assert rss_kib(d.proc.pid) - rss_before < 20_000  # the 21 MB body was never held
+    _check_victim(d, d.base, [])
+    assert "has a bad duration nan" in d.log or "target duration" in d.log, d.log
