@@ -19,7 +19,7 @@ import gevent.pool
 import requests
 
 from fastseg import FUDGE
-from services.common import backoff, times
+from services.common import backoff, names, times
 from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import Outage
@@ -239,6 +239,7 @@ class ChannelManager:
         self.recording: list[str] | None = None
         self.missing: list[str] = []
         self.refused: dict[str, tuple[str, str]] = {}  # as the last master had them
+        self.unwritable: set[str] = set()  # qualities whose directory is outside BASE
 
     def check_missed(self, quality: str, newest: _Known, entry: _Known) -> None:
         """Log and count the segments between ``newest`` and ``entry`` that nobody saw listed.
@@ -286,11 +287,20 @@ class ChannelManager:
         running = self.inflight.get(key)
         if running is not None and not running.ready():
             return
-        getter = SegmentGetter(
-            self.base_dir, self.channel, quality, segment, self.provider.session,
-            self.inits, self.timeouts, self.stopping, spawn=self.getters.spawn,
-            metrics=self.metrics,
-        )  # fmt: skip
+        try:
+            getter = SegmentGetter(
+                self.base_dir, self.channel, quality, segment, self.provider.session,
+                self.inits, self.timeouts, self.stopping, spawn=self.getters.spawn,
+                metrics=self.metrics,
+            )  # fmt: skip
+        except names.UnsafeName as exc:  # a symlink out of BASE: the operator's to fix
+            self.metrics.segment_errors.labels(
+                channel=self.channel, quality=quality, reason="outside_base"
+            ).inc()
+            if quality not in self.unwritable:
+                self.unwritable.add(quality)
+                logger.error("channel %r quality %r: not recording: %s", self.channel, quality, exc)
+            return
         greenlet = self.inflight[key] = self.getters.spawn(getter.run)
         greenlet.link(
             lambda g: self.inflight.pop(key, None) if self.inflight.get(key) is g else None
