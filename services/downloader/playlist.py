@@ -135,15 +135,19 @@ def parse_master(text: str, url: str, quality_of=None) -> list[Variant]:
     if not master.is_variant or not master.playlists:
         raise PlaylistError(f"{url!r} is not a master playlist (no EXT-X-STREAM-INF)")
     variants: dict[str, Variant] = {}
+    nameless = []
     for playlist, name in zip(master.playlists, names, strict=True):
         quality = (quality_of or default_quality)(playlist, name)
         if quality is None:
-            logger.warning("variant %r of %r has no name or height: skipped", playlist.uri, url)
+            nameless.append(playlist.uri)
             continue
         bandwidth = playlist.stream_info.bandwidth or 0
         seen = variants.get(quality)
         if seen is None or bandwidth > seen.bandwidth:  # two with one name: keep the best
             variants[quality] = Variant(quality, playlist.absolute_uri, bandwidth)
+    if nameless:  # one line, however many: an origin cannot flood the log
+        logger.warning("%d variant(s) of %r have no name or height: skipped (first %r)",
+                       len(nameless), url, nameless[0][:200])  # fmt: skip
     if not variants:
         raise PlaylistError(f"master playlist {url!r} has no variant with a usable name")
     return list(variants.values())

@@ -42,6 +42,17 @@ class NamedOrigin(Origin):
         return text
 
 
+class FloodOrigin(NamedOrigin):
+    """Sends ``flood_bytes`` for every segment of the variant ``flood``."""
+
+    flood_bytes = b""
+
+    def _fragment(self, variant: str, n: int) -> bytes:
+        if variant == "flood":
+            return self.flood_bytes
+        return super()._fragment(variant, n)
+
+
 @pytest.fixture(scope="module")
 def ts_stream(stream_factory):
     return stream_factory(seconds=12, segment_seconds=1)
@@ -53,9 +64,9 @@ def hostile(tmp_path, ts_stream):
     and a downloader recording channel ``chan`` from it into ``tmp_path/base``."""
     started: list = []
 
-    def run(labels: dict[str, str], *args: str):
+    def run(labels: dict[str, str], *args: str, cls=NamedOrigin):
         variants = {"good": ts_stream, **dict.fromkeys(labels, ts_stream)}
-        origin = NamedOrigin(variants, labels, window=6).start()
+        origin = cls(variants, labels, window=6).start()
         started.append(origin)
         base = tmp_path / "base"
         d = Downloader(["chan", "--url", origin.master_url, "--metrics-port", "0",
@@ -172,3 +183,21 @@ def test_media_playlists_that_would_stall_spin_or_crash_the_worker_are_refused(h
     assert rss_kib(d.proc.pid) - rss_before < 20_000  # the 21 MB body was never held
     _check_victim(d, d.base, [])
     assert "has a bad duration nan" in d.log or "target duration" in d.log, d.log
+
+
+def test_a_segment_body_larger_than_any_stream_is_cut_off_and_not_asked_again(hostile):
+    limit = 12_500_000 * 1 + 1024 * 1024  # getter.max_segment_bytes of a 1-second entry
+    FloodOrigin.flood_bytes = b"G" * (3 * limit)
+    origin, d = hostile({"flood": "flood"}, cls=FloodOrigin)
+    flood = d.base / "chan" / "flood"
+    wait_until(lambda: d.log.count("Mbit/s at most") >= 3, "three floods cut off", 60)
+    sizes = [p.stat().st_size for p in flood.rglob("*.ts")]
+    assert sizes
+    assert max(sizes) <= limit
+    assert all("-partial-" in p.name or "-temp-" in p.name for p in flood.rglob("*.ts"))
+    requests_ = [path for _, path, _ in origin.requests if path.startswith("/seg/flood/")]
+    assert len(requests_) == len(set(requests_))  # each asked once: never retried
+    assert peak_rss_kib(d.proc.pid) < 300_000  # never held in memory
+    wait_until(lambda: _recorded(d.base, "good") >= 3, "the good variant's segments", 30)
+    assert d.stop() == 0
+    assert not error_records(d.log), d.log
