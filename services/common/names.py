@@ -38,10 +38,8 @@ def name_problem(value) -> str | None:
     if not value:
         return "is empty"
     # isascii() is O(1) in CPython: only non-ASCII names pay for an encoding.
-    # surrogatepass: a lone surrogate is counted here and refused as unprintable below.
-    size = len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_NAME:
-        return f"is {size} bytes in UTF-8, over {MAX_NAME}: give a shorter name"
+    if len(value) > MAX_NAME or (not value.isascii() and _utf8_size(value) > MAX_NAME):
+        return f"is {_utf8_size(value)} bytes in UTF-8, over {MAX_NAME}: give a shorter name"
     if value.startswith("."):
         return "starts with '.': names starting with '.' are hidden"
     # NUL and other control characters are not printable; '/' and '\\' are.
@@ -51,6 +49,11 @@ def name_problem(value) -> str | None:
     if bad is not None:
         return f"contains {bad!r}"
     return None
+
+
+def _utf8_size(value: str) -> int:
+    # surrogatepass: a lone surrogate is counted here and refused as unprintable after.
+    return len(value.encode("utf-8", "surrogatepass"))
 
 
 def is_safe_name(value) -> bool:
