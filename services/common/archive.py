@@ -7,16 +7,56 @@ under BASE (the embedded database in ``.fastseg``, a folder of clips, a stray
 file) is not a channel, so the restreamer's listings, the editor, ``fastseg
 coverage`` and the edit checks all ignore it. Hidden names (a leading ``.``)
 never count.
+
+:func:`join_under_base` is the one way a writer turns names into a path under
+BASE: every part passes the safe-name rule and the result, symlinks resolved,
+stays inside BASE.
 """
 
 import logging
 import os
 
 from fastseg._common import hour_start
+from services.common import names
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["channels", "hours", "is_channel", "is_quality", "qualities"]
+__all__ = [
+    "OutsideBase",
+    "channels",
+    "hours",
+    "is_channel",
+    "is_quality",
+    "join_under_base",
+    "qualities",
+]
+
+
+class OutsideBase(names.UnsafeName):
+    """Names that are each safe, but whose path resolves (through a symlink) outside BASE."""
+
+
+def join_under_base(base: str, *parts: str, what: str = "path part") -> str:
+    """``BASE/PART/...``, for writing: each part one safe name, the whole inside BASE.
+
+    Every part must pass :func:`services.common.names.check_name` (so none can
+    climb, hide or split), and the joined path, with every symlink that exists
+    resolved (``os.path.realpath``), must still be BASE or below it: a directory
+    of BASE that is a symlink to elsewhere is refused rather than written through.
+    Raises :class:`~services.common.names.UnsafeName` (a part; the message says
+    ``WHAT 'PART' REASON``) or :class:`OutsideBase`.
+    """
+    for part in parts:
+        names.check_name(part, what)
+    path = os.path.join(base, *parts)
+    root = os.path.realpath(base)
+    real = os.path.realpath(path)
+    if os.path.commonpath([root, real]) != root:
+        raise OutsideBase(
+            f"{path!r} resolves to {real!r}, outside the archive {root!r}: "
+            "replace the symlink with a directory (or mount the disk at BASE)"
+        )
+    return path
 
 
 def _dirs(path: str) -> list[str]:

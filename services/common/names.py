@@ -4,7 +4,8 @@ A channel, a quality and a segment file name each become one path component,
 whether they come from a command line, an HTTP request, a peer's listing or a
 database row. A name is safe when it cannot climb (``..``), hide (a leading
 ``.``), split (``/``, ``\\``) or truncate (NUL) a path, is not empty, fits a
-Linux file name, and holds only printable characters (so a log line shows it as
+Linux file name (255 bytes: the UTF-8 bytes count, not the characters, so 255
+``é`` are too long), and holds only printable characters (so a log line shows it as
 it is). Printable non-ASCII letters are allowed: a channel may be called
 ``café``. Hour directories have their own exact form, :func:`is_hour_name`.
 """
@@ -22,7 +23,7 @@ __all__ = [
     "name_problem",
 ]
 
-MAX_NAME = 255  # the longest file name Linux filesystems allow
+MAX_NAME = 255  # the longest file name Linux filesystems allow, in bytes (NAME_MAX)
 
 
 class UnsafeName(ValueError):
@@ -38,8 +39,9 @@ def name_problem(value: object) -> str | None:
         return f"is a {type(value).__name__}, not text"
     if not value:
         return "is empty"
-    if len(value) > MAX_NAME:
-        return f"is {len(value)} characters, over {MAX_NAME}"
+    # isascii() is O(1) in CPython: only non-ASCII names pay for an encoding.
+    if len(value) > MAX_NAME or (not value.isascii() and _utf8_size(value) > MAX_NAME):
+        return f"is {_utf8_size(value)} bytes in UTF-8, over {MAX_NAME}: give a shorter name"
     if value.startswith("."):
         return "starts with '.': names starting with '.' are hidden"
     # NUL and other control characters are not printable; '/' and '\\' are.
@@ -49,6 +51,11 @@ def name_problem(value: object) -> str | None:
     if bad is not None:
         return f"contains {bad!r}"
     return None
+
+
+def _utf8_size(value: str) -> int:
+    # surrogatepass: a lone surrogate is counted here and refused as unprintable after.
+    return len(value.encode("utf-8", "surrogatepass"))
 
 
 def is_safe_name(value: object) -> TypeGuard[str]:

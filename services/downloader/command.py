@@ -19,6 +19,7 @@ from services.downloader.getter import Timeouts
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.providers import HLSProvider
 from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
+from services.downloader.variants import MAX_QUALITIES
 from services.downloader.worker import ChannelManager
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ def build_parser():
     )
     parser.add_argument(
         "--qualities",
-        help="comma-separated qualities to record (default: every one the master playlist has)",
+        help="comma-separated qualities to record (default: the master playlist's, the "
+        f"first {MAX_QUALITIES} whose names can be directories)",
     )
     parser.add_argument(
         "--provider", choices=["hls", "twitch"], default="hls",
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         qualities = [q.strip() for q in args.qualities.split(",") if q.strip()]
         if not qualities:
             parser.error(f"--qualities {args.qualities!r} names no quality")
+        for quality in qualities:
+            problem = names.name_problem(quality)
+            if problem is not None:
+                parser.error(f"--qualities: {quality[:40]!r} {problem}: it cannot be a directory")
     if args.provider == "hls":
         if len(args.url) != len(args.channels):
             parser.error(

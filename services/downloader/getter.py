@@ -26,7 +26,7 @@ import requests
 import urllib3.exceptions
 
 from fastseg import content_id, hour_name, segment_name
-from services.common import backoff
+from services.common import archive, backoff
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import describe
 
@@ -37,6 +37,14 @@ SUSPECT_FETCH_SECONDS = 59
 #: Attempts in flight at once for one segment (the first plus soft-timeout extras).
 MAX_PARALLEL_ATTEMPTS = 3
 CHUNK = 64 * 1024
+#: The fastest stream recorded, in bytes per second of EXTINF (100 Mbit/s, beyond 4K
+#: live streams), plus room for an init section and short entries: an origin that
+#: sends more for an entry is kept to that much, as a partial, and not asked again.
+MAX_BYTES_PER_SECOND = 100_000_000 // 8
+SEGMENT_SLACK_BYTES = 1024 * 1024
+#: An EXT-X-MAP init section is a few KB; the cache keeps the most recent few.
+MAX_INIT_BYTES = 1024 * 1024
+MAX_INITS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +66,15 @@ class _Expired(Exception):
     pass
 
 
+class _TooLarge(Exception):
+    """An origin sent more than a stream of this length can hold: not asked again."""
+
+
+def max_segment_bytes(duration: dt.timedelta) -> int:
+    """The most bytes (init section included) kept for an entry of ``duration``."""
+    return int(duration.total_seconds() * MAX_BYTES_PER_SECOND) + SEGMENT_SLACK_BYTES
+
+
 @dataclasses.dataclass
 class Segment:
     """One media playlist entry with the time it was given."""
@@ -70,7 +87,11 @@ class Segment:
 
 
 class InitCache:
-    """EXT-X-MAP init sections, fetched once per URI and shared by every getter."""
+    """EXT-X-MAP init sections, fetched once per URI and shared by every getter.
+
+    At most MAX_INIT_BYTES each and the MAX_INITS most recent URIs: an origin
+    naming a new init section for every entry cannot fill the memory.
+    """
 
     def __init__(self, session: requests.Session):
         self.session = session
@@ -81,13 +102,21 @@ class InitCache:
         result = self.results.get(uri)
         if result is None:
             result = self.results[uri] = gevent.event.AsyncResult()
+            for old in [u for u, r in self.results.items() if r.ready()][: -MAX_INITS or None]:
+                del self.results[old]
             try:
-                with gevent.Timeout(timeout, _HardTimeout(f"init section {uri!r} took too long")):
-                    resp = self.session.get(uri, timeout=timeout)
+                late = _HardTimeout(f"init section {uri!r} took too long")
+                with (
+                    gevent.Timeout(timeout, late),
+                    self.session.get(uri, timeout=timeout, stream=True) as resp,
+                ):
                     if resp.status_code in (403, 404):
                         raise _Expired(f"init section {uri!r} answered {resp.status_code}")
                     resp.raise_for_status()
-                    result.set(resp.content)
+                    body = resp.raw.read(MAX_INIT_BYTES + 1, decode_content=True)
+                    if len(body) > MAX_INIT_BYTES:
+                        raise _TooLarge(f"init section {uri!r} is over {MAX_INIT_BYTES} bytes")
+                    result.set(body)
             except BaseException as e:
                 del self.results[uri]  # the next caller tries again
                 # Waiters get an ordinary error even if this greenlet was killed: a
@@ -118,7 +147,7 @@ class SegmentGetter:
     ):
         self.metrics = metrics or DownloaderMetrics.of()
         self.spawn = spawn  # attempts join the caller's group, so a stop can kill them
-        self.dir = os.path.join(base_dir, channel, quality, hour_name(segment.start))
+        self.dir = archive.join_under_base(base_dir, channel, quality, hour_name(segment.start))
         self.channel, self.quality = channel, quality
         self.segment = segment
         self.session = session
@@ -151,7 +180,8 @@ class SegmentGetter:
                 self.done.set()
                 return
             if time.monotonic() > deadline:
-                logger.error(
+                # WARNING: an origin failing every answer must not fill the log with ERRORs.
+                logger.warning(
                     "giving up on segment %r after %d s: its URL has surely expired",
                     self.segment.uri,
                     self.timeouts.give_up_after,
@@ -212,9 +242,16 @@ class SegmentGetter:
                     file = open(temp, "xb")  # noqa: SIM115 - closed in finally
                     file.write(init)
                     hasher.update(init)
+                    limit = max_segment_bytes(seg.duration) - len(init)
                     # read1 hands over whatever has arrived, so a body cut short
                     # keeps every byte that came before the cut.
-                    while chunk := resp.raw.read1(CHUNK):
+                    while chunk := resp.raw.read1(min(CHUNK, limit - body_bytes + 1)):
+                        if body_bytes + len(chunk) > limit:
+                            raise _TooLarge(
+                                f"sent over {limit + len(init)} bytes for {seg.duration} s "
+                                f"({MAX_BYTES_PER_SECOND * 8 // 1_000_000} Mbit/s at most): "
+                                "kept that much as partial"
+                            )
                         file.write(chunk)
                         hasher.update(chunk)
                         body_bytes += len(chunk)
@@ -242,6 +279,10 @@ class SegmentGetter:
         except _Expired as e:
             logger.warning("segment %r %s: giving up on it", seg.uri, e)
             self.metrics.segment_errors.labels(**self.labels, reason="expired").inc()
+            return "expired"
+        except _TooLarge as e:
+            logger.warning("segment %r %s: giving up on it", seg.uri, e)
+            self.metrics.segment_errors.labels(**self.labels, reason="too_large").inc()
             return "expired"
         except (
             requests.RequestException,

@@ -68,3 +68,10 @@ class DownloaderMetrics(MetricSet):
             _LABELS,
             registry=registry,
         )
+        self.refused_variants = prometheus_client.Counter(
+            "fastseg_downloader_refused_variants_total",
+            "Variants of a master playlist not recorded, by reason: name (it cannot be a "
+            "directory under BASE) or limit (over the qualities a channel records)",
+            ["channel", "reason"],
+            registry=registry,
+        )

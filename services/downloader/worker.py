@@ -19,7 +19,7 @@ import gevent.pool
 import requests
 
 from fastseg import FUDGE
-from services.common import backoff, times
+from services.common import backoff, names, times
 from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import Outage
@@ -29,6 +29,7 @@ from services.downloader.playlist import (
     fetch_text,
     parse_media,
 )
+from services.downloader.variants import choose
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ MASTER_MIN_INTERVAL = 1.0
 MASTER_MAX_BACKOFF = 30.0
 #: Known entries kept behind the live window (to recognise entries listed again).
 KEEP_BEHIND = 200
+#: Refused variants logged one by one per master playlist; the rest in one line.
+REFUSALS_LOGGED = 10
 
 
 @dataclasses.dataclass
@@ -234,6 +237,9 @@ class ChannelManager:
         url = getattr(provider, "urls", {}).get(channel, "the master playlist")
         self.outage = Outage(f"channel {channel!r}", url)
         self.recording: list[str] | None = None
+        self.missing: list[str] = []
+        self.refused: dict[str, tuple[str, str]] = {}  # as the last master had them
+        self.unwritable: set[str] = set()  # qualities whose directory is outside BASE
 
     def check_missed(self, quality: str, newest: _Known, entry: _Known) -> None:
         """Log and count the segments between ``newest`` and ``entry`` that nobody saw listed.
@@ -281,11 +287,20 @@ class ChannelManager:
         running = self.inflight.get(key)
         if running is not None and not running.ready():
             return
-        getter = SegmentGetter(
-            self.base_dir, self.channel, quality, segment, self.provider.session,
-            self.inits, self.timeouts, self.stopping, spawn=self.getters.spawn,
-            metrics=self.metrics,
-        )  # fmt: skip
+        try:
+            getter = SegmentGetter(
+                self.base_dir, self.channel, quality, segment, self.provider.session,
+                self.inits, self.timeouts, self.stopping, spawn=self.getters.spawn,
+                metrics=self.metrics,
+            )  # fmt: skip
+        except names.UnsafeName as exc:  # a symlink out of BASE: the operator's to fix
+            self.metrics.segment_errors.labels(
+                channel=self.channel, quality=quality, reason="outside_base"
+            ).inc()
+            if quality not in self.unwritable:
+                self.unwritable.add(quality)
+                logger.error("channel %r quality %r: not recording: %s", self.channel, quality, exc)
+            return
         greenlet = self.inflight[key] = self.getters.spawn(getter.run)
         greenlet.link(
             lambda g: self.inflight.pop(key, None) if self.inflight.get(key) is g else None
@@ -312,28 +327,46 @@ class ChannelManager:
             failures = 0
             self.outage.succeeded()
             self.refresh.clear()
-            by_name = {v.quality: v for v in variants}
-            wanted = self.qualities if self.qualities is not None else list(by_name)
-            missing = [q for q in wanted if q not in by_name]
-            if missing:
-                logger.error(
-                    "channel %r has no quality %s; it has %s: fix --qualities",
-                    self.channel, ", ".join(map(repr, missing)), ", ".join(map(repr, by_name)),
-                )  # fmt: skip
-            recording = [q for q in wanted if q in by_name]
+            chosen = choose(variants, self.qualities)
+            self._note_refused(chosen.refused)
+            offered = [v.quality for v in variants if v.quality not in chosen.refused]
+            if chosen.missing != self.missing:  # once per change: the origin may drop one
+                self.missing = chosen.missing
+                if chosen.missing:
+                    logger.warning(
+                        "channel %r has no quality %s; it has %s: fix --qualities",
+                        self.channel, ", ".join(map(repr, chosen.missing)),
+                        ", ".join(map(repr, offered)) or "no usable one",
+                    )  # fmt: skip
+            recording = [v.quality for v in chosen.recording]
             if recording != self.recording:
                 self.recording = recording
                 logger.info("channel %r: recording %s (the stream offers %s)", self.channel,
-                            ", ".join(recording) or "nothing", ", ".join(by_name))  # fmt: skip
-            for quality in wanted:
-                if quality in by_name and (
-                    quality in self.pending or not self.workers.get(quality)
-                ):
+                            ", ".join(recording) or "nothing", ", ".join(offered))  # fmt: skip
+            for variant in chosen.recording:
+                quality = variant.quality
+                if quality in self.pending or not self.workers.get(quality):
                     self.pending.discard(quality)
-                    self.start_worker(quality, by_name[quality].url)
+                    self.start_worker(quality, variant.url)
             gevent.wait([self.refresh, self.stopping], count=1)
             # Rate-limit master fetches: several workers may ask in quick succession.
             self.stopping.wait(max(0.0, MASTER_MIN_INTERVAL - (time.monotonic() - fetched)))
+
+    def _note_refused(self, refused: dict[str, tuple[str, str]]) -> None:
+        """Warn about and count the variants refused that the last master did not refuse.
+
+        Once per cause, and at most REFUSALS_LOGGED lines per master: an origin
+        listing thousands of bad names cannot flood the log.
+        """
+        new = [why for name, why in refused.items() if self.refused.get(name) != why]
+        self.refused = refused
+        for _reason, message in new[:REFUSALS_LOGGED]:
+            logger.warning("channel %r: skipping %s", self.channel, message)
+        if len(new) > REFUSALS_LOGGED:
+            logger.warning("channel %r: skipping %d more variants (names or the limit)",
+                           self.channel, len(new) - REFUSALS_LOGGED)  # fmt: skip
+        for reason, _message in new:
+            self.metrics.refused_variants.labels(channel=self.channel, reason=reason).inc()
 
     def start_worker(self, quality: str, url: str) -> None:
         self.count += 1

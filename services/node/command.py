@@ -52,7 +52,7 @@ def build_parser():
     )  # fmt: skip
     parser.add_argument(
         "--editor-token-file", metavar="FILE",
-        help="'TOKEN EMAIL' lines: editors who may change events on the editor page "
+        help="'TOKEN EMAIL [ROLE,...]' lines: editors who may change events on the editor page "
         "(default: none, the page is read-only)",
     )  # fmt: skip
     parser.add_argument(
@@ -60,7 +60,11 @@ def build_parser():
         help="serve DIR under /clips/ (a local location's directory, so its links open over "
         "http: give that location url=http://THIS-NODE:PORT/clips/)",
     )  # fmt: skip
-    parser.add_argument("--host", default="0.0.0.0", help="restreamer address (default: all)")
+    parser.add_argument(
+        "--host", default="127.0.0.1",
+        help="restreamer address (default: %(default)s, this machine only; 0.0.0.0 for a node "
+        "that other nodes backfill from and editors reach)",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
     parser.add_argument(
         "--advertise", help="this node's URL for peers (default: http://HOSTNAME:PORT)"

@@ -23,7 +23,17 @@ import prometheus_client
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
-from services.restreamer import batch, clips, cuts, editor, listings, pictures, playlists, segments
+from services.restreamer import (
+    batch,
+    clips,
+    cuts,
+    editor,
+    listings,
+    pictures,
+    playlists,
+    segments,
+    validation,
+)
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
 from services.restreamer.limits import body_limit
 from services.restreamer.metrics import Metrics
@@ -86,6 +96,7 @@ def create_app(config: dict) -> Flask:
     app.before_request(_read_body)
     app.after_request(_finished)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OSError, _os_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.wsgi_app = segments.FastPath(app.wsgi_app, app.extensions["restreamer"])
     return app
@@ -177,6 +188,14 @@ def _relative(url: str) -> str:
     parts = urlsplit(url)
     path = "/" + parts.path.lstrip("/")
     return f"{path}?{parts.query}" if parts.query else path
+
+
+def _os_error(exc: OSError) -> Response:
+    """A path of a request's names that the OS could not follow is a 404; anything else, a 500."""
+    not_found = validation.not_found_for(exc, state().base_dir)
+    if not_found is None:
+        return _unexpected_error(exc)
+    return _http_error(not_found)
 
 
 def _unexpected_error(exc: Exception) -> Response:

@@ -18,7 +18,13 @@ from services.common import archive, coverage
 from services.common.coverage_svg import render_svg
 from services.common.readable import utc
 from services.restreamer.state import state
-from services.restreamer.validation import BadRequest, check_part, check_range, parse_time
+from services.restreamer.validation import (
+    BadRequest,
+    archive_path,
+    check_part,
+    check_range,
+    parse_time,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +38,7 @@ HOUR = dt.timedelta(hours=1)
 def _qualities(channel: str, wanted: str | None) -> list[str]:
     have = archive.qualities(state().base_dir, channel)
     if not have:
-        if not os.path.isdir(os.path.join(state().base_dir, channel)):
+        if not os.path.isdir(archive_path(state().base_dir, channel)):
             raise NotFound(f"no channel {channel!r}: see /files for the channels")
         raise NotFound(f"no hours of video in channel {channel!r}: see /files for the channels")
     if wanted is None:
@@ -45,8 +51,7 @@ def _qualities(channel: str, wanted: str | None) -> list[str]:
 
 def channel_cells(channel: str) -> tuple[list[str], dict[str, list[coverage.Cell]]]:
     """The request's qualities and their cells, after checking every parameter."""
-    check_part(channel, "channel")
-    channel_path = os.path.join(state().base_dir, channel)
+    channel_path = archive_path(state().base_dir, channel)
     qualities = _qualities(channel, request.args.get("quality") or None)
     start = parse_time(request.args.get("start"), "start")
     end = parse_time(request.args.get("end"), "end")

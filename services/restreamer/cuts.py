@@ -38,8 +38,8 @@ from services.common.cutting.ranges import check_ranges, parts_for
 from services.restreamer.state import state
 from services.restreamer.validation import (
     BadRequest,
+    archive_path,
     check_bool,
-    check_part,
     check_range,
     parse_time,
 )
@@ -71,8 +71,7 @@ class CannotCut(HTTPException):
 
 @blueprint.route("/cut/<channel>/<quality>.ts")
 def cut(channel: str, quality: str) -> Response:
-    check_part(channel, "channel")
-    check_part(quality, "quality")
+    path = archive_path(state().base_dir, channel, quality)
     spans, transitions = _ranges()
     if spans:
         start, end = spans[0][0], spans[-1][1]
@@ -101,7 +100,6 @@ def cut(channel: str, quality: str) -> Response:
         if encoding.container != "ts":
             raise BadRequest(f"container {encoding.container!r}: the .ts route only gives ts")
 
-    path = os.path.join(state().base_dir, channel, quality)
     if not os.path.isdir(path):
         raise NotFound(f"no quality {quality!r} of channel {channel!r}: see /files/{channel}")
     segments = fastseg.get_best_segments(path, start, end)

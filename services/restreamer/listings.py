@@ -21,7 +21,7 @@ from fastseg import list_segment_files
 from fastseg._common import hour_start
 from services.common import archive
 from services.restreamer.state import state
-from services.restreamer.validation import BadRequest, check_bool, check_hour, check_part
+from services.restreamer.validation import BadRequest, archive_path, check_bool, check_part
 
 logger = logging.getLogger(__name__)
 
@@ -65,25 +65,18 @@ def channels() -> Response:
 
 @blueprint.route("/files/<channel>")
 def qualities(channel: str) -> Response:
-    check_part(channel, "channel")
     base = state().base_dir
-    names = _subdirs(os.path.join(base, channel), _plain)
+    names = _subdirs(archive_path(base, channel), _plain)
     return _json([q for q in names if archive.is_quality(base, channel, q)])
 
 
 @blueprint.route("/files/<channel>/<quality>")
 def hours(channel: str, quality: str) -> Response:
-    check_part(channel, "channel")
-    check_part(quality, "quality")
-    path = os.path.join(state().base_dir, channel, quality)
-    return _json(_subdirs(path, _is_hour))
+    return _json(_subdirs(archive_path(state().base_dir, channel, quality), _is_hour))
 
 
 @blueprint.route("/files/<channel>/<quality>/<hour>")
 def segment_names(channel: str, quality: str, hour: str) -> Response:
-    check_part(channel, "channel")
-    check_part(quality, "quality")
-    check_hour(hour)
+    path = archive_path(state().base_dir, channel, quality, hour)
     tombstones = check_bool(request.args.get("tombstones"), "tombstones")
-    path = os.path.join(state().base_dir, channel, quality, hour)
     return _json(list_segment_files(path, include_tombstones=tombstones))

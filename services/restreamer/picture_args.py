@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 import fastseg
 from services.common.readable import utc
 from services.restreamer.state import state
-from services.restreamer.validation import BadRequest, check_part, parse_time
+from services.restreamer.validation import BadRequest, archive_path, parse_time
 
 __all__ = ["CannotDecode", "NotFound", "hours_path", "required_time", "segment_at"]
 
@@ -22,9 +22,7 @@ class CannotDecode(HTTPException):
 
 def hours_path(channel: str, quality: str) -> str:
     """``BASE/CH/Q`` after checking both names; 404 if there is no such quality."""
-    check_part(channel, "channel")
-    check_part(quality, "quality")
-    path = os.path.join(state().base_dir, channel, quality)
+    path = archive_path(state().base_dir, channel, quality)
     if not os.path.isdir(path):
         raise NotFound(f"no quality {quality!r} of channel {channel!r}: see /files/{channel}")
     return path

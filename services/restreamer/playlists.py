@@ -19,7 +19,13 @@ from fastseg import best_segments_by_start, get_best_segments
 from fastseg._common import hour_start
 from services.restreamer import hls
 from services.restreamer.state import state
-from services.restreamer.validation import BadRequest, check_part, check_range, parse_time
+from services.restreamer.validation import (
+    BadRequest,
+    archive_path,
+    check_part,
+    check_range,
+    parse_time,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,26 +56,24 @@ def _playlist(kind: str, key: tuple, compute) -> Response:
 
 @blueprint.route("/playlist/<channel>/<quality>.m3u8")
 def media(channel: str, quality: str) -> Response:
-    check_part(channel, "channel")
-    check_part(quality, "quality")
+    path = archive_path(state().base_dir, channel, quality)
     start, end = _times()
     return _playlist(
         "media",
         ("media", channel, quality, start, end),
-        lambda: _media(channel, quality, start, end),
+        lambda: _media(path, channel, quality, start, end),
     )
 
 
 @blueprint.route("/playlist/<channel>.m3u8")
 def master(channel: str) -> Response:
-    check_part(channel, "channel")
+    path = archive_path(state().base_dir, channel)
     start, end = _times()
     return _playlist("master", ("master", channel, start, end),
-                     lambda: _master(channel, start, end))  # fmt: skip
+                     lambda: _master(path, channel, start, end))  # fmt: skip
 
 
-def _media(channel: str, quality: str, start, end) -> str:
-    path = os.path.join(state().base_dir, channel, quality)
+def _media(path: str, channel: str, quality: str, start, end) -> str:
     if not os.path.isdir(path):
         raise NotFound(f"no quality {quality!r} of channel {channel!r}: see /files/{channel}")
     first, last = start, end
@@ -83,8 +87,7 @@ def _media(channel: str, quality: str, start, end) -> str:
     return hls.media_playlist_chunks(segments, channel, quality, ended, state().rendered)
 
 
-def _master(channel: str, start, end) -> str:
-    path = os.path.join(state().base_dir, channel)
+def _master(path: str, channel: str, start, end) -> str:
     try:
         with os.scandir(path) as entries:
             qualities = sorted(e.name for e in entries if e.is_dir() and _plain(e.name))

@@ -21,7 +21,7 @@ from fastseg import tombstone_path
 from services.common import hourlock
 from services.restreamer.files import FileRange
 from services.restreamer.state import State, state
-from services.restreamer.validation import check_hour, check_part, check_segment_name
+from services.restreamer.validation import archive_path, check_segment_name
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,7 @@ def _hour_dir(base_dir: str, channel: str, quality: str, hour: str) -> str:
     A node serves the same few hours over and over; only directories that passed
     the checks are remembered (a BadRequest is raised anew every time).
     """
-    check_part(channel, "channel")
-    check_part(quality, "quality")
-    check_hour(hour)
-    # The parts are single checked names, so plain joining is os.path.join's answer.
-    return f"{base_dir}/{channel}/{quality}/{hour}"
+    return archive_path(base_dir, channel, quality, hour)
 
 
 class Segment:

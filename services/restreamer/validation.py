@@ -5,12 +5,19 @@ one-line reason showing the bad value. Path parts are checked by their text
 alone, so no request can name a file outside ``BASE``: a part that could
 climb (``..``), hide (leading ``.``), split (``/``, ``\\``) or truncate (NUL)
 a path never gets as far as ``os.path.join``.
+
+:func:`archive_path` is the one place a route turns names into a path under
+BASE, and :func:`not_found_for` the one place an ``OSError`` the OS raised for
+such a path (a name it cannot hold, a component that is a file, a symlink
+loop) becomes a 404 instead of a 500 with a traceback.
 """
 
 import datetime as dt
+import errno
 import logging
+import os
 
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 
 import fastseg
 from fastseg._common import hour_start
@@ -19,12 +26,15 @@ from services.common import names, times
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "NAME_ERRNOS",
     "BadRequest",
+    "archive_path",
     "check_bool",
     "check_hour",
     "check_part",
     "check_range",
     "check_segment_name",
+    "not_found_for",
     "parse_time",
 ]
 
@@ -40,6 +50,43 @@ def check_part(value: str, what: str) -> str:
         return names.check_name(value, what)
     except names.UnsafeName as exc:
         raise BadRequest(f"{exc}; give a {what} name that /files lists") from None
+
+
+def archive_path(base_dir: str, channel: str, quality: str | None = None,
+                 hour: str | None = None) -> str:  # fmt: skip
+    """``BASE/CH[/Q[/HOUR]]`` after checking each name (400 naming the bad one)."""
+    parts = [check_part(channel, "channel")]
+    if quality is not None:
+        parts.append(check_part(quality, "quality"))
+    if hour is not None:
+        check_hour(hour)
+        parts.append(hour)
+    # Each part is one checked name, so plain joining is os.path.join's answer.
+    return "/".join([base_dir, *parts])
+
+
+#: What the OS answers when a path of checked names leads nowhere: the request's
+#: fault, not the node's (a component that is a file, a name the filesystem cannot
+#: hold, a symlink loop, bytes it refuses).
+NAME_ERRNOS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EILSEQ}
+)
+
+
+def not_found_for(exc: OSError, base_dir: str) -> NotFound | None:
+    """The 404 for ``exc`` if a request's names caused it, else None (a fault to log).
+
+    Only errors about a path under BASE count: ffmpeg missing or a full disk
+    elsewhere stay 500s, which the operator must see.
+    """
+    path = exc.filename
+    if exc.errno not in NAME_ERRNOS or not isinstance(path, str):
+        return None
+    if os.path.commonpath([base_dir, os.path.abspath(path)]) != base_dir:
+        return None
+    shown = os.path.relpath(path, base_dir)
+    shown = f"{shown[:80]!r}..." if len(shown) > 80 else repr(shown)
+    return NotFound(f"no {shown} in the archive ({os.strerror(exc.errno)}): see /files")
 
 
 def check_hour(value: str) -> dt.datetime:

@@ -27,7 +27,9 @@ from services.common.names import (
         pytest.param("a\nb", "contains '\\n'", id="newline"),
         pytest.param("a\u200bb", "contains '\\u200b'", id="zero-width space"),
         pytest.param("caf\udce9", "contains '\\udce9'", id="undecodable byte"),
-        pytest.param("x" * (MAX_NAME + 1), f"over {MAX_NAME}", id="too long"),
+        pytest.param("x" * (MAX_NAME + 1), f"256 bytes in UTF-8, over {MAX_NAME}", id="too long"),
+        pytest.param("é" * MAX_NAME, "510 bytes in UTF-8, over 255", id="255 chars, 510 bytes"),
+        pytest.param("東" * 86, "258 bytes in UTF-8, over 255", id="86 chars, 258 bytes"),
         pytest.param(None, "is a NoneType, not text", id="None"),
         pytest.param(b"source", "is a bytes, not text", id="bytes"),
     ],
@@ -45,7 +47,19 @@ def test_unsafe_names_are_refused_with_a_reason(name, reason):
 
 @pytest.mark.parametrize(
     "name",
-    ["source", "720p60", "desert bus", "a.b", "a..b", "café", "東京", "x" * MAX_NAME, "-x"],
+    [
+        "source",
+        "720p60",
+        "desert bus",
+        "a.b",
+        "a..b",
+        "café",
+        "東京",
+        "x" * MAX_NAME,
+        "-x",
+        "é" * 127 + "x",
+        "東" * 85,
+    ],  # fmt: skip
 )
 def test_plain_names_are_safe(name):
     assert is_safe_name(name)
@@ -54,7 +68,7 @@ def test_plain_names_are_safe(name):
 
 
 def test_a_long_name_is_shown_shortened():
-    with pytest.raises(UnsafeName, match=r"channel 'x{40}'\.\.\. is 300 characters"):
+    with pytest.raises(UnsafeName, match=r"channel 'x{40}'\.\.\. is 300 bytes in UTF-8"):
         check_name("x" * 300, "channel")
 
 

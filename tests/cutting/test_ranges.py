@@ -14,7 +14,7 @@ from services.common.cutting import (
     fast_cut_ranges,
     full_cut_ranges,
 )
-from services.common.cutting.ranges import check_ranges, parts_for
+from services.common.cutting.ranges import check_ranges, parts_for, transitions_from_json
 from tests.cutting import checks
 from tests.cutting.conftest import T0
 
@@ -169,3 +169,22 @@ def test_transition_parsing():
         Transition.parse("fade:x")
     with pytest.raises(ValueError, match="not a positive number"):
         Transition.parse("fade:0")
+    assert Transition.parse("fade:60") == Transition("fade", 60.0)  # MAX_TRANSITION itself
+
+
+@pytest.mark.parametrize(
+    ("seconds", "message"),
+    [
+        pytest.param(float("inf"), "a fade of inf s is over the 60 s", id="inf"),
+        pytest.param(1e300, "a fade of 1e\\+300 s is over the 60 s", id="1e300"),
+        pytest.param(60.000001, "a fade of 60.000001 s is over the 60 s", id="just over"),
+        pytest.param(10**400, "a fade of 1e20\\+ s is over", id="an int no float holds"),
+        pytest.param(float("nan"), "seconds nan is not a positive number", id="nan"),
+        pytest.param(True, "seconds True is not a", id="a bool"),
+    ],
+)
+def test_a_transition_is_finite_and_at_most_a_minute(seconds, message):
+    with pytest.raises(ValueError, match=message):
+        Transition("fade", seconds)
+    with pytest.raises(ValueError, match=message):
+        transitions_from_json([{"type": "fade", "seconds": seconds}])

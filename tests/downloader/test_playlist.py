@@ -72,6 +72,21 @@ def test_media_playlist_resolves_uris_and_keeps_times():
         pytest.param(
             "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n", r"is a master playlist", id="master"
         ),
+        *[
+            pytest.param(
+                f"#EXTM3U\n#EXT-X-TARGETDURATION:{target}\n#EXTINF:{extinf},\na.ts\n",
+                match,
+                id=name,
+            )
+            for target, extinf, match, name in [
+                (2, "nan", r"'a.ts' has a bad duration nan", "EXTINF nan"),
+                (2, "inf", r"'a.ts' has a bad duration inf", "EXTINF inf"),
+                (2, "1e300", r"'a.ts' lasts 1e\+300 s, over 60", "EXTINF 1e300"),
+                (2, "-1", r"'a.ts' has a bad duration -1", "EXTINF negative"),
+                (-5, "2", r"target duration of -5 s, not 1 to 60", "negative target: a busy loop"),
+                (10**9, "2", r"target duration of 1000000000 s", "huge target: a frozen worker"),
+            ]
+        ],
     ],
 )
 def test_bad_media_playlists_are_refused_with_the_reason(text, match):

@@ -153,3 +153,22 @@ def test_a_quality_the_stream_lacks_is_reported_with_what_it_has(
     wait_until(lambda: archive(d.base), "the quality it has to be recorded", 30)
     assert d.stop() == 0
     assert {s.quality for s in archive(d.base)} == {"480p"}
+
+
+def test_a_quality_directory_that_is_a_symlink_out_of_base_is_not_written_through(
+    make_origin, run_downloader, ts_stream, tmp_path
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "base" / "chan").mkdir(parents=True)
+    (tmp_path / "base" / "chan" / "source").symlink_to(elsewhere)
+    origin = make_origin({"source": ts_stream, "other": ts_stream}, window=6)
+    d = run_downloader("chan", "--url", origin.master_url, *FAST_TIMEOUTS)
+    wait_until(lambda: len(archive(d.base / "chan" / "other")) >= 3, "the other quality", 30)
+    wait_until(lambda: "not recording" in d.log, "the refusal", 30)
+    assert d.stop() == 0
+    assert list(elsewhere.iterdir()) == []
+    refusals = [line for line in d.lines if "not recording" in line]
+    assert len(refusals) == 1, d.log  # once, not once a segment
+    assert "resolves to" in refusals[0]
+    assert "outside the archive" in refusals[0]

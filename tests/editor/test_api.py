@@ -365,9 +365,15 @@ def test_database_down_is_503_and_video_still_served(servers, archive_base, tmp_
         ),  # fmt: skip
         pytest.param(
             ["--db", "host=/nowhere", "--editor-token-file", "F"],
-            "x" * 16 + " a@b admin extra",
-            "F:1: expected 'TOKEN EMAIL [admin]', got 4 fields",
+            "x" * 16 + " a@b editor extra",
+            "F:1: expected 'TOKEN EMAIL [ROLE,...]', got 4 fields",
             id="four fields",
+        ),  # fmt: skip
+        pytest.param(
+            ["--db", "host=/nowhere", "--editor-token-file", "F"],
+            "x" * 16 + " a@b extra",
+            "F:1: role 'extra' is not one of editor, artist, admin",
+            id="unknown role",
         ),  # fmt: skip
         pytest.param(
             ["--db", "host=/nowhere", "--editor-token-file", "F"],

@@ -1,5 +1,7 @@
 """The events API takes clips of several ranges with transitions between them."""
 
+import json
+
 import pytest
 
 from services.common.db import states
@@ -50,6 +52,13 @@ def test_edit_with_ranges_and_a_crossfade(module_api, module_db):
             "transition type 'wipe' is not one of fade, crossfade",
         ),
         ({"video_ranges": RANGES, "video_transitions": "fade"}, "is not a list of joins"),
+        *[
+            (
+                {"video_ranges": RANGES, "video_transitions": [{"type": "fade", "seconds": s}]},
+                f"a fade of {shown} s is over the 60 s a transition may last: shorten it",
+            )
+            for s, shown in [(1e300, "1e+300"), (10**400, "1e20+")]
+        ],
     ],
 )
 def test_bad_ranges_are_refused_and_write_nothing(module_api, module_db, changes, reason):
@@ -58,4 +67,17 @@ def test_bad_ranges_are_refused_and_write_nothing(module_api, module_db, changes
     response = module_api.post(f"/api/events/{event}/edit", {**EDIT, **changes})
     assert response.status_code == 400, response.text
     assert reason in response.json()["error"]
+    assert table(module_db) == before
+
+
+def test_an_infinite_transition_is_refused(module_api, module_db):
+    """``1e400`` is a JSON number that Python reads as inf (no JSON library writes one)."""
+    event = new_event(module_db)
+    before = table(module_db)
+    body = {**EDIT, "video_ranges": RANGES, "video_transitions": [{"type": "fade", "seconds": 2}]}
+    text = json.dumps(body).replace('"seconds": 2}', '"seconds": 1e400}')
+    response = module_api.post(f"/api/events/{event}/edit", data=text,
+                               headers={"Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 400, response.text
+    assert "a fade of inf s is over the 60 s a transition may last" in response.json()["error"]
     assert table(module_db) == before

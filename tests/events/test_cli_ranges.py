@@ -41,6 +41,8 @@ def test_edit_with_ranges_and_transitions(db, pg_dsn, base):
         ([*RANGES, "--transition", "fade:1"], "1 transitions for 3 ranges"),
         ([*RANGES, "--transition", "fade:1", "--transition", "fade"], "is not TYPE:SECONDS"),
         ([*RANGES, "--transition", "none", "--transition", "fade:9"], "longer than the shorter"),
+        ([*RANGES, "--transition", "fade:inf"], "a fade of inf s is over the 60 s a transition"),
+        ([*RANGES, "--transition", "fade:1e300"], "a fade of 1e+300 s is over the 60 s"),
         (
             [
                 "--video-start",

@@ -52,6 +52,21 @@ def test_three_ranges_with_a_crossfade(real_server, real_stream, tmp_path, kind)
             ],
             "transition type 'wipe' is not one of fade, crossfade",
         ),  # fmt: skip
+        *[
+            (
+                [
+                    ("range", f"{at(1)},{at(3)}"),
+                    ("range", f"{at(5)},{at(7)}"),
+                    ("transition", f"fade,{seconds}"),
+                ],
+                reason,
+            )  # fmt: skip
+            for seconds, reason in [
+                ("inf", "a fade of inf s is over the 60 s a transition may last: shorten it"),
+                ("1e300", "a fade of 1e+300 s is over the 60 s a transition may last"),
+                ("nan", "transition seconds nan is not a positive number"),
+            ]
+        ],
         (
             [("range", f"{at(1)},{at(3)}"), ("range", f"{at(5)},{at(7)}"), ("type", "rough")],
             "a rough cut takes one range",

@@ -1,16 +1,19 @@
 """What the restreamer accepts from clients, checked before anything touches the disk."""
 
 import datetime as dt
+import errno
 
 import pytest
 
 from services.restreamer.validation import (
     BadRequest,
+    archive_path,
     check_bool,
     check_hour,
     check_part,
     check_range,
     check_segment_name,
+    not_found_for,
     parse_time,
 )
 
@@ -116,3 +119,33 @@ def test_check_bool():
     assert check_bool(None, "x", default=True) is True
     with pytest.raises(BadRequest, match="'maybe' is not true or false"):
         check_bool("maybe", "x")
+
+
+def test_archive_path_checks_each_name_then_joins():
+    assert archive_path("/base", "ch", "q", "2026-11-27T17") == "/base/ch/q/2026-11-27T17"
+    assert archive_path("/base", "ch") == "/base/ch"
+    with pytest.raises(BadRequest, match="quality '..' starts with '.'"):
+        archive_path("/base", "ch", "..")
+    with pytest.raises(BadRequest, match="channel 'é{40}'... is 510 bytes in UTF-8"):
+        archive_path("/base", "é" * 255)
+    with pytest.raises(BadRequest, match="hour '2026-11-27' is not YYYY-MM-DDTHH"):
+        archive_path("/base", "ch", "q", "2026-11-27")
+
+
+@pytest.mark.parametrize(
+    ("code", "path", "is_404"),
+    [
+        pytest.param(errno.ENAMETOOLONG, "/base/ch/q", True, id="name too long"),
+        pytest.param(errno.ENOTDIR, "/base/stray/q", True, id="a file on the way"),
+        pytest.param(errno.ELOOP, "/base/loop/q", True, id="symlink loop"),
+        pytest.param(errno.ENOENT, "/usr/bin/ffmpeg", False, id="outside BASE: a fault"),
+        pytest.param(errno.EACCES, "/base/ch", False, id="permissions: a fault"),
+        pytest.param(errno.ENOSPC, "/base/ch/x", False, id="disk full: a fault"),
+    ],
+)
+def test_os_errors_about_a_path_of_names_are_404s(code, path, is_404):
+    answer = not_found_for(OSError(code, "whatever", path), "/base")
+    assert (answer is not None) == is_404
+    if is_404:
+        assert answer.code == 404
+        assert answer.description.startswith(f"no {path[len('/base/') :]!r} in the archive")

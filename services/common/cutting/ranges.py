@@ -31,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 #: Transition names (wubloader's) -> ffmpeg xfade transitions.
 XFADE = {"fade": "fadeblack", "crossfade": "fade"}
+#: The longest transition, in seconds: one ffmpeg re-encodes all of it, and a fade
+#: between two moments of a stream lasts a second or two; a minute is already a
+#: scene of its own (cut it as a range instead).
+MAX_TRANSITION = 60.0
 
 Part = tuple[Sequence[SegmentInfo | None], dt.datetime, dt.datetime]
 
@@ -43,10 +47,20 @@ class Transition:
     seconds: float
 
     def __post_init__(self) -> None:
+        """Raises ValueError for an unknown type, or seconds not in (0, MAX_TRANSITION]."""
         if self.kind not in XFADE:
             raise ValueError(f"transition type {self.kind!r} is not one of {', '.join(XFADE)}")
-        if not isinstance(self.seconds, int | float) or not self.seconds > 0:
-            raise ValueError(f"transition seconds {self.seconds!r} is not a positive number")
+        seconds = self.seconds
+        # Compared before any float() or timedelta: nan, inf and 10**400 must not get there.
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise ValueError(f"transition seconds {seconds!r} is not a positive number")
+        if not seconds <= MAX_TRANSITION:
+            shown = str(seconds) if isinstance(seconds, float) or seconds < 1e20 else "1e20+"
+            raise ValueError(
+                f"a {self.kind} of {shown} s is over the {MAX_TRANSITION:g} s a transition "
+                "may last: shorten it"
+            )
+        object.__setattr__(self, "seconds", float(seconds))
 
     @classmethod
     def parse(cls, text: str, sep: str = ":") -> "Transition | None":
@@ -81,7 +95,7 @@ def transitions_from_json(items: Sequence | None) -> list[Transition | None] | N
             seconds = item["seconds"]
             if isinstance(seconds, bool) or not isinstance(seconds, int | float):
                 raise ValueError(f"transition seconds {seconds!r} is not a number")
-            result.append(Transition(item["type"], float(seconds)))
+            result.append(Transition(item["type"], seconds))
         else:
             raise ValueError(f'transition {item!r} is not null or {{"type": TYPE, "seconds": N}}')
     return result

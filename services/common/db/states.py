@@ -23,6 +23,7 @@ from services.common.db.schema import EDIT_INPUTS, SHEET_INPUTS
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "IN_FLIGHT",
     "BadEventId",
     "EventNotFound",
     "IllegalTransition",
@@ -361,11 +362,17 @@ def cancel(
     )
 
 
+#: The states in which a cutter holds the row or its upload is not final yet:
+#: resetting one clears the video id it is finishing (an orphaned or double upload).
+IN_FLIGHT = ("CLAIMED", "FINALIZING", "TRANSCODING")
+
+
 def reset(
     db: Database,
     event_id: Any,
     *,
     force: bool = False,
+    in_flight: bool = True,
     if_version: int | None = None,
     writer: str | None = None,
 ) -> Any:
@@ -374,6 +381,8 @@ def reset(
     For an operator who has checked that an upload flagged in FINALIZING did
     not happen, or wants an erroring event edited afresh. ``force`` resets a DONE
     event too (its video is forgotten, not deleted): for an admin who wants it cut again.
+    ``in_flight=False`` leaves the :data:`IN_FLIGHT` states alone (IllegalTransition):
+    the events API's choice for an editor who is not an admin.
     """
     return _operator_update(
         db,
@@ -381,11 +390,18 @@ def reset(
         "force reset" if force else "reset",
         "state = 'UNEDITED', error = NULL, uploader = NULL,"
         " video_id = NULL, video_link = NULL, upload_time = NULL",
-        "TRUE" if force else "state <> 'DONE'",
+        _reset_from(force, in_flight),
         {},
         if_version=if_version,
         writer=writer,
     )
+
+
+def _reset_from(force: bool, in_flight: bool) -> str:
+    """The states a reset may leave: DONE only when forced, IN_FLIGHT only when allowed."""
+    if not in_flight:
+        return "state IN ('UNEDITED', 'EDITED')" + (" OR state = 'DONE'" if force else "")
+    return "TRUE" if force else "state <> 'DONE'"
 
 
 def manual_upload(

@@ -7,8 +7,9 @@ serves without events: the page still plays the archive. Config keys read by
 :func:`init_app`:
 
 * ``DATABASE``: PostgreSQL DSN of the events table; unset or empty, no API.
-* ``EDITOR_TOKEN_FILE``: ``TOKEN EMAIL`` lines (:mod:`.tokens`); unset, the API
-  is read-only and every write answers 401 saying so.
+* ``EDITOR_TOKEN_FILE``: ``TOKEN EMAIL [ROLE,...]`` lines (:mod:`.tokens`, the
+  roles checked by :func:`.roles.require_role`); unset, the API is read-only and
+  every write answers 401 saying so.
 """
 
 import argparse
@@ -43,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--editor-token-file",
         metavar="FILE",
-        help="'TOKEN EMAIL' lines: the editors who may change events (default: none, read-only)",
+        help="'TOKEN EMAIL [ROLE,...]' lines: the editors who may change events, roles editor "
+        "(implied), artist, admin (default: none, read-only)",
     )
 
 

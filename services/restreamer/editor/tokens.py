@@ -1,41 +1,73 @@
-"""Editors' bearer tokens: a file of ``TOKEN EMAIL`` lines, re-read when it changes.
+"""Editors' bearer tokens: a file of ``TOKEN EMAIL [ROLE,...]`` lines, re-read when it changes.
 
 One line per editor; blank lines and lines starting with ``#`` are skipped. A
 token is a secret of at least :data:`MIN_TOKEN` characters (``openssl rand -hex
 16`` makes one); the email is what the events table records as ``editor``. The
+optional third column names roles, comma-separated, from :data:`ROLES`: every
+token is an ``editor``; ``artist`` is for templates; ``admin`` may also do what
+could orphan an upload, and implies every role (:mod:`.roles` checks them). The
 file is re-read when its modification time or size changes, so an operator can
 add an editor during the marathon without restarting the restreamer; a file
 that stops parsing is logged and the tokens read before stay in force.
 """
 
+import dataclasses
 import hmac
 import logging
 import os
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_TOKEN", "TokenFile", "TokenFileError"]
+__all__ = ["ADMIN", "ARTIST", "EDITOR", "MIN_TOKEN", "ROLES", "Editor", "TokenFile",
+           "TokenFileError"]  # fmt: skip
 
 MIN_TOKEN = 16  # characters: short tokens are guessable over HTTP
+EDITOR, ARTIST, ADMIN = "editor", "artist", "admin"
+ROLES = (EDITOR, ARTIST, ADMIN)
 
 
 class TokenFileError(ValueError):
-    """The token file cannot be read or a line is not ``TOKEN EMAIL``."""
+    """The token file cannot be read or a line is not ``TOKEN EMAIL [ROLE,...]``."""
 
 
-def parse_tokens(text: str, path: str) -> dict[str, str]:
-    """token -> email from the file's text; TokenFileError names the bad line (never the token)."""
-    tokens: dict[str, str] = {}
+@dataclasses.dataclass(frozen=True)
+class Editor:
+    """Whose token came with a request, and what they may do."""
+
+    email: str
+    roles: frozenset[str] = frozenset({EDITOR})
+
+    def has(self, role: str) -> bool:
+        """Whether this editor holds ``role``; ``admin`` implies every role."""
+        return role in self.roles or ADMIN in self.roles
+
+
+def _roles(column: str, where: str) -> frozenset[str]:
+    roles = {EDITOR}
+    for role in column.split(","):
+        role = role.strip()
+        if role and role not in ROLES:
+            raise TokenFileError(
+                f"{where}: role {role[:40]!r} is not one of {', '.join(ROLES)}: "
+                "write them comma-separated, e.g. 'TOKEN EMAIL editor,admin'"
+            )
+        if role:
+            roles.add(role)
+    return frozenset(roles)
+
+
+def parse_tokens(text: str, path: str) -> dict[str, Editor]:
+    """token -> Editor from the file's text; TokenFileError names the bad line (never the token)."""
+    tokens: dict[str, Editor] = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         fields = line.split()
-        # TODO(merge): the origin lane parses the third column (roles); read only for admin here.
         if len(fields) not in (2, 3):
             raise TokenFileError(
-                f"{path}:{number}: expected 'TOKEN EMAIL [admin]', got {len(fields)} fields: "
-                "one editor per line, token first"
+                f"{path}:{number}: expected 'TOKEN EMAIL [ROLE,...]', got {len(fields)} fields: "
+                "one editor per line, token first, roles comma-separated without spaces"
             )
         token, email = fields[:2]
         if "@" in token and "@" not in email:
@@ -50,10 +82,11 @@ def parse_tokens(text: str, path: str) -> dict[str, str]:
             )
         if token in tokens:
             raise TokenFileError(
-                f"{path}:{number}: the token for {email!r} is also {tokens[token]!r}'s: "
+                f"{path}:{number}: the token for {email!r} is also {tokens[token].email!r}'s: "
                 "give each editor their own"
             )
-        tokens[token] = email
+        roles = _roles(fields[2], f"{path}:{number}") if len(fields) == 3 else frozenset({EDITOR})
+        tokens[token] = Editor(email, roles)
     return tokens
 
 
@@ -63,7 +96,7 @@ class TokenFile:
     def __init__(self, path: str) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[str, Editor] = {}
         self._load()
 
     def _read(self) -> tuple[tuple[int, int], str]:
@@ -90,13 +123,13 @@ class TokenFile:
             # Keep the editors we had: a half-saved file must not lock everyone out.
             logger.error("editor token file not reloaded, keeping the old tokens: %s", exc)
 
-    def editor_for(self, token: str) -> str | None:
-        """The email of the editor whose token this is, or None."""
+    def editor_for(self, token: str) -> Editor | None:
+        """The editor whose token this is (their email and roles), or None."""
         self._refresh()
         found = None
         given = token.encode()
         # Compare against every token in constant time, so timing reveals nothing.
-        for known, email in self._tokens.items():
+        for known, editor in self._tokens.items():
             if hmac.compare_digest(known.encode(), given):
-                found = email
+                found = editor
         return found
