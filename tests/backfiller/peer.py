@@ -19,7 +19,7 @@ produce on demand:
 * ``busy_batches``: ``POST /batch/...`` answers 429, as a fastseg peer does when
   its batch answers in flight are at their cap (without it, 501: no such route).
 
-Every request path is recorded in ``paths``.
+Every GET's path is recorded in ``paths``, every POST's in ``posts``.
 """
 
 import json
@@ -67,6 +67,7 @@ class FakePeer:
         self.stalled = threading.Event()  # set once a stalled transfer has sent its half
         self.release = threading.Event()  # set by stop(): stalled transfers end
         self.paths: list[str] = []
+        self.posts: list[str] = []
         self.died = threading.Event()  # set once the peer has dropped its connections
         self.back = threading.Event()  # set once it listens again after dying
         self.lock = threading.Lock()
@@ -109,7 +110,7 @@ class FakePeer:
                     self.close_connection = True
 
             def do_POST(self):
-                peer.paths.append(self.path)
+                peer.posts.append(self.path)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if peer.busy_batches and self.path.startswith("/batch/"):
                     self.send_response(HTTPStatus.TOO_MANY_REQUESTS)

@@ -104,7 +104,7 @@ def test_a_busy_batch_route_is_asked_again_and_its_segments_fetched_one_by_one(
     assert run.wait(60) == 0, run.log()
     assert contents(local) == contents(remote)
     assert "no batch route" not in run.log()
-    batches = [p for p in peer.paths if p.startswith("/batch/")]
+    batches = [p for p in peer.posts if p.startswith("/batch/")]
     assert len(batches) >= 2  # asked again after the first 429
 
 
