@@ -42,6 +42,11 @@ def build_parser():
              "repeat for several (default: none: no peer can hide segments here)",
     )  # fmt: skip
     parser.add_argument(
+        "--min-free-mb", type=int, default=None, metavar="MB",
+        help="the backfiller stops while the disk has less free space than this, leaving it "
+             "to the downloader (default: the backfiller's, 4096)",
+    )  # fmt: skip
+    parser.add_argument(
         "--location", action="append", default=[], metavar="NAME=BACKEND[:OPTIONS]",
         help="an upload location for the cutter; repeat for several "
              "(default: none, no cutter runs)",
@@ -116,6 +121,8 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
         argv["backfiller"] += ["--qualities", args.qualities]
     for name in args.trust_tombstones_from:
         argv["backfiller"] += ["--trust-tombstones-from", name]
+    if args.min_free_mb is not None:
+        argv["backfiller"] += ["--min-free-mb", str(args.min_free_mb)]
     if args.keep_hours is not None:
         argv["janitor"] += ["--keep-hours", str(args.keep_hours), "--db", dsn]
         argv["backfiller"] += ["--start", str(args.keep_hours)]

@@ -16,3 +16,12 @@ def test_peers_trusted_with_tombstones_are_passed_to_the_backfiller(tmp_path):
     none = build_parser().parse_args(["--channel", "ch", "--twitch", "--base-dir", str(tmp_path)])
     untrusting = service_argv(none, "host=placeholder", 8000)["backfiller"]
     assert "--trust-tombstones-from" not in untrusting
+
+
+def test_the_free_disk_floor_is_passed_to_the_backfiller_and_checked_by_its_parser(tmp_path):
+    base = ["--channel", "ch", "--twitch", "--base-dir", str(tmp_path)]
+    args = build_parser().parse_args([*base, "--min-free-mb", "100"])
+    parsed = backfiller_parser().parse_args(service_argv(args, "h", 8000)["backfiller"])
+    assert parsed.min_free_mb == 100
+    default = build_parser().parse_args(base)
+    assert "--min-free-mb" not in service_argv(default, "h", 8000)["backfiller"]
