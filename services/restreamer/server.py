@@ -243,6 +243,12 @@ class Handler(WSGIHandler):
         if self.server.log_requests:  # formatting the line costs more than a segment's headers
             super().log_request()
 
+    def get_environ(self):
+        env = super().get_environ()
+        # a costly job watches it to stop ffmpeg when the client leaves (jobs.Job)
+        env["fastseg.socket"] = self.socket
+        return env
+
     def handle_one_response(self):
         if self.server.draining:
             self.close_connection = True  # finish this one, take no more on this connection

@@ -1,4 +1,5 @@
-"""What the routes share, kept on the app: the archive root, metrics, computations in flight."""
+"""What the routes share, kept on the app: the archive root, metrics, computations in flight,
+the pool of ffmpeg jobs."""
 
 import datetime as dt
 import logging
@@ -8,6 +9,7 @@ from flask import current_app
 
 from services.restreamer.flights import Flights
 from services.restreamer.hls import MediaCache
+from services.restreamer.jobs import JobPool
 from services.restreamer.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ class State:
     implicit_range: dt.timedelta  # the longest a playlist covers without start and end
     flights: Flights = field(default_factory=Flights)
     rendered: MediaCache = field(default_factory=MediaCache)  # hours of playlist text
+    jobs: JobPool | None = None  # the ffmpeg jobs of costly routes (set by create_app)
 
 
 def state() -> State:

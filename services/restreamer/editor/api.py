@@ -24,11 +24,12 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound, Unauthorized
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
 
 from services.common.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
 from services.common.edit_checks import check_edit
 from services.restreamer.editor import inputs
+from services.restreamer.editor.bearer import editor_email
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile
 from services.restreamer.state import state
@@ -72,23 +73,7 @@ def event_json(row: Any) -> dict[str, Any]:
 
 def _editor() -> str:
     """The email of the editor whose bearer token came with the request; 401 otherwise."""
-    _, tokens = _editor_state()
-    if tokens is None:
-        raise Unauthorized(
-            "this restreamer has no --editor-token-file, so it takes no changes: ask its operator"
-        )
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header:
-        raise Unauthorized("no Authorization header: send 'Authorization: Bearer YOUR-TOKEN'")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized(
-            f"the Authorization header is not 'Bearer TOKEN' (scheme {scheme[:20]!r})"
-        )
-    email = tokens.editor_for(token.strip())
-    if email is None:
-        raise Unauthorized("that token is not an editor's: check it, or ask for a new one")
-    return email
+    return editor_email()
 
 
 def _run(fn, *args, **kwargs) -> Any:
