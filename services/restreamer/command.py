@@ -115,8 +115,11 @@ def _add_job_arguments(parser) -> None:
 
 def _serve(args, config: dict, stopping) -> int:
     from services.restreamer.app import create_app  # noqa: PLC0415
+    from services.restreamer.cut_encodings import encoders  # noqa: PLC0415
     from services.restreamer.jobs import JobLimits  # noqa: PLC0415
     from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
+
+    encoders()  # listed now: no request runs an ffmpeg outside the pool of jobs
 
     cache_bytes = int(args.playlist_cache_mb * 2**20)
     app = create_app(

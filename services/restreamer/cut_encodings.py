@@ -13,6 +13,8 @@ import functools
 import logging
 import re
 
+import gevent.lock
+
 from services.common.cutting import CutError, Encoding
 from services.common.cutting.ffmpeg import FFMPEG, FFmpeg
 
@@ -40,9 +42,21 @@ def preset(name: str, source_height: int | None) -> Encoding:
     return dataclasses.replace(PRESET_ENCODING, height=height)
 
 
-@functools.cache
+_listing = gevent.lock.Semaphore()
+
+
 def encoders() -> dict[str, str]:
-    """This ffmpeg's encoders: name -> ``V`` (video), ``A`` (audio) or ``S`` (subtitles)."""
+    """This ffmpeg's encoders: name -> ``V`` (video), ``A`` (audio) or ``S`` (subtitles).
+
+    Asked of ffmpeg once a process (the restreamer asks at start, so that no
+    request ever runs an ffmpeg outside the pool of jobs).
+    """
+    with _listing:  # concurrent first callers wait for one listing
+        return _encoders()
+
+
+@functools.cache
+def _encoders() -> dict[str, str]:
     try:
         text = FFmpeg([FFMPEG, "-hide_banner", "-encoders"], what="ffmpeg -encoders").read_all()
     except CutError as exc:

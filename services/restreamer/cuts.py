@@ -23,6 +23,7 @@ full cut takes a named preset from anyone, its own encoding only from an editor
 """
 
 import datetime as dt
+import errno
 import itertools
 import logging
 import os
@@ -137,6 +138,7 @@ def cut(channel: str, quality: str) -> Response:
 
     seconds = length.total_seconds() * COST[kind]
     with state().jobs.job("cut", request.environ, seconds) as job:
+        job.admit()  # before the engine probes segments in greenlets of its own
         encoding = _encoding(encoding_text, segments, job) if kind == "full" else None
 
         def make():
@@ -254,7 +256,10 @@ def _logged(body, kind: str, job=None):
     except CutError as exc:
         if job is None or job.failure(exc, f"{kind} cut") is None:
             logger.error("%s cut failed after its response began: %s", kind, exc)
-        raise
+            raise
+        # the job's own limit (logged by the job): drop the connection, quietly, as
+        # the server does when a client resets it; the client sees a cut-off body
+        raise ConnectionResetError(errno.ECONNRESET, f"{kind} cut stopped: {exc}") from exc
     finally:
         close = getattr(body, "close", None)
         if close is not None:

@@ -1,15 +1,19 @@
 """The pool of ffmpeg jobs every costly route shares (docs/DESIGN.md#costly-routes).
 
 A request that may start ffmpeg (a fast or full cut, a frame, a thumbnail, a
-waveform) runs inside :meth:`JobPool.job`. The job takes one of the pool's
-``--ffmpeg-jobs`` places when it starts its first process, never before (a
-cached thumbnail or a rough cut takes none), and is refused at once when every
-place is taken (503) or when its client already holds ``--ffmpeg-jobs-per-client``
-(429): nothing waits in a queue. While it runs, the job's processes are capped
-in address space (``--ffmpeg-memory-mb``, set in the child before exec) and
-are killed (SIGTERM, then SIGKILL after :data:`GRACE` s) when the job outlives
-its time limit, when its client closes the connection (noticed by watching the
-socket, even before the first byte is sent), and when the service stops.
+waveform) runs inside :meth:`JobPool.job`. The pool has ``--ffmpeg-jobs`` places,
+one per ffmpeg or ffprobe process. A job takes one when it starts its first
+process, never before (a cached thumbnail or a rough cut takes none), and is
+refused at once when every place is taken (503) or when its client already has
+``--ffmpeg-jobs-per-client`` jobs (429): nothing waits in a queue. A process a
+job runs alongside its first (a fast cut encodes its next edge ahead) takes a
+second place if one is free, or waits for the job's own process to end.
+
+While it runs, the job's processes are capped in address space
+(``--ffmpeg-memory-mb``, set in the child before exec) and are killed (SIGTERM,
+then SIGKILL after :data:`GRACE` s) when the job outlives its time limit, when
+its client closes the connection (noticed by watching the socket, even before
+the first byte is sent), and when the service stops.
 """
 
 import contextlib
@@ -21,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import gevent
+import gevent.event
 from gevent import subprocess
 from gevent.socket import wait_read
 from werkzeug.exceptions import HTTPException, UnprocessableEntity
@@ -88,27 +93,54 @@ class Job:
         self.stopped: str | None = None  # 'timeout', 'client_gone' or 'stopping'
         self.streaming = False  # the body outlives the route: it closes the job (within)
         self.procs: set[subprocess.Popen] = set()
+        self.live = 0  # processes reserved or running
+        self.places = 0  # places of the pool held: one per process running at once
+        self._freed = gevent.event.Event()
         self._sock = sock
         self._watchers: list[gevent.Greenlet] = []
 
     # the ffmpeg runner's hooks (services.common.cutting.ffmpeg.Limits)
     def starting(self) -> None:
+        """Reserve a place for one more process: the job's first takes one from the pool
+        (or is refused); another running alongside takes a second if one is free, else
+        waits for the job's own process to end (a fast cut's next edge, a second probe)."""
         if self.stopped:
             raise CutError(f"the {self.route} job was stopped ({self.stopped})")
-        if not self.admitted:
-            self.pool._admit(self)
-            self.admitted = True
-            self._watchers.append(gevent.spawn_later(self.timeout, self.stop, "timeout"))
-            if self._sock is not None:
-                self._watchers.append(gevent.spawn(self._watch_client))
+        self.admit()
+        while self.live >= self.places:
+            if self.pool._extra_place():
+                self.places += 1
+                break
+            self._freed.clear()
+            self._freed.wait()
+            if self.stopped:
+                raise CutError(f"the {self.route} job was stopped ({self.stopped})")
+        self.live += 1
+
+    def admit(self) -> None:
+        """Take the job's first place now (Refused if none): a route that will surely
+        start ffmpeg calls it first, so the refusal comes before any work."""
+        if self.admitted:
+            return
+        self.pool._admit(self)
+        self.admitted, self.places = True, 1
+        self._watchers.append(gevent.spawn_later(self.timeout, self.stop, "timeout"))
+        if self._sock is not None:
+            self._watchers.append(gevent.spawn(self._watch_client))
 
     def started(self, proc: subprocess.Popen) -> None:
         self.procs.add(proc)
         if self.stopped:
             _terminate(proc)
 
-    def ended(self, proc: subprocess.Popen) -> None:
+    def ended(self, proc: subprocess.Popen | None) -> None:
+        """One process reserved by starting() is reaped (None: it never started)."""
         self.procs.discard(proc)
+        self.live -= 1
+        if self.admitted and self.places > max(self.live, 1):  # a second place goes back
+            self.places -= 1
+            self.pool._release_place()
+        self._freed.set()
 
     def _watch_client(self) -> None:
         """Stop the job when the client's socket reads EOF: it closed the connection.
@@ -141,6 +173,7 @@ class Job:
             logger.info("stopping a %s job of %s: %s", self.route, self.client, reason)
         for proc in list(self.procs):
             _terminate(proc)
+        self._freed.set()  # a start waiting for a place gives up
 
     def failure(self, exc: CutError, what: str) -> HTTPException | None:
         """The answer for a CutError the job's own stop caused, or a memory failure; None else."""
@@ -172,7 +205,8 @@ class Job:
         gevent.killall(self._watchers, block=False)
         if self.admitted:
             self.admitted = False
-            self.pool._release(self)
+            self.pool._release(self, self.places)
+            self.places = 0
 
 
 class JobPool:
@@ -184,6 +218,7 @@ class JobPool:
         self.limits = limits
         self.metrics = metrics
         self.running: set[Job] = set()
+        self.places = 0  # processes running or reserved, over every job: at most limits.jobs
         self.by_client: dict[str, int] = {}
         self.stopping = False
 
@@ -214,13 +249,7 @@ class JobPool:
         if self.stopping:
             self.refuse(job.route, "stopping")
             raise Refused(503, "the restreamer is stopping: try again in a minute")
-        if len(self.running) >= self.limits.jobs:
-            self.refuse(job.route, "busy")
-            raise Refused(
-                503,
-                f"all {self.limits.jobs} ffmpeg jobs of this restreamer are running: "
-                f"try again in {RETRY_AFTER} s",
-            )
+        # the client's own share first: a 429 tells it that it is the one asking too much
         if self.by_client.get(job.client, 0) >= self.limits.per_client:
             self.refuse(job.route, "client_busy")
             raise Refused(
@@ -228,11 +257,30 @@ class JobPool:
                 f"you already have {self.limits.per_client} ffmpeg jobs running here "
                 "(cuts, frames, thumbnails, waveforms): wait for one to finish",
             )
+        if self.places >= self.limits.jobs:
+            self.refuse(job.route, "busy")
+            raise Refused(
+                503,
+                f"this restreamer runs its most ffmpegs at once ({self.limits.jobs}): "
+                f"try again in {RETRY_AFTER} s",
+            )
         self.running.add(job)
+        self.places += 1
         self.by_client[job.client] = self.by_client.get(job.client, 0) + 1
         self.metrics.ffmpeg_jobs.set(len(self.running))
 
-    def _release(self, job: Job) -> None:
+    def _extra_place(self) -> bool:
+        """A second place for a job already running, if one is free (never refused: it waits)."""
+        if self.places >= self.limits.jobs:
+            return False
+        self.places += 1
+        return True
+
+    def _release_place(self) -> None:
+        self.places -= 1
+
+    def _release(self, job: Job, places: int) -> None:
+        self.places -= places
         self.running.discard(job)
         left = self.by_client.get(job.client, 1) - 1
         if left:

@@ -65,8 +65,8 @@ class Limits(Protocol):
     def started(self, proc: subprocess.Popen) -> None:
         """The process runs; the caller may kill it from now on."""
 
-    def ended(self, proc: subprocess.Popen) -> None:
-        """The process is reaped."""
+    def ended(self, proc: subprocess.Popen | None) -> None:
+        """The process is reaped (None: it could not start)."""
 
 
 @contextlib.contextmanager
@@ -139,11 +139,13 @@ class FFmpeg:
         try:
             self.proc = starter.get()
         except OSError as e:
+            self._ended(None)
             raise CutError(f"cannot run {args[0]!r} ({e}): install ffmpeg") from e
         except BaseException:
             starter.join()
             if starter.successful():
                 _discard(starter.value)
+            self._ended(None)
             raise
         if self.limits is not None:
             self.limits.started(self.proc)
@@ -239,8 +241,13 @@ class FFmpeg:
                 except OSError:
                     pass
         self.proc.wait()
-        if self.limits is not None:
-            self.limits.ended(self.proc)
+        self._ended(self.proc)
+
+    def _ended(self, proc: subprocess.Popen | None) -> None:
+        """Tell the limits, once, that the process they let start is gone."""
+        limits, self.limits = self.limits, None
+        if limits is not None:
+            limits.ended(proc)
 
     def __enter__(self) -> "FFmpeg":
         return self
