@@ -68,11 +68,11 @@ def _encoders() -> dict[str, str]:
 def check_encoders(encoding: Encoding) -> None:
     """Raise ValueError unless ffmpeg has these encoders and the size and bitrate are allowed."""
     known = encoders()
-    for name, kind, word in (("video_codec", "V", "video"), ("audio_codec", "A", "audio")):
+    for name, kind, word in (("video_codec", "V", "a video"), ("audio_codec", "A", "an audio")):
         value = getattr(encoding, name)
         if known.get(value) != kind:
             examples = "libx264, libx265" if kind == "V" else "aac, libopus"
-            raise ValueError(f"{name} {value!r} is not a {word} encoder this ffmpeg has "
+            raise ValueError(f"{name} {value!r} is not {word} encoder this ffmpeg has "
                              f"(e.g. {examples}; 'ffmpeg -encoders' lists them)")  # fmt: skip
     if (encoding.width or 0) > MAX_WIDTH or (encoding.height or 0) > MAX_HEIGHT:
         raise ValueError(

@@ -224,7 +224,7 @@ def test_a_preset_never_upscales(victim, tmp_path):
             b"is not a video encoder this ffmpeg has",
             id="unknown encoder",
         ),  # fmt: skip
-        pytest.param("audio_codec=libx264", b"'libx264' is not a audio encoder", id="wrong kind"),
+        pytest.param("audio_codec=libx264", b"'libx264' is not an audio encoder", id="wrong kind"),
         pytest.param("video_bitrate=900M", b"is above 100M", id="bitrate"),
         pytest.param("crf=-1", b"is not a whole number from 0 to 51", id="malformed"),
     ],
