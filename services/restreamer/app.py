@@ -12,7 +12,7 @@ Config keys:
 * ``THUMBNAIL_DIR``, ``THUMBNAIL_CACHE_BYTES``: the thumbnail cache (services.restreamer.pictures).
 * ``WAVEFORM_DIR``, ``WAVEFORM_CACHE_BYTES``: the waveform cache (services.restreamer.waveforms).
 * ``JOB_LIMITS``: a :class:`~services.restreamer.jobs.JobLimits`, the pool of ffmpeg jobs
-  (default: one job per core, two per client, 4 GiB and an hour each).
+  (default: one process per core, two jobs per client, 4 GiB and two hours each).
 """
 
 import datetime as dt

@@ -107,7 +107,7 @@ def _add_job_arguments(parser) -> None:
         help="address space of each ffmpeg (RLIMIT_AS); 0: no limit (default: %(default)s)",
     )
     parser.add_argument(
-        "--ffmpeg-timeout", type=service.positive_seconds, default=3600.0, metavar="SECONDS",
+        "--ffmpeg-timeout", type=service.positive_seconds, default=7200.0, metavar="SECONDS",
         help="the longest any ffmpeg job may run; shorter jobs get less "
              "(default: %(default)s)",
     )  # fmt: skip

@@ -43,7 +43,7 @@ RETRY_AFTER = 5
 #: Seconds between SIGTERM and SIGKILL when a job's processes are stopped.
 GRACE = 1.0
 #: Seconds every job may take whatever it does (starting, probing, writing a PNG).
-BASE_SECONDS = 30.0
+BASE_SECONDS = 60.0
 #: ffmpeg's words when an allocation fails under RLIMIT_AS.
 _NO_MEMORY = ("Cannot allocate memory", "alloc", "Out of memory")
 
@@ -55,7 +55,7 @@ class JobLimits:
     jobs: int = os.cpu_count() or 1  # jobs running at once in this process
     per_client: int = 2  # of them, at most this many for one client address
     memory_bytes: int | None = 4096 * 2**20  # RLIMIT_AS of each process
-    timeout: float = 3600.0  # seconds: the most any job may run
+    timeout: float = 7200.0  # seconds: the most any job may run
 
 
 class Refused(HTTPException):

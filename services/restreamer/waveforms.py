@@ -47,7 +47,7 @@ HOUR = dt.timedelta(hours=1)
 SETTLED = dt.timedelta(minutes=5)  # an hour that ended this recently may still grow
 CACHE_BYTES = 256 * 1024 * 1024
 #: Seconds a waveform job may run per second of audio it decodes (8 kHz mono: cheap).
-COST = 0.02
+COST = 0.05
 MAX_SIZE = (4096, 1024)
 DEFAULT_SIZE = (1024, 64)
 DEFAULT_COLOUR = (48, 80, 192)
