@@ -91,13 +91,13 @@ def _add_job_arguments(parser) -> None:
     cores = os.cpu_count() or 1
     parser.add_argument(
         "--ffmpeg-jobs", type=int, default=cores, metavar="N",
-        help="requests running ffmpeg at once (cuts, frames, thumbnails, waveforms); "
-             "more are refused with 503 (default: the cores, %(default)s)",
+        help="ffmpeg processes at once, for cuts, frames, thumbnails and waveforms "
+             "together; a request beyond is refused with 503 (default: the cores, %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--ffmpeg-jobs-per-client", type=int, default=2, metavar="N",
-        help="of those, at most N for one client address; more are refused with 429 "
-             "(default: %(default)s)",
+        help="requests running ffmpeg at once for one client address; more are refused "
+             "with 429 (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--ffmpeg-memory-mb",

@@ -52,8 +52,8 @@ _NO_MEMORY = ("Cannot allocate memory", "alloc", "Out of memory")
 class JobLimits:
     """The pool's numbers: from the restreamer's options (``services.restreamer.command``)."""
 
-    jobs: int = os.cpu_count() or 1  # jobs running at once in this process
-    per_client: int = 2  # of them, at most this many for one client address
+    jobs: int = os.cpu_count() or 1  # ffmpeg and ffprobe processes at once in this process
+    per_client: int = 2  # jobs (requests) of one client address at once
     memory_bytes: int | None = 4096 * 2**20  # RLIMIT_AS of each process
     timeout: float = 7200.0  # seconds: the most any job may run
 
