@@ -202,7 +202,7 @@ class Job:
         """The request is done: kill what still runs and give the place back."""
         for proc in list(self.procs):
             _terminate(proc)
-        gevent.killall(self._watchers, block=False)
+        gevent.killall(self._watchers)  # before the server closes the socket they watch
         if self.admitted:
             self.admitted = False
             self.pool._release(self, self.places)
