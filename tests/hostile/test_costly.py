@@ -167,6 +167,21 @@ def test_one_client_gets_two_jobs_at_most(victim):
                          reason="client_busy")  # fmt: skip
 
 
+@pytest.mark.slow
+def test_twenty_frames_at_once_start_no_more_ffmpegs_than_the_pool(victim):
+    clients = [f"127.0.1.{n}" for n in range(20)]
+    paths = [f"/frame/test/source.png?timestamp={stamp(START + dt.timedelta(seconds=n % 18))}"
+             for n in range(20)]  # fmt: skip
+    with ChildCounter(victim.proc.pid) as counter, ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(get, [victim] * 20, paths, clients))
+        assert_still_serving(victim)
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) <= {200, 503}, statuses
+    assert 200 in statuses
+    assert 1 <= counter.most <= POOL
+    assert all(headers["Retry-After"] == "5" for status, headers, _ in answers if status == 503)
+
+
 def test_a_client_that_leaves_before_the_first_byte_stops_its_ffmpeg(victim):
     """Closing the socket while x264 is still warming up kills ffmpeg within 3 s."""
     request = f"GET {cut_path(18, type='full', encoding=SLOW)} HTTP/1.1\r\n"
