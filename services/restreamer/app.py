@@ -10,6 +10,9 @@ Config keys:
 * ``DATABASE``, ``EDITOR_TOKEN_FILE``: the editor's events API (services.restreamer.editor).
 * ``CLIPS_DIR``: a directory served under ``/clips/`` (services.restreamer.clips); unset, none.
 * ``THUMBNAIL_DIR``, ``THUMBNAIL_CACHE_BYTES``: the thumbnail cache (services.restreamer.pictures).
+* ``WAVEFORM_DIR``, ``WAVEFORM_CACHE_BYTES``: the waveform cache (services.restreamer.waveforms).
+* ``JOB_LIMITS``: a :class:`~services.restreamer.jobs.JobLimits`, the pool of ffmpeg jobs
+  (default: one process per core, two jobs per client, 4 GiB and two hours each).
 """
 
 import datetime as dt
@@ -35,6 +38,7 @@ from services.restreamer import (
     validation,
 )
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
+from services.restreamer.jobs import JobLimits, JobPool
 from services.restreamer.limits import body_limit
 from services.restreamer.metrics import Metrics
 from services.restreamer.state import State, state
@@ -78,12 +82,14 @@ def create_app(config: dict) -> Flask:
     if not base_dir or not os.path.isdir(base_dir):
         raise ValueError(f"BASE_DIR {base_dir!r} is not a directory: give the archive root")
     registry = app.config.get("METRICS_REGISTRY") or prometheus_client.REGISTRY
+    metrics = Metrics.of(registry)
     app.extensions["restreamer"] = State(
         base_dir=os.path.realpath(base_dir),
-        metrics=Metrics.of(registry),
+        metrics=metrics,
         max_range=app.config["MAX_RANGE"],
         implicit_range=app.config["IMPLICIT_RANGE"],
         rendered=MediaCache(app.config["PLAYLIST_CACHE_BYTES"]),
+        jobs=JobPool(app.config.get("JOB_LIMITS") or JobLimits(), metrics),
     )
     for module in (listings, segments, playlists, cuts, batch):
         app.register_blueprint(module.blueprint)

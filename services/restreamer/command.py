@@ -6,8 +6,10 @@ Flask app (:func:`services.restreamer.app.create_app`) on gevent's WSGI server,
 and the editor's events API on ``--db`` (absent: the embedded cluster of
 ``--base-dir``; ``--no-db``: none). ``--clips-dir DIR`` serves DIR under
 ``/clips/``, so a local upload location's links open in a browser.
+``--ffmpeg-jobs``, ``--ffmpeg-jobs-per-client``, ``--ffmpeg-memory-mb`` and
+``--ffmpeg-timeout`` bound what cuts and pictures may cost (services.restreamer.jobs).
 SIGTERM or SIGINT stops accepting, lets responses in flight finish for up to
-``--stop-timeout`` seconds, and exits.
+``--stop-timeout`` seconds, kills the ffmpegs still running, and exits.
 """
 
 import logging
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
              "segments (default: %(default)g)",
     )  # fmt: skip
     _add_client_limits(parser)
+    _add_job_arguments(parser)
     editor.add_arguments(parser)  # --db, --no-db, --editor-token-file
     parser.add_argument(
         "--clips-dir",
@@ -61,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"--playlist-cache-mb {args.playlist_cache_mb!r} is out of range: give MiB >= 0"
         )
+    for name in ("ffmpeg_jobs", "ffmpeg_jobs_per_client"):
+        if getattr(args, name) < 1:
+            option = "--" + name.replace("_", "-")
+            parser.error(f"{option} {getattr(args, name)!r} is below 1: give a count of jobs")
+    if args.ffmpeg_memory_mb < 0:
+        parser.error(f"--ffmpeg-memory-mb {args.ffmpeg_memory_mb!r} is negative: "
+                     "give MiB, or 0 for no limit")  # fmt: skip
     if not os.path.isdir(args.base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
     if args.clips_dir is not None and not os.path.isdir(args.clips_dir):
@@ -112,10 +122,40 @@ def _add_client_limits(parser) -> None:
     )  # fmt: skip
 
 
+def _add_job_arguments(parser) -> None:
+    cores = os.cpu_count() or 1
+    parser.add_argument(
+        "--ffmpeg-jobs", type=int, default=cores, metavar="N",
+        help="ffmpeg processes at once, for cuts, frames, thumbnails and waveforms "
+             "together; a request beyond is refused with 503 (default: the cores, %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ffmpeg-jobs-per-client", type=int, default=2, metavar="N",
+        help="requests running ffmpeg at once for one client address; more are refused "
+             "with 429 (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ffmpeg-memory-mb",
+        type=int,
+        default=4096,
+        metavar="MIB",
+        help="address space of each ffmpeg (RLIMIT_AS); 0: no limit (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ffmpeg-timeout", type=service.positive_seconds, default=7200.0, metavar="SECONDS",
+        help="the longest any ffmpeg job may run; shorter jobs get less "
+             "(default: %(default)s)",
+    )  # fmt: skip
+
+
 def _serve(args, config: dict, stopping) -> int:
     from services.restreamer.app import create_app  # noqa: PLC0415
+    from services.restreamer.cut_encodings import encoders  # noqa: PLC0415
+    from services.restreamer.jobs import JobLimits  # noqa: PLC0415
     from services.restreamer.limits import Limits  # noqa: PLC0415
     from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
+
+    encoders()  # listed now: no request runs an ffmpeg outside the pool of jobs
 
     cache_bytes = int(args.playlist_cache_mb * 2**20)
     app = create_app(
@@ -123,6 +163,12 @@ def _serve(args, config: dict, stopping) -> int:
             "BASE_DIR": args.base_dir,
             "CLIPS_DIR": args.clips_dir,
             "PLAYLIST_CACHE_BYTES": cache_bytes,
+            "JOB_LIMITS": JobLimits(
+                jobs=args.ffmpeg_jobs,
+                per_client=args.ffmpeg_jobs_per_client,
+                memory_bytes=args.ffmpeg_memory_mb * 2**20 or None,
+                timeout=args.ffmpeg_timeout,
+            ),
             **config,
         }
     )
@@ -151,4 +197,6 @@ def _serve(args, config: dict, stopping) -> int:
     service.listen(server, "--port", "fastseg restreamer")
     logger.info("serving %r on http://%s:%d/", args.base_dir, args.host, server.server_port)
     stopping.wait()
-    return 0 if server.drain(args.stop_timeout) else 1
+    finished = server.drain(args.stop_timeout)
+    app.extensions["restreamer"].jobs.stop_all()  # what the drain left running
+    return 0 if finished else 1

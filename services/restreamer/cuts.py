@@ -14,13 +14,22 @@ is known before the status line is sent and becomes a 4xx with the reason.
 Once bytes flow, a failure can only end the response early; closing the
 response (the client went away, or the server stops) closes the generator,
 which kills ffmpeg and removes its temp files.
+
+What a cut may cost (docs/DESIGN.md#costly-routes): each kind has a longest
+range (:data:`MAX_LENGTH`); fast and full cuts run as a job of the restreamer's
+pool (:mod:`.jobs`), whose time limit grows with the range (:data:`COST`); and a
+full cut takes a named preset from anyone, its own encoding only from an editor
+(:mod:`.cut_encodings`). ffmpeg's first bytes are awaited before the status line.
 """
 
+import datetime as dt
+import errno
+import itertools
 import logging
 import os
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, NotFound, Unauthorized
 
 import fastseg
 from services.common.cutting import (
@@ -33,8 +42,12 @@ from services.common.cutting import (
     full_cut_ranges,
     rough_container,
     rough_cut,
+    source,
 )
 from services.common.cutting.ranges import check_ranges, parts_for
+from services.restreamer import cut_encodings
+from services.restreamer.editor.roles import current_editor
+from services.restreamer.jobs import within
 from services.restreamer.state import state
 from services.restreamer.validation import (
     BadRequest,
@@ -53,6 +66,14 @@ blueprint = Blueprint("cuts", __name__)
 #: Each accepted ``type`` and the cut it makes (wubloader's names included).
 TYPES = {"rough": "rough", "fast": "fast", "smart": "fast", "full": "full", "mpegts": "full"}
 DEFAULT_TYPE = "rough"
+#: The longest cut of each kind (all ranges together): whole segments are cheap to
+#: send, a fast cut re-encodes only its edges, a full cut encodes every frame.
+MAX_LENGTH = {"rough": dt.timedelta(hours=24), "fast": dt.timedelta(hours=6),
+              "full": dt.timedelta(hours=2)}  # fmt: skip
+#: Seconds a job may run per second of video cut, on top of jobs.BASE_SECONDS: a full
+#: cut must encode at least a quarter as fast as real time (1080p x264 veryfast does
+#: 2 s in 9 s on 2 cores at load 9), a fast cut mostly copies.
+COST = {"fast": 1.0, "full": 4.0}
 
 
 class HolesInRange(HTTPException):
@@ -90,15 +111,16 @@ def cut(channel: str, quality: str) -> Response:
             f"type {asked[:40]!r} is not one of {', '.join(TYPES)} (default {DEFAULT_TYPE})"
         )
     kind = TYPES[asked]
-    encoding = None
-    if kind == "full":
-        # The .ts route gives MPEG-TS; everything else about the encoding can be chosen.
-        try:
-            encoding = Encoding.parse(request.args.get("encoding", ""), Encoding(container="ts"))
-        except (TypeError, ValueError) as exc:
-            raise BadRequest(f"encoding {request.args.get('encoding')!r}: {exc}") from exc
-        if encoding.container != "ts":
-            raise BadRequest(f"container {encoding.container!r}: the .ts route only gives ts")
+    length = sum((b - a for a, b in spans), dt.timedelta()) if spans else end - start
+    if length > MAX_LENGTH[kind]:
+        state().jobs.refuse("cut", "range")
+        raise BadRequest(
+            f"a {kind} cut is at most {MAX_LENGTH[kind]} long, and this one is {length}: "
+            "cut a shorter range, or several and join them"
+        )
+    encoding_text = request.args.get("encoding", "").strip()
+    if kind == "full" and encoding_text not in cut_encodings.PRESETS:
+        _custom_encoding(encoding_text)  # 401 or 400 before anything runs
 
     if not os.path.isdir(path):
         raise NotFound(f"no quality {quality!r} of channel {channel!r}: see /files/{channel}")
@@ -108,36 +130,91 @@ def cut(channel: str, quality: str) -> Response:
                        f"{end.isoformat()}")  # fmt: skip
     if len(spans) > 1 and kind == "rough":
         raise BadRequest("a rough cut takes one range: use type=fast or type=full for several")
-    mimetype = "video/MP2T"
-    try:
-        if len(spans) > 1:
-            parts = parts_for(path, spans, allow_holes)
+    if kind == "rough":  # whole segments' bytes: no ffmpeg, no job
+        body = _planned(kind, lambda: rough_cut(segments, allow_holes=allow_holes))
+        mimetype = "video/mp4" if rough_container(segments) == "fmp4" else "video/MP2T"
+        return Response(_logged(body, kind), mimetype=mimetype, direct_passthrough=True)
+
+    seconds = length.total_seconds() * COST[kind]
+    with state().jobs.job("cut", request.environ, seconds) as job:
+        job.admit()  # before the engine probes segments in greenlets of its own
+        encoding = _encoding(encoding_text, segments, job) if kind == "full" else None
+
+        def make():
+            if len(spans) > 1:
+                parts = parts_for(path, spans, allow_holes)
+                if kind == "fast":
+                    return fast_cut_ranges(parts, transitions, allow_holes=allow_holes)
+                return full_cut_ranges(parts, transitions, encoding, allow_holes=allow_holes)
             if kind == "fast":
-                body = fast_cut_ranges(parts, transitions, allow_holes=allow_holes)
-            else:
-                body = full_cut_ranges(parts, transitions, encoding, allow_holes=allow_holes)
-        elif kind == "rough":
-            body = rough_cut(segments, allow_holes=allow_holes)
-            if rough_container(segments) == "fmp4":  # the segments' own bytes: fragmented MP4
-                mimetype = "video/mp4"
-        elif kind == "fast":
-            body = fast_cut(segments, start, end, allow_holes=allow_holes)
-        else:
-            body = full_cut(segments, start, end, encoding, allow_holes=allow_holes)
+                return fast_cut(segments, start, end, allow_holes=allow_holes)
+            return full_cut(segments, start, end, encoding, allow_holes=allow_holes)
+
+        body = _planned(kind, make, job)
+        body = within(job, body)
+        # ffmpeg's first bytes before the status line: a failure to start (an option the
+        # encoder refuses, a segment it cannot read) is still a clean 4xx, not a cut-off 200
+        try:
+            first = next(body, b"")
+        except CutError as exc:
+            raise job.failure(exc, f"{kind} cut") or _cannot_cut(kind, exc) from exc
+    rest = _logged(body, kind, job)
+    return Response(itertools.chain([first], rest), mimetype="video/MP2T",
+                    direct_passthrough=True)  # fmt: skip
+
+
+def _custom_encoding(text: str) -> None:
+    """A full cut's encoding other than a preset: an editor's, well formed, with real encoders."""
+    presets = ", ".join(cut_encodings.PRESETS)
+    try:
+        current_editor(why="it takes no encoding of an editor")
+    except Unauthorized as exc:
+        state().jobs.refuse("cut", "token")
+        what = f"encoding {text[:80]!r}" if text else "a full cut without a preset"
+        exc.description = (f"{what} needs an editor's token: {exc.description}; "
+                           f"anyone may give encoding=PRESET, one of {presets}")  # fmt: skip
+        raise
+    try:
+        encoding = Encoding.parse(text, Encoding(container="ts"))
+        if encoding.container != "ts":
+            raise ValueError(f"container {encoding.container!r}: the .ts route only gives ts")
+        cut_encodings.check_encoders(encoding)
+    except (TypeError, ValueError) as exc:
+        state().jobs.refuse("cut", "encoding")
+        raise BadRequest(f"encoding {text[:200]!r}: {exc}") from exc
+
+
+def _encoding(text: str, segments, job) -> Encoding:
+    """The encoding asked for: a preset (no larger than the source) or an editor's own."""
+    if text not in cut_encodings.PRESETS:
+        return Encoding.parse(text, Encoding(container="ts"))  # checked by _custom_encoding
+    first = next(s for s in segments if s is not None)
+    try:
+        video = source.probe(source.read(first), first.path).video
+    except CutError as exc:
+        raise job.failure(exc, "full cut") or _cannot_cut("full", exc) from exc
+    return cut_encodings.preset(text, video.height if video is not None else None)
+
+
+def _planned(kind: str, make, job=None):
+    """The engine's cut generator; its refusals (planned before any byte) as 4xx."""
+    try:
+        return make()
     except fastseg.ContainsHoles as exc:
         raise HolesInRange(
             f"no complete video from {exc.hole_start.isoformat()} to {exc.hole_end.isoformat()}:"
             " choose another range, or add allow_holes=true to cut around it"
         ) from exc
     except CutError as exc:
-        logger.info("refused a %s cut of %s/%s: %s", kind, channel, quality, exc)
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CannotCut(f"cannot make a {kind} cut of this range: {reason}") from exc
+        raise (job and job.failure(exc, f"{kind} cut")) or _cannot_cut(kind, exc) from exc
     except ValueError as exc:
-        raise BadRequest(
-            f"cannot cut from {start.isoformat()} to {end.isoformat()}: {exc}"
-        ) from exc
-    return Response(_logged(body, kind), mimetype=mimetype, direct_passthrough=True)
+        raise BadRequest(f"cannot make this {kind} cut: {exc}") from exc
+
+
+def _cannot_cut(kind: str, exc: CutError) -> HTTPException:
+    logger.info("refused a %s cut of %s: %s", kind, request.path, exc)
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return CannotCut(f"cannot make a {kind} cut of this range: {reason}")
 
 
 def _ranges():
@@ -167,13 +244,21 @@ def _ranges():
     return spans, transitions
 
 
-def _logged(body, kind: str):
-    """The engine's bytes; a failure mid-stream is logged, then ends the response early."""
+def _logged(body, kind: str, job=None):
+    """The engine's bytes; a failure mid-stream is logged, then ends the response early.
+
+    A job the restreamer stopped (its client left, its time ran out, the service
+    stops) or that ran out of memory is logged by the job, not as an error here.
+    """
     try:
         yield from body
     except CutError as exc:
-        logger.error("%s cut failed after its response began: %s", kind, exc)
-        raise
+        if job is None or job.failure(exc, f"{kind} cut") is None:
+            logger.error("%s cut failed after its response began: %s", kind, exc)
+            raise
+        # the job's own limit (logged by the job): drop the connection, quietly, as
+        # the server does when a client resets it; the client sees a cut-off body
+        raise ConnectionResetError(errno.ECONNRESET, f"{kind} cut stopped: {exc}") from exc
     finally:
         close = getattr(body, "close", None)
         if close is not None:

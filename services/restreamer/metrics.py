@@ -1,4 +1,4 @@
-"""The restreamer's Prometheus metrics: per-endpoint latency and status counts.
+"""The restreamer's Prometheus metrics: per-endpoint latency and status counts, ffmpeg jobs.
 
 They live in the registry the app is given (the global one by default), so
 that tests can build several apps in one process with a fresh registry each.
@@ -83,6 +83,29 @@ class Metrics(MetricSet):
             "fastseg_restreamer_bad_requests_total",
             "Requests refused before any route saw them (malformed, too large, bad framing)",
             ["reason"],
+            registry=registry,
+        )
+        self.ffmpeg_jobs = prometheus_client.Gauge(
+            "fastseg_restreamer_ffmpeg_jobs",
+            "Requests running ffmpeg now (cuts, frames, thumbnails, waveforms)",
+            registry=registry,
+        )
+        self.ffmpeg_refused = prometheus_client.Counter(
+            "fastseg_restreamer_ffmpeg_refused_total",
+            "Costly requests refused before any ffmpeg ran, by route and reason",
+            ["route", "reason"],
+            registry=registry,
+        )
+        self.ffmpeg_stopped = prometheus_client.Counter(
+            "fastseg_restreamer_ffmpeg_stopped_total",
+            "ffmpeg jobs stopped before they finished (timeout, client_gone, stopping, memory)",
+            ["route", "reason"],
+            registry=registry,
+        )
+        self.waveform_cache = prometheus_client.Counter(
+            "fastseg_restreamer_waveform_cache_total",
+            "Hours of waveform peaks read from the disk cache (hit) or decoded (miss)",
+            ["result"],
             registry=registry,
         )
 

@@ -7,7 +7,8 @@
   (which holds its hash), the frame's PTS and the width.
 
 Paths and parameters are wubloader's. A time in a hole, or before or after the
-recording, is a 404 saying so; a segment ffmpeg cannot decode a 422.
+recording, is a 404 saying so; a segment ffmpeg cannot decode a 422. Each picture
+that starts ffmpeg is a job of the restreamer's pool (:mod:`.jobs`).
 """
 
 import datetime as dt
@@ -23,6 +24,7 @@ from services.common.diskcache import DiskCache
 from services.common.frames import frame_at, frame_png
 from services.common.readable import utc
 from services.restreamer import coverage, waveforms
+from services.restreamer.jobs import Job
 from services.restreamer.picture_args import CannotDecode, hours_path, required_time, segment_at
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest
@@ -45,6 +47,9 @@ def init_app(app: Flask) -> None:
     directory = app.config.get("THUMBNAIL_DIR") or os.path.join(base, ".fastseg", "thumbnails")
     limit = app.config.get("THUMBNAIL_CACHE_BYTES", CACHE_BYTES)
     app.extensions["thumbnails"] = DiskCache(directory, limit)
+    directory = app.config.get("WAVEFORM_DIR") or os.path.join(base, ".fastseg", "waveforms")
+    limit = app.config.get("WAVEFORM_CACHE_BYTES", waveforms.CACHE_BYTES)
+    app.extensions["waveforms"] = DiskCache(directory, limit)
     for module in (coverage, waveforms):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(blueprint)
@@ -68,7 +73,8 @@ def _png(data: bytes, seg: fastseg.SegmentInfo) -> Response:
     return response
 
 
-def _decode(seg: fastseg.SegmentInfo, when: dt.datetime, width: int | None, probe_only=False):
+def _decode(seg: fastseg.SegmentInfo, when: dt.datetime, width: int | None, job: Job,
+            probe_only=False):  # fmt: skip
     """The PNG and PTS of the frame at ``when`` (only its PTS if ``probe_only``); 422 if none."""
     try:
         if probe_only:
@@ -77,7 +83,9 @@ def _decode(seg: fastseg.SegmentInfo, when: dt.datetime, width: int | None, prob
     except CutError as exc:
         logger.info("cannot decode a frame of %r: %s", seg.path, exc)
         reason = str(exc).splitlines()[0]
-        raise CannotDecode(f"cannot decode the frame at {utc(when)}: {reason}") from exc
+        raise job.failure(exc, "frame") or CannotDecode(
+            f"cannot decode the frame at {utc(when)}: {reason}"
+        ) from exc
 
 
 @blueprint.route("/frame/<channel>/<quality>.png")
@@ -85,7 +93,8 @@ def frame(channel: str, quality: str) -> Response:
     path = hours_path(channel, quality)
     when = required_time("timestamp")
     seg = segment_at(path, when)
-    png, _ = _decode(seg, when, None)
+    with state().jobs.job("frame", request.environ) as job:
+        png, _ = _decode(seg, when, None, job)
     return _png(png, seg)
 
 
@@ -96,11 +105,16 @@ def thumbnail(channel: str, quality: str) -> Response:
     width = _width()
     seg = segment_at(path, when)
     cache: DiskCache = current_app.extensions["thumbnails"]
-    # one file per frame and width: any time within a frame's interval finds it
-    pts = _decode(seg, when, None, probe_only=True)
-    key = hashlib.sha256(f"{seg.path}\0{pts}\0{width}".encode()).hexdigest()[:40] + ".png"
-    png = cache.get(key)
-    if png is None:
-        png, _ = state().flights.run(("thumbnail", key), lambda: _decode(seg, when, width)[0])
-        cache.put(key, png)
+    # a job takes a place in the pool only if it starts ffmpeg (a segment not yet
+    # probed, a thumbnail not yet cached)
+    with state().jobs.job("thumbnail", request.environ) as job:
+        # one file per frame and width: any time within a frame's interval finds it
+        pts = _decode(seg, when, None, job, probe_only=True)
+        key = hashlib.sha256(f"{seg.path}\0{pts}\0{width}".encode()).hexdigest()[:40] + ".png"
+        png = cache.get(key)
+        if png is None:
+            png, _ = state().flights.run(
+                ("thumbnail", key), lambda: _decode(seg, when, width, job)[0]
+            )
+            cache.put(key, png)
     return _png(png, seg)

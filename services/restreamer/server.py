@@ -252,6 +252,8 @@ class Handler(WSGIHandler):
         # the app the raw connection, which reads to EOF): nothing here upgrades.
         self.wsgi_input = environ["wsgi.input"] = _Input(self, self.wsgi_input)
         environ["wsgi.input_terminated"] = True
+        # a costly job watches it to stop ffmpeg when the client leaves (jobs.Job)
+        environ["fastseg.socket"] = self.socket
         return environ
 
     def _direct(self, direct: Direct, head: Head):

@@ -1,4 +1,5 @@
-"""What the routes share, kept on the app: the archive root, metrics, computations in flight."""
+"""What the routes share, kept on the app: the archive root, metrics, computations in flight,
+the pool of ffmpeg jobs."""
 
 import datetime as dt
 import logging
@@ -8,6 +9,7 @@ from flask import current_app
 
 from services.restreamer.flights import Flights
 from services.restreamer.hls import MediaCache
+from services.restreamer.jobs import JobPool
 from services.restreamer.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ class State:
     flights: Flights = field(default_factory=Flights)
     rendered: MediaCache = field(default_factory=MediaCache)  # hours of playlist text
     batches: int = 0  # /batch answers holding their segments open (services.restreamer.batch)
+    jobs: JobPool | None = None  # the ffmpeg jobs of costly routes (set by create_app)
 
 
 def state() -> State:

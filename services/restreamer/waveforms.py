@@ -1,35 +1,53 @@
 """``/waveform/CH/Q.png?start=&end=&size=WxH[&color=RRGGBB]``: the audio's peak envelope.
 
 Each run of joined segments is decoded once by ffmpeg, audio only, mixed to mono
-and resampled to 8 kHz 16-bit samples, which numpy folds into one peak per pixel
-column as they stream in. Columns in a hole stay transparent. The range is at
-most two hours (a longer one is a lot of audio to decode for one picture).
+and resampled to 8 kHz 16-bit samples, which numpy folds into peaks as they
+stream in. Columns in a hole stay transparent. The range is at most two hours
+(a longer one is a lot of audio to decode for one picture).
+
+Peaks are kept per hour on disk, :data:`BINS_PER_SECOND` a second (``WAVEFORM_DIR``,
+default ``BASE/.fastseg/waveforms``, at most ``WAVEFORM_CACHE_BYTES``): the first
+picture touching an hour decodes all of it, later ones of any range and size read
+the file. The key is the hour's chosen segment names (which hold their hashes),
+so an hour that gains or loses a segment is decoded again; an hour that may
+still be recorded (ending less than :data:`SETTLED` ago) is not kept, and only
+the part asked for is decoded, as before.
 """
 
 import datetime as dt
+import hashlib
 import logging
 import re
 
 import numpy as np
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 import fastseg
 from services.common.cutting import CutError
 from services.common.cutting.edges import input_args, segments_feed
 from services.common.cutting.ffmpeg import ffmpeg
 from services.common.cutting.source import container, runs
+from services.common.diskcache import DiskCache
 from services.common.png import encode_png
+from services.common.times import utc_now
 from services.restreamer import picture_args as pictures
+from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, check_range
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["blueprint", "peaks"]
+__all__ = ["blueprint", "columns", "hour_peaks", "peaks"]
 
 blueprint = Blueprint("waveforms", __name__)
 
 RATE = 8000  # samples per second decoded; enough for an envelope
 MAX_RANGE = dt.timedelta(hours=2)
+BINS_PER_SECOND = 50  # peaks kept per second of an hour: 20 ms, 352 KiB an hour as float16
+HOUR = dt.timedelta(hours=1)
+SETTLED = dt.timedelta(minutes=5)  # an hour that ended this recently may still grow
+CACHE_BYTES = 256 * 1024 * 1024
+#: Seconds a waveform job may run per second of audio it decodes (8 kHz mono: cheap).
+COST = 0.05
 MAX_SIZE = (4096, 1024)
 DEFAULT_SIZE = (1024, 64)
 DEFAULT_COLOUR = (48, 80, 192)
@@ -108,12 +126,60 @@ def draw(levels: np.ndarray, height: int, colour: tuple[int, int, int]) -> np.nd
     return image
 
 
+def hour_peaks(
+    path: str,
+    hour: dt.datetime,
+    start: dt.datetime,
+    end: dt.datetime,
+    cache: DiskCache | None,
+    metrics=None,
+) -> np.ndarray:
+    """The peaks of ``hour`` (BINS_PER_SECOND a second, NaN without audio); for an hour
+    still settling, only those within ``[start, end)`` (the rest NaN)."""
+    width = int(HOUR.total_seconds()) * BINS_PER_SECOND
+    settled = cache is not None and hour + HOUR + SETTLED <= utc_now()
+    if not settled:
+        segments = fastseg.get_best_segments(path, max(start, hour), min(end, hour + HOUR))
+        return peaks(segments, hour, hour + HOUR, width)
+    segments = fastseg.get_best_segments(path, hour, hour + HOUR)
+    names = "\0".join(s.path for s in segments if s is not None)
+    key = hashlib.sha256(f"{path}\0{hour:%Y-%m-%dT%H}\0{names}".encode()).hexdigest()[:40]
+    data = cache.get(key + ".f16")
+    if data is not None and len(data) == width * 2:
+        if metrics is not None:
+            metrics.waveform_cache.labels("hit").inc()
+        return np.frombuffer(data, dtype="<f2").astype(np.float64)
+    if metrics is not None:
+        metrics.waveform_cache.labels("miss").inc()
+    levels = peaks(segments, hour, hour + HOUR, width)
+    cache.put(key + ".f16", levels.astype("<f2").tobytes())
+    return levels
+
+
+def columns(
+    bins: np.ndarray, first_hour: dt.datetime, start: dt.datetime, end: dt.datetime, width: int
+) -> np.ndarray:
+    """Peak per picture column of ``[start, end)`` from bins starting at ``first_hour``."""
+    span = (end - start).total_seconds()
+    offset = (start - first_hour).total_seconds()
+    edges = offset + np.arange(width + 1) * (span / width)
+    index = np.floor(edges * BINS_PER_SECOND).astype(np.int64)
+    lo = np.clip(index[:-1], 0, len(bins) - 1)
+    hi = max(int(index[-1]), int(lo[-1]) + 1)  # a column narrower than a bin shows that bin
+    with np.errstate(invalid="ignore"):
+        return np.fmax.reduceat(bins[:hi], lo)
+
+
 @blueprint.route("/waveform/<channel>/<quality>.png")
 def waveform(channel: str, quality: str) -> Response:
     path = pictures.hours_path(channel, quality)
     start = pictures.required_time("start")
     end = pictures.required_time("end")
-    check_range(start, end, MAX_RANGE)
+    try:
+        check_range(start, end, MAX_RANGE)
+    except BadRequest:
+        state().jobs.refuse("waveform", "range")
+        raise
     if start == end:
         raise BadRequest(f"start and end are both {start.isoformat()}: a waveform needs a range")
     width, height = _size()
@@ -122,10 +188,21 @@ def waveform(channel: str, quality: str) -> Response:
     if all(s is None for s in segments):
         raise pictures.NotFound(f"no video in {channel}/{quality} from {start.isoformat()} "
                                 f"to {end.isoformat()}")  # fmt: skip
-    try:
-        levels = peaks(segments, start, end, width)
-    except CutError as exc:
-        logger.info("cannot draw the waveform of %s/%s: %s", channel, quality, exc)
-        raise pictures.CannotDecode(f"cannot decode the audio: {str(exc).splitlines()[0]}") from exc
+    first_hour = start.replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while not hours or hours[-1] + HOUR < end:
+        hours.append(first_hour + HOUR * len(hours))
+    cache = current_app.extensions["waveforms"]
+    seconds = len(hours) * HOUR.total_seconds() * COST
+    with state().jobs.job("waveform", request.environ, seconds) as job:
+        try:
+            bins = np.concatenate([hour_peaks(path, h, start, end, cache, state().metrics)
+                                   for h in hours])  # fmt: skip
+        except CutError as exc:
+            logger.info("cannot draw the waveform of %s/%s: %s", channel, quality, exc)
+            raise job.failure(exc, "waveform") or pictures.CannotDecode(
+                f"cannot decode the audio: {str(exc).splitlines()[0]}"
+            ) from exc
+    levels = columns(bins, first_hour, start, end, width)
     response = Response(encode_png(draw(levels, height, colour)), mimetype="image/png")
     return response

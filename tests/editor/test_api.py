@@ -349,12 +349,6 @@ def test_database_down_is_503_and_video_still_served(servers, archive_base, tmp_
     ("args", "content", "reason"),
     [
         pytest.param(
-            ["--no-db", "--editor-token-file", "F"],
-            "x" * 16 + " a@b",
-            "--editor-token-file needs a database, not --no-db",
-            id="no db",
-        ),  # fmt: skip
-        pytest.param(
             ["--no-db", "--db", "host=/nowhere"], "", "--no-db and --db contradict", id="both"
         ),
         pytest.param(

@@ -15,6 +15,16 @@ from tests.media import store_stream
 from tests.servers import ServerProcess
 
 REAL_START = dt.datetime(2026, 11, 27, 16, 59, 52)  # straddles an hour boundary
+EDITOR_TOKEN = "restreamer-tests-editor-token"
+#: The headers of an editor: a full cut of one's own encoding needs them.
+EDITOR = {"Authorization": f"Bearer {EDITOR_TOKEN}"}
+
+
+@pytest.fixture(scope="session")
+def editor_token_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tokens") / "editors.txt"
+    path.write_text(f"{EDITOR_TOKEN} editor@example.org\n")
+    return path
 
 
 @pytest.fixture
@@ -52,8 +62,8 @@ def real_base(real_stream, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def real_server(real_base):
-    server = ServerProcess(real_base)
+def real_server(real_base, editor_token_file):
+    server = ServerProcess(real_base, "--editor-token-file", str(editor_token_file))
     yield server
     server.stop()
 

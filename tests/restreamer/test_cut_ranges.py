@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import requests
 
-from tests.restreamer.conftest import REAL_START
+from tests.restreamer.conftest import EDITOR, REAL_START
 from tests.restreamer.test_cuts import save, video_frames
 
 
@@ -17,7 +17,8 @@ def ranges_cut(server, ranges, transitions=(), **params):
     query = [("range", f"{at(a)},{at(b)}") for a, b in ranges]
     query += [("transition", t) for t in transitions]
     query += list(params.items())
-    return requests.get(f"{server.url}/cut/test/source.ts", params=query, timeout=120)
+    return requests.get(f"{server.url}/cut/test/source.ts", params=query, headers=EDITOR,
+                        timeout=120)  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["fast", "full"])

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.media import ffprobe_json
-from tests.restreamer.conftest import REAL_START
+from tests.restreamer.conftest import EDITOR, REAL_START
 from tests.waiting import wait_until
 
 START = REAL_START + dt.timedelta(seconds=3)  # inside segment 1
@@ -16,7 +16,8 @@ END = REAL_START + dt.timedelta(seconds=15)  # inside segment 7
 
 def cut(server, quality="source", start=START, end=END, **params):
     query = {"start": start.isoformat(), "end": end.isoformat(), **params}
-    return requests.get(f"{server.url}/cut/test/{quality}.ts", params=query, timeout=120)
+    return requests.get(f"{server.url}/cut/test/{quality}.ts", params=query, headers=EDITOR,
+                        timeout=120)  # fmt: skip
 
 
 def video_frames(path) -> int:
@@ -90,7 +91,8 @@ def test_holes_are_refused_with_where(real_server, real_stream, tmp_path):
 )
 def test_bad_cuts(real_server, params, status, reason):
     query = {"start": START.isoformat(), "end": END.isoformat(), **params}
-    response = requests.get(f"{real_server.url}/cut/test/source.ts", params=query, timeout=60)
+    response = requests.get(f"{real_server.url}/cut/test/source.ts", params=query,
+                            headers=EDITOR, timeout=60)  # fmt: skip
     assert response.status_code == status
     assert reason in response.text
     assert response.text.count("\n") == 1
@@ -114,7 +116,7 @@ def test_abandoned_cut_stops_ffmpeg(real_server):
     params = {"start": start.isoformat(), "end": end.isoformat(), "type": "full",
               "encoding": "preset=veryslow,crf=10"}  # fmt: skip
     with requests.get(f"{real_server.url}/cut/test/source.ts", params=params, stream=True,
-                      timeout=60) as response:  # fmt: skip
+                      headers=EDITOR, timeout=60) as response:  # fmt: skip
         assert response.status_code == 200
         assert children(real_server.proc.pid)  # ffmpeg is running for us
         next(response.iter_content(188))

@@ -201,3 +201,19 @@ def test_frame_from_fmp4_segments(stream_factory, make_client, tmp_path):
         response = client.get(f"/frame/f/source.png?timestamp={stamp(when)}")
         assert response.status_code == 200, response.text
         assert nearest_frame(png_pixels(response.data), frames) == n
+
+
+def test_waveform_columns_take_the_loudest_bin_they_cover():
+    from services.restreamer.waveforms import BINS_PER_SECOND, columns  # noqa: PLC0415
+
+    hour = dt.datetime(2026, 11, 27, 17)
+    bins = np.full(2 * BINS_PER_SECOND, np.nan)  # two seconds of bins
+    bins[:BINS_PER_SECOND] = 0.25
+    bins[10] = 0.5  # a short peak in the first column
+    # two columns over two seconds: the peak, then silence (no audio: NaN)
+    levels = columns(bins, hour, hour, hour + dt.timedelta(seconds=2), 2)
+    assert levels[0] == 0.5
+    assert np.isnan(levels[1])
+    # a column narrower than a bin shows the bin it falls in
+    narrow = columns(bins, hour, hour, hour + dt.timedelta(seconds=0.02), 8)
+    assert (narrow == 0.25).all()

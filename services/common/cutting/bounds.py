@@ -6,6 +6,7 @@ ends up with no frame in range (``start`` inside the last frame of a segment, or
 ``end`` at or inside the first frame of one) is dropped, so it is never decoded.
 """
 
+import contextvars
 import datetime as dt
 import logging
 
@@ -82,7 +83,9 @@ class Bounds:
 
     def _start_probe(self, seg) -> gevent.Greenlet:
         if seg.path not in self._probes:
-            self._probes[seg.path] = gevent.spawn(_read_and_probe, seg)
+            # in this context: a server's limits on ffmpeg (ffmpeg.limited_by) hold there too
+            context = contextvars.copy_context()
+            self._probes[seg.path] = gevent.spawn(context.run, _read_and_probe, seg)
         return self._probes[seg.path]
 
     def _probe(self, seg) -> tuple[bytes, source.Probe]:

@@ -280,7 +280,17 @@ def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
     def start_ahead(j: int) -> None:
         proc = start(pieces[j][1])
         chunks: list[bytes] = []
-        ahead[j] = (gevent.spawn(lambda: chunks.extend(proc.output())), chunks)
+
+        def run() -> CutError | None:
+            # returned, not raised: a greenlet dying of it would print a traceback,
+            # and a killed ffmpeg (its client left) is no error of the server
+            try:
+                chunks.extend(proc.output())
+            except CutError as e:
+                return e
+            return None
+
+        ahead[j] = (gevent.spawn(run), chunks)
 
     joiner = mpegts.Joiner()
     try:
@@ -291,7 +301,9 @@ def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
             joiner.piece(after_hole=after_hole)
             if i in ahead:
                 job, chunks = ahead.pop(i)
-                job.get()  # re-raises its CutError
+                error = job.get()
+                if error is not None:
+                    raise error
                 stream = iter(chunks)
             elif isinstance(piece, Copy) and kind == "ts" and not piece.shift:
                 stream = (c for seg in piece.segments for c in source.chunks(seg))

@@ -5,13 +5,22 @@ iterable of byte chunks in one greenlet, collects stderr in another, and hands
 stdout out as a generator. :meth:`FFmpeg.close` kills the process, closes every
 fd and kills the greenlets, so a consumer that stops early leaves nothing behind.
 gevent.subprocess is cooperative whether or not the stdlib is monkey-patched.
+
+Every child gets ``PR_SET_PDEATHSIG`` (SIGKILL), so it dies with the process that
+started it even if that one is killed outright; inside :func:`limited_by`, a
+server's job also caps its address space (``RLIMIT_AS``) and is told of each
+process, so that it can refuse to start one or kill the ones it has.
 """
 
 import contextlib
 import contextvars
+import ctypes
 import logging
 import re
+import resource
+import signal
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 import gevent
 from gevent import subprocess
@@ -34,6 +43,52 @@ _OUT_TIME = re.compile(rb"^out_time_us=(\d+)$")
 _progress: contextvars.ContextVar[Callable[[float], None] | None] = contextvars.ContextVar(
     "ffmpeg_progress", default=None
 )
+_limits: contextvars.ContextVar["Limits | None"] = contextvars.ContextVar(
+    "ffmpeg_limits", default=None
+)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: children do not die with us
+    _prctl = None
+
+
+class Limits(Protocol):
+    """What a caller (a server's job) imposes on each process started inside :func:`limited_by`."""
+
+    #: RLIMIT_AS of each process, in bytes; None for no limit.
+    memory_bytes: int | None
+
+    def starting(self) -> None:
+        """Called before each start; raising refuses it (nothing runs)."""
+
+    def started(self, proc: subprocess.Popen) -> None:
+        """The process runs; the caller may kill it from now on."""
+
+    def ended(self, proc: subprocess.Popen | None) -> None:
+        """The process is reaped (None: it could not start)."""
+
+
+@contextlib.contextmanager
+def limited_by(limits: "Limits"):
+    """While active, each ffmpeg or ffprobe started here is subject to ``limits``."""
+    token = _limits.set(limits)
+    try:
+        yield
+    finally:
+        _limits.reset(token)
+
+
+def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
+    """What the child runs between fork and exec: die with the parent; cap its memory."""
+
+    def setup() -> None:
+        if _prctl is not None:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if memory_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+    return setup
 
 
 @contextlib.contextmanager
@@ -66,6 +121,10 @@ class FFmpeg:
         self._stderr_size = 0
         self.feed_error: BaseException | None = None
         logger.debug("starting %s: %s", self.what, " ".join(args))
+        self.limits = _limits.get()
+        if self.limits is not None:
+            self.limits.starting()  # may refuse: nothing has started yet
+        memory = self.limits.memory_bytes if self.limits is not None else None
         # Popen waits (cooperatively) for the exec; started in its own greenlet so that
         # a kill landing in that wait cannot leave a started ffmpeg behind.
         starter = gevent.spawn(
@@ -75,16 +134,21 @@ class FFmpeg:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             bufsize=0,
+            preexec_fn=_child_setup(memory),
         )
         try:
             self.proc = starter.get()
         except OSError as e:
+            self._ended(None)
             raise CutError(f"cannot run {args[0]!r} ({e}): install ffmpeg") from e
         except BaseException:
             starter.join()
             if starter.successful():
                 _discard(starter.value)
+            self._ended(None)
             raise
+        if self.limits is not None:
+            self.limits.started(self.proc)
         self._greenlets = [gevent.spawn(self._drain_stderr)]
         if feed is not None:
             self._greenlets.append(gevent.spawn(self._feed, feed))
@@ -177,6 +241,13 @@ class FFmpeg:
                 except OSError:
                     pass
         self.proc.wait()
+        self._ended(self.proc)
+
+    def _ended(self, proc: subprocess.Popen | None) -> None:
+        """Tell the limits, once, that the process they let start is gone."""
+        limits, self.limits = self.limits, None
+        if limits is not None:
+            limits.ended(proc)
 
     def __enter__(self) -> "FFmpeg":
         return self

@@ -9,7 +9,8 @@ serves without events: the page still plays the archive. Config keys read by
 * ``DATABASE``: PostgreSQL DSN of the events table; unset or empty, no API.
 * ``EDITOR_TOKEN_FILE``: ``TOKEN EMAIL [ROLE,...]`` lines (:mod:`.tokens`, the
   roles checked by :func:`.roles.require_role`); unset, the API is read-only and
-  every write answers 401 saying so.
+  every write answers 401 saying so. The tokens also open the costly cuts
+  (:mod:`services.restreamer.cuts`), so they work without a database.
 """
 
 import argparse
@@ -44,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--editor-token-file",
         metavar="FILE",
-        help="'TOKEN EMAIL [ROLE,...]' lines: the editors who may change events, roles editor "
-        "(implied), artist, admin (default: none, read-only)",
+        help="'TOKEN EMAIL [ROLE,...]' lines: the editors who may change events and make full "
+        "cuts of their own encoding; roles editor (implied), artist, admin "
+        "(default: none: events read-only, full cuts by preset only)",
     )
 
 
@@ -57,8 +59,6 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     """
     if args.no_db and args.db:
         parser.error("--no-db and --db contradict each other: give one (or unset $FASTSEG_DB)")
-    if args.editor_token_file and args.no_db:
-        parser.error("--editor-token-file needs a database, not --no-db: the tokens guard events")
     if args.editor_token_file:
         try:
             TokenFile(args.editor_token_file)
@@ -73,11 +73,12 @@ def init_app(app: Flask) -> None:
     Raises TokenFileError if ``EDITOR_TOKEN_FILE`` is set but unusable.
     """
     app.register_blueprint(page.blueprint)
+    token_file = app.config.get("EDITOR_TOKEN_FILE")
+    tokens = TokenFile(token_file) if token_file else None
+    app.extensions["editor_tokens"] = tokens  # roles.current_editor() checks them
     dsn = app.config.get("DATABASE")
     if not dsn:
         return
-    token_file = app.config.get("EDITOR_TOKEN_FILE")
-    tokens = TokenFile(token_file) if token_file else None
     app.extensions["events_api"] = (Databases(dsn), tokens)
     app.register_blueprint(api.blueprint)
     logger.info("events API on /api/events (%s)", "writable" if tokens else "read-only")

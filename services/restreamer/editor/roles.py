@@ -1,7 +1,8 @@
 """Who sent a write to the events API, and whether their role allows it: the one check.
 
 Every write route calls :func:`require_role` (``editor`` for the everyday
-changes, ``admin`` for what could orphan or double an upload): 401 without a
+changes, ``admin`` for what could orphan or double an upload), and a full cut
+of an editor's own encoding calls :func:`current_editor`: 401 without a
 known token, 403 with a JSON reason naming the role when the token's line in
 the token file (:mod:`.tokens`) lacks it. docs/DESIGN.md#roles lists the routes.
 """
@@ -9,17 +10,21 @@ the token file (:mod:`.tokens`) lacks it. docs/DESIGN.md#roles lists the routes.
 from flask import current_app, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from services.restreamer.editor.tokens import ADMIN, ARTIST, EDITOR, Editor
+from services.restreamer.editor.tokens import ADMIN, ARTIST, EDITOR, Editor, TokenFile
 
 __all__ = ["ADMIN", "ARTIST", "EDITOR", "current_editor", "require_role"]
 
 
-def current_editor() -> Editor:
-    """The editor whose bearer token came with the request; 401 saying what is wrong otherwise."""
-    _, tokens = current_app.extensions["events_api"]
+def current_editor(why: str = "it takes no changes") -> Editor:
+    """The editor whose bearer token came with the request; 401 saying what is wrong otherwise.
+
+    ``why`` completes "this restreamer has no --editor-token-file, so ..." when
+    the restreamer has no tokens at all.
+    """
+    tokens: TokenFile | None = current_app.extensions.get("editor_tokens")
     if tokens is None:
         raise Unauthorized(
-            "this restreamer has no --editor-token-file, so it takes no changes: ask its operator"
+            f"this restreamer has no --editor-token-file, so {why}: ask its operator"
         )
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
