@@ -13,11 +13,11 @@ import random
 from fastseg import (
     SegmentInfo,
     SegmentPathError,
+    hour_start,
     list_segment_files,
     parse_segment_path,
     tombstoned_name,
 )
-from fastseg._common import hour_start
 from services.backfiller.limits import MAX_LISTING_BYTES
 from services.common import names
 

@@ -31,7 +31,7 @@ import gevent
 import gevent.event
 import gevent.pool
 
-from fastseg._common import hour_start
+from fastseg import hour_start
 from services.backfiller import listing
 from services.backfiller.client import NETWORK_ERRORS, PeerClient
 from services.backfiller.fetch import (

@@ -16,7 +16,7 @@ stays inside BASE.
 import logging
 import os
 
-from fastseg._common import hour_start
+from fastseg import hour_start
 from services.common import names
 
 logger = logging.getLogger(__name__)

@@ -17,8 +17,7 @@ import os
 
 from flask import Blueprint, Response, request
 
-from fastseg import list_segment_files
-from fastseg._common import hour_start
+from fastseg import hour_start, list_segment_files
 from services.common import archive
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, archive_path, check_bool, check_part

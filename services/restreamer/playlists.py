@@ -15,8 +15,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from fastseg import best_segments_by_start, get_best_segments
-from fastseg._common import hour_start
+from fastseg import best_segments_by_start, get_best_segments, hour_start
 from services.restreamer import hls
 from services.restreamer.state import state
 from services.restreamer.validation import (

@@ -20,7 +20,7 @@ import os
 from werkzeug.exceptions import BadRequest, NotFound
 
 import fastseg
-from fastseg._common import hour_start
+from fastseg import hour_start
 from services.common import names, times
 
 logger = logging.getLogger(__name__)
