@@ -1,8 +1,9 @@
-// What goes along the player's timeline: thumbnails of the loaded range (lazy), the
+// What goes along the player's timeline: thumbnails of the loaded range, the
 // audio's waveform under them, the clip's in and out on both, and, on the holes bar,
 // the video drawn at least two pixels wide, time marks and a legend.
 import { apiTime, formatUtc, SECOND } from "./times.js";
 import { findHoles } from "./playlist.js";
+import { showPicture } from "./picture_loader.js";
 
 const THUMB_W = 96; // CSS pixels per thumbnail
 const WAVE_H = 48;
@@ -101,12 +102,11 @@ export function initTimeline({ state, player, bar, fail }) {
       cell.style.width = `${100 / count}%`;
       if (!holes.some((h) => t >= h.start && t < h.end)) {
         const img = el("img");
-        img.loading = "lazy";
         img.decoding = "async";
         img.alt = "";
         img.title = `${formatUtc(t)} UTC`;
-        img.src = `/thumbnail/${q(state.channel)}/${q(state.quality)}.png?timestamp=${q(apiTime(t))}&width=${2 * THUMB_W}`;
-        img.addEventListener("error", () => img.remove(), { once: true });
+        showPicture(img, `/thumbnail/${q(state.channel)}/${q(state.quality)}.png?timestamp=${q(apiTime(t))}&width=${2 * THUMB_W}`,
+          () => img.remove());
         cell.append(img);
         cell.addEventListener("click", () => player.seekStream(t));
       }
@@ -126,9 +126,9 @@ export function initTimeline({ state, player, bar, fail }) {
     const width = Math.max(64, Math.min(4096, Math.round(wave.clientWidth || 600)));
     const img = el("img");
     img.alt = "audio waveform";
-    img.src = `/waveform/${q(state.channel)}/${q(state.quality)}.png?start=${q(apiTime(state.rangeStart))}` +
-      `&end=${q(apiTime(state.rangeEnd))}&size=${width}x${WAVE_H}&color=7fb2ff`;
-    img.addEventListener("error", () => { note.textContent = "no waveform for this range"; note.hidden = false; });
+    showPicture(img, `/waveform/${q(state.channel)}/${q(state.quality)}.png?start=${q(apiTime(state.rangeStart))}` +
+      `&end=${q(apiTime(state.rangeEnd))}&size=${width}x${WAVE_H}&color=7fb2ff`,
+    () => { note.textContent = "no waveform for this range"; note.hidden = false; });
     wave.append(img);
   }
 
