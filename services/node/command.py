@@ -72,7 +72,9 @@ def build_parser():
     )  # fmt: skip
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
     parser.add_argument(
-        "--advertise", help="this node's URL for peers (default: http://HOSTNAME:PORT)"
+        "--advertise",
+        help="this node's URL for peers (default: http://HOST:PORT, and "
+        "http://HOSTNAME:PORT with --host 0.0.0.0)",
     )
     parser.add_argument(
         "--name", default=socket.gethostname(), help="this node's name (default: %(default)s)"
@@ -92,6 +94,14 @@ def build_parser():
              "(default: keep every hour)",
     )  # fmt: skip
     return parser
+
+
+def advertised_url(host: str, port: int) -> str:
+    """The URL peers are told: the address the restreamer listens on, or this machine's
+    name when it listens on every address (a node on 127.0.0.1 is reachable only here)."""
+    if host in ("0.0.0.0", "::", ""):
+        return f"http://{socket.gethostname()}:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
@@ -193,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("FASTSEG_STACK_SAMPLER", None)
     stopping = service.stop_on_signals()
     with database_dsn(args.db, args.base_dir) as dsn:
-        url = args.advertise or f"http://{socket.gethostname()}:{args.port}"
+        url = args.advertise or advertised_url(args.host, args.port)
         db = Database(dsn, application_name=f"fastseg-node-{args.name}")
         try:
             apply_schema(db)

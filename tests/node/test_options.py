@@ -1,6 +1,8 @@
 """What the node passes on to its services by default: its restreamer stays on this machine."""
 
-from services.node.command import build_parser, service_argv
+import socket
+
+from services.node.command import advertised_url, build_parser, service_argv
 
 ARGS = ["--base-dir", "B", "--channel", "c", "--url", "http://127.0.0.1:1/master.m3u8"]
 
@@ -17,3 +19,9 @@ def test_the_restreamer_listens_on_this_machine_only_by_default():
 
 def test_host_makes_a_node_reachable_by_other_nodes():
     assert restreamer_host("--host", "0.0.0.0") == "0.0.0.0"
+
+
+def test_a_node_advertises_the_address_it_listens_on():
+    assert advertised_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert advertised_url("::1", 8001) == "http://[::1]:8001"
+    assert advertised_url("0.0.0.0", 8000) == f"http://{socket.gethostname()}:8000"
