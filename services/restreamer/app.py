@@ -23,7 +23,17 @@ import prometheus_client
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
-from services.restreamer import batch, clips, cuts, editor, listings, pictures, playlists, segments
+from services.restreamer import (
+    batch,
+    chat,
+    clips,
+    cuts,
+    editor,
+    listings,
+    pictures,
+    playlists,
+    segments,
+)
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
 from services.restreamer.limits import body_limit
 from services.restreamer.metrics import Metrics
@@ -75,7 +85,7 @@ def create_app(config: dict) -> Flask:
         implicit_range=app.config["IMPLICIT_RANGE"],
         rendered=MediaCache(app.config["PLAYLIST_CACHE_BYTES"]),
     )
-    for module in (listings, segments, playlists, cuts, batch):
+    for module in (listings, segments, playlists, cuts, batch, chat):
         app.register_blueprint(module.blueprint)
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
     if app.config.get("CLIPS_DIR"):
