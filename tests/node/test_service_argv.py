@@ -16,3 +16,16 @@ def test_peers_trusted_with_tombstones_are_passed_to_the_backfiller(tmp_path):
     none = build_parser().parse_args(["--channel", "ch", "--twitch", "--base-dir", str(tmp_path)])
     untrusting = service_argv(none, "host=placeholder", 8000)["backfiller"]
     assert "--trust-tombstones-from" not in untrusting
+
+
+def test_chat_runs_the_chat_archiver_only_when_asked(tmp_path):
+    from services.chat_archiver.command import build_parser as chat_parser  # noqa: PLC0415
+
+    common = ["--channel", "ch", "--twitch", "--base-dir", str(tmp_path), "--name", "n1"]
+    plain = service_argv(build_parser().parse_args(common), "host=placeholder", 8000)
+    assert "chat-archiver" not in plain
+    args = build_parser().parse_args([*common, "--chat", "--chat-irc", "irc://127.0.0.1:7000"])
+    argv = service_argv(args, "host=placeholder", 8000)["chat-archiver"]
+    parsed = chat_parser().parse_args(argv)
+    assert (parsed.channel, parsed.name, parsed.irc) == ("ch", "n1", "irc://127.0.0.1:7000")
+    assert parsed.base_dir == str(tmp_path)
