@@ -74,6 +74,7 @@ class IrcServer:
         self.pongs = 0
         self.stalled = False  # read, but never answer: a server that hangs
         self.refusing = False  # accept and close at once
+        self.on_join: bytes | None = None  # sent instead of the JOIN echo and ROOMSTATE
         self._stop = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -126,6 +127,9 @@ class IrcServer:
             client.send(f":tmi.twitch.tv CAP * ACK :{line.split(':', 1)[1]}\r\n".encode())
         elif command == "NICK":
             client.send(f":tmi.twitch.tv 001 {words[1]} :Welcome, GLHF!\r\n".encode())
+        elif command == "JOIN" and self.on_join is not None:
+            client.joined = True
+            client.send(self.on_join)
         elif command == "JOIN":
             client.send(
                 f":justinfan12345!justinfan12345@justinfan12345.tmi.twitch.tv JOIN {words[1]}\r\n"
