@@ -180,6 +180,8 @@ class Archiver:
         """Merge every minute with several files; the number merged."""
         merged = 0
         for minute in chat.crowded_minutes(self.chat_dir):
+            if len(chat.minute_files(self.chat_dir, minute)) < 2:
+                continue  # merged already, with a neighbour
             _, _, bad = chat.merge_minute(self.chat_dir, minute)
             for path in bad:
                 self.metrics.bad_files.labels(self.channel).inc()

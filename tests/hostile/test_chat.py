@@ -115,9 +115,7 @@ def test_a_stalled_server_is_pinged_then_left(tmp_path):
             irc.wait_joined()
             irc.stalled = True  # reads, never answers, sends nothing
             wait_until(lambda: irc.connections >= 2, "a new connection", timeout=20)
-            assert "PING :fastseg" in irc.clients[0].lines or "PING :fastseg" in [
-                line for c in irc.clients for line in c.lines
-            ]
+            assert "PING :fastseg" in irc.clients[0].lines
             assert node.metric("fastseg_chat_archiver_connections_total", outcome="closed") >= 1
         finally:
             assert node.stop() == 0
