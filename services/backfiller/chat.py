@@ -14,7 +14,7 @@ import logging
 import os
 import uuid
 
-from fastseg._common import hour_start
+from fastseg import hour_start
 from services.backfiller.client import NETWORK_ERRORS
 from services.backfiller.fetch import PeerBroken
 from services.common import chat

@@ -15,7 +15,7 @@ import os
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, ServiceUnavailable
 
-from fastseg._common import hour_start
+from fastseg import hour_start
 from services.common import chat
 from services.restreamer.state import state
 from services.restreamer.validation import check_hour, check_part, check_range, parse_time
