@@ -94,13 +94,15 @@ def test_a_server_speaking_no_irc_is_left_and_retried_with_backoff(tmp_path):
             # backoff from 0.5 s, doubling (full jitter): a handful of tries, never a storm
             assert irc.connections <= 10
             assert node.metric("fastseg_chat_archiver_connections_total", outcome="not_irc") >= 2
-            # the server comes to its senses: recording starts
+            # the server comes to its senses: recording starts on the next try
             irc.on_join = None
-            wait_until(lambda: irc.joined() and irc.joined()[-1].lines[-1].startswith("JOIN"),
-                       "a proper join", timeout=30)  # fmt: skip
-            time.sleep(0.3)
-            irc.send(ircserver.privmsg(1, T0))
-            wait_until(lambda: len(recorded(tmp_path)) == 1, "a message recorded", timeout=30)
+            sent = iter(range(1000))
+
+            def recording() -> bool:
+                irc.send(ircserver.privmsg(next(sent), T0))  # to whoever has joined by now
+                return bool(recorded(tmp_path))
+
+            wait_until(recording, "a message recorded", timeout=60, interval=0.5)
         finally:
             assert node.stop() == 0
     check_log(node)
