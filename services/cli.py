@@ -28,7 +28,7 @@ COMMANDS = {
 
 def usage() -> str:
     lines = ["usage: fastseg COMMAND [ARGS...]", "", "commands:"]
-    lines += [f"  {name:<11} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += [f"  {name:<13} {help_}" for name, (_, help_) in COMMANDS.items()]
     lines += ["", "Run 'fastseg COMMAND --help' for a command's options."]
     return "\n".join(lines)
 
