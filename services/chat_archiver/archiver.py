@@ -182,7 +182,10 @@ class Archiver:
         for minute in chat.crowded_minutes(self.chat_dir):
             if len(chat.minute_files(self.chat_dir, minute)) < 2:
                 continue  # merged already, with a neighbour
-            _, _, bad = chat.merge_minute(self.chat_dir, minute)
+            # in a thread: a minute's parse and merge must not hold up the loop
+            _, _, bad = gevent.get_hub().threadpool.apply(
+                chat.merge_minute, (self.chat_dir, minute)
+            )
             for path in bad:
                 self.metrics.bad_files.labels(self.channel).inc()
                 if len(self._bad_warned) < 100 and path not in self._bad_warned:

@@ -5,13 +5,17 @@ that parse, so every listed name can be fetched); a batch's bytes are served at
 ``/files/CH/chat/HOUR/NAME`` and, as wubloader's backfillers ask for them, at
 ``/segments/CH/chat/HOUR/NAME``. ``chat.json`` merges the batches of a range of at
 most :data:`MAX_CHAT_RANGE` and returns the messages whose range meets it, sorted;
-the batches it may read are capped at :data:`MAX_CHAT_BYTES` before any is read.
+the batches it may read are capped at :data:`MAX_CHAT_BYTES` before any is read,
+and at most :data:`MAX_CHAT_JOBS` answers are computed at once (in the hub's
+threads, so the loop keeps serving), more being a 503.
 """
 
 import datetime as dt
 import json
 import os
+import threading
 
+import gevent
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, ServiceUnavailable
 
@@ -20,13 +24,17 @@ from services.common import chat
 from services.restreamer.state import state
 from services.restreamer.validation import check_hour, check_part, check_range, parse_time
 
-__all__ = ["MAX_CHAT_BYTES", "MAX_CHAT_RANGE", "blueprint"]
+__all__ = ["MAX_CHAT_BYTES", "MAX_CHAT_JOBS", "MAX_CHAT_RANGE", "blueprint"]
 
 blueprint = Blueprint("chat", __name__)
 
 MAX_CHAT_RANGE = dt.timedelta(hours=2)  # as wubloader's route
-# Two hours of a very busy chat (100 messages/s) is about 430 MB; ten messages/s, 43 MB.
-MAX_CHAT_BYTES = 256 * 1024 * 1024
+# Two hours at ten messages/s are about 43 MB of files; parsed, some 300 MB of objects
+# per 64 MB. A busier chat is asked for in shorter ranges.
+MAX_CHAT_BYTES = 64 * 1024 * 1024
+# chat.json answers being computed at once (each in a thread, off the loop); more: 503.
+MAX_CHAT_JOBS = 2
+_jobs = threading.BoundedSemaphore(MAX_CHAT_JOBS)
 
 
 def _chat_dir(channel: str) -> str:
@@ -113,6 +121,21 @@ def chat_json(channel: str) -> Response:
     check_range(start, end, MAX_CHAT_RANGE)
     first, last = _timestamp(start), _timestamp(end)
     chat_dir = _chat_dir(channel)
+    if not _jobs.acquire(blocking=False):
+        raise ServiceUnavailable(
+            f"{MAX_CHAT_JOBS} chat.json answers are being computed: ask again in a few seconds"
+        )
+    try:
+        # Parsing and merging two hours takes a second or two: in a thread, so the
+        # loop goes on serving everyone else meanwhile.
+        body = gevent.get_hub().threadpool.apply(_answer, (chat_dir, first, last))
+    finally:
+        _jobs.release()
+    return Response(body, mimetype="application/json")
+
+
+def _answer(chat_dir: str, first: float, last: float) -> bytes:
+    """The body of chat.json: the merged messages meeting [first, last), sorted, as JSON."""
     for _ in range(3):  # a batch merged away between listing and reading: list again
         batches = _read_range(chat_dir, first, last)
         if batches is not None:
@@ -123,4 +146,4 @@ def chat_json(channel: str) -> Response:
         m for m in chat.merge(*batches) if first <= m["time"] + m["time_range"] and m["time"] < last
     ]
     messages.sort(key=lambda m: (m["time"], m["time_range"]))
-    return _json(messages)
+    return (json.dumps(messages) + "\n").encode()

@@ -122,3 +122,19 @@ def test_chat_json_refuses_too_many_bytes_before_reading(client, base, monkeypat
     resp = client.get("/chan/chat.json?start=2025-12-06T05:46:40&end=2025-12-06T05:46:45")
     assert resp.status_code == 413
     assert b"ask for a shorter range" in resp.data
+
+
+def test_chat_json_answers_two_at_once_then_503(client):
+    from services.restreamer import chat as routes  # noqa: PLC0415
+
+    url = "/chan/chat.json?start=2025-12-06T05:46:40&end=2025-12-06T05:46:45"
+    for _ in range(routes.MAX_CHAT_JOBS):
+        assert routes._jobs.acquire(blocking=False)  # as if computing other answers
+    try:
+        resp = client.get(url)
+        assert resp.status_code == 503
+        assert b"ask again" in resp.data
+    finally:
+        for _ in range(routes.MAX_CHAT_JOBS):
+            routes._jobs.release()
+    assert client.get(url).status_code == 200
