@@ -7,7 +7,7 @@ that parse, so every listed name can be fetched); a batch's bytes are served at
 most :data:`MAX_CHAT_RANGE` and returns the messages whose range meets it, sorted;
 the batches it may read are capped at :data:`MAX_CHAT_BYTES` before any is read,
 and at most :data:`MAX_CHAT_JOBS` answers are computed at once (in the hub's
-threads, so the loop keeps serving), more being a 503.
+threads, so the loop keeps serving), more being a 429.
 """
 
 import datetime as dt
@@ -17,7 +17,13 @@ import threading
 
 import gevent
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, ServiceUnavailable
+from werkzeug.exceptions import (
+    BadRequest,
+    NotFound,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 
 from fastseg import hour_start
 from services.common import chat
@@ -122,8 +128,9 @@ def chat_json(channel: str) -> Response:
     first, last = _timestamp(start), _timestamp(end)
     chat_dir = _chat_dir(channel)
     if not _jobs.acquire(blocking=False):
-        raise ServiceUnavailable(
-            f"{MAX_CHAT_JOBS} chat.json answers are being computed: ask again in a few seconds"
+        raise TooManyRequests(
+            f"{MAX_CHAT_JOBS} chat.json answers are being computed: ask again in a few seconds",
+            retry_after=2,
         )
     try:
         # Parsing and merging two hours takes a second or two: in a thread, so the

@@ -6,6 +6,7 @@ holds, nothing is written outside BASE/CHANNEL/chat, memory and descriptors stay
 bounded, recording goes on, and no ERROR record or traceback is logged.
 """
 
+import http.client
 import json
 import os
 import threading
@@ -20,7 +21,7 @@ from services.common import chat
 from tests.chat import ircserver
 from tests.chat.ircserver import IrcServer
 from tests.hostile.watch import error_records, fd_count, files_under, peak_rss_kib, rss_kib
-from tests.servers import ServiceProcess
+from tests.servers import ServerProcess, ServiceProcess
 from tests.waiting import wait_until
 
 T0 = ircserver.T0_MS
@@ -221,3 +222,75 @@ def test_a_hostile_peer_plants_nothing_but_its_good_batch(tmp_path):
     log = proc.log()
     assert not error_records(log), log
     assert "chat batches too large" in log  # the pass's one WARNING sums up what was refused
+
+
+def chat_archive(base: Path, hours: int = 2, rate: int = 2) -> None:
+    """``hours`` of chat at ``rate`` messages/s under ``base/chan/chat`` (one node's)."""
+    start = 1765000800
+    for minute in range(hours * 60):
+        t0 = start + minute * 60
+        batch = [{"command": "PRIVMSG", "params": ["#chan", "x" * 200],
+                  "tags": {"id": f"{minute}-{k}"}, "sender": "u", "user": "u",
+                  "host": "u.tmi.twitch.tv", "time": t0 + k / rate, "time_range": 0,
+                  "receivers": {"n.x.0": t0 + k / rate + 0.1}}
+                 for k in range(60 * rate)]  # fmt: skip
+        chat.write_batch(str(base / "chan" / "chat"), t0, batch)
+
+
+@pytest.mark.slow
+def test_clients_hammering_chat_json_get_answers_or_429_and_others_are_served(tmp_path):
+    base = tmp_path / "base"
+    chat_archive(base)
+    before = files_under(tmp_path)
+    server = ServerProcess(base)
+    statuses: list[int] = []
+    stop = threading.Event()
+    two_hours = "/chan/chat.json?start=2025-12-06T06:00:00&end=2025-12-06T08:00:00"
+    a_day = "/chan/chat.json?start=2025-12-06T06:00:00&end=2025-12-07T06:00:00"
+    attacks = [two_hours, two_hours, a_day, "/chan/chat.json?start=x&end=y",
+               "/..%2Fchan/chat.json?start=1&end=2"]  # fmt: skip
+
+    def attacker(n: int) -> None:
+        while not stop.is_set():
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            try:
+                conn.request("GET", attacks[n % len(attacks)])
+                resp = conn.getresponse()
+                resp.read()
+                statuses.append(resp.status)
+            finally:
+                conn.close()
+            n += 1
+
+    try:
+        threads = [threading.Thread(target=attacker, args=(i,), daemon=True) for i in range(6)]
+        for t in threads:
+            t.start()
+        rss0 = rss_kib(server.proc.pid)
+        slowest = 0.0
+        for _ in range(10):
+            started = time.monotonic()
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30,
+                                              source_address=("127.0.0.2", 0))  # fmt: skip
+            conn.request("GET", "/files/chan/chat")
+            resp = conn.getresponse()
+            assert resp.status == 200
+            assert json.loads(resp.read()) == ["2025-12-06T06", "2025-12-06T07"]
+            conn.close()
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join(60)
+        assert slowest < 2.0  # the loop kept serving while answers were computed
+        assert 200 in statuses
+        assert 429 in statuses  # two at once, the rest told to come back
+        assert not [s for s in statuses if s >= 500]
+        assert set(statuses) <= {200, 400, 404, 429}
+        # two answers in flight at most: about 30 MB of objects each at this size
+        assert peak_rss_kib(server.proc.pid) - rss0 < 400 * 1024
+    finally:
+        stop.set()
+        server.stop()
+    assert not error_records(server.log()), server.log()
+    assert files_under(tmp_path) == before

@@ -124,7 +124,7 @@ def test_chat_json_refuses_too_many_bytes_before_reading(client, base, monkeypat
     assert b"ask for a shorter range" in resp.data
 
 
-def test_chat_json_answers_two_at_once_then_503(client):
+def test_chat_json_answers_two_at_once_then_429(client):
     from services.restreamer import chat as routes  # noqa: PLC0415
 
     url = "/chan/chat.json?start=2025-12-06T05:46:40&end=2025-12-06T05:46:45"
@@ -132,7 +132,8 @@ def test_chat_json_answers_two_at_once_then_503(client):
         assert routes._jobs.acquire(blocking=False)  # as if computing other answers
     try:
         resp = client.get(url)
-        assert resp.status_code == 503
+        assert resp.status_code == 429
+        assert resp.headers["Retry-After"] == "2"
         assert b"ask again" in resp.data
     finally:
         for _ in range(routes.MAX_CHAT_JOBS):
