@@ -15,7 +15,7 @@ import pytest
 from benchmarks import chat as bench
 from services.restreamer.app import create_app
 
-ROUTE_RATIO = 4.0  # chat.json for 2 h within this multiple of reading and parsing its files
+ROUTE_RATIO = 8.0  # chat.json for 2 h within this multiple of reading and parsing its files
 
 
 def hours_for(benchmark) -> int:
