@@ -44,7 +44,9 @@ __all__ = [
     "minute_files",
     "parse_batch",
     "parse_batch_name",
+    "parse_lines",
     "read_batch",
+    "read_lines",
     "split_minutes",
     "verify_batch",
     "write_batch",
@@ -67,7 +69,7 @@ class BadBatch(ValueError):
 
 # One encoder for every line: json.dumps with options builds a new one per call.
 _encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
-_decode = json.JSONDecoder().decode
+_raw_decode = json.JSONDecoder().raw_decode
 
 
 def encode(message: dict) -> str:
@@ -133,39 +135,54 @@ def _check(message: object) -> dict:
     return message
 
 
-def parse_batch(data: bytes, max_messages: int = MAX_BATCH_MESSAGES) -> list[dict]:
-    """The messages of a batch's bytes; :class:`BadBatch` if they are not a batch."""
+def parse_lines(
+    data: bytes, max_messages: int = MAX_BATCH_MESSAGES
+) -> tuple[list[dict], list[str]]:
+    """The messages of a batch's bytes and, for each, its line; :class:`BadBatch` if not a batch.
+
+    Each line is decoded where it stands in the text and must end where the line
+    ends, so a message's line is exactly its text (the route answers with it).
+    """
     if len(data) > MAX_BATCH_BYTES:
         raise BadBatch(f"the batch is {len(data)} bytes, over the limit of {MAX_BATCH_BYTES}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadBatch(f"the batch is not UTF-8 ({exc})") from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = [line for line in text.split("\n") if line.strip()]
     if len(lines) > max_messages:
         raise BadBatch(f"the batch has {len(lines)} messages, over the limit of {max_messages}")
-    lines = [line for line in lines if line.strip()]
+    messages = []
     try:
-        # One decode of the whole file as an array: a decode call per line costs twice as much.
-        messages = _decode("[" + ",".join(lines) + "]")
+        for line in lines:
+            value, end = _raw_decode(line)
+            if end != len(line):
+                raise BadBatch("a line holds more than one JSON value")
+            messages.append(_check(value))
     except (ValueError, RecursionError) as exc:
+        if isinstance(exc, BadBatch):
+            raise
         raise BadBatch(f"a line is not JSON ({str(exc)[:80]})") from None
-    if len(messages) != len(lines):
-        raise BadBatch("a line holds more or less than one JSON value")
-    for m in messages:
-        _check(m)
-    return messages
+    return messages, lines
 
 
-def read_batch(path: str) -> list[dict]:
-    """The messages of the batch file at ``path`` (size checked before reading)."""
+def parse_batch(data: bytes, max_messages: int = MAX_BATCH_MESSAGES) -> list[dict]:
+    """The messages of a batch's bytes; :class:`BadBatch` if they are not a batch."""
+    return parse_lines(data, max_messages)[0]
+
+
+def read_lines(path: str) -> tuple[list[dict], list[str]]:
+    """The messages of the batch file at ``path`` and their lines (size checked before reading)."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size > MAX_BATCH_BYTES:
             raise BadBatch(f"{path!r} is {size} bytes, over the limit of {MAX_BATCH_BYTES}")
-        return parse_batch(f.read())
+        return parse_lines(f.read())
+
+
+def read_batch(path: str) -> list[dict]:
+    """The messages of the batch file at ``path`` (size checked before reading)."""
+    return read_lines(path)[0]
 
 
 # --- merging ---------------------------------------------------------------------------

@@ -88,8 +88,9 @@ def chat_batch(channel: str, hour: str, name: str) -> Response:
     return Response(data, mimetype="application/json")
 
 
-def _read_range(chat_dir: str, first: float, last: float) -> list[list[dict]] | None:
-    """The batches that may hold [first, last); None if one vanished meanwhile (merged)."""
+def _read_range(chat_dir: str, first: float, last: float) -> list[tuple] | None:
+    """The batches that may hold [first, last), as ``(messages, lines)``; None if one
+    vanished meanwhile (merged)."""
     paths = chat.files_for_range(chat_dir, first, last)
     total = 0
     try:
@@ -103,7 +104,7 @@ def _read_range(chat_dir: str, first: float, last: float) -> list[list[dict]] | 
         batches = []
         for path in paths:
             try:
-                batches.append(chat.read_batch(path))
+                batches.append(chat.read_lines(path))
             except chat.BadBatch:
                 continue  # the archiver hides it on its next merge
     except FileNotFoundError:
@@ -149,8 +150,16 @@ def _answer(chat_dir: str, first: float, last: float) -> bytes:
             break
     else:
         raise ServiceUnavailable("the chat of this range is being merged: ask again")
-    messages = [
-        m for m in chat.merge(*batches) if first <= m["time"] + m["time_range"] and m["time"] < last
+    # A message the merge left as it was read is answered with its line as read:
+    # encoding tens of thousands again would cost as much as reading them.
+    texts = {
+        id(m): line for messages, lines in batches for m, line in zip(messages, lines, strict=True)
+    }
+    merged = [
+        m
+        for m in chat.merge(*(messages for messages, _ in batches))
+        if first <= m["time"] + m["time_range"] and m["time"] < last
     ]
-    messages.sort(key=lambda m: (m["time"], m["time_range"]))
-    return (json.dumps(messages) + "\n").encode()
+    merged.sort(key=lambda m: (m["time"], m["time_range"]))
+    body = ",".join(texts.get(id(m)) or chat.encode(m) for m in merged)
+    return ("[" + body + "]\n").encode()
