@@ -69,7 +69,8 @@ class BadBatch(ValueError):
 
 # One encoder for every line: json.dumps with options builds a new one per call.
 _encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
-_raw_decode = json.JSONDecoder().raw_decode
+_decoder = json.JSONDecoder()
+_decode, _raw_decode = _decoder.decode, _decoder.raw_decode
 
 
 def encode(message: dict) -> str:
@@ -167,8 +168,29 @@ def parse_lines(
 
 
 def parse_batch(data: bytes, max_messages: int = MAX_BATCH_MESSAGES) -> list[dict]:
-    """The messages of a batch's bytes; :class:`BadBatch` if they are not a batch."""
-    return parse_lines(data, max_messages)[0]
+    """The messages of a batch's bytes; :class:`BadBatch` if they are not a batch.
+
+    The lines are decoded as one array (faster than line by line); a line holding
+    more or less than one value shows as a count that differs.
+    """
+    if len(data) > MAX_BATCH_BYTES:
+        raise BadBatch(f"the batch is {len(data)} bytes, over the limit of {MAX_BATCH_BYTES}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBatch(f"the batch is not UTF-8 ({exc})") from None
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) > max_messages:
+        raise BadBatch(f"the batch has {len(lines)} messages, over the limit of {max_messages}")
+    try:
+        messages = _decode("[" + ",".join(lines) + "]")
+    except (ValueError, RecursionError) as exc:
+        raise BadBatch(f"a line is not JSON ({str(exc)[:80]})") from None
+    if len(messages) != len(lines):
+        raise BadBatch("a line holds more or less than one JSON value")
+    for m in messages:
+        _check(m)
+    return messages
 
 
 def read_lines(path: str) -> tuple[list[dict], list[str]]:
@@ -182,7 +204,11 @@ def read_lines(path: str) -> tuple[list[dict], list[str]]:
 
 def read_batch(path: str) -> list[dict]:
     """The messages of the batch file at ``path`` (size checked before reading)."""
-    return read_lines(path)[0]
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_BATCH_BYTES:
+            raise BadBatch(f"{path!r} is {size} bytes, over the limit of {MAX_BATCH_BYTES}")
+        return parse_batch(f.read())
 
 
 # --- merging ---------------------------------------------------------------------------

@@ -192,3 +192,15 @@ def test_files_for_range_reaches_two_minutes_back(tmp_path):
              for k in range(-4, 4)]  # fmt: skip
     found = chat.files_for_range(chat_dir, MINUTE + 10, MINUTE + 70)
     assert found == sorted(paths[2:6])  # MINUTE-120 .. MINUTE+60
+
+
+def test_a_line_is_exactly_one_message():
+    one = chat.encode(msg())
+    for data in ((one + "," + one + "\n").encode(), (one + " x\n").encode()):
+        with pytest.raises(chat.BadBatch, match="JSON"):
+            chat.parse_batch(data)
+        with pytest.raises(chat.BadBatch, match="JSON"):
+            chat.parse_lines(data)
+    messages, lines = chat.parse_lines((one + "\n" + one + "\n").encode())
+    assert lines == [one, one]
+    assert messages == [msg(), msg()]

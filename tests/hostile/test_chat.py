@@ -206,8 +206,8 @@ def test_a_hostile_peer_plants_nothing_but_its_good_batch(tmp_path):
         while proc.proc.poll() is None:
             try:
                 peak = max(peak, peak_rss_kib(proc.proc.pid))
-            except (FileNotFoundError, ProcessLookupError):
-                break
+            except (FileNotFoundError, ProcessLookupError, AssertionError):
+                break  # exited (a zombie's status has no VmHWM)
             time.sleep(0.05)
         assert proc.wait(60) == 0, proc.log()
     finally:

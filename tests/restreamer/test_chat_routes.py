@@ -87,6 +87,8 @@ def test_chat_json_merges_and_selects_by_range(client, base):
     assert len(got) == 3  # m1 (once), the ROOMSTATE and the JOIN; m2 is at 05:46:50.5
     expected = [m for m in merged if m["tags"].get("id") != "m2"]
     assert chat.format_batch(got) == chat.format_batch(expected)
+    # each message as its canonical line: the lines as read, or the merged one encoded
+    assert resp.data == ("[" + ",".join(chat.encode(m) for m in got) + "]\n").encode()
     assert [m["time"] for m in got] == sorted(m["time"] for m in got)
     (m1,) = [m for m in got if m["command"] == "PRIVMSG"]
     assert len(m1["receivers"]) == 2
