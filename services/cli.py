@@ -14,6 +14,7 @@ COMMANDS = {
     "downloader": ("services.downloader", "record a live HLS stream to segment files"),
     "restreamer": ("services.restreamer", "serve segments, playlists and cuts over HTTP"),
     "backfiller": ("services.backfiller", "fetch segments that peers have and we lack"),
+    "chat-archiver": ("services.chat_archiver", "record a Twitch channel's chat and merge copies"),
     "cutter": ("services.cutter", "cut and upload edited events"),
     "janitor": ("services.janitor", "turn orphaned temp segments into partials"),
     "events": ("services.events", "operator commands for the events table"),
@@ -27,7 +28,7 @@ COMMANDS = {
 
 def usage() -> str:
     lines = ["usage: fastseg COMMAND [ARGS...]", "", "commands:"]
-    lines += [f"  {name:<11} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += [f"  {name:<13} {help_}" for name, (_, help_) in COMMANDS.items()]
     lines += ["", "Run 'fastseg COMMAND --help' for a command's options."]
     return "\n".join(lines)
 

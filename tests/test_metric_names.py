@@ -10,7 +10,9 @@ from services.common.metrics import MetricSet
 from tests.metric_sets import every_metric_set
 
 SETS = every_metric_set()
-SERVICES = "backfiller|cutter|downloader|janitor|node|restreamer|sheetsync|library|process"
+SERVICES = (
+    "backfiller|chat_archiver|cutter|downloader|janitor|node|restreamer|sheetsync|library|process"
+)
 SCHEME = re.compile(rf"^fastseg_({SERVICES})_[a-z0-9_]+$")
 
 

@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--qualities",
         help="comma-separated qualities, e.g. source,480p (default: every one a peer lists)",
     )
+    parser.add_argument(
+        "--no-chat",
+        action="store_true",
+        help="do not copy peers' chat batches (BASE/CHANNEL/chat; default: copy them)",
+    )
     peers = parser.add_mutually_exclusive_group()
     peers.add_argument(
         "--node",
@@ -261,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         base_dir=base_dir,
         channels=tuple(args.channels),
         qualities=None if qualities is None else tuple(qualities),
+        chat=not args.no_chat,
         start=functools.partial(_start_time, start),
         order=args.order,
         concurrency=args.concurrency,

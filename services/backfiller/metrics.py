@@ -67,10 +67,16 @@ class BackfillerMetrics(MetricSet):
             ["peer"],
             registry=registry,
         )
+        self.chat_batches = prometheus_client.Counter(
+            "fastseg_backfiller_chat_batches_total",
+            "Chat batch files fetched from a peer, verified against their name and stored",
+            ["peer", "channel"],
+            registry=registry,
+        )
         self.refused = prometheus_client.Counter(
             "fastseg_backfiller_refused_total",
             "Things a peer listed that were refused, by reason (name, quality, hour, "
-            "tombstone_untrusted, tombstone_not_held, tombstone_cap)",
+            "tombstone_untrusted, tombstone_not_held, tombstone_cap, chat)",
             ["peer", "reason"],
             registry=registry,
         )

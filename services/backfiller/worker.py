@@ -33,6 +33,7 @@ import gevent.pool
 
 from fastseg import hour_start
 from services.backfiller import listing
+from services.backfiller.chat import copy_chat
 from services.backfiller.client import NETWORK_ERRORS, PeerClient
 from services.backfiller.fetch import (
     MAX_SEGMENT,
@@ -57,7 +58,7 @@ from services.backfiller.limits import (
 )
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer
-from services.common import archive, backoff, names, times
+from services.common import archive, backoff, chat, names, times
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class Config:
     trusted: frozenset[str] = frozenset()  # peers' names or URLs whose tombstones are copied
     max_segment: int = MAX_SEGMENT  # bytes
     disk: DiskFloor | None = None  # the free-space floor (shared by every worker)
+    chat: bool = True  # also copy chat batches (BASE/CHANNEL/chat, services/backfiller/chat.py)
 
 
 def is_trusted(peer: Peer, trusted: frozenset[str]) -> bool:
@@ -118,6 +120,7 @@ class PeerWorker:
         self._batches: bool | None = None  # does the peer have the batch route? None: unknown
         self._counters: dict[tuple[str, str], tuple] = {}  # (channel, quality): stored counters
         self.bad_names: set[str] = set()
+        self.chat_seen: set[tuple[str, str]] = set()  # chat batches fetched (see chat.py)
         self.rng = random.Random()
         self.outcome: str | None = None  # of the latest pass: clean, errors or failed
         self.trusted = is_trusted(peer, config.trusted)
@@ -287,6 +290,8 @@ class PeerWorker:
         kept = []
         room = MAX_QUALITIES - len(held)
         for quality in listed:
+            if quality == chat.CHAT:
+                continue  # a wubloader peer lists its chat as a quality: copied by copy_chat
             if not names.is_safe_name(quality):  # ``..``, hidden names, junk
                 self._refuse("name")
             elif quality in held:
@@ -329,6 +334,8 @@ class PeerWorker:
                     self._pass_hour(channel, quality, hour, pool, stats)
                     if self._broken is not None or self.stopping.is_set():
                         return
+        if self.config.chat:
+            copy_chat(self, channel, first, latest, stats)
 
     def _pass_hour(
         self, channel: str, quality: str, hour: str, pool: gevent.pool.Pool, stats: dict
@@ -542,6 +549,8 @@ _REFUSALS = {
     "a pass lists",
     "tombstone_untrusted": "tombstones (not trusted: --trust-tombstones-from NAME copies them)",
     "tombstone_not_held": "tombstones of segments not held here (they hide nothing)",
+    "chat": f"chat batches too large (over {chat.MAX_BATCH_BYTES} bytes), not matching "
+    "their name's hash, or not parsing",
     "tombstone_cap": f"tombstones past {TOMBSTONES_PER_HOUR} per hour or "
     f"{TOMBSTONES_PER_PASS} per pass (left for the next pass)",
 }

@@ -76,8 +76,11 @@ def hours(base: str, channel: str, quality: str) -> list[str]:
 
 
 def is_quality(base: str, channel: str, quality: str) -> bool:
-    """Whether ``BASE/CHANNEL/QUALITY`` holds at least one hour directory."""
-    if quality.startswith("."):
+    """Whether ``BASE/CHANNEL/QUALITY`` holds at least one hour directory.
+
+    ``chat`` is never a quality: it holds a channel's chat batches (services.common.chat).
+    """
+    if quality.startswith(".") or quality == "chat":
         return False
     try:
         with os.scandir(os.path.join(base, channel, quality)) as entries:

@@ -1,7 +1,7 @@
 """``fastseg node``: every service of a node in one gevent process.
 
 The downloader, restreamer, backfiller, cutter, janitor (and sheet sync, when
-``--sheet-sync`` is given) each run their own
+``--sheet-sync`` is given, and the chat archiver with ``--chat``) each run their own
 ``main`` in a greenlet of this process, given the arguments this command
 derives from its own, and share one database (the embedded PostgreSQL unless
 ``--db`` is given) and one ``/metrics`` (the restreamer's port). A service that
@@ -88,6 +88,15 @@ def build_parser():
         help="seconds between backfill passes over a peer (default: 60)",
     )  # fmt: skip
     parser.add_argument(
+        "--chat", action="store_true",
+        help="also record CHANNEL's Twitch chat (fastseg chat-archiver; default: no chat)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--chat-irc", metavar="URL",
+        help="the chat server for --chat: ircs://HOST:PORT or irc://HOST:PORT "
+             "(default: Twitch's, ircs://irc.chat.twitch.tv:6697)",
+    )  # fmt: skip
+    parser.add_argument(
         "--keep-hours", type=keep_hours, default=None, metavar="N",
         help="retire hours that ended more than N hours ago (the janitor deletes them unless "
              "an event not DONE needs them; the backfiller stops fetching them) "
@@ -139,6 +148,10 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     if args.location:
         locations = [f"--location={loc}" for loc in args.location]
         argv["cutter"] = [*common, "--db", dsn, "--name", args.name, *locations]
+    if args.chat:
+        argv["chat-archiver"] = [*common, "--channel", args.channel, "--name", args.name]
+        if args.chat_irc:
+            argv["chat-archiver"] += ["--irc", args.chat_irc]
     if args.sheet_sync:
         argv["sheetsync"] = [args.sheet_sync, *common, "--db", dsn]
     return argv

@@ -40,6 +40,7 @@ MODULES = {
     "downloader": "services.downloader",
     "restreamer": "services.restreamer",
     "backfiller": "services.backfiller",
+    "chat-archiver": "services.chat_archiver",
     "cutter": "services.cutter",
     "janitor": "services.janitor",
     "sheetsync": "services.sheetsync",

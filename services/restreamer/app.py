@@ -28,6 +28,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from services.restreamer import (
     batch,
+    chat,
     clips,
     cuts,
     editor,
@@ -91,7 +92,7 @@ def create_app(config: dict) -> Flask:
         rendered=MediaCache(app.config["PLAYLIST_CACHE_BYTES"]),
         jobs=JobPool(app.config.get("JOB_LIMITS") or JobLimits(), metrics),
     )
-    for module in (listings, segments, playlists, cuts, batch):
+    for module in (listings, segments, playlists, cuts, batch, chat):
         app.register_blueprint(module.blueprint)
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
     if app.config.get("CLIPS_DIR"):

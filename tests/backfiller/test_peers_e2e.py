@@ -18,7 +18,7 @@ def test_requests_are_exactly_the_route_shapes_of_design_4(stream, tmp_path, mak
     local.mkdir()
     run = backfiller(local, "--node", peer.url, "--run-once", "--recent-cutoff", "0")
     assert run.wait(60) == 0, run.log()
-    expected = {f"/files/{CHANNEL}"}
+    expected = {f"/files/{CHANNEL}", f"/files/{CHANNEL}/chat"}  # the peer's chat: none here
     for path in contents(remote):  # CH/Q/HOUR/NAME
         channel, quality, hour, name = path.split("/")
         expected |= {f"/files/{channel}/{quality}",

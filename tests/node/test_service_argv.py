@@ -25,3 +25,16 @@ def test_the_free_disk_floor_is_passed_to_the_backfiller_and_checked_by_its_pars
     assert parsed.min_free_mb == 100
     default = build_parser().parse_args(base)
     assert "--min-free-mb" not in service_argv(default, "h", 8000)["backfiller"]
+
+
+def test_chat_runs_the_chat_archiver_only_when_asked(tmp_path):
+    from services.chat_archiver.command import build_parser as chat_parser  # noqa: PLC0415
+
+    common = ["--channel", "ch", "--twitch", "--base-dir", str(tmp_path), "--name", "n1"]
+    plain = service_argv(build_parser().parse_args(common), "host=placeholder", 8000)
+    assert "chat-archiver" not in plain
+    args = build_parser().parse_args([*common, "--chat", "--chat-irc", "irc://127.0.0.1:7000"])
+    argv = service_argv(args, "host=placeholder", 8000)["chat-archiver"]
+    parsed = chat_parser().parse_args(argv)
+    assert (parsed.channel, parsed.name, parsed.irc) == ("ch", "n1", "irc://127.0.0.1:7000")
+    assert parsed.base_dir == str(tmp_path)
