@@ -113,6 +113,7 @@ def _add_client_limits(parser) -> None:
 
 
 def _serve(args, config: dict, stopping) -> int:
+    from services.restreamer import editor  # noqa: PLC0415
     from services.restreamer.app import create_app  # noqa: PLC0415
     from services.restreamer.limits import Limits  # noqa: PLC0415
     from services.restreamer.server import LoggingLogAdapter, Server  # noqa: PLC0415
@@ -151,4 +152,5 @@ def _serve(args, config: dict, stopping) -> int:
     service.listen(server, "--port", "fastseg restreamer")
     logger.info("serving %r on http://%s:%d/", args.base_dir, args.host, server.server_port)
     stopping.wait()
+    editor.close_streams(app)  # event streams never end by themselves
     return 0 if server.drain(args.stop_timeout) else 1
