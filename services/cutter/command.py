@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--poll-interval",
         type=positive_seconds,
         default=5.0,
-        help="seconds between looks for work (default: %(default)s)",
+        help="seconds between looks for work; a new edit announced by the database wakes "
+        "it sooner (default: %(default)s)",
     )
     parser.add_argument(
         "--transcode-interval",

@@ -69,7 +69,8 @@ class Metrics(MetricSet):
         )
         self.event_streams_refused = prometheus_client.Counter(
             "fastseg_restreamer_event_streams_refused_total",
-            "Event streams refused (per_address, total) or ended for reading too slowly (slow)",
+            "Event streams refused (per_address, total), ended for reading too slowly (slow), "
+            "or all told to resync after a burst of changes (burst)",
             ["reason"],
             registry=registry,
         )

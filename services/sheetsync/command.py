@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_argument(parser)
     parser.add_argument(
         "--poll-interval", type=service.positive_seconds, metavar="SECONDS",
-        help="seconds between passes (default: the config's poll_interval, or 5)",
+        help="seconds between passes; a changed event wakes it sooner, at most every 2 s "
+             "(default: the config's poll_interval, or 5)",
     )  # fmt: skip
     return parser
 

@@ -132,6 +132,7 @@ class Hub:
         try:
             self._changes.put_nowait(change)
         except gevent.queue.Full:  # a burst beyond reading: tell everyone to reload instead
+            self.metrics.event_streams_refused.labels("burst").inc()
             self._changes = gevent.queue.Queue(MAX_WAITING)
             self._changes.put_nowait(None)
 
