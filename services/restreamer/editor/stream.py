@@ -164,8 +164,11 @@ class Hub:
             stream.ready.set()
         gevent.killall(self._greenlets, block=False)
 
-    def body(self, stream: _Stream, resync: bool):
+    def body(self, stream: _Stream, resync: bool) -> "_Body":
         """The response body of one stream: messages as they come, heartbeats between."""
+        return _Body(self, stream, self._messages(stream, resync))
+
+    def _messages(self, stream: _Stream, resync: bool):
         try:
             yield f"retry: {RETRY_MS}\n\n".encode() + (RESYNC if resync else b"")
             while not self.stopping.is_set():
@@ -183,6 +186,23 @@ class Hub:
                     yield chunk
         finally:
             self.release(stream)
+
+
+class _Body:
+    """A stream's messages whose ``close`` gives its place back even if never iterated.
+
+    (A generator closed before its first ``next`` skips its ``finally``.)
+    """
+
+    def __init__(self, hub: Hub, stream: _Stream, messages) -> None:
+        self.hub, self.stream, self.messages = hub, stream, messages
+
+    def __iter__(self):
+        return self.messages
+
+    def close(self) -> None:
+        self.messages.close()
+        self.hub.release(self.stream)
 
 
 @blueprint.get("/events/stream")

@@ -65,9 +65,14 @@ export function initEvents(page) {
     return el;
   }
 
+  let listed = null; // the ids and versions the list shows, so a reload that changes nothing keeps it
+
   async function refresh() {
     const rows = await events.list($("state-filter").value);
     const list = $("event-list");
+    const now = rows.map((row) => `${row.id}/${row.version}`).join(" ");
+    if (now === listed && list.children.length) return; // no flicker, and no click lost mid-rebuild
+    listed = now;
     list.replaceChildren(...rows.map((row) => {
       const li = element("li");
       li.dataset.id = row.id;
