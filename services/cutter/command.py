@@ -28,7 +28,7 @@ from services.common.db import (
     apply_schema,
     database_dsn,
 )
-from services.common.db.notify import Listener, wake_on
+from services.common.db.notify import NOT_WORK, Listener, wake_on
 from services.common.service import argument_parser, positive_seconds, setup, stop_on_signals
 from services.cutter.announce import Announcer
 from services.cutter.metrics import CutterMetrics
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             listen_as = f"fastseg-cutter {args.name} listen"
             listener = Listener(dsn, stopping, application_name=listen_as)
             wake = gevent.event.Event()
-            listener.subscribe(wake_on(wake, ("EDITED",)))
+            listener.subscribe(wake_on(wake, ("EDITED",), NOT_WORK))
             cutter = Cutter(
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
                 CutterMetrics.of(prometheus_client.REGISTRY), wake,

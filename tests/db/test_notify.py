@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import gevent.event
 import psycopg
 import pytest
 
@@ -34,9 +35,11 @@ def test_every_new_version_is_announced_with_its_schema_and_nothing_else(db, pg_
         wait_until(lambda: heard.extend(_heard(conn)) or len(heard) >= 2, "two notifications")
         heard.extend(_heard(conn))
     assert heard == [
-        {"schema": schema, "id": str(event), "state": "UNEDITED", "version": 1},
-        {"schema": schema, "id": str(event), "state": "EDITED", "version": row.version},
-    ]
+        {"schema": schema, "id": str(event), "state": "UNEDITED", "version": 1,
+         "changes": ["created"]},
+        {"schema": schema, "id": str(event), "state": "EDITED", "version": row.version,
+         "changes": row.last_changes},
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -123,3 +126,25 @@ def test_a_listener_hears_changes_and_listens_again_after_losing_its_connection(
             proc.wait()
         proc.stdout.close()
     assert "Traceback" not in "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("change", "wakes"),
+    [
+        pytest.param(None, True, id="after a reconnection"),
+        pytest.param(
+            notify.Change("x", "EDITED", 2, ("state", "video_title")), True, id="an edit"
+        ),  # fmt: skip
+        pytest.param(notify.Change("x", "EDITED", 3, ("error",)), False, id="a note"),
+        pytest.param(
+            notify.Change("x", "EDITED", 3, ("draft", "draft_time")), False, id="a draft"
+        ),  # fmt: skip
+        pytest.param(
+            notify.Change("x", "CLAIMED", 3, ("state", "uploader")), False, id="another state"
+        ),  # fmt: skip
+    ],
+)
+def test_a_cutter_is_woken_only_by_new_work(change, wakes):
+    event = gevent.event.Event()
+    notify.wake_on(event, ("EDITED",), notify.NOT_WORK)(change)
+    assert event.is_set() == wakes

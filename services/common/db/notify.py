@@ -29,7 +29,7 @@ from services.common.db.schema import NOTIFY_CHANNEL
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Change", "Listener"]
+__all__ = ["NOT_WORK", "Change", "Listener", "wake_on"]
 
 #: Seconds between looks at ``stopping`` while no notification comes.
 WAIT = 1.0
@@ -43,6 +43,7 @@ class Change(NamedTuple):
     id: str
     state: str
     version: int
+    changes: tuple[str, ...] = ()  # the columns this version changed ("created" for a new row)
 
 
 Subscriber = Callable[[Change | None], None]
@@ -54,7 +55,8 @@ def parse(payload: str, schema: str) -> Change | None:
         data = json.loads(payload)
         if data.get("schema") != schema:
             return None
-        return Change(str(data["id"]), str(data["state"]), int(data["version"]))
+        changes = tuple(str(c) for c in data.get("changes") or ())
+        return Change(str(data["id"]), str(data["state"]), int(data["version"]), changes)
     except (ValueError, TypeError, KeyError, AttributeError):
         logger.debug("ignored a notification that is not an event's change: %.80r", payload)
         return None
@@ -146,11 +148,25 @@ class Listener:
             conn.close()
 
 
-def wake_on(event: gevent.event.Event, states: tuple[str, ...] | None = None) -> Subscriber:
-    """A subscriber that sets ``event`` on a change to one of ``states`` (any, if None)."""
+def wake_on(
+    event: gevent.event.Event,
+    states: tuple[str, ...] | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> Subscriber:
+    """A subscriber that sets ``event`` on a change to one of ``states`` (any, if None).
+
+    A change of only the ``ignore`` columns does not wake: a cutter noting holes in
+    ``error`` must not wake another that notes its own, and so on for ever.
+    """
 
     def subscriber(change: Change | None) -> None:
-        if change is None or states is None or change.state in states:
+        if change is None:
+            event.set()
+        elif (states is None or change.state in states) and not set(change.changes) <= ignore:
             event.set()
 
     return subscriber
+
+
+#: Columns whose change alone gives a cutter no new work (a note, a draft).
+NOT_WORK = frozenset({"error", "draft", "draft_editor", "draft_time"})

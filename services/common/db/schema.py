@@ -189,7 +189,7 @@ BEGIN
     IF TG_OP = 'INSERT' OR NEW.version IS DISTINCT FROM OLD.version THEN
         PERFORM pg_notify('{NOTIFY_CHANNEL}', json_build_object(
             'schema', TG_TABLE_SCHEMA, 'id', NEW.id, 'state', NEW.state,
-            'version', NEW.version)::text);
+            'version', NEW.version, 'changes', NEW.last_changes)::text);
     END IF;
     RETURN NULL;
 END $$;
