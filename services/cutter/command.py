@@ -2,9 +2,11 @@
 
     fastseg cutter --name NODE --base-dir B [--db DSN] --location NAME=BACKEND[:OPTIONS] ...
 
-Three greenlets, each with its own database connection: the job loop
-(:mod:`.worker`), the transcode checker (:mod:`.transcode`) and the heartbeat
-that records the upload locations this cutter serves (:mod:`.announce`). SIGTERM stops
+Four greenlets, each with its own database connection: the job loop
+(:mod:`.worker`), the transcode checker (:mod:`.transcode`), the heartbeat
+that records the upload locations this cutter serves (:mod:`.announce`), and
+the listener that wakes the job loop when a row becomes EDITED
+(:mod:`services.common.db.notify`; ``--poll-interval`` stays the fallback). SIGTERM stops
 between jobs (a cut in progress returns its row to EDITED; an upload being
 finalized is finished first). A fatal disagreement with the database ends the
 process with exit status 1, for its supervisor to restart it.
@@ -14,6 +16,7 @@ import argparse
 import logging
 
 import gevent
+import gevent.event
 import prometheus_client
 
 from services.common import backoff
@@ -25,6 +28,7 @@ from services.common.db import (
     apply_schema,
     database_dsn,
 )
+from services.common.db.notify import NOT_WORK, Listener, wake_on
 from services.common.service import argument_parser, positive_seconds, setup, stop_on_signals
 from services.cutter.announce import Announcer
 from services.cutter.metrics import CutterMetrics
@@ -62,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--poll-interval",
         type=positive_seconds,
         default=5.0,
-        help="seconds between looks for work (default: %(default)s)",
+        help="seconds between looks for work; a new edit announced by the database wakes "
+        "it sooner (default: %(default)s)",
     )
     parser.add_argument(
         "--transcode-interval",
@@ -112,19 +117,25 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}")
             checker_db = Database(dsn, application_name=f"fastseg-cutter {args.name} transcode")
+            # Woken by the database when a row becomes EDITED (claimable); polling stays.
+            listen_as = f"fastseg-cutter {args.name} listen"
+            listener = Listener(dsn, stopping, application_name=listen_as)
+            wake = gevent.event.Event()
+            listener.subscribe(wake_on(wake, ("EDITED",), NOT_WORK))
             cutter = Cutter(
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
-                CutterMetrics.of(prometheus_client.REGISTRY),
+                CutterMetrics.of(prometheus_client.REGISTRY), wake,
             )  # fmt: skip
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
             announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
             announcer = Announcer(announce_db, args.name, locations, stopping)
             workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]
             heart = gevent.spawn(announcer.run)
+            listening = gevent.spawn(listener.run)
             logger.info("cutter %r running for %s", args.name, ", ".join(sorted(locations)))
             gevent.wait([stopping, *workers], count=1)
             stopping.set()
-            gevent.joinall([*workers, heart])
+            gevent.joinall([*workers, heart, listening])
             cutter_db.close()
             checker_db.close()
             announce_db.close()

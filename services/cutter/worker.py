@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Iterator
 
+import gevent
 import gevent.event
 
 import fastseg
@@ -72,6 +73,7 @@ class Cutter:
         stopping: gevent.event.Event,
         poll_interval: float = 5.0,
         metrics: CutterMetrics | None = None,
+        wake: gevent.event.Event | None = None,
     ):
         self.metrics = metrics or CutterMetrics.of()
         self.name = name
@@ -80,6 +82,9 @@ class Cutter:
         self.locations = locations
         self.stopping = stopping
         self.poll_interval = poll_interval
+        # Set by the database's notification of an EDITED row (services.common.db.notify):
+        # the loop looks at once instead of waiting out poll_interval, which stays the fallback.
+        self.wake = wake or gevent.event.Event()
         self._retry_at: dict = {}  # event id -> (failures, monotonic time before which we skip it)
 
     # -- the loop ----------------------------------------------------------------------
@@ -104,7 +109,8 @@ class Cutter:
                 self.stopping.wait(delay)
                 continue
             if not worked:
-                self.stopping.wait(self.poll_interval)
+                gevent.wait([self.stopping, self.wake], timeout=self.poll_interval, count=1)
+                self.wake.clear()
 
     def recover(self) -> None:
         """Our CLAIMED rows back to EDITED; our FINALIZING rows flagged for an operator."""

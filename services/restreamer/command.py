@@ -149,6 +149,7 @@ def _add_job_arguments(parser) -> None:
 
 
 def _serve(args, config: dict, stopping) -> int:
+    from services.restreamer import editor  # noqa: PLC0415
     from services.restreamer.app import create_app  # noqa: PLC0415
     from services.restreamer.cut_encodings import encoders  # noqa: PLC0415
     from services.restreamer.jobs import JobLimits  # noqa: PLC0415
@@ -197,6 +198,7 @@ def _serve(args, config: dict, stopping) -> int:
     service.listen(server, "--port", "fastseg restreamer")
     logger.info("serving %r on http://%s:%d/", args.base_dir, args.host, server.server_port)
     stopping.wait()
+    editor.close_streams(app)  # event streams never end by themselves
     finished = server.drain(args.stop_timeout)
     app.extensions["restreamer"].jobs.stop_all()  # what the drain left running
     return 0 if finished else 1

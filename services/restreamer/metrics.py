@@ -62,6 +62,18 @@ class Metrics(MetricSet):
             ["reason"],
             registry=registry,
         )
+        self.event_streams = prometheus_client.Gauge(
+            "fastseg_restreamer_event_streams",
+            "GET /api/events/stream streams open now",
+            registry=registry,
+        )
+        self.event_streams_refused = prometheus_client.Counter(
+            "fastseg_restreamer_event_streams_refused_total",
+            "Event streams refused (per_address, total), ended for reading too slowly (slow), "
+            "or all told to resync after a burst of changes (burst)",
+            ["reason"],
+            registry=registry,
+        )
         self.connections = prometheus_client.Gauge(
             "fastseg_restreamer_connections",
             "Client connections open now",

@@ -31,6 +31,7 @@ once, lets responses in flight finish (closing their connections afterwards),
 and kills whatever is still running after a bound.
 """
 
+import errno
 import logging
 import os
 import socket
@@ -302,6 +303,21 @@ class Handler(WSGIHandler):
         sent = self.socket.send(head, flags)
         if sent < len(head):
             self.socket.sendall(head[sent:], flags)
+
+    def _sendall(self, data):
+        # pywsgi's writes of an answer's body (a streamed one, as /api/events/stream):
+        # a client that stops reading is shut by the sweeper, as one of a file is.
+        self.writing_since = time.monotonic()
+        try:
+            super()._sendall(data)
+        except OSError as exc:
+            if exc.errno in self.ignored_socket_errors:
+                raise
+            # Shut by the sweeper (gevent's "closed in another greenlet"): as quiet as a
+            # client that went away, never a traceback.
+            raise BrokenPipeError(errno.EPIPE, f"connection shut: {exc}") from exc
+        finally:
+            self.writing_since = 0.0
 
     def log_request(self):
         if self.server.log_requests:  # formatting the line costs more than a segment's headers

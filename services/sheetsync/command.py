@@ -2,7 +2,8 @@
 
     fastseg sheetsync CONFIG.json [--db DSN] [--base-dir B] [--poll-interval S]
 
-Polls the spreadsheet that CONFIG.json names every few seconds (see
+Polls the spreadsheet that CONFIG.json names every few seconds, and sooner
+(at most every ``sync.MIN_INTERVAL``) when the database announces a changed event (see
 :mod:`.config` for the file, :mod:`.sync` for what a pass does and who wins
 when the sheet and the database disagree) until SIGTERM or SIGINT.
 """
@@ -12,6 +13,7 @@ import dataclasses
 import logging
 
 import gevent
+import gevent.event
 import prometheus_client
 import requests
 
@@ -22,6 +24,7 @@ from services.common.db import (
     add_db_argument,
     database_dsn,
 )
+from services.common.db.notify import Listener, wake_on
 from services.sheetsync.config import load_config
 from services.sheetsync.metrics import Metrics
 from services.sheetsync.sheets import SheetsClient
@@ -43,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_argument(parser)
     parser.add_argument(
         "--poll-interval", type=service.positive_seconds, metavar="SECONDS",
-        help="seconds between passes (default: the config's poll_interval, or 5)",
+        help="seconds between passes; a changed event wakes it sooner, at most every 2 s "
+             "(default: the config's poll_interval, or 5)",
     )  # fmt: skip
     return parser
 
@@ -64,8 +68,12 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
             db = Database(dsn, application_name="fastseg-sheetsync")
-            sync = SheetSync(config, client, db, Metrics.of(registry), stopping)
+            wake = gevent.event.Event()  # any change to an event: write back soon
+            listener = Listener(dsn, stopping, application_name="fastseg-sheetsync listen")
+            listener.subscribe(wake_on(wake))
+            sync = SheetSync(config, client, db, Metrics.of(registry), stopping, wake)
             worker = gevent.spawn(sync.run)
+            listening = gevent.spawn(listener.run)
             logger.info(
                 "syncing spreadsheet %r (%s) every %.1fs",
                 config.spreadsheet_id, ", ".join(w.name for w in config.worksheets),
@@ -74,6 +82,7 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
             gevent.wait([stopping, worker], count=1)
             stopping.set()
             worker.join()
+            listening.join()
             db.close()
             session.close()
             if worker.exception is not None:

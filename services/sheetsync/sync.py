@@ -39,9 +39,11 @@ Run one sync per spreadsheet.
 
 import dataclasses
 import logging
+import time
 import uuid
 from typing import Any
 
+import gevent
 import gevent.event
 import psycopg
 
@@ -57,6 +59,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["PassResult", "SheetSync"]
 
 MAX_BACKOFF = 300.0  # seconds: a long outage is retried every few minutes
+# Seconds from one pass's start to the next at least, however many changes wake it: a pass
+# reads the sheet once or twice, and Google allows 60 reads a minute per user.
+MIN_INTERVAL = 2.0
 DAY_HINT = '"day" in the sync settings'
 
 
@@ -100,8 +105,13 @@ class SheetSync:
         db: Database,
         metrics: Metrics,
         stopping: gevent.event.Event | None = None,
+        wake: gevent.event.Event | None = None,
     ) -> None:
         self.config = config
+        # Set by the database's notification of a changed event (services.common.db.notify):
+        # the next pass, and its write-back, comes at once, though never sooner than
+        # MIN_INTERVAL after the last one began; poll_interval stays the fallback.
+        self.wake = wake or gevent.event.Event()
         self.client = client
         self.db = db
         self.metrics = metrics
@@ -288,9 +298,15 @@ class SheetSync:
         failures = backoff.Backoff(base=self.config.poll_interval, cap=MAX_BACKOFF)
         while not self.stopping.is_set():
             delay = self.config.poll_interval
+            began = time.monotonic()
+            self.wake.clear()  # a change from here on is seen by this pass or wakes the next
             try:
                 self.sync_once()
                 failures.reset()
+                if gevent.wait([self.stopping, self.wake], timeout=delay, count=1):
+                    delay = max(0.0, began + MIN_INTERVAL - time.monotonic())
+                else:
+                    delay = 0.0  # waited out the interval already
             except SheetsError as e:
                 self.metrics.api_errors.labels(e.kind).inc()
                 delay += failures.failed()

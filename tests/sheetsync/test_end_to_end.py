@@ -54,9 +54,32 @@ def test_a_sheet_row_becomes_a_clip_whose_link_reaches_the_sheet(
             "DONE and the link in the sheet",
             timeout=60,
         )
-        assert sync.metric("fastseg_sheetsync_writebacks_total") >= 3  # id, EDITED, DONE
+        # Counted once the write is answered: a moment after the sheet shows it.
+        wait_until(lambda: sync.metric("fastseg_sheetsync_writebacks_total") >= 3,
+                   "three write-backs counted (id, EDITED, DONE)", timeout=30)  # fmt: skip
         assert sync.metric("fastseg_sheetsync_events_added_total") == 1
     finally:
         assert sync.stop() == 0
         if cutter is not None:
             assert cutter.stop() == 0
+
+
+@pytest.mark.slow
+def test_a_change_in_the_database_reaches_the_sheet_before_the_next_poll(
+    tmp_path, sheets, db, pg_dsn
+):
+    sheets.set_row("Day 1", 2, ["2026-11-27T17:00:00Z", "", "speedrun", "a moment"])
+    sync = ServiceProcess(
+        "services.sheetsync", str(write_config(tmp_path, sheets)), "--db", pg_dsn,
+        "--base-dir", str(tmp_path), "--poll-interval", "600", "--log-level", "DEBUG",
+    )  # fmt: skip
+    try:
+        event_id = wait_until(lambda: sheets.cell("Day 1", "F2"), "the row's id", timeout=60)
+        sync.wait_for_log("listening for event changes", timeout=60)
+        wait_until(lambda: states.list_events(db), "the event", timeout=60)
+        wait_until(lambda: sheets.cell("Day 1", "G2") == "UNEDITED", "UNEDITED in the sheet")
+        # Only the notification wakes it: the next poll is ten minutes away.
+        states.manual_upload(db, event_id, "https://v.example/1")
+        wait_until(lambda: sheets.cell("Day 1", "G2") == "DONE", "DONE in the sheet", timeout=60)
+    finally:
+        assert sync.stop() == 0

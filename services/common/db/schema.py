@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "BOOKKEEPING",
     "EDIT_INPUTS",
+    "NOTIFY_CHANNEL",
     "OPTIONAL_EDIT_INPUTS",
     "SHEET_INPUTS",
     "STATES",
@@ -59,6 +60,9 @@ EDIT_INPUTS += OPTIONAL_EDIT_INPUTS
 #: Columns the write trigger keeps (docs/DESIGN.md#versions): never an input, never compared.
 BOOKKEEPING = ("version", "last_writer", "last_write", "last_changes", "write_as")
 _BOOKKEEPING_SQL = ", ".join(f"'{c}'" for c in BOOKKEEPING)
+
+#: The channel every new version of an event is announced on (services.common.db.notify).
+NOTIFY_CHANNEL = "fastseg_events"
 
 # Any 64-bit number unique to this lock; pg_advisory_xact_lock takes a bigint.
 _SCHEMA_LOCK = 0x66617374736567  # b"fastseg"
@@ -172,6 +176,27 @@ END $$;
 DO $$ BEGIN
     CREATE TRIGGER events_written BEFORE INSERT OR UPDATE ON events
         FOR EACH ROW EXECUTE FUNCTION fastseg_event_written();
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- Every write that makes a new version tells the listeners (docs/DESIGN.md#state-machine):
+-- cutters wake at once for an EDITED row, the events stream and the sheet sync follow. The
+-- schema is in the payload, as several schemas of one database share the channel. NOTIFY is
+-- sent at commit, and only if the transaction commits.
+CREATE OR REPLACE FUNCTION fastseg_event_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.version IS DISTINCT FROM OLD.version THEN
+        PERFORM pg_notify('{NOTIFY_CHANNEL}', json_build_object(
+            'schema', TG_TABLE_SCHEMA, 'id', NEW.id, 'state', NEW.state,
+            'version', NEW.version, 'changes', NEW.last_changes)::text);
+    END IF;
+    RETURN NULL;
+END $$;
+
+DO $$ BEGIN
+    CREATE TRIGGER events_notify AFTER INSERT OR UPDATE ON events
+        FOR EACH ROW EXECUTE FUNCTION fastseg_event_notify();
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 

@@ -19,13 +19,13 @@ import os
 
 from flask import Flask
 
-from services.restreamer.editor import api, page
+from services.restreamer.editor import api, page, stream
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile, TokenFileError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TokenFileError", "add_arguments", "config_from_args", "init_app"]
+__all__ = ["TokenFileError", "add_arguments", "close_streams", "config_from_args", "init_app"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +79,17 @@ def init_app(app: Flask) -> None:
     dsn = app.config.get("DATABASE")
     if not dsn:
         return
-    app.extensions["events_api"] = (Databases(dsn), tokens)
+    databases = Databases(dsn)
+    app.extensions["events_api"] = (databases, tokens)
     app.register_blueprint(api.blueprint)
+    metrics = app.extensions["restreamer"].metrics
+    app.extensions["events_stream"] = stream.Hub(dsn, databases, metrics)
+    app.register_blueprint(stream.blueprint)
     logger.info("events API on /api/events (%s)", "writable" if tokens else "read-only")
+
+
+def close_streams(app: Flask) -> None:
+    """End every ``/api/events/stream`` (at stop: they would otherwise hold the drain)."""
+    hub = app.extensions.get("events_stream")
+    if hub is not None:
+        hub.close()

@@ -4,13 +4,16 @@
 // (If-Match): a newer one is a 409, and the editor chooses to reload or overwrite.
 // Leaving the page with unsaved changes asks first.
 import { events } from "./api.js";
+import { followChanges } from "./changes.js";
 import { describeConflict } from "./conflict.js";
 import { ask, confirmAction } from "./dialog.js";
 import { preferredLocation, refreshLocations } from "./locations.js";
 import { SECOND, apiTime, formatDuration, formatUtc, parseUtc } from "./times.js";
 
 const $ = (id) => document.getElementById(id);
-const POLL = 2000; // ms between looks at a submitted event
+const POLL = 2000; // ms between looks at a submitted event, without the change stream
+const POLL_LIVE = 15000; // ms between those looks while the change stream is live (a safety net)
+const LIST_AFTER = 300; // ms a burst of changes is gathered before the list is read again
 const PAD = 30 * SECOND; // video shown either side of an event's sheet times
 const LOCATIONS_KEY = "fastseg-editor-locations";
 
@@ -62,9 +65,14 @@ export function initEvents(page) {
     return el;
   }
 
+  let listed = null; // the ids and versions the list shows, so a reload that changes nothing keeps it
+
   async function refresh() {
     const rows = await events.list($("state-filter").value);
     const list = $("event-list");
+    const now = rows.map((row) => `${row.id}/${row.version}`).join(" ");
+    if (now === listed && list.children.length) return; // no flicker, and no click lost mid-rebuild
+    listed = now;
     list.replaceChildren(...rows.map((row) => {
       const li = element("li");
       li.dataset.id = row.id;
@@ -248,36 +256,78 @@ export function initEvents(page) {
   function stopPolling() {
     if (poll !== null) clearTimeout(poll);
     poll = null;
+    following = null;
   }
 
-  /** Look at the open event every POLL ms until it is DONE, failed or given back. */
+  let following = null; // the id of the submitted event being followed to its end
+
+  /** Show a newer row of the followed event; true once it is DONE, failed or given back. */
+  function followed(row) {
+    if (open?.id !== row.id || following !== row.id) return true;
+    if (row.version < open.version) return false; // an older answer overtaken by the stream
+    show(row);
+    if (row.state === "DONE") {
+      page.showMessage(`"${row.video_title}" is done: ${row.video_link}`);
+    } else if (row.error) {
+      page.showMessage(`"${row.sheet_name}": ${row.error}`, true);
+    } else if (row.state !== "UNEDITED") {
+      return false;
+    } // UNEDITED: cancelled, by us or someone else
+    following = null;
+    stopPolling();
+    refresh().catch(page.fail);
+    return true;
+  }
+
+  /** Follow the open event until it is DONE, failed or given back: by the stream, else polling. */
   function follow() {
     stopPolling();
     const id = open.id;
+    following = id;
     const tick = async () => {
       poll = null;
       try {
-        const row = await events.get(id);
-        if (open?.id !== id) return;
-        show(row);
-        if (row.state === "DONE") {
-          page.showMessage(`"${row.video_title}" is done: ${row.video_link}`);
-          refresh().catch(page.fail);
-          return;
-        }
-        if (row.error) {
-          page.showMessage(`"${row.sheet_name}": ${row.error}`, true);
-          refresh().catch(page.fail);
-          return;
-        }
-        if (row.state === "UNEDITED") return; // cancelled, by us or someone else
+        if (followed(await events.get(id))) return;
       } catch (err) {
         page.fail(err); // keep looking: the restreamer may be back in a moment
       }
-      if (open?.id === id) poll = setTimeout(tick, POLL);
+      if (following === id) poll = setTimeout(tick, changes.live() ? POLL_LIVE : POLL);
     };
-    poll = setTimeout(tick, POLL);
+    poll = setTimeout(tick, changes.live() ? POLL_LIVE : POLL);
   }
+
+  let listing = null;
+  function refreshSoon() {
+    if (listing === null) {
+      listing = setTimeout(() => {
+        listing = null;
+        refresh().catch(page.fail);
+      }, LIST_AFTER);
+    }
+  }
+
+  /** A change from the stream: the open event's form and the list's badge at once. */
+  function changed(change) {
+    const li = document.querySelector(`#event-list li[data-id="${CSS.escape(change.id)}"]`);
+    const badge = li?.querySelector(".badge");
+    if (badge) {
+      badge.textContent = change.state;
+      badge.className = `badge ${change.state}`;
+    }
+    if (change.event && open?.id === change.id && change.version > open.version) {
+      if (following === change.id) {
+        followed(change.event);
+      } else {
+        // Only the state: the form stays based on the version it loaded, so a submit
+        // over someone else's change is still a 409 for the editor to settle.
+        $("ev-state").textContent = change.state;
+        $("ev-state").className = `badge ${change.state}`;
+      }
+    }
+    refreshSoon(); // new events, errors, the state filter
+  }
+
+  const changes = followChanges(changed, refreshSoon);
 
   function rememberLocation(location) {
     const known = (localStorage.getItem(LOCATIONS_KEY) || "").split("\n").filter(Boolean);
