@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 
 from services.common import times
+from services.common.children import on_parent_death
 from services.common.service import LOG_FORMAT, non_negative_seconds
 
 logger = logging.getLogger(__name__)
@@ -246,8 +247,11 @@ def _run(args, started: _Started) -> int:
         "--editor-token-file", os.path.join(own, "editors.txt"), "--clips-dir", clips,
         "--location", f"clips=local:{clips};url={web}/clips/",
     ]  # fmt: skip
-    # Its own session: a terminal's Ctrl-C is ours, and we stop the node with one SIGTERM.
-    node = started.node = subprocess.Popen(command, start_new_session=True)
+    # Its own session: a terminal's Ctrl-C is ours, and we stop the node with one SIGTERM
+    # (sent by the kernel if we are killed outright: the node then stops its database).
+    node = started.node = subprocess.Popen(
+        command, start_new_session=True, preexec_fn=on_parent_death(signal.SIGTERM)
+    )
     _wait_for(f"{web}/files/{args.channel}", node, timeout=60)
     quality = sorted(_qualities(args.port, args.channel))[-1]
     print(f"\nrecording {url}\n  into {base}\n"

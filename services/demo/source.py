@@ -10,12 +10,15 @@ stopped (and their files removed, if the directory was ours) by :meth:`stop`.
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from services.common.children import on_parent_death
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +97,16 @@ class LiveSource:
         for quality in QUALITIES:
             os.makedirs(os.path.join(self.dir, quality), exist_ok=True)
         # Own sessions: a terminal's Ctrl-C reaches our owner, who calls stop().
+        # A demo killed outright cannot stop them: the kernel tells them instead.
         self.ffmpeg = subprocess.Popen(
-            ffmpeg_command(self.dir), stdin=subprocess.DEVNULL, start_new_session=True
-        )
+            ffmpeg_command(self.dir), stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=on_parent_death(signal.SIGTERM),
+        )  # fmt: skip
         self.http = subprocess.Popen(
             [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(self.port),
              "--directory", self.dir],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=on_parent_death(signal.SIGTERM),
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while not self._ready():

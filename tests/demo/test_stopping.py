@@ -98,6 +98,29 @@ def test_sigterm_after_start_stops_the_node_source_and_database(workdir):
     assert "stopping" in output
 
 
+def test_a_demo_killed_outright_leaves_nothing_running(workdir):
+    """SIGKILL gives the demo no chance to stop its children: the kernel tells them instead."""
+    demo, base, log = start_demo(workdir)
+    watcher = TreeWatcher(demo.pid, extra=lambda: postmaster(base)).__enter__()
+    try:
+        wait_until(
+            lambda: "recording" in (workdir / "demo.log").read_text() or demo.poll() is not None,
+            "the demo to record", timeout=150, interval=0.5,
+        )  # fmt: skip
+        assert postmaster(base), (workdir / "demo.log").read_text()
+        os.kill(demo.pid, signal.SIGKILL)  # the demo alone, not its children's sessions
+        demo.wait(10)
+        wait_until(lambda: not watcher.survivors(), "its children to stop", timeout=60)
+    finally:
+        watcher.__exit__()
+        for proc in watcher.survivors():  # never leave them behind, even when failing
+            os.kill(proc.pid, signal.SIGKILL)
+        log.close()
+    names = " ".join(watcher.names())
+    for started in ("services.node", "ffmpeg", "http.server"):
+        assert started in names, f"the watcher never saw {started}: {names}"
+
+
 @pytest.mark.parametrize("moment", ["source", "node"])
 def test_early_ctrl_c_stops_what_was_started_so_far(workdir, moment):
     """Ctrl-C while the live source starts, or while the node is starting up."""

@@ -14,7 +14,6 @@ process, so that it can refuse to start one or kill the ones it has.
 
 import contextlib
 import contextvars
-import ctypes
 import logging
 import re
 import resource
@@ -25,6 +24,7 @@ from typing import Protocol
 import gevent
 from gevent import subprocess
 
+from services.common.children import on_parent_death
 from services.common.cutting.errors import CutError
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,7 @@ _progress: contextvars.ContextVar[Callable[[float], None] | None] = contextvars.
 _limits: contextvars.ContextVar["Limits | None"] = contextvars.ContextVar(
     "ffmpeg_limits", default=None
 )
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-try:
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):  # not Linux: children do not die with us
-    _prctl = None
+_die_with_us = on_parent_death(signal.SIGKILL)
 
 
 class Limits(Protocol):
@@ -83,8 +79,7 @@ def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
     """What the child runs between fork and exec: die with the parent; cap its memory."""
 
     def setup() -> None:
-        if _prctl is not None:
-            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _die_with_us()
         if memory_bytes is not None:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
