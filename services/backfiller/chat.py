@@ -12,7 +12,6 @@ away (404) is not a failure. Names fetched this run are remembered (at most
 
 import logging
 import os
-import uuid
 
 from fastseg import hour_start
 from services.backfiller.client import NETWORK_ERRORS
@@ -21,28 +20,9 @@ from services.common import chat
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SEEN_CAP", "copy_chat", "store_batch"]
+__all__ = ["SEEN_CAP", "copy_chat"]
 
 SEEN_CAP = 200_000  # names remembered per peer (a week of minutes is 10,080 per node)
-
-
-def store_batch(chat_dir: str, hour: str, name: str, data: bytes) -> bool:
-    """Store verified ``data`` as ``chat_dir/hour/name``; False if it was there already."""
-    folder = os.path.join(chat_dir, hour)
-    path = os.path.join(folder, name)
-    if os.path.exists(path):
-        return False
-    os.makedirs(folder, exist_ok=True)
-    temp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.temp")
-    with open(temp, "wb") as f:
-        f.write(data)
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(temp)
-    return True
 
 
 def _fetch(worker, path: str) -> bytes | None:
@@ -108,6 +88,6 @@ def copy_chat(worker, channel: str, first_hour, latest_hour, stats: dict) -> Non
                 worker._refuse("chat")
                 logger.debug("peer %r: chat batch refused: %s", worker.peer.name, e)
                 continue
-            if store_batch(chat_dir, hour, name, data):
+            if chat.store_batch(chat_dir, hour, name, data):
                 stats["chat"] = stats.get("chat", 0) + 1
                 worker.metrics.chat_batches.labels(worker.peer.name, channel).inc()

@@ -48,6 +48,7 @@ __all__ = [
     "read_batch",
     "read_lines",
     "split_minutes",
+    "store_batch",
     "verify_batch",
     "write_batch",
 ]
@@ -360,16 +361,23 @@ def files_for_range(chat_dir: str, start: float, end: float) -> list[str]:
 
 
 def write_batch(chat_dir: str, minute: int, messages: Iterable[dict]) -> str:
-    """Store ``messages`` as the batch of ``minute``; returns its path (existing: untouched).
-
-    Atomic as segments are: a hidden temp file, linked to its final name, unlinked.
-    """
+    """Store ``messages`` as the batch of ``minute``; returns its path (existing: untouched)."""
     data = format_batch(messages)
     hour, name = batch_name(minute, data)
+    store_batch(chat_dir, hour, name, data)
+    return os.path.join(chat_dir, hour, name)
+
+
+def store_batch(chat_dir: str, hour: str, name: str, data: bytes) -> bool:
+    """Store ``data`` as ``chat_dir/hour/name``; False if it was there already.
+
+    Atomic as segments are: a hidden temp file, linked to its final name, unlinked.
+    The name holds the bytes' hash, so a file already there holds the same bytes.
+    """
     folder = os.path.join(chat_dir, hour)
     path = os.path.join(folder, name)
     if os.path.exists(path):
-        return path
+        return False
     os.makedirs(folder, exist_ok=True)
     temp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.temp")
     with open(temp, "wb") as f:
@@ -377,10 +385,10 @@ def write_batch(chat_dir: str, minute: int, messages: Iterable[dict]) -> str:
     try:
         os.link(temp, path)
     except FileExistsError:
-        pass  # the same bytes, written by a concurrent merge
+        return False  # the same bytes, written meanwhile (a concurrent merge or fetch)
     finally:
         os.unlink(temp)
-    return path
+    return True
 
 
 def split_minutes(messages: Iterable[dict]) -> dict[int, list[dict]]:
