@@ -129,8 +129,8 @@ def code_flags(monkeypatch) -> set[str]:
     return flags
 
 
-# Flags of other programs that the documents mention (pytest's and its plugins').
-FOREIGN = {"--benchmark-enable", "--durations", "--dist"}
+# Flags of other programs that the documents mention (pytest and its plugins, node).
+FOREIGN = {"--benchmark-enable", "--durations", "--dist", "--test"}
 
 
 def test_every_flag_a_document_names_exists(monkeypatch):
