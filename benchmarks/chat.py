@@ -12,7 +12,7 @@ import random
 import shutil
 from pathlib import Path
 
-from services.common import chat
+from services.archive import chat
 
 ROOT = Path(os.environ.get("FASTSEG_BENCH_CHAT", "/var/tmp/fastseg-bench-chat"))
 T0 = 1_765_000_800  # an hour start

@@ -9,7 +9,7 @@ must print every event exactly once.
 import random
 import sys
 
-from services.common.db import Database, states
+from services.db import Database, states
 
 
 def main(dsn: str, name: str) -> int:

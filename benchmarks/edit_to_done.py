@@ -18,8 +18,8 @@ import uuid
 import psycopg
 import requests
 
-from services.common.db import Database, apply_schema, states
-from services.common.db.schema import NOTIFY_CHANNEL
+from services.db import Database, apply_schema, states
+from services.db.schema import NOTIFY_CHANNEL
 from tests.cutter.processes import CutterProcess, free_port
 from tests.media import store_stream
 from tests.servers import ServerProcess, metric

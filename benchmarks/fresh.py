@@ -71,7 +71,7 @@ def child(
     import fastseg  # noqa: PLC0415 - what is measured starts here, as a service imports it
 
     if freeze:
-        from services.common.service import freeze_startup_heap  # noqa: PLC0415
+        from services.runtime.service import freeze_startup_heap  # noqa: PLC0415
 
         freeze_startup_heap()
 

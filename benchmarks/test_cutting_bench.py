@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import fastseg
-from services.common.cutting import Encoding, edges, fast_cut, full_cut, mpegts, rough_cut, source
+from services.cutting import Encoding, edges, fast_cut, full_cut, mpegts, rough_cut, source
 from tests.media import make_stream, store_stream
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 On the week-long tree (two qualities, ~612,000 segments chosen; see
 ``benchmarks/week.py``):
 
-* cold map: the map's cells (``services.common.coverage``, every cache empty)
+* cold map: the map's cells (``services.archive.coverage``, every cache empty)
   against a cold selection of the same hours, in CPU time, interleaved, best
   round of each: reading the directories is most of both, and the map must
   cost no more (it builds no ``SegmentInfo``);

@@ -195,7 +195,7 @@ def test_mesh_converges_fetching_each_segment_once(tmp_path, benchmark):
 @pytest.mark.timeout(1800)
 @pytest.mark.benchmark(group="mesh")
 def test_cutters_claim_each_job_once(pg_dsn, benchmark):
-    from services.common.db import Database, apply_schema, states  # noqa: PLC0415
+    from services.db import Database, apply_schema, states  # noqa: PLC0415
 
     counts = (2,) if benchmark.disabled else (1, 2, 4, 8)
     jobs = 40 if benchmark.disabled else 400

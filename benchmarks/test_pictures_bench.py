@@ -27,10 +27,10 @@ import fastseg
 from benchmarks.measure import ratio
 from benchmarks.treegen import START, make_tree
 from fastseg._common import DEFAULT_CACHE_HOURS
-from services.common import coverage
-from services.common.coverage_svg import render_svg
-from services.common.frames import forget_frame_times
+from services.archive import coverage
+from services.archive.coverage_svg import render_svg
 from services.restreamer.app import create_app
+from services.restreamer.frames import forget_frame_times
 from tests.media import make_stream, store_stream
 
 

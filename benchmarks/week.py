@@ -15,8 +15,8 @@ from pathlib import Path
 import fastseg
 from benchmarks import measure
 from benchmarks.treegen import QUALITIES, START
-from services.common import coverage
-from services.common.coverage_svg import render_svg
+from services.archive import coverage
+from services.archive.coverage_svg import render_svg
 
 HOURS = 170
 FIRST = START

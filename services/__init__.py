@@ -1,1 +1,2 @@
-"""fastseg's gevent services: one package per service, shared code in services.common."""
+"""fastseg's gevent services: one package per service, above the shared layers
+(archive, ranges, db, cutting, runtime). See docs/DESIGN.md#layers."""

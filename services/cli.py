@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"fastseg: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    from services.common.patching import patch_all  # noqa: PLC0415 - before the service imports
+    from services.runtime.patching import patch_all  # noqa: PLC0415 - before the service imports
 
     patch_all()
     module = importlib.import_module(COMMANDS[name][0])

@@ -12,10 +12,10 @@ import logging
 import os
 import sys
 
-from services.common import archive, coverage
-from services.common.coverage_svg import render_svg
-from services.common.readable import count, duration, utc
-from services.common.service import argument_parser, setup_logging
+from services.archive import coverage, layout
+from services.archive.coverage_svg import render_svg
+from services.archive.readable import count, duration, utc
+from services.runtime.service import argument_parser, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _pick(have: list[str], wanted: str | None, what: str, where: str) -> list[st
 def channel_report(base: str, channel: str, quality: str | None = None):
     """``(qualities, cells by quality, summaries)`` for one channel of the archive."""
     channel_path = os.path.join(base, channel)
-    qualities = _pick(archive.qualities(base, channel), quality, "quality", channel_path)
+    qualities = _pick(layout.qualities(base, channel), quality, "quality", channel_path)
     extent = coverage.channel_extent(channel_path, qualities)
     cells, summaries = {}, []
     for q in qualities:
@@ -99,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     if not os.path.isdir(args.base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory")
     try:
-        channels = _pick(archive.channels(args.base_dir), args.channel, "channel", args.base_dir)
+        channels = _pick(layout.channels(args.base_dir), args.channel, "channel", args.base_dir)
         if args.quality and not args.channel:  # the channels that have it, if any does
-            having = [c for c in channels if archive.is_quality(args.base_dir, c, args.quality)]
+            having = [c for c in channels if layout.is_quality(args.base_dir, c, args.quality)]
             channels = having or channels[:1]  # none: the first one's error says what exists
         if args.svg and len(channels) != 1:
             raise Unknown(f"--svg draws one channel: give --channel (one of {', '.join(channels)})")

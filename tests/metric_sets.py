@@ -4,7 +4,7 @@ import importlib
 import pkgutil
 
 import services
-from services.common.metrics import MetricSet
+from services.runtime.metrics import MetricSet
 
 __all__ = ["every_metric_set"]
 

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
+from services.archive import times
 from services.cli import COMMANDS
-from services.common import times
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = sorted({module for module, _ in COMMANDS.values()})

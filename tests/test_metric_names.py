@@ -6,7 +6,7 @@ import prometheus_client
 import pytest
 
 import profiling
-from services.common.metrics import MetricSet
+from services.runtime.metrics import MetricSet
 from tests.metric_sets import every_metric_set
 
 SETS = every_metric_set()

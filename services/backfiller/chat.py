@@ -3,7 +3,7 @@
 Batches are named by their hash, so what we lack is what the peer lists that is
 not here, as for segments. Each is fetched from ``/segments/CH/chat/HOUR/NAME``
 (where wubloader's restreamers serve them too), refused past
-:data:`~services.common.chat.MAX_BATCH_BYTES` before it is read, checked against
+:data:`~services.archive.chat.MAX_BATCH_BYTES` before it is read, checked against
 the hash in its name, parsed, and stored atomically under the same name; the
 chat archiver merges it with what is here. A batch the peer has since merged
 away (404) is not a failure. Names fetched this run are remembered (at most
@@ -14,9 +14,9 @@ import logging
 import os
 
 from fastseg import hour_start
+from services.archive import chat
 from services.backfiller.client import NETWORK_ERRORS
 from services.backfiller.fetch import PeerBroken
-from services.common import chat
 
 logger = logging.getLogger(__name__)
 

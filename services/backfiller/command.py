@@ -19,14 +19,15 @@ import socket
 
 import prometheus_client
 
+from services.archive import times
+from services.archive.names import is_safe_name
 from services.backfiller.limits import MAX_SEGMENT_MB, MIN_FREE_MB, DiskFloor
 from services.backfiller.listing import ORDERS
 from services.backfiller.manager import Backfiller
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
-from services.common import service, times
-from services.common.names import is_safe_name
+from services.runtime import service
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +300,7 @@ def _peer_loader(args):
     # Imported only here: the database driver is not needed for --node or --node-file.
     import psycopg  # noqa: PLC0415
 
-    from services.common.db import Database, DatabaseError, apply_schema  # noqa: PLC0415
+    from services.db import Database, DatabaseError, apply_schema  # noqa: PLC0415
 
     database = Database(args.db, application_name="fastseg-backfiller")
     applied = []

@@ -18,8 +18,8 @@ from fastseg import (
     parse_segment_path,
     tombstoned_name,
 )
+from services.archive import names
 from services.backfiller.limits import MAX_LISTING_BYTES
-from services.common import names
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import gevent
 
 from services.backfiller.peers import Peer, exclude_self
 from services.backfiller.worker import Config, PeerWorker
-from services.common import backoff
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ import gevent.event
 import gevent.pool
 
 from fastseg import hour_start
+from services.archive import chat, layout, names, times
 from services.backfiller import listing
 from services.backfiller.chat import copy_chat
 from services.backfiller.client import NETWORK_ERRORS, PeerClient
@@ -58,7 +59,7 @@ from services.backfiller.limits import (
 )
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer
-from services.common import archive, backoff, chat, names, times
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ class PeerWorker:
         """The peer's qualities of ``channel`` to backfill: those held here, then new ones
         while the channel has fewer than MAX_QUALITIES; never a name that cannot be a path."""
         listed = list(dict.fromkeys(self._get_listing(channel) or []))
-        held = set(archive.qualities(self.config.base_dir, channel))
+        held = set(layout.qualities(self.config.base_dir, channel))
         kept = []
         room = MAX_QUALITIES - len(held)
         for quality in listed:

@@ -1,7 +1,7 @@
 """``fastseg chat-archiver``: record a Twitch channel's chat into minute batches and merge copies.
 
 See ``archiver.py`` for recording and merging, ``irc.py`` for the protocol, and
-:mod:`services.common.chat` for the on-disk format shared with wubloader.
+:mod:`services.archive.chat` for the on-disk format shared with wubloader.
 """
 
 __all__ = ["main"]

@@ -18,10 +18,10 @@ import time
 import gevent
 import gevent.event
 
+from services.archive import chat
 from services.chat_archiver.irc import Connection, NotIRC
 from services.chat_archiver.metrics import ChatArchiverMetrics
-from services.common import chat
-from services.common.backoff import Backoff
+from services.runtime.backoff import Backoff
 
 logger = logging.getLogger(__name__)
 

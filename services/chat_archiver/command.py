@@ -6,11 +6,11 @@ import os
 
 import prometheus_client
 
+from services.archive.names import check_name
 from services.chat_archiver.archiver import Archiver
 from services.chat_archiver.irc import parse_url
 from services.chat_archiver.metrics import ChatArchiverMetrics
-from services.common import service
-from services.common.names import check_name
+from services.runtime import service
 
 logger = logging.getLogger(__name__)
 

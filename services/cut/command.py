@@ -14,8 +14,9 @@ import os
 import sys
 
 from fastseg import ContainsHoles, get_best_segments
-from services.common import times
-from services.common.cutting import (
+from services.archive import times
+from services.cut.progress import ProgressBar
+from services.cutting import (
     CutError,
     Encoding,
     Transition,
@@ -25,10 +26,10 @@ from services.common.cutting import (
     full_cut_ranges,
     rough_cut,
 )
-from services.common.cutting.ffmpeg import progress_to
-from services.common.cutting.ranges import check_ranges, parts_for
-from services.common.service import argument_parser, setup_logging
-from services.cut.progress import ProgressBar
+from services.cutting.ffmpeg import progress_to
+from services.cutting.ranges import parts_for
+from services.ranges import check_ranges
+from services.runtime.service import argument_parser, setup_logging
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The cutter's heartbeat: the upload locations it serves, kept fresh in the database.
 
 Editors may only name a location that some live cutter serves (see
-:mod:`services.common.db.locations`), so a cutter records its locations as
+:mod:`services.db.locations`), so a cutter records its locations as
 soon as the database answers and touches them every ``interval`` seconds. A
 failed touch is logged and tried again at the next beat: the locations stay
 live for several missed beats.
@@ -11,10 +11,10 @@ import logging
 
 import gevent.event
 
-from services.common import backoff
-from services.common.db import Database, DatabaseError
-from services.common.db import locations as served
 from services.cutter.upload import UploadLocation
+from services.db import Database, DatabaseError
+from services.db import locations as served
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Four greenlets, each with its own database connection: the job loop
 (:mod:`.worker`), the transcode checker (:mod:`.transcode`), the heartbeat
 that records the upload locations this cutter serves (:mod:`.announce`), and
 the listener that wakes the job loop when a row becomes EDITED
-(:mod:`services.common.db.notify`; ``--poll-interval`` stays the fallback). SIGTERM stops
+(:mod:`services.db.notify`; ``--poll-interval`` stays the fallback). SIGTERM stops
 between jobs (a cut in progress returns its row to EDITED; an upload being
 finalized is finished first). A fatal disagreement with the database ends the
 process with exit status 1, for its supervisor to restart it.
@@ -19,8 +19,12 @@ import gevent
 import gevent.event
 import prometheus_client
 
-from services.common import backoff
-from services.common.db import (
+from services.cutter.announce import Announcer
+from services.cutter.metrics import CutterMetrics
+from services.cutter.transcode import TranscodeChecker
+from services.cutter.upload import parse_location
+from services.cutter.worker import Cutter
+from services.db import (
     Database,
     DatabaseError,
     EmbeddedPostgresError,
@@ -28,13 +32,9 @@ from services.common.db import (
     apply_schema,
     database_dsn,
 )
-from services.common.db.notify import NOT_WORK, Listener, wake_on
-from services.common.service import argument_parser, positive_seconds, setup, stop_on_signals
-from services.cutter.announce import Announcer
-from services.cutter.metrics import CutterMetrics
-from services.cutter.transcode import TranscodeChecker
-from services.cutter.upload import parse_location
-from services.cutter.worker import Cutter
+from services.db.notify import NOT_WORK, Listener, wake_on
+from services.runtime import backoff
+from services.runtime.service import argument_parser, positive_seconds, setup, stop_on_signals
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ import logging
 
 import gevent.event
 
-from services.common import backoff
-from services.common.db import Database, DatabaseError, states
 from services.cutter.upload import UploadLocation
+from services.db import Database, DatabaseError, states
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 

@@ -19,18 +19,20 @@ import gevent
 import gevent.event
 
 import fastseg
-from services.common import backoff, names
-from services.common.cutting import CutError, fast_cut, fast_cut_ranges, full_cut, full_cut_ranges
-from services.common.cutting.ranges import parts_for, transitions_from_json
-from services.common.db import (
+from services.archive import names
+from services.cutter.metrics import CutterMetrics
+from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
+from services.cutting import CutError, fast_cut, fast_cut_ranges, full_cut, full_cut_ranges
+from services.cutting.ranges import parts_for
+from services.db import (
     ConnectionLost,
     Database,
     DatabaseError,
     DatabaseUnavailable,
     states,
 )
-from services.cutter.metrics import CutterMetrics
-from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
+from services.ranges import transitions_from_json
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ class Cutter:
         self.locations = locations
         self.stopping = stopping
         self.poll_interval = poll_interval
-        # Set by the database's notification of an EDITED row (services.common.db.notify):
+        # Set by the database's notification of an EDITED row (services.db.notify):
         # the loop looks at once instead of waiting out poll_interval, which stays the fallback.
         self.wake = wake or gevent.event.Event()
         self._retry_at: dict = {}  # event id -> (failures, monotonic time before which we skip it)

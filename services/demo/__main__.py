@@ -15,7 +15,7 @@ def _quit(signum, frame):
 signal.signal(signal.SIGINT, _quit)
 signal.signal(signal.SIGTERM, _quit)
 
-from services.common.patching import patch_all  # noqa: E402 - after the quiet handlers
+from services.runtime.patching import patch_all  # noqa: E402 - after the quiet handlers
 
 patch_all()
 

@@ -23,9 +23,9 @@ import time
 import urllib.error
 import urllib.request
 
-from services.common import times
-from services.common.children import on_parent_death
-from services.common.service import LOG_FORMAT, non_negative_seconds
+from services.archive import times
+from services.runtime.children import on_parent_death
+from services.runtime.service import LOG_FORMAT, non_negative_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 import urllib.request
 
-from services.common.children import on_parent_death
+from services.runtime.children import on_parent_death
 
 logger = logging.getLogger(__name__)
 

@@ -14,13 +14,14 @@ import os
 import gevent
 import prometheus_client
 
-from services.common import names, service
+from services.archive import names
 from services.downloader.getter import Timeouts
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.providers import HLSProvider
 from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
 from services.downloader.variants import MAX_QUALITIES
 from services.downloader.worker import ChannelManager
+from services.runtime import service
 
 logger = logging.getLogger(__name__)
 

@@ -26,9 +26,10 @@ import requests
 import urllib3.exceptions
 
 from fastseg import content_id, hour_name, segment_name
-from services.common import archive, backoff
+from services.archive import layout
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import describe
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class SegmentGetter:
     ):
         self.metrics = metrics or DownloaderMetrics.of()
         self.spawn = spawn  # attempts join the caller's group, so a stop can kill them
-        self.dir = archive.join_under_base(base_dir, channel, quality, hour_name(segment.start))
+        self.dir = layout.join_under_base(base_dir, channel, quality, hour_name(segment.start))
         self.channel, self.quality = channel, quality
         self.segment = segment
         self.session = session

@@ -2,7 +2,7 @@
 
 import prometheus_client
 
-from services.common.metrics import MetricSet
+from services.runtime.metrics import MetricSet
 
 _LABELS = ["channel", "quality"]
 

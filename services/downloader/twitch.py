@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import random
 
-from services.common import times
+from services.archive import times
 from services.downloader.playlist import URLExpired, Variant, parse_master
 from services.downloader.providers import make_session
 

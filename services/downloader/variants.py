@@ -1,7 +1,7 @@
 """Which of an origin's variants a channel records: names checked, their number capped.
 
 A variant's name comes from the origin and becomes the ``QUALITY`` directory, so
-it must pass the one safe-name rule (:mod:`services.common.names`): a name that
+it must pass the one safe-name rule (:mod:`services.archive.names`): a name that
 could climb (``../..``), hide (``.fastseg``), be absolute or not fit a file name
 is refused, and the rest of the master is recorded. With ``--qualities`` only
 those are recorded; without, the origin's variants in the master's order, at
@@ -11,7 +11,7 @@ cannot make a node record hundreds of streams.
 
 import dataclasses
 
-from services.common import names
+from services.archive import names
 from services.downloader.playlist import Variant
 
 __all__ = ["MAX_QUALITIES", "Choice", "choose"]

@@ -19,7 +19,7 @@ import gevent.pool
 import requests
 
 from fastseg import FUDGE
-from services.common import backoff, names, times
+from services.archive import names, times
 from services.downloader.getter import InitCache, Segment, SegmentGetter, Timeouts
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import Outage
@@ -30,6 +30,7 @@ from services.downloader.playlist import (
     parse_media,
 )
 from services.downloader.variants import choose
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 

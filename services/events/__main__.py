@@ -1,6 +1,6 @@
 """``python -m services.events``: patch the standard library for gevent, then run."""
 
-from services.common.patching import patch_all
+from services.runtime.patching import patch_all
 
 patch_all()
 

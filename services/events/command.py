@@ -1,10 +1,10 @@
 """``fastseg events``: operator commands for the events table (docs/DESIGN.md#state-machine).
 
-Each subcommand is one state transition from :mod:`services.common.db.states`
+Each subcommand is one state transition from :mod:`services.db.states`
 (or a read); ``import`` and ``export`` move sheet inputs to and from CSV files
 (:mod:`.csvio`). Bad ids and illegal transitions print one line and exit 1; bad
 arguments, and edits or manual uploads refused by
-:mod:`services.common.edit_checks` (nothing written), exit 2, as argparse does.
+:mod:`services.db.edit_checks` (nothing written), exit 2, as argparse does.
 ``--base-dir`` and ``--db`` go before or after the subcommand; with neither
 (nor ``$FASTSEG_BASE``) the command refuses rather than create a database.
 """
@@ -17,9 +17,8 @@ import os
 import sys
 import uuid
 
-from services.common import times
-from services.common.cutting.ranges import Transition, check_ranges, transitions_to_json
-from services.common.db import (
+from services.archive import times
+from services.db import (
     Database,
     DatabaseError,
     EmbeddedPostgresError,
@@ -29,11 +28,12 @@ from services.common.db import (
     locations,
     states,
 )
-from services.common.db.schema import STATES
-from services.common.edit_checks import EditRefused, check_edit, check_editor, check_link
-from services.common.service import setup_logging
-from services.common.sheetrows import parse_zone
+from services.db.edit_checks import EditRefused, check_edit, check_editor, check_link
+from services.db.schema import STATES
+from services.db.sheetrows import parse_zone
 from services.events import csvio
+from services.ranges import Transition, check_ranges, transitions_to_json
+from services.runtime.service import setup_logging
 
 logger = logging.getLogger(__name__)
 

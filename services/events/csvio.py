@@ -21,9 +21,9 @@ import uuid
 import zoneinfo
 from typing import IO, Any
 
-from services.common.db import Database, states
-from services.common.db.schema import SHEET_INPUTS
-from services.common.sheetrows import BadRow, format_inputs, parse_event_id, parse_inputs
+from services.db import Database, states
+from services.db.schema import SHEET_INPUTS
+from services.db.sheetrows import BadRow, format_inputs, parse_event_id, parse_inputs
 
 logger = logging.getLogger(__name__)
 

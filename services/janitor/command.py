@@ -7,9 +7,10 @@ import os
 
 import prometheus_client
 
-from services.common import service, times
-from services.common.metrics import MetricSet
+from services.archive import times
 from services.janitor.sweep import sweep
+from services.runtime import service
+from services.runtime.metrics import MetricSet
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def keep_hours(text: str) -> float:
 
 
 def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> int:
-    from services.common.db import add_db_argument  # noqa: PLC0415 - imported after patching
+    from services.db import add_db_argument  # noqa: PLC0415 - imported after patching
 
     parser = service.argument_parser(
         "janitor", "Turn orphaned temp segments into partial ones; optionally retire old hours."
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
     if args.keep_hours is None:
         _run(args, base_dir, stopping, registry, None)
         return 0
-    from services.common.db import Database, apply_schema, database_dsn  # noqa: PLC0415
+    from services.db import Database, apply_schema, database_dsn  # noqa: PLC0415
     from services.janitor.retire import RetireMetrics  # noqa: PLC0415
 
     with database_dsn(args.db, base_dir) as dsn:
@@ -113,7 +114,7 @@ def _run(args, base_dir: str, stopping, registry, retiring) -> None:
 def _retire(base_dir: str, keep: float, db, metrics) -> None:
     import psycopg  # noqa: PLC0415
 
-    from services.common.db import DatabaseError  # noqa: PLC0415
+    from services.db import DatabaseError  # noqa: PLC0415
     from services.janitor.retire import needed_ranges, retire_old_hours  # noqa: PLC0415
 
     try:

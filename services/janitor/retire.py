@@ -7,7 +7,7 @@ goes when all of it is older than N hours, unless
   event range, touches the hour (a minute early, for a segment that starts in
   the hour before and runs into the range; an open end keeps everything after
   its start), on any channel, since an unedited event has no channel yet;
-* a restreamer is serving from it: the hour's lock (``services.common.hourlock``)
+* a restreamer is serving from it: the hour's lock (``services.archive.hourlock``)
   is held, so the hour waits for the next sweep.
 
 Deleting goes segment files first, tombstones last, then the directory, so a
@@ -26,9 +26,9 @@ import gevent
 import prometheus_client
 
 from fastseg import hour_start
-from services.common import hourlock
-from services.common.metrics import MetricSet
+from services.archive import hourlock
 from services.janitor.sweep import hour_dirs
+from services.runtime.metrics import MetricSet
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 
-from services.common import service
+from services.runtime import service
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ __all__ = ["main"]
 
 
 def build_parser():
-    from services.common.db import add_db_argument  # noqa: PLC0415 - imported after patching
+    from services.db import add_db_argument  # noqa: PLC0415 - imported after patching
     from services.janitor.command import keep_hours  # noqa: PLC0415
 
     parser = service.argument_parser("node", "Run every service of a node in one process.")
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     import gevent  # noqa: PLC0415 - after the CLI patched the standard library
     import prometheus_client  # noqa: PLC0415
 
-    from services.common.db import Database, apply_schema, database_dsn  # noqa: PLC0415
+    from services.db import Database, apply_schema, database_dsn  # noqa: PLC0415
     from services.node.supervisor import NodeMetrics, Supervisor  # noqa: PLC0415
     from services.restreamer.editor.tokens import TokenFile, TokenFileError  # noqa: PLC0415
 

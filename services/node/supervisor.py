@@ -19,8 +19,8 @@ import time
 import gevent
 import prometheus_client
 
-from services.common import backoff
-from services.common.metrics import MetricSet
+from services.runtime import backoff
+from services.runtime.metrics import MetricSet
 
 logger = logging.getLogger(__name__)
 

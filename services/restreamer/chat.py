@@ -26,7 +26,7 @@ from werkzeug.exceptions import (
 )
 
 from fastseg import hour_start
-from services.common import chat
+from services.archive import chat
 from services.restreamer.state import state
 from services.restreamer.validation import check_hour, check_part, check_range, parse_time
 

@@ -15,7 +15,7 @@ SIGTERM or SIGINT stops accepting, lets responses in flight finish for up to
 import logging
 import os
 
-from services.common import service
+from services.runtime import service
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the restreamer until SIGTERM/SIGINT; returns 0 if every response finished."""
     # Imported here so that importing the package (fastseg's CLI lists it) costs nothing.
-    from services.common.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
+    from services.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
     from services.restreamer import editor  # noqa: PLC0415
     from services.restreamer.hls import DEFAULT_CACHE_BYTES  # noqa: PLC0415
 

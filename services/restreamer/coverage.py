@@ -3,7 +3,7 @@
 ``?start=&end=`` (UTC) choose the hours shown (whole hours, at most the longest
 range the restreamer serves); without them the map runs from the first to the
 last hour directory, the most recent ones if that is longer. ``?quality=``
-shows one quality. Computed from segment names (services.common.coverage).
+shows one quality. Computed from segment names (services.archive.coverage).
 """
 
 import datetime as dt
@@ -14,9 +14,9 @@ import os
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from services.common import archive, coverage
-from services.common.coverage_svg import render_svg
-from services.common.readable import utc
+from services.archive import coverage, layout
+from services.archive.coverage_svg import render_svg
+from services.archive.readable import utc
 from services.restreamer.state import state
 from services.restreamer.validation import (
     BadRequest,
@@ -36,7 +36,7 @@ HOUR = dt.timedelta(hours=1)
 
 
 def _qualities(channel: str, wanted: str | None) -> list[str]:
-    have = archive.qualities(state().base_dir, channel)
+    have = layout.qualities(state().base_dir, channel)
     if not have:
         if not os.path.isdir(archive_path(state().base_dir, channel)):
             raise NotFound(f"no channel {channel!r}: see /files for the channels")

@@ -15,8 +15,8 @@ import re
 
 import gevent.lock
 
-from services.common.cutting import CutError, Encoding
-from services.common.cutting.ffmpeg import FFMPEG, FFmpeg
+from services.cutting import CutError, Encoding
+from services.cutting.ffmpeg import FFMPEG, FFmpeg
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ our fast cut, and ``mpegts`` a full cut into MPEG-TS.
 Several ranges joined in order: repeat ``range=START,END`` instead of start and
 end, with one ``transition=TYPE,SECONDS`` per join (empty for a hard cut).
 
-The cutting engine (services.common.cutting) checks and plans a cut before it
+The cutting engine (services.cutting) checks and plans a cut before it
 returns its generator, so every refusal (holes, no video, unreadable segments)
 is known before the status line is sent and becomes a 4xx with the reason.
 Once bytes flow, a failure can only end the response early; closing the
@@ -32,7 +32,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound, Unauthorized
 
 import fastseg
-from services.common.cutting import (
+from services.cutting import (
     CutError,
     Encoding,
     Transition,
@@ -44,7 +44,8 @@ from services.common.cutting import (
     rough_cut,
     source,
 )
-from services.common.cutting.ranges import check_ranges, parts_for
+from services.cutting.ranges import parts_for
+from services.ranges import check_ranges
 from services.restreamer import cut_encodings
 from services.restreamer.editor.roles import current_editor
 from services.restreamer.jobs import within

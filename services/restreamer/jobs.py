@@ -30,8 +30,8 @@ from gevent import subprocess
 from gevent.socket import wait_read
 from werkzeug.exceptions import HTTPException, UnprocessableEntity
 
-from services.common.cutting.errors import CutError
-from services.common.cutting.ffmpeg import limited_by
+from services.cutting.errors import CutError
+from services.cutting.ffmpeg import limited_by
 from services.restreamer.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class Job:
         self._sock = sock
         self._watchers: list[gevent.Greenlet] = []
 
-    # the ffmpeg runner's hooks (services.common.cutting.ffmpeg.Limits)
+    # the ffmpeg runner's hooks (services.cutting.ffmpeg.Limits)
     def starting(self) -> None:
         """Reserve a place for one more process: the job's first takes one from the pool
         (or is refused); another running alongside takes a second if one is free, else

@@ -4,7 +4,7 @@ Peers replicate by walking these (wubloader's backfiller does the same), so the
 routes and the JSON shape stay compatible with wubloader's. Names that could
 not be served (hidden ones, hours that do not parse) are left out, so that every
 listed name can be fetched, and so is whatever is not a channel of qualities of
-hours (:mod:`services.common.archive` says what counts). A well-formed name that
+hours (:mod:`services.archive.layout` says what counts). A well-formed name that
 does not exist lists as ``[]``, as wubloader's does: its backfiller asks every
 node for every quality it records, and a 404 there would fail its whole pass.
 ``?tombstones=true`` adds the tombstones of an hour (never the segments they
@@ -18,7 +18,7 @@ import os
 from flask import Blueprint, Response, request
 
 from fastseg import hour_start, list_segment_files
-from services.common import archive
+from services.archive import layout
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, archive_path, check_bool, check_part
 
@@ -59,14 +59,14 @@ def _is_hour(name: str) -> bool:
 @blueprint.route("/files")
 def channels() -> Response:
     base = state().base_dir
-    return _json([c for c in _subdirs(base, _plain) if archive.is_channel(base, c)])
+    return _json([c for c in _subdirs(base, _plain) if layout.is_channel(base, c)])
 
 
 @blueprint.route("/files/<channel>")
 def qualities(channel: str) -> Response:
     base = state().base_dir
     names = _subdirs(archive_path(base, channel), _plain)
-    return _json([q for q in names if archive.is_quality(base, channel, q)])
+    return _json([q for q in names if layout.is_quality(base, channel, q)])
 
 
 @blueprint.route("/files/<channel>/<quality>")

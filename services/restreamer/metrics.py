@@ -8,7 +8,7 @@ import logging
 
 import prometheus_client
 
-from services.common.metrics import MetricSet
+from services.runtime.metrics import MetricSet
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException, NotFound
 
 import fastseg
-from services.common.readable import utc
+from services.archive.readable import utc
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, archive_path, parse_time
 

@@ -19,11 +19,11 @@ import os
 from flask import Blueprint, Flask, Response, current_app, request
 
 import fastseg
-from services.common.cutting import CutError
-from services.common.diskcache import DiskCache
-from services.common.frames import frame_at, frame_png
-from services.common.readable import utc
+from services.archive.readable import utc
+from services.cutting import CutError
 from services.restreamer import coverage, waveforms
+from services.restreamer.diskcache import DiskCache
+from services.restreamer.frames import frame_at, frame_png
 from services.restreamer.jobs import Job
 from services.restreamer.picture_args import CannotDecode, hours_path, required_time, segment_at
 from services.restreamer.state import state

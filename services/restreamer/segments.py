@@ -18,7 +18,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound, RequestedRangeNotSatisfiable
 
 from fastseg import tombstone_path
-from services.common import hourlock
+from services.archive import hourlock
 from services.restreamer.files import FileRange
 from services.restreamer.state import State, state
 from services.restreamer.validation import archive_path, check_segment_name

@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 import fastseg
 from fastseg import hour_start
-from services.common import names, times
+from services.archive import names, times
 
 logger = logging.getLogger(__name__)
 

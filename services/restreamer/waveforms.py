@@ -23,14 +23,14 @@ import numpy as np
 from flask import Blueprint, Response, current_app, request
 
 import fastseg
-from services.common.cutting import CutError
-from services.common.cutting.edges import input_args, segments_feed
-from services.common.cutting.ffmpeg import ffmpeg
-from services.common.cutting.source import container, runs
-from services.common.diskcache import DiskCache
-from services.common.png import encode_png
-from services.common.times import utc_now
+from services.archive.times import utc_now
+from services.cutting import CutError
+from services.cutting.edges import input_args, segments_feed
+from services.cutting.ffmpeg import ffmpeg
+from services.cutting.source import container, runs
 from services.restreamer import picture_args as pictures
+from services.restreamer.diskcache import DiskCache
+from services.restreamer.png import encode_png
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, check_range
 

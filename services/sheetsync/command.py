@@ -17,14 +17,14 @@ import gevent.event
 import prometheus_client
 import requests
 
-from services.common import service
-from services.common.db import (
+from services.db import (
     Database,
     EmbeddedPostgresError,
     add_db_argument,
     database_dsn,
 )
-from services.common.db.notify import Listener, wake_on
+from services.db.notify import Listener, wake_on
+from services.runtime import service
 from services.sheetsync.config import load_config
 from services.sheetsync.metrics import Metrics
 from services.sheetsync.sheets import SheetsClient

@@ -29,9 +29,9 @@ import json
 import os
 import zoneinfo
 
-from services.common.db.schema import SHEET_INPUTS
-from services.common.google_oauth import RefreshToken
-from services.common.sheetrows import parse_zone
+from services.db.schema import SHEET_INPUTS
+from services.db.sheetrows import parse_zone
+from services.runtime.google_oauth import RefreshToken
 from services.sheetsync.sheets import API_BASE, column_index, column_letter, quote_sheet
 
 __all__ = ["INPUTS", "OUTPUTS", "Config", "Worksheet", "load_config"]

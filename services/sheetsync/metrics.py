@@ -1,12 +1,12 @@
 """The sheet sync's Prometheus metrics, in the registry it is given.
 
 A node restarts a crashed sync in the same process, so the metrics of a
-registry are made once and handed out again (see services.common.metrics).
+registry are made once and handed out again (see services.runtime.metrics).
 """
 
 import prometheus_client
 
-from services.common.metrics import MetricSet
+from services.runtime.metrics import MetricSet
 
 __all__ = ["Metrics"]
 

@@ -16,7 +16,7 @@ import re
 
 import requests
 
-from services.common.google_oauth import RefreshToken, TokenError, describe_response
+from services.runtime.google_oauth import RefreshToken, TokenError, describe_response
 
 logger = logging.getLogger(__name__)
 

@@ -47,9 +47,9 @@ import gevent
 import gevent.event
 import psycopg
 
-from services.common import backoff
-from services.common.db import Database, DatabaseError, apply_schema, states
-from services.common.sheetrows import BadRow, parse_event_id, parse_inputs
+from services.db import Database, DatabaseError, apply_schema, states
+from services.db.sheetrows import BadRow, parse_event_id, parse_inputs
+from services.runtime import backoff
 from services.sheetsync.config import INPUTS, Config, Worksheet
 from services.sheetsync.metrics import Metrics
 from services.sheetsync.sheets import SheetsClient, SheetsError
@@ -108,7 +108,7 @@ class SheetSync:
         wake: gevent.event.Event | None = None,
     ) -> None:
         self.config = config
-        # Set by the database's notification of a changed event (services.common.db.notify):
+        # Set by the database's notification of a changed event (services.db.notify):
         # the next pass, and its write-back, comes at once, though never sooner than
         # MIN_INTERVAL after the last one began; poll_interval stays the fallback.
         self.wake = wake or gevent.event.Event()

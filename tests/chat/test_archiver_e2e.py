@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from services.common import chat
+from services.archive import chat
 from tests.chat import ircserver
 from tests.chat.ircserver import IrcServer
 from tests.servers import ServerProcess, ServiceProcess

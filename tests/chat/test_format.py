@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common import chat
+from services.archive import chat
 
 FIXTURES = Path(__file__).parent / "fixtures" / "chan" / "chat"
 HOUR = "2025-12-06T05"

@@ -11,7 +11,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.common.chat import format_batch, merge
+from services.archive.chat import format_batch, merge
 
 T0 = 1_765_000_000.0
 NODES = ("a.x1.0", "b.x2.0", "c.x3.0")

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from services.common import backoff
-from services.common.backoff import (
+from services.runtime import backoff
+from services.runtime.backoff import (
     Backoff,
     delay,
     equal_jitter,

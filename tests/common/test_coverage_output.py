@@ -21,7 +21,7 @@ import prometheus_client
 import fastseg
 from fastseg import hour_name, segment_name
 from services import coverage as coverage_command
-from services.common import coverage
+from services.archive import coverage
 from services.restreamer.app import create_app
 from tests.fastseg.trees import fake_id, put
 

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from services.common.archive import OutsideBase, join_under_base
-from services.common.names import UnsafeName
+from services.archive.layout import OutsideBase, join_under_base
+from services.archive.names import UnsafeName
 
 
 def test_safe_parts_join_under_base(tmp_path):

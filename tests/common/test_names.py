@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.common.names import (
+from services.archive.names import (
     MAX_NAME,
     UnsafeName,
     check_name,

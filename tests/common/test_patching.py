@@ -1,4 +1,4 @@
-"""services.common.patching: the same patching as gevent's own patch_all, entry points read once."""
+"""services.runtime.patching: gevent's own patch_all, entry points read once."""
 
 import subprocess
 import sys
@@ -16,7 +16,7 @@ scans = []
 original = metadata.entry_points
 metadata.entry_points = lambda *a, **k: scans.append(k) or original(*a, **k)
 
-from services.common.patching import patch_all
+from services.runtime.patching import patch_all
 
 patch_all()
 

@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from services.common.service import non_negative_seconds, positive_seconds
+from services.runtime.service import non_negative_seconds, positive_seconds
 
 
 @pytest.mark.parametrize(("text", "expected"), [("1", 1.0), ("0.25", 0.25), ("1e3", 1000.0)])

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import resource
-from services.common import service
+from services.runtime import service
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = """
 import gc
 import fastseg
-from services.common import service
+from services.runtime import service
 
 before = len(gc.get_objects())
 service.freeze_startup_heap()

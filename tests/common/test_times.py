@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from services.common import times
+from services.archive import times
 
 T = dt.datetime(2026, 11, 27, 17, 5, 12, 500000)
 

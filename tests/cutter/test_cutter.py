@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 from tests.cutter.processes import free_port
 from tests.media import ffprobe_json
 from tests.waiting import wait_until

@@ -6,7 +6,7 @@ Real cutter processes on real PostgreSQL; the rows are what the events API's
 
 import pytest
 
-from services.common.db import locations
+from services.db import locations
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow

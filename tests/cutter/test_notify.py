@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from services.common.db import Database
+from services.db import Database
 from tests.waiting import wait_until
 
 from .test_cutter import add_job, reaches

@@ -11,8 +11,8 @@ from pathlib import Path
 import gevent.event
 import pytest
 
-from services.common.db import Database, EmbeddedPostgres, apply_schema, states
 from services.cutter.worker import Cutter
+from services.db import Database, EmbeddedPostgres, apply_schema, states
 from tests.db.fixtures import TEST_SETTINGS
 from tests.waiting import wait_until
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 from tests.media import ffprobe_json
 from tests.waiting import wait_until
 

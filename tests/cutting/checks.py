@@ -2,7 +2,7 @@
 
 Each check returns what it found (a list of problems, frame indices, times) so
 tests can assert on it and show it when it fails. Written independently of the
-engine: nothing here imports services.common.cutting.
+engine: nothing here imports services.cutting.
 """
 
 import json

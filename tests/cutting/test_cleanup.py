@@ -9,8 +9,8 @@ import gevent.event
 import gevent.subprocess
 import pytest
 
-from services.common.cutting import CutError, Encoding, fast_cut, full_cut
-from services.common.cutting.full import SPOOL_PREFIX
+from services.cutting import CutError, Encoding, fast_cut, full_cut
+from services.cutting.full import SPOOL_PREFIX
 from tests.waiting import wait_until
 
 

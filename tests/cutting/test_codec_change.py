@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastseg
-from services.common.cutting import fast_cut
+from services.cutting import fast_cut
 from tests.cutting import checks
 from tests.cutting.conftest import T0
 from tests.media import store_stream
@@ -38,7 +38,7 @@ def test_fast_cut_across_a_codec_change(restarted, tmp_path, caplog):
     fastseg.clear_cache()
     segments = fastseg.get_best_segments(hours, start, end, allow_holes=False)
     out = tmp_path / "cut.ts"
-    with caplog.at_level(logging.WARNING, logger="services.common.cutting"):
+    with caplog.at_level(logging.WARNING, logger="services.cutting"):
         out.write_bytes(b"".join(fast_cut(segments, start, end)))
     assert "codec parameters change at" in caplog.text
     assert "256x144, was h264 320x180" in caplog.text

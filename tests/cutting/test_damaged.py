@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import fastseg
-from services.common.cutting import Damaged, Encoding, fast_cut, full_cut
+from services.cutting import Damaged, Encoding, fast_cut, full_cut
 from tests.cutting import checks
 
 
@@ -80,7 +80,7 @@ def test_fast_cut_goes_around_a_damaged_middle(ts_archive, tmp_path, caplog, how
     d = Damaged_(ts_archive, tmp_path, 2, how)  # 4-6 s
     segments, start, end = d.segments(2.5, 9.5)
     out = tmp_path / "cut.ts"
-    with caplog.at_level(logging.WARNING, logger="services.common.cutting"):
+    with caplog.at_level(logging.WARNING, logger="services.cutting"):
         out.write_bytes(b"".join(fast(segments, start, end, allow_holes=True)))
     assert f"cutting around damaged segment {str(d.path)!r}" in caplog.text
     pk = checks.clean(out)
@@ -97,7 +97,7 @@ def test_fast_cut_goes_around_a_damaged_edge(ts_archive, tmp_path, caplog, how):
     d = Damaged_(ts_archive, tmp_path, 1, how)  # 2-4 s: the head edge of 2.5-9.5
     segments, start, end = d.segments(2.5, 9.5)
     out = tmp_path / "cut.ts"
-    with caplog.at_level(logging.WARNING, logger="services.common.cutting"):
+    with caplog.at_level(logging.WARNING, logger="services.cutting"):
         out.write_bytes(b"".join(fast(segments, start, end, allow_holes=True)))
     assert str(d.path) in caplog.text
     checks.clean(out)
@@ -113,7 +113,7 @@ def test_fast_cut_goes_around_a_truncated_fmp4_segment(fmp4_archive, tmp_path, c
     with pytest.raises(Damaged, match="is truncated or corrupt"):
         fast(segments, start, end)
     out = tmp_path / "cut.ts"
-    with caplog.at_level(logging.WARNING, logger="services.common.cutting"):
+    with caplog.at_level(logging.WARNING, logger="services.cutting"):
         out.write_bytes(b"".join(fast(segments, start, end, allow_holes=True)))
     assert str(d.path) in caplog.text
     checks.clean(out)
@@ -128,7 +128,7 @@ def test_full_cut_goes_around_a_damaged_segment(ts_archive, tmp_path, caplog, ho
     d = Damaged_(ts_archive, tmp_path, 2, how)
     segments, start, end = d.segments(2.5, 9.5)
     out = tmp_path / "cut.ts"
-    with caplog.at_level(logging.WARNING, logger="services.common.cutting"):
+    with caplog.at_level(logging.WARNING, logger="services.cutting"):
         out.write_bytes(b"".join(full(segments, start, end, allow_holes=True)))
     assert f"cutting around damaged segment {str(d.path)!r}" in caplog.text
     assert checks.decode_warnings(out) == ""

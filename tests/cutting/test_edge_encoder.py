@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from services.common.cutting.edges import EDGE_CRF, video_encoder_args
+from services.cutting.edges import EDGE_CRF, video_encoder_args
 
 
 def test_h264_keeps_the_source_profile_and_pixel_format():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.common.cutting import Encoding
+from services.cutting import Encoding
 
 
 def test_defaults_and_parse():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import fastseg
-from services.common.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
+from services.cutting import CutError, Encoding, fast_cut, full_cut, rough_cut
 from tests.cutting.conftest import SECONDS, T0
 from tests.media import store_stream
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from services.common.cutting import fast_cut
+from services.cutting import fast_cut
 from tests.cutting import checks
 from tests.cutting.conftest import Archive
 

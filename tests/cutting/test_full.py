@@ -6,8 +6,8 @@ import tempfile
 
 import pytest
 
-from services.common.cutting import Encoding, full_cut
-from services.common.cutting.full import SPOOL_PREFIX
+from services.cutting import Encoding, full_cut
+from services.cutting.full import SPOOL_PREFIX
 from tests.cutting import checks
 from tests.cutting.test_fast import expected_frames
 from tests.media import ffprobe_json

@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     import datetime as dt, json, sys
     import gevent
     import fastseg
-    from services.common.cutting import fast_cut
+    from services.cutting import fast_cut
 
     hours, start, end = sys.argv[1], *map(dt.datetime.fromisoformat, sys.argv[2:4])
     events = []

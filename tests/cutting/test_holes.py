@@ -8,7 +8,7 @@ import pytest
 
 import fastseg
 from fastseg import ContainsHoles
-from services.common.cutting import Encoding, fast_cut, full_cut, rough_cut
+from services.cutting import Encoding, fast_cut, full_cut, rough_cut
 from tests.cutting import checks
 from tests.cutting.conftest import T0, Archive
 from tests.media import store_stream
@@ -106,7 +106,7 @@ def test_fast_cut_puts_a_restarted_clock_back_on_time(restarted_after_hole, tmp_
     segments = fastseg.get_best_segments(hours, start, end, allow_holes=True)
     assert segments.count(None) == 1
     out = tmp_path / "cut.ts"
-    with caplog.at_level(logging.WARNING, logger="services.common.cutting"):
+    with caplog.at_level(logging.WARNING, logger="services.cutting"):
         out.write_bytes(b"".join(fast_cut(segments, start, end, allow_holes=True)))
     assert "clock restarts after the hole" in caplog.text
 

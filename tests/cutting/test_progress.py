@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.common.cutting import Encoding, full_cut
-from services.common.cutting.ffmpeg import progress_to
+from services.cutting import Encoding, full_cut
+from services.cutting.ffmpeg import progress_to
 
 ROOT = Path(__file__).parents[2]
 

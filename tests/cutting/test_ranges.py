@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 import fastseg
-from services.common.cutting import (
+from services.cutting import (
     Encoding,
     Transition,
     fast_cut_ranges,
     full_cut_ranges,
 )
-from services.common.cutting.ranges import check_ranges, parts_for, transitions_from_json
+from services.cutting.ranges import parts_for
+from services.ranges import check_ranges, transitions_from_json
 from tests.cutting import checks
 from tests.cutting.conftest import T0
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common.cutting import rough_container, rough_cut
+from services.cutting import rough_container, rough_cut
 from tests.cutting import checks
 
 

@@ -18,7 +18,7 @@ import uuid
 import psycopg
 import pytest
 
-from services.common.db import Database, EmbeddedPostgres, apply_schema
+from services.db import Database, EmbeddedPostgres, apply_schema
 
 # Durability is pointless for throw-away test data, and fsync is slow here.
 TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 from psycopg import errors as pg_errors
 
-from services.common.db import connection as connection_module
-from services.common.db.connection import (
+from services.db import connection as connection_module
+from services.db.connection import (
     ConnectionLost,
     Database,
     DatabaseUnavailable,

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.common.db import embedded as embedded_module
-from services.common.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from services.db import embedded as embedded_module
+from services.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 
 from .fixtures import TEST_SETTINGS
 
@@ -129,7 +129,7 @@ def test_too_long_base_dir_is_refused_or_relocated(fallback_dir):
 
 USER_SCRIPT = """
 import sys, time
-from services.common.db.embedded import EmbeddedPostgres
+from services.db.embedded import EmbeddedPostgres
 from tests.db.fixtures import TEST_SETTINGS
 EmbeddedPostgres(sys.argv[1], settings=TEST_SETTINGS).start()
 print("started", flush=True)

@@ -8,7 +8,7 @@ SCRIPT = textwrap.dedent(
     """
     from gevent import monkey; monkey.patch_all()
     import sys, gevent
-    from services.common.db import Database
+    from services.db import Database
 
     order = []
     def slow():

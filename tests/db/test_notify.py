@@ -13,8 +13,8 @@ import gevent.event
 import psycopg
 import pytest
 
-from services.common.db import notify, states
-from services.common.db.schema import NOTIFY_CHANNEL
+from services.db import notify, states
+from services.db.schema import NOTIFY_CHANNEL
 from tests.db.test_versions import EDIT
 from tests.servers import ROOT
 from tests.waiting import wait_until
@@ -69,7 +69,7 @@ LISTENER = textwrap.dedent(
     """
     from gevent import monkey; monkey.patch_all()
     import sys, gevent, gevent.event
-    from services.common.db import notify
+    from services.db import notify
     notify.RECONNECT_BASE = 0.2  # the test need not wait a second
     stopping = gevent.event.Event()
     listener = notify.Listener(sys.argv[1], stopping, application_name="fastseg-test-listen")

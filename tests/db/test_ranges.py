@@ -6,7 +6,7 @@ import pytest
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
-from services.common.db import states
+from services.db import states
 from tests.db.test_schema import EDIT_VALUES, T0, insert
 
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from psycopg import errors as pg_errors
 
-from services.common.db import EDIT_INPUTS, OPTIONAL_EDIT_INPUTS, Database, apply_schema
+from services.db import EDIT_INPUTS, OPTIONAL_EDIT_INPUTS, Database, apply_schema
 
 T0 = dt.datetime(2026, 11, 27, 17, 0, 0)
 

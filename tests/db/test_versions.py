@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from services.common.db import Database, states
+from services.db import Database, states
 
 T0 = dt.datetime(2026, 11, 27, 17, 0, 0)
 EDIT = {

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from services.common.times import naive_utc
+from services.archive.times import naive_utc
 from services.downloader.playlist import (
     PlaylistError,
     parse_master,

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 import requests
 
-from services.common.db import Database, apply_schema, locations
+from services.db import Database, apply_schema, locations
 from tests.cutting.checks import gray_frames
 from tests.db.fixtures import db, pg_dsn, pg_server, schema_dsn  # noqa: F401
 from tests.media import store_stream

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from services.common.db import states
+from services.db import states
 from tests.servers import ROOT
 
 from .conftest import ALICE, BOB, CHANNEL, QUALITY, T0, Client

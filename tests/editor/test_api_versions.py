@@ -7,7 +7,7 @@ compared before and after), and the 409's body to name what changed and who.
 import pytest
 import requests
 
-from services.common.db import states
+from services.db import states
 
 from .conftest import ALICE, BOB, CHANNEL, QUALITY, TOKENS, Client, serve_clips
 from .test_api import EDIT, new_event, table

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from selenium.webdriver.support.select import Select
 
-from services.common.db import states
+from services.db import states
 from tests.cutter.processes import CutterProcess
 from tests.cutting.checks import gray_frames
 

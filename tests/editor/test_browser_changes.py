@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 
 from .conftest import CHANNEL, QUALITY, T0
 

@@ -9,7 +9,7 @@ leaving the page with unsaved changes asks first.
 import pytest
 from selenium.webdriver.common.by import By
 
-from services.common.db import states
+from services.db import states
 from tests.cutter.processes import CutterProcess
 
 from .browser import Page, start_chromium

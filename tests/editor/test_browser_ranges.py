@@ -6,7 +6,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
-from services.common.db import states
+from services.db import states
 from tests.cutter.processes import CutterProcess
 from tests.cutting.checks import gray_frames
 

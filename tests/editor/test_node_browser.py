@@ -15,7 +15,7 @@ import sys
 import pytest
 import requests
 
-from services.common.db import states
+from services.db import states
 from services.demo.source import LiveSource
 from tests.node.test_node_end_to_end import free_port
 from tests.waiting import wait_until

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 from tests.restreamer.images import png_pixels
 
 from .browser import Page

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from services.common.db import locations, states
+from services.db import locations, states
 from tests.servers import ROOT
 
 from .conftest import CHANNEL, QUALITY, T0, Client

@@ -8,7 +8,7 @@ writes nothing; an admin may. The restreamer's log keeps no ERROR record.
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 from tests.hostile.watch import error_records
 from tests.servers import ServerProcess
 

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from services.common.db import states
+from services.db import states
 from services.restreamer.editor.stream import HEARTBEAT
 
 from .conftest import serve_clips

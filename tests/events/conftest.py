@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from services.common.db import locations
+from services.db import locations
 from tests.db.fixtures import db, pg_dsn, pg_server  # noqa: F401
 from tests.media import store_segment
 

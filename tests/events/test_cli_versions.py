@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 
 from .test_cli import EDIT, events
 

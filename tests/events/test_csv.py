@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 
 T0 = dt.datetime(2026, 11, 27, 17, 5, 12, 500000)
 

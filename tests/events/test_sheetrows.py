@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from services.common.db.schema import SHEET_INPUTS
-from services.common.sheetrows import (
+from services.db.schema import SHEET_INPUTS
+from services.db.sheetrows import (
     BadRow,
     format_inputs,
     parse_event_id,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common import chat
+from services.archive import chat
 from tests.chat import ircserver
 from tests.chat.ircserver import IrcServer
 from tests.hostile.watch import error_records, fd_count, files_under, peak_rss_kib, rss_kib

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from services.common.db import Database, apply_schema, states
+from services.db import Database, apply_schema, states
 from services.restreamer.editor.stream import MAX_STREAMS, MAX_STREAMS_PER_ADDRESS
 from tests.db.fixtures import pg_dsn, pg_server  # noqa: F401 (fixtures)
 from tests.hostile.test_clients import NORMAL, archive, attacker, get_metric, normal_get

@@ -11,8 +11,8 @@ import prometheus_client
 import pytest
 
 from fastseg import content_id, hour_name, segment_name, tombstone_path
-from services.common import hourlock, times
-from services.common.db import states
+from services.archive import hourlock, times
+from services.db import states
 from services.janitor.command import _retire
 from services.janitor.retire import RetireMetrics, needed_ranges, retire_hour, retire_old_hours
 from services.node.command import build_parser, service_argv

@@ -1,7 +1,7 @@
 """A toy gevent service built like the real ones, burning CPU so the sampler has work.
 
 Run as ``python -m tests.profiling.service_child [service options]``: it uses
-services.common.service's parser and setup (so ``--stack-sampler``,
+services.runtime.service's parser and setup (so ``--stack-sampler``,
 ``FASTSEG_STACK_SAMPLER=1``, ``--metrics-port`` and the log counter are wired
 exactly as in production) and stops cleanly on SIGTERM.
 """
@@ -15,7 +15,7 @@ import sys  # noqa: E402
 
 import gevent  # noqa: E402
 
-from services.common import service  # noqa: E402
+from services.runtime import service  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

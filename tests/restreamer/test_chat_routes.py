@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common import chat
+from services.archive import chat
 from tests.restreamer.trees import make_tree
 
 FIXTURES = Path(__file__).parents[1] / "chat" / "fixtures"

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from services.common import coverage
+from services.archive import coverage
 from tests.restreamer.trees import make_tree
 
 T0 = dt.datetime(2026, 11, 27, 17, 59, 50)

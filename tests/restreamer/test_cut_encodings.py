@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from services.common.cutting import Encoding
+from services.cutting import Encoding
 from services.restreamer.cut_encodings import PRESET_ENCODING, check_encoders, preset
 
 

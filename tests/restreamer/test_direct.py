@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from services.common import hourlock
+from services.archive import hourlock
 from tests.restreamer.trees import make_tree
 from tests.servers import ServerProcess, metric
 

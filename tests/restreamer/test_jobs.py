@@ -11,8 +11,8 @@ import gevent.queue
 import prometheus_client
 import pytest
 
-from services.common.cutting import CutError
-from services.common.cutting.ffmpeg import ffmpeg
+from services.cutting import CutError
+from services.cutting.ffmpeg import ffmpeg
 from services.restreamer.jobs import JobLimits, JobPool, Refused
 from services.restreamer.metrics import Metrics
 from tests.servers import metric

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 from services.node.command import build_parser, service_argv
 from services.sheetsync.config import load_config
 from tests.servers import ServiceProcess

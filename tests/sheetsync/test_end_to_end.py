@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 from tests.cutter.conftest import CHANNEL, QUALITY, T0, archive, cutters  # noqa: F401
 from tests.servers import ServiceProcess
 from tests.waiting import wait_until

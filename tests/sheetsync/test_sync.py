@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from services.common.db import states
+from services.db import states
 from services.sheetsync.sheets import SheetsError
 
 from .conftest import metric

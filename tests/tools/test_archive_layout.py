@@ -1,7 +1,7 @@
 """Only BASE/CHANNEL/QUALITY/HOUR directories hold video: the one rule, and its users.
 
 A folder of clips, the embedded database, a channel with no qualities of hours
-and stray files are ignored by :mod:`services.common.archive`, and so by
+and stray files are ignored by :mod:`services.archive.layout`, and so by
 ``fastseg coverage`` (the restreamer's listings and the edit checks are tested
 in tests/restreamer and tests/editor).
 """
@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 
-from services.common import archive
+from services.archive import layout
 from tests.fastseg.trees import put_run
 
 T0 = dt.datetime(2026, 11, 27, 17, 59, 50)
@@ -35,15 +35,15 @@ def messy_base(tmp_path):
 
 def test_the_rule(tmp_path):
     base = str(messy_base(tmp_path))
-    assert archive.channels(base) == ["chan"]
-    assert archive.qualities(base, "chan") == ["360p", "source"]
-    assert archive.hours(base, "chan", "source") == ["2026-11-27T17"]
-    assert archive.is_channel(base, "chan")
-    assert not archive.is_channel(base, "clips")
-    assert not archive.is_channel(base, "missing")
-    assert not archive.is_quality(base, "chan", "empty-quality")
-    assert not archive.is_quality(base, "chan", ".hidden")
-    assert archive.channels(str(tmp_path / "no-such-base")) == []
+    assert layout.channels(base) == ["chan"]
+    assert layout.qualities(base, "chan") == ["360p", "source"]
+    assert layout.hours(base, "chan", "source") == ["2026-11-27T17"]
+    assert layout.is_channel(base, "chan")
+    assert not layout.is_channel(base, "clips")
+    assert not layout.is_channel(base, "missing")
+    assert not layout.is_quality(base, "chan", "empty-quality")
+    assert not layout.is_quality(base, "chan", ".hidden")
+    assert layout.channels(str(tmp_path / "no-such-base")) == []
 
 
 def test_coverage_lists_only_channels_of_qualities_of_hours(tmp_path):

@@ -1,4 +1,4 @@
-"""The coverage computation (services.common.coverage) and its SVG, on both fastseg twins."""
+"""The coverage computation (services.archive.coverage) and its SVG, on both fastseg twins."""
 
 import datetime as dt
 import os
@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from services.common import coverage
-from services.common.coverage_svg import render_svg
+from services.archive import coverage
+from services.archive.coverage_svg import render_svg
 from tests.fastseg.trees import age, put, put_run
 
 H17 = dt.datetime(2026, 11, 27, 17)

@@ -6,7 +6,6 @@ Backends: ``local`` (a directory, see :mod:`.local`) and ``youtube`` (see
 makes the location take full cuts instead of fast ones.
 """
 
-from services.common.cutting import Encoding
 from services.cutter.upload.base import (
     UploadError,
     UploadLocation,
@@ -16,6 +15,7 @@ from services.cutter.upload.base import (
 )
 from services.cutter.upload.local import LocalLocation
 from services.cutter.upload.youtube import YouTubeLocation
+from services.cutting import Encoding
 
 __all__ = [
     "LocalLocation",

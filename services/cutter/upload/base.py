@@ -11,7 +11,7 @@ exception through.
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from services.common.cutting import Encoding
+from services.cutting import Encoding
 
 __all__ = ["UploadError", "UploadLocation", "UploadResult", "UploadUnknown", "VideoMeta"]
 

@@ -18,8 +18,8 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
 
-from services.common.cutting import Encoding
 from services.cutter.upload.base import UploadError, UploadLocation, UploadResult, VideoMeta
+from services.cutting import Encoding
 
 logger = logging.getLogger(__name__)
 

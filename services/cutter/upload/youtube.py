@@ -26,10 +26,6 @@ from collections.abc import Callable, Iterable
 
 import requests
 
-from services.common import backoff
-from services.common.cutting import Encoding
-from services.common.google_oauth import RefreshToken, TokenError
-from services.common.google_oauth import describe_response as _describe
 from services.cutter.upload.base import (
     UploadError,
     UploadLocation,
@@ -37,6 +33,10 @@ from services.cutter.upload.base import (
     UploadUnknown,
     VideoMeta,
 )
+from services.cutting import Encoding
+from services.runtime import backoff
+from services.runtime.google_oauth import RefreshToken, TokenError
+from services.runtime.google_oauth import describe_response as _describe
 
 logger = logging.getLogger(__name__)
 

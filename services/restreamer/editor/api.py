@@ -2,13 +2,13 @@
 
 ``GET /api/locations`` lists the upload locations live cutters serve: an edit
 must name one of them, and is checked against the archive before it is written
-(:mod:`services.common.edit_checks`).
+(:mod:`services.db.edit_checks`).
 
 Reads are open; writes need ``Authorization: Bearer TOKEN`` with a token from
 ``--editor-token-file``, and the token's email is recorded as ``editor``. Each
 write checks the token's role with :func:`.roles.require_role` (403 naming the
 role it lacks): resetting an event whose upload may be under way needs ``admin``. Every
-change is one transition of :mod:`services.common.db.states`, the functions
+change is one transition of :mod:`services.db.states`, the functions
 ``fastseg events`` calls, so the rules live in one place. Inputs are checked
 whole before the database is touched, so a request refused for any reason
 writes nothing.
@@ -40,8 +40,8 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from services.common.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
-from services.common.edit_checks import check_edit, check_link
+from services.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
+from services.db.edit_checks import check_edit, check_link
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.roles import ADMIN, EDITOR, require_role

@@ -1,6 +1,6 @@
 """Database connections for the events API: one per request greenlet, reused after.
 
-A :class:`~services.common.db.Database` must not be shared by two greenlets (a
+A :class:`~services.db.Database` must not be shared by two greenlets (a
 transaction belongs to a connection), so each request takes one from a small
 idle list and gives it back when done. The schema is applied once, on first
 use rather than at start, so a restreamer whose database is down still serves
@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator
 
-from services.common.db import Database, apply_schema
+from services.db import Database, apply_schema
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from werkzeug.exceptions import BadRequest
 
-from services.common.cutting.ranges import transitions_from_json
-from services.common.db import EDIT_INPUTS, SHEET_INPUTS
+from services.db import EDIT_INPUTS, SHEET_INPUTS
+from services.ranges import transitions_from_json
 from services.restreamer.validation import check_part, parse_time
 
 logger = logging.getLogger(__name__)

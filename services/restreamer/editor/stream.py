@@ -1,7 +1,7 @@
 """``GET /api/events/stream``: every change of an event, as server-sent events (text/event-stream).
 
 One :class:`Hub` per app holds one ``LISTEN`` connection
-(:mod:`services.common.db.notify`), started with the first stream, and one
+(:mod:`services.db.notify`), started with the first stream, and one
 greenlet that reads each changed row once and hands the same bytes to every
 open stream: never a database connection per client. A stream is::
 
@@ -28,8 +28,8 @@ import gevent.queue
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
-from services.common.db import DatabaseError, states
-from services.common.db.notify import Change, Listener
+from services.db import DatabaseError, states
+from services.db.notify import Change, Listener
 from services.restreamer.editor.api import event_json
 from services.restreamer.editor.databases import Databases
 from services.restreamer.metrics import Metrics

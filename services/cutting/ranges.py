@@ -11,7 +11,6 @@ the first of the next go through one ffmpeg (``xfade``, ``acrossfade``); the
 bodies around it are cut as usual. A full cut builds one filter graph.
 """
 
-import dataclasses
 import datetime as dt
 import logging
 import math
@@ -19,134 +18,18 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from fastseg import SegmentInfo
-from services.common.cutting import edges, fast, fmp4, full, mpegts, source
-from services.common.cutting import params as params_
-from services.common.cutting.bounds import Bounds, plan
-from services.common.cutting.encoding import Encoding
-from services.common.cutting.errors import CutError
-from services.common.cutting.ffmpeg import FFmpeg, ffmpeg
-from services.common.cutting.source import audio_threshold
+from services.cutting import edges, fast, fmp4, full, mpegts, source
+from services.cutting import params as params_
+from services.cutting.bounds import Bounds, plan
+from services.cutting.encoding import Encoding
+from services.cutting.errors import CutError
+from services.cutting.ffmpeg import FFmpeg, ffmpeg
+from services.cutting.source import audio_threshold
+from services.ranges import XFADE, Transition, check_ranges
 
 logger = logging.getLogger(__name__)
 
-#: Transition names (wubloader's) -> ffmpeg xfade transitions.
-XFADE = {"fade": "fadeblack", "crossfade": "fade"}
-#: The longest transition, in seconds: one ffmpeg re-encodes all of it, and a fade
-#: between two moments of a stream lasts a second or two; a minute is already a
-#: scene of its own (cut it as a range instead).
-MAX_TRANSITION = 60.0
-
 Part = tuple[Sequence[SegmentInfo | None], dt.datetime, dt.datetime]
-
-
-@dataclasses.dataclass(frozen=True)
-class Transition:
-    """How two ranges join: ``fade`` through black or ``crossfade``, over ``seconds``."""
-
-    kind: str
-    seconds: float
-
-    def __post_init__(self) -> None:
-        """Raises ValueError for an unknown type, or seconds not in (0, MAX_TRANSITION]."""
-        if self.kind not in XFADE:
-            raise ValueError(f"transition type {self.kind!r} is not one of {', '.join(XFADE)}")
-        seconds = self.seconds
-        # Compared before any float() or timedelta: nan, inf and 10**400 must not get there.
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
-            raise ValueError(f"transition seconds {seconds!r} is not a positive number")
-        if not seconds <= MAX_TRANSITION:
-            shown = str(seconds) if isinstance(seconds, float) or seconds < 1e20 else "1e20+"
-            raise ValueError(
-                f"a {self.kind} of {shown} s is over the {MAX_TRANSITION:g} s a transition "
-                "may last: shorten it"
-            )
-        object.__setattr__(self, "seconds", float(seconds))
-
-    @classmethod
-    def parse(cls, text: str, sep: str = ":") -> "Transition | None":
-        """``fade:1.5`` (or with ``sep`` ``,``); ``none``/empty for a hard cut."""
-        if text.strip().lower() in ("", "none", "null", "cut"):
-            return None
-        kind, found, seconds = text.partition(sep)
-        if not found:
-            raise ValueError(f"transition {text!r} is not TYPE{sep}SECONDS, like fade{sep}1")
-        try:
-            value = float(seconds)
-        except ValueError:
-            raise ValueError(f"transition {text!r}: {seconds!r} is not a number") from None
-        return cls(kind.strip(), value)
-
-    @property
-    def delta(self) -> dt.timedelta:
-        return dt.timedelta(microseconds=round(self.seconds * 1_000_000))
-
-
-def transitions_from_json(items: Sequence | None) -> list[Transition | None] | None:
-    """``[{"type": "fade", "seconds": 1}, null, ...]`` as Transitions (ValueError if bad)."""
-    if items is None:
-        return None
-    if not isinstance(items, list | tuple):
-        raise ValueError(f"video_transitions {items!r} is not a list of joins")
-    result: list[Transition | None] = []
-    for item in items:
-        if item is None:
-            result.append(None)
-        elif isinstance(item, dict) and set(item) == {"type", "seconds"}:
-            seconds = item["seconds"]
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-                raise ValueError(f"transition seconds {seconds!r} is not a number")
-            result.append(Transition(item["type"], seconds))
-        else:
-            raise ValueError(f'transition {item!r} is not null or {{"type": TYPE, "seconds": N}}')
-    return result
-
-
-def transitions_to_json(transitions: Sequence[Transition | None]) -> list[dict | None]:
-    return [None if t is None else {"type": t.kind, "seconds": t.seconds} for t in transitions]
-
-
-def check_ranges(
-    ranges: Sequence[tuple[dt.datetime, dt.datetime]],
-    transitions: Sequence[Transition | None] | None = None,
-) -> list[Transition | None]:
-    """Validate ranges (at least one, each non-empty, in order, not overlapping) and
-    the transitions between them (one per join; each at most the shorter neighbour,
-    and a range not used up by the transitions at both its ends)."""
-    if not ranges:
-        raise ValueError("no range to cut: give at least one START,END")
-    for start, end in ranges:
-        fast.check_range(start, end)
-    for (_, prev_end), (start, _) in zip(ranges, ranges[1:], strict=False):
-        if start < prev_end:
-            raise ValueError(
-                f"range starting {start.isoformat()} begins before the previous one ends "
-                f"({prev_end.isoformat()}): give ranges in order, not overlapping"
-            )
-    transitions = list(transitions or [None] * (len(ranges) - 1))
-    if len(transitions) != len(ranges) - 1:
-        raise ValueError(
-            f"{len(transitions)} transitions for {len(ranges)} ranges: give one per join "
-            f"({len(ranges) - 1}), 'none' for a hard cut"
-        )
-    for i, t in enumerate(transitions):
-        if t is None:
-            continue
-        shorter = min(ranges[i][1] - ranges[i][0], ranges[i + 1][1] - ranges[i + 1][0])
-        if t.delta > shorter:
-            raise ValueError(
-                f"{t.kind} of {t.seconds:g} s is longer than the shorter range beside it "
-                f"({shorter.total_seconds():g} s): shorten it"
-            )
-    for i, (start, end) in enumerate(ranges):
-        around = [transitions[i - 1] if i else None]
-        around += transitions[i : i + 1]
-        used = sum((t.delta for t in around if t is not None), dt.timedelta())
-        if used >= end - start:
-            raise ValueError(
-                f"the transitions at both ends of range {start.isoformat()} to "
-                f"{end.isoformat()} use all of it: shorten them or the range"
-            )
-    return transitions
 
 
 def _bodies(parts: Sequence[Part], transitions) -> list[tuple[dt.datetime, dt.datetime]]:

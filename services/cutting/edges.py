@@ -11,9 +11,9 @@ import logging
 import math
 from fractions import Fraction
 
-from services.common.cutting import fmp4, source
-from services.common.cutting.ffmpeg import FFmpeg, ffmpeg
-from services.common.cutting.source import Probe, audio_threshold
+from services.cutting import fmp4, source
+from services.cutting.ffmpeg import FFmpeg, ffmpeg
+from services.cutting.source import Probe, audio_threshold
 
 logger = logging.getLogger(__name__)
 

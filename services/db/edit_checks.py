@@ -15,10 +15,10 @@ import urllib.parse
 from typing import Any
 
 import fastseg
-from services.common import archive, names, times
-from services.common.cutting.ranges import check_ranges, transitions_from_json
-from services.common.db import locations, states
-from services.common.db.connection import Database
+from services.archive import layout, names, times
+from services.db import locations, states
+from services.db.connection import Database
+from services.ranges import check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +52,15 @@ def _listing(names: list[str]) -> str:
 
 
 def _check_archive(base_dir: str, channel: str, quality: str) -> str:
-    if not (names.is_safe_name(channel) and archive.is_channel(base_dir, channel)):
+    if not (names.is_safe_name(channel) and layout.is_channel(base_dir, channel)):
         raise EditRefused(
             f"channel {channel!r} has no recorded video: "
-            f"the channels are {_listing(archive.channels(base_dir))}"
+            f"the channels are {_listing(layout.channels(base_dir))}"
         )
-    if not (names.is_safe_name(quality) and archive.is_quality(base_dir, channel, quality)):
+    if not (names.is_safe_name(quality) and layout.is_quality(base_dir, channel, quality)):
         raise EditRefused(
             f"quality {quality!r} of channel {channel!r} has no recorded video: "
-            f"its qualities are {_listing(archive.qualities(base_dir, channel))}"
+            f"its qualities are {_listing(layout.qualities(base_dir, channel))}"
         )
     return os.path.join(base_dir, channel, quality)
 

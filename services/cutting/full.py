@@ -14,12 +14,12 @@ import tempfile
 from collections.abc import Iterator, Sequence
 
 from fastseg import SegmentInfo
-from services.common.cutting import fmp4, mpegts, source
-from services.common.cutting.bounds import Bounds, plan
-from services.common.cutting.encoding import Encoding
-from services.common.cutting.errors import CutError
-from services.common.cutting.fast import check_range
-from services.common.cutting.ffmpeg import ffmpeg
+from services.cutting import fmp4, mpegts, source
+from services.cutting.bounds import Bounds, plan
+from services.cutting.encoding import Encoding
+from services.cutting.errors import CutError
+from services.cutting.ffmpeg import ffmpeg
+from services.ranges import check_range
 
 logger = logging.getLogger(__name__)
 

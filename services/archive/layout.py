@@ -17,7 +17,7 @@ import logging
 import os
 
 from fastseg import hour_start
-from services.common import names
+from services.archive import names
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,11 @@ class OutsideBase(names.UnsafeName):
 def join_under_base(base: str, *parts: str, what: str = "path part") -> str:
     """``BASE/PART/...``, for writing: each part one safe name, the whole inside BASE.
 
-    Every part must pass :func:`services.common.names.check_name` (so none can
+    Every part must pass :func:`services.archive.names.check_name` (so none can
     climb, hide or split), and the joined path, with every symlink that exists
     resolved (``os.path.realpath``), must still be BASE or below it: a directory
     of BASE that is a symlink to elsewhere is refused rather than written through.
-    Raises :class:`~services.common.names.UnsafeName` (a part; the message says
+    Raises :class:`~services.archive.names.UnsafeName` (a part; the message says
     ``WHAT 'PART' REASON``) or :class:`OutsideBase`.
     """
     for part in parts:
@@ -78,7 +78,7 @@ def hours(base: str, channel: str, quality: str) -> list[str]:
 def is_quality(base: str, channel: str, quality: str) -> bool:
     """Whether ``BASE/CHANNEL/QUALITY`` holds at least one hour directory.
 
-    ``chat`` is never a quality: it holds a channel's chat batches (services.common.chat).
+    ``chat`` is never a quality: it holds a channel's chat batches (services.archive.chat).
     """
     if quality.startswith(".") or quality == "chat":
         return False

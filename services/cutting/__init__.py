@@ -14,12 +14,13 @@ each file). See docs/DESIGN.md#cut-methods.
   order, with an optional :class:`Transition` at each join.
 """
 
-from services.common.cutting.encoding import Encoding
-from services.common.cutting.errors import CutError, Damaged
-from services.common.cutting.fast import fast_cut
-from services.common.cutting.full import full_cut
-from services.common.cutting.ranges import Transition, fast_cut_ranges, full_cut_ranges
-from services.common.cutting.rough import rough_container, rough_cut
+from services.cutting.encoding import Encoding
+from services.cutting.errors import CutError, Damaged
+from services.cutting.fast import fast_cut
+from services.cutting.full import full_cut
+from services.cutting.ranges import fast_cut_ranges, full_cut_ranges
+from services.cutting.rough import rough_container, rough_cut
+from services.ranges import Transition
 
 __all__ = [
     "CutError",

@@ -12,7 +12,7 @@ cannot put an event into a state the cutter would misread.
 
 import logging
 
-from services.common.db.connection import Database
+from services.db.connection import Database
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ EDIT_INPUTS += OPTIONAL_EDIT_INPUTS
 BOOKKEEPING = ("version", "last_writer", "last_write", "last_changes", "write_as")
 _BOOKKEEPING_SQL = ", ".join(f"'{c}'" for c in BOOKKEEPING)
 
-#: The channel every new version of an event is announced on (services.common.db.notify).
+#: The channel every new version of an event is announced on (services.db.notify).
 NOTIFY_CHANNEL = "fastseg_events"
 
 # Any 64-bit number unique to this lock; pg_advisory_xact_lock takes a bigint.

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Iterator
 
-from services.common.db.embedded import EmbeddedPostgres
+from services.db.embedded import EmbeddedPostgres
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import namedtuple_row
 
-from services.common import backoff
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def backoff_delay(attempt: int, base: float = 0.05, cap: float = 2.0) -> float:
     """Seconds to wait before try ``attempt + 1``: "full jitter" exponential backoff.
 
     Jitter spreads out the retries of transactions that just collided, so they
-    do not collide again in lockstep. New code calls :mod:`services.common.backoff`.
+    do not collide again in lockstep. New code calls :mod:`services.runtime.backoff`.
     """
     return backoff.delay(attempt + 1, base, cap, backoff.full_jitter)
 

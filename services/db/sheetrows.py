@@ -23,8 +23,8 @@ from typing import Any
 
 from dateutil import parser as _lenient
 
-from services.common import times
-from services.common.db.schema import SHEET_INPUTS
+from services.archive import times
+from services.db.schema import SHEET_INPUTS
 
 __all__ = [
     "BadRow",

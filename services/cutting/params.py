@@ -10,7 +10,7 @@ and the audio ADTS header's profile, rate and channel bits.
 
 import numpy as np
 
-from services.common.cutting import fmp4, mpegts
+from services.cutting import fmp4, mpegts
 
 #: Enough of a segment's start to hold its init section or first video PES header.
 HEAD_BYTES = 64 * 1024

@@ -24,8 +24,8 @@ from typing import Protocol
 import gevent
 from gevent import subprocess
 
-from services.common.children import on_parent_death
-from services.common.cutting.errors import CutError
+from services.cutting.errors import CutError
+from services.runtime.children import on_parent_death
 
 logger = logging.getLogger(__name__)
 

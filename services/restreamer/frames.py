@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from fastseg import SegmentInfo
-from services.common.cutting import source
-from services.common.cutting.edges import input_args
-from services.common.cutting.errors import CutError
-from services.common.cutting.ffmpeg import ffmpeg
+from services.cutting import source
+from services.cutting.edges import input_args
+from services.cutting.errors import CutError
+from services.cutting.ffmpeg import ffmpeg
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,12 @@ from fractions import Fraction
 import gevent
 
 from fastseg import SegmentInfo
-from services.common.cutting import edges, mpegts, source
-from services.common.cutting import params as params_
-from services.common.cutting.bounds import Bounds, plan
-from services.common.cutting.errors import CutError
-from services.common.cutting.ffmpeg import FFmpeg
+from services.cutting import edges, mpegts, source
+from services.cutting import params as params_
+from services.cutting.bounds import Bounds, plan
+from services.cutting.errors import CutError
+from services.cutting.ffmpeg import FFmpeg
+from services.ranges import check_range
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +29,6 @@ def check_encodable(params: source.Probe) -> None:
         raise CutError(
             f"a fast cut cannot re-encode {params.video.codec!r} video (only "
             f"{', '.join(edges.ENCODERS)}); use a full cut"
-        )
-
-
-def check_range(start: dt.datetime, end: dt.datetime) -> None:
-    for name, value in (("start", start), ("end", end)):
-        if not isinstance(value, dt.datetime) or value.tzinfo is not None:
-            raise ValueError(f"{name} must be a naive UTC datetime, got {value!r}")
-    if end <= start:
-        raise ValueError(
-            f"end {end.isoformat()} is not after start {start.isoformat()}: nothing to cut"
         )
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from services.common.cutting.ranges import check_ranges, transitions_from_json
-from services.common.db.connection import Database
-from services.common.db.schema import EDIT_INPUTS, SHEET_INPUTS
+from services.db.connection import Database
+from services.db.schema import EDIT_INPUTS, SHEET_INPUTS
+from services.ranges import check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from services.common.db.connection import Database
+from services.db.connection import Database
 
 logger = logging.getLogger(__name__)
 

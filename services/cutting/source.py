@@ -16,9 +16,9 @@ from fractions import Fraction
 import gevent
 
 from fastseg import ContainsHoles, SegmentInfo
-from services.common.cutting import fmp4, mpegts, params
-from services.common.cutting.errors import CutError, Damaged
-from services.common.cutting.ffmpeg import ffprobe
+from services.cutting import fmp4, mpegts, params
+from services.cutting.errors import CutError, Damaged
+from services.cutting.ffmpeg import ffprobe
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Changes to events as they happen: one ``LISTEN`` connection, fanned out to subscribers.
 
 The events table's trigger announces every new version of a row on
-:data:`~services.common.db.schema.NOTIFY_CHANNEL` (docs/DESIGN.md#state-machine),
+:data:`~services.db.schema.NOTIFY_CHANNEL` (docs/DESIGN.md#state-machine),
 whoever wrote it. A :class:`Listener` holds one autocommit connection that
 listens there and hands each change of its own schema to every subscriber, in
 its own greenlet; subscribers must not block (they set an event, or put on a
@@ -23,9 +23,9 @@ from typing import NamedTuple
 import gevent.event
 import psycopg
 
-from services.common import backoff
-from services.common.db.connection import DatabaseError, connect
-from services.common.db.schema import NOTIFY_CHANNEL
+from services.db.connection import DatabaseError, connect
+from services.db.schema import NOTIFY_CHANNEL
+from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ See docs/DESIGN.md#database. Services call :func:`database_dsn` with their ``--d
 once before first use.
 """
 
-from services.common.db import locations, states
-from services.common.db.connection import (
+from services.db import locations, states
+from services.db.connection import (
     ConnectionLost,
     Database,
     DatabaseError,
@@ -14,9 +14,9 @@ from services.common.db.connection import (
     connect,
     transaction,
 )
-from services.common.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
-from services.common.db.options import add_db_argument, database_dsn
-from services.common.db.schema import (
+from services.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from services.db.options import add_db_argument, database_dsn
+from services.db.schema import (
     EDIT_INPUTS,
     OPTIONAL_EDIT_INPUTS,
     SHEET_INPUTS,

@@ -10,8 +10,8 @@ hole's start and length in UTC. Cells carry ``data-quality`` and ``data-hour``
 import datetime as dt
 from xml.sax.saxutils import escape, quoteattr
 
-from services.common.coverage import HOUR, HOUR_US, Cell
-from services.common.readable import count, duration, utc
+from services.archive.coverage import HOUR, HOUR_US, Cell
+from services.archive.readable import count, duration, utc
 
 __all__ = ["COLOURS", "render_svg"]
 

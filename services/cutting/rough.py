@@ -12,8 +12,8 @@ import logging
 from collections.abc import Iterator, Sequence
 
 from fastseg import SegmentInfo
-from services.common.cutting import fmp4, source
-from services.common.cutting.errors import CutError
+from services.cutting import fmp4, source
+from services.cutting.errors import CutError
 
 logger = logging.getLogger(__name__)
 

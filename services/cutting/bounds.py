@@ -12,8 +12,8 @@ import logging
 
 import gevent
 
-from services.common.cutting import source
-from services.common.cutting.errors import CutError, Damaged
+from services.cutting import source
+from services.cutting.errors import CutError, Damaged
 
 logger = logging.getLogger(__name__)
 

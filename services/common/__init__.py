@@ -1,1 +1,0 @@
-"""Code shared by every service. Services import from here, never from each other."""
