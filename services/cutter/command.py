@@ -33,6 +33,7 @@ from services.db import (
     database_dsn,
 )
 from services.db.notify import NOT_WORK, Listener, wake_on
+from services.db.publishing import add_publishing_argument
 from services.runtime import backoff
 from services.runtime.service import argument_parser, positive_seconds, setup, stop_on_signals
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between asking locations whether uploads finished processing "
         "(default: %(default)s)",
     )
+    add_publishing_argument(parser)
     return parser
 
 
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             listener.subscribe(wake_on(wake, ("EDITED",), NOT_WORK))
             cutter = Cutter(
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
-                CutterMetrics.of(prometheus_client.REGISTRY), wake,
+                CutterMetrics.of(prometheus_client.REGISTRY), wake, args.publishing,
             )  # fmt: skip
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
             announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")

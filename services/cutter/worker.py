@@ -31,6 +31,7 @@ from services.db import (
     DatabaseUnavailable,
     states,
 )
+from services.db.publishing import Conventions, check_published, compose
 from services.ranges import transitions_from_json
 from services.runtime import backoff
 
@@ -76,12 +77,14 @@ class Cutter:
         poll_interval: float = 5.0,
         metrics: CutterMetrics | None = None,
         wake: gevent.event.Event | None = None,
+        publishing: Conventions | None = None,
     ):
         self.metrics = metrics or CutterMetrics.of()
         self.name = name
         self.base_dir = base_dir
         self.db = db
         self.locations = locations
+        self.publishing = publishing or Conventions()  # docs/DESIGN.md#publishing
         self.stopping = stopping
         self.poll_interval = poll_interval
         # Set by the database's notification of an EDITED row (services.db.notify):
@@ -204,12 +207,25 @@ class Cutter:
         location = self.locations[row.upload_location]
         labels = dict(channel=row.video_channel, quality=row.video_quality, location=location.name)
         encoding = location.encoding
-        meta = VideoMeta(
-            title=row.video_title,
-            description=row.video_description,
-            tags=(row.category,) if row.category else (),
-            extension="ts" if encoding is None else EXTENSIONS[encoding.container],
+        published = compose(
+            self.publishing,
+            row.video_title,
+            row.video_description,
+            row.video_tags,
+            playlist_lines=(),  # the playlists the video is in: none are kept yet
+            thumbnail_attribution=None,  # the thumbnail template's credit (not kept yet)
         )
+        meta = VideoMeta(
+            title=published.title,
+            description=published.description,
+            tags=published.tags,
+            extension="ts" if encoding is None else EXTENSIONS[encoding.container],
+            public=row.public,
+        )
+        problems = check_published(published)
+        if problems:  # conventions changed since the edit: refuse rather than cut anything off
+            self._upload_error(row, labels, "cutting", ValueError("; ".join(problems)), False)
+            return
         logger.info("event %s: cutting %r for %r", row.id, row.video_title, location.name)
         started = time.monotonic()
         cut = None

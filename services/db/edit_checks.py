@@ -18,11 +18,12 @@ import fastseg
 from services.archive import layout, names, times
 from services.db import locations, states
 from services.db.connection import Database
-from services.ranges import check_ranges, transitions_from_json
+from services.db.publishing import Conventions, check_published, compose
+from services.ranges import chapters, check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EditRefused", "check_edit", "check_editor", "check_link"]
+__all__ = ["EditRefused", "check_edit", "check_editor", "check_link", "write_chapters"]
 
 # local@domain: one @, something either side, no spaces. Deliberately loose: the
 # point is that the editor column names a person who can be written to.
@@ -75,6 +76,77 @@ def _check_location(db: Database, name: str) -> None:
         raise EditRefused(f"no running cutter serves upload location {name!r}: {known}")
 
 
+def _ranges(
+    video_start: dt.datetime | None,
+    video_end: dt.datetime | None,
+    video_ranges: list | None,
+    video_transitions: list | None,
+) -> tuple[list, list]:
+    """The edit's ranges and transitions, checked; EditRefused says what is wrong."""
+    try:
+        if video_ranges:
+            ranges = [tuple(r) for r in video_ranges]
+            return ranges, check_ranges(ranges, transitions_from_json(video_transitions))
+        if video_start is None or video_end is None:
+            raise ValueError("an edit needs video_start and video_end, or video_ranges")
+        states.check_video_range(video_start, video_end)
+        return [(video_start, video_end)], []
+    except ValueError as exc:
+        raise EditRefused(str(exc)) from None
+
+
+def write_chapters(values: dict[str, Any]) -> dict[str, Any]:
+    """The edit's inputs with ``video_chapters`` (``[(stream time, title), ...]``) written
+    into ``video_description`` below the delimiter, in the clip's own time
+    (docs/DESIGN.md#publishing); EditRefused says why they cannot be.
+    """
+    values = dict(values)
+    given = values.pop("video_chapters", None)
+    if not given:
+        return values
+    ranges, transitions = _ranges(
+        values.get("video_start"),
+        values.get("video_end"),
+        values.get("video_ranges"),
+        values.get("video_transitions"),
+    )
+    try:
+        values["video_description"] = chapters.with_chapters(
+            values.get("video_description") or "", given, ranges, transitions
+        )
+    except ValueError as exc:
+        raise EditRefused(str(exc)) from None
+    return values
+
+
+def check_published_edit(
+    conventions: Conventions,
+    ranges: list,
+    transitions: list,
+    *,
+    video_title: str,
+    video_description: str = "",
+    video_tags: list[str] | None = None,
+    thumbnail_attribution: str | None = None,
+) -> None:
+    """EditRefused unless the chapters keep YouTube's rules and what is published (the
+    editor's text with the team's additions) keeps its limits."""
+    try:
+        chapters.check_chapters(video_description, chapters.clip_duration(ranges, transitions))
+    except ValueError as exc:
+        raise EditRefused(str(exc)) from None
+    published = compose(
+        conventions,
+        video_title,
+        video_description,
+        video_tags,
+        thumbnail_attribution=thumbnail_attribution,  # lane thumbs: the template's credit
+    )
+    problems = check_published(published)
+    if problems:
+        raise EditRefused("; ".join(problems))
+
+
 def check_edit(
     db: Database,
     base_dir: str,
@@ -88,26 +160,29 @@ def check_edit(
     editor: str,
     video_quality: str = "source",
     allow_holes: bool = False,
+    video_title: str = "",
+    video_description: str = "",
+    video_tags: list[str] | None = None,
+    conventions: Conventions | None = None,
     now: dt.datetime | None = None,
     **_other: Any,
 ) -> None:
-    """Raise EditRefused unless the edit names recorded video a live cutter can upload.
+    """Raise EditRefused unless the edit names recorded video a live cutter can upload,
+    and what it publishes (with ``conventions``) keeps YouTube's rules.
 
     Times are naive UTC. A clip of several ``video_ranges`` is checked range by range
-    (holes between ranges are no concern). ``now`` is for tests; the other edit inputs
-    are ignored.
+    (holes between ranges are no concern). Chapters are already in the description
+    (:func:`write_chapters`). ``now`` is for tests; the other edit inputs are ignored.
     """
-    try:
-        if video_ranges:
-            ranges = [tuple(r) for r in video_ranges]
-            check_ranges(ranges, transitions_from_json(video_transitions))
-        else:
-            if video_start is None or video_end is None:
-                raise ValueError("an edit needs video_start and video_end, or video_ranges")
-            states.check_video_range(video_start, video_end)
-            ranges = [(video_start, video_end)]
-    except ValueError as exc:
-        raise EditRefused(str(exc)) from None
+    ranges, transitions = _ranges(video_start, video_end, video_ranges, video_transitions)
+    check_published_edit(
+        conventions or Conventions(),
+        ranges,
+        transitions,
+        video_title=video_title,
+        video_description=video_description,
+        video_tags=video_tags,
+    )
     video_start, video_end = ranges[0][0], ranges[-1][1]
     check_editor(editor)
     hours_path = _check_archive(base_dir, video_channel, video_quality)

@@ -271,13 +271,16 @@ def edit(
     uploader_whitelist: list[str] | None = None,
     video_ranges: list[tuple[dt.datetime, dt.datetime]] | None = None,
     video_transitions: list | None = None,
+    video_tags: list[str] | None = None,
+    public: bool = True,
     if_version: int | None = None,
 ) -> Any:
     """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet).
 
     A clip of several ranges gives ``video_ranges`` (and, per join, ``video_transitions``:
     None or ``{"type": "fade"|"crossfade", "seconds": N}``); video_start/video_end then
-    become the first start and last end. ValueError says what is wrong with them. The
+    become the first start and last end. ValueError says what is wrong with them.
+    ``video_tags`` and ``public`` are what docs/DESIGN.md#publishing says. The
     edit is submitted, so any draft is cleared; ``editor`` is the writer.
     """
     if video_ranges:
@@ -309,6 +312,8 @@ def edit(
         "video_quality": video_quality,
         "video_ranges": video_ranges,
         "video_transitions": None if video_transitions is None else Jsonb(video_transitions),
+        "video_tags": list(video_tags or []),
+        "public": bool(public),
     }
     sets = ", ".join(f"{c} = %({c})s" for c in EDIT_INPUTS)
     return _operator_update(

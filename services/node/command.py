@@ -56,6 +56,11 @@ def build_parser():
         help="also sync events with a Google spreadsheet (see fastseg sheetsync --help)",
     )  # fmt: skip
     parser.add_argument(
+        "--publishing", metavar="FILE",
+        help="the team's publishing conventions for the editor page and the cutter: a JSON "
+        "object with title_prefix, description_footer and tags (default: none)",
+    )  # fmt: skip
+    parser.add_argument(
         "--editor-token-file", metavar="FILE",
         help="'TOKEN EMAIL [ROLE,...]' lines: editors who may change events on the editor page "
         "(default: none, the page is read-only)",
@@ -134,6 +139,8 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
         argv["restreamer"] += ["--editor-token-file", args.editor_token_file]
     if args.clips_dir:
         argv["restreamer"] += ["--clips-dir", args.clips_dir]
+    if args.publishing:
+        argv["restreamer"] += ["--publishing", args.publishing]
     argv["backfiller"] += ["--recent-cutoff", str(args.recent_cutoff)]
     argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
     if args.qualities:
@@ -148,6 +155,8 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     if args.location:
         locations = [f"--location={loc}" for loc in args.location]
         argv["cutter"] = [*common, "--db", dsn, "--name", args.name, *locations]
+        if args.publishing:
+            argv["cutter"] += ["--publishing", args.publishing]
     if args.chat:
         argv["chat-archiver"] = [*common, "--channel", args.channel, "--name", args.name]
         if args.chat_irc:

@@ -53,7 +53,7 @@ def test_upload_in_chunks_with_metadata(tmp_path, yt):
     assert video["snippet"] == {
         "title": "A title",
         "description": "A description",
-        "tags": ["m", "tag1"],
+        "tags": ["tag1", "m"],  # the event's, then the location's
         "categoryId": "24",
         "defaultLanguage": "en",
         "defaultAudioLanguage": "en",
