@@ -489,7 +489,7 @@ async function start() {
   $("timebase").value = prefs.timebase;
   const found = await chooseChannel(params.channel, params.quality);
   ranges = initRanges({ fail, clip, setClip, toText, player });
-  panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges });
+  panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges, player });
   Object.assign(window.fastsegEditor, { ranges, panel });
   if (params.start && params.end) {
     state.rangeStart = parseUtc(params.start);
