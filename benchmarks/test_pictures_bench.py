@@ -29,8 +29,8 @@ from benchmarks.treegen import START, make_tree
 from fastseg._common import DEFAULT_CACHE_HOURS
 from services.archive import coverage
 from services.archive.coverage_svg import render_svg
+from services.cutting.frames import forget_frame_times
 from services.restreamer.app import create_app
-from services.restreamer.frames import forget_frame_times
 from tests.media import make_stream, store_stream
 
 

@@ -22,6 +22,7 @@ COMMANDS = {
     "cut": ("services.cut", "cut one clip from the archive to a file"),
     "coverage": ("services.coverage", "summarise a segment tree: hours, segments, holes"),
     "tombstone": ("services.tombstone", "hide segment files (STEM.tombstone beside STEM.ts)"),
+    "templates": ("services.templates", "manage the thumbnail templates editors pick from"),
     "demo": ("services.demo", "record, serve and cut a live test stream (make run)"),
 }
 

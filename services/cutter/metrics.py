@@ -24,6 +24,12 @@ class CutterMetrics(MetricSet):
             LABELS,
             registry=registry,
         )
+        self.thumbnail_errors = prometheus_client.Counter(
+            "fastseg_cutter_thumbnail_errors_total",
+            "Thumbnails that could not be set on a video already uploaded (noted on the event)",
+            ("location",),
+            registry=registry,
+        )
         self.cut_seconds = prometheus_client.Histogram(
             "fastseg_cutter_cut_seconds",
             "From claim until the last byte of the cut was handed to the uploader",

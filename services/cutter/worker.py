@@ -21,6 +21,7 @@ import gevent.event
 import fastseg
 from services.archive import names
 from services.cutter.metrics import CutterMetrics
+from services.cutter.thumbnail import NoFrame, make_thumbnail
 from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
 from services.cutting import CutError, fast_cut, fast_cut_ranges, full_cut, full_cut_ranges
 from services.cutting.ranges import parts_for
@@ -31,6 +32,7 @@ from services.db import (
     DatabaseUnavailable,
     states,
 )
+from services.db.thumbnails import TemplateNotFound
 from services.ranges import transitions_from_json
 from services.runtime import backoff
 
@@ -226,6 +228,8 @@ class Cutter:
             phase[0] = "finalizing"
 
         try:
+            # Before any video exists: a thumbnail that cannot be made fails the job.
+            thumbnail = make_thumbnail(self.db, self.base_dir, row)
             # The engine checks and plans the cut before returning its generator,
             # so its errors (holes, unreadable segments) arrive here as well as mid-cut.
             if row.video_ranges:
@@ -259,8 +263,9 @@ class Cutter:
         except UploadError as e:
             self._upload_error(row, labels, phase[0], e, e.retryable)
             return
-        except (CutError, fastseg.ContainsHoles, ValueError) as e:
-            self._upload_error(row, labels, phase[0], e, isinstance(e, fastseg.ContainsHoles))
+        except (CutError, fastseg.ContainsHoles, ValueError, TemplateNotFound) as e:
+            retryable = isinstance(e, fastseg.ContainsHoles | NoFrame)
+            self._upload_error(row, labels, phase[0], e, retryable)
             return
         except DatabaseError as e:
             # Lost the database before the upload became final (finalize() could not
@@ -296,6 +301,25 @@ class Cutter:
         self._retry_at.pop(row.id, None)
         self.metrics.videos_uploaded.labels(**labels, final_state=done.state).inc()
         logger.info("event %s: uploaded as %r (%s)", row.id, result.link, done.state)
+        if thumbnail is not None:
+            self._set_thumbnail(row, location, meta, result, thumbnail)
+
+    def _set_thumbnail(self, row, location, meta, result, jpeg: bytes) -> None:
+        """After the upload: set the thumbnail; a failure is noted on the event, the video stays."""
+        try:
+            location.set_thumbnail(result, meta, jpeg)
+        except Exception as e:  # whatever it is, the uploaded video must not be lost for it
+            if not isinstance(e, UploadError):
+                logger.exception("event %s: unexpected error setting the thumbnail", row.id)
+            self.metrics.thumbnail_errors.labels(location.name).inc()
+            logger.warning("event %s: thumbnail not set: %s", row.id, e)
+            message = (
+                f"cutter {self.name!r}: the video is uploaded ({result.link}) but its thumbnail "
+                f"could not be set: {str(e).splitlines()[0]}; set it by hand, or reset and edit"
+            )
+            self._record(states.thumbnail_failed, row.id, self.name, message)
+            return
+        self._record(states.thumbnail_written, row.id, self.name, jpeg)
 
     def _message(self, e: Exception) -> str:
         return f"cutter {self.name!r}: {e}"
