@@ -13,9 +13,11 @@ BASE: every part passes the safe-name rule and the result, symlinks resolved,
 stays inside BASE.
 """
 
+import datetime as dt
 import logging
 import os
 
+import fastseg
 from fastseg import hour_start
 from services.archive import names
 
@@ -29,6 +31,7 @@ __all__ = [
     "is_quality",
     "join_under_base",
     "qualities",
+    "segment_at",
 ]
 
 
@@ -106,3 +109,11 @@ def is_channel(base: str, channel: str) -> bool:
 def channels(base: str) -> list[str]:
     """The channels of the archive, sorted."""
     return [c for c in _dirs(base) if is_channel(base, c)]
+
+
+def segment_at(path: str, when: dt.datetime) -> fastseg.SegmentInfo | None:
+    """The segment of ``BASE/CH/Q`` playing at ``when`` (fastseg's choice), or None in a hole."""
+    for seg in fastseg.get_best_segments(path, when, when):
+        if seg is not None and seg.start - fastseg.FUDGE <= when < seg.end:
+            return seg
+    return None

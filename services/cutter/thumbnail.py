@@ -11,9 +11,10 @@ import logging
 import os
 from typing import Any
 
+from services.archive.layout import segment_at
 from services.archive.readable import utc
 from services.cutting import CutError
-from services.cutting.frames import frame_png, segment_at
+from services.cutting.frames import frame_png
 from services.cutting.thumbnails import compose, youtube_jpeg
 from services.db import Database
 from services.db.thumbnails import get_template

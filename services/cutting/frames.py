@@ -15,7 +15,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
 
-import fastseg
 from fastseg import SegmentInfo
 from services.cutting import source
 from services.cutting.edges import input_args
@@ -24,7 +23,7 @@ from services.cutting.ffmpeg import ffmpeg
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Frame", "forget_frame_times", "frame_at", "frame_png", "segment_at"]
+__all__ = ["Frame", "forget_frame_times", "frame_at", "frame_png"]
 
 ONE_US = dt.timedelta(microseconds=1)
 REMEMBERED = 4096  # segments whose frame times are kept (a few hundred bytes each)
@@ -38,14 +37,6 @@ class Frame:
 
     kind: str  # 'ts' or 'fmp4'
     pts: int
-
-
-def segment_at(path: str, when: dt.datetime) -> SegmentInfo | None:
-    """The segment of ``BASE/CH/Q`` playing at ``when``, or None if it falls in a hole."""
-    for seg in fastseg.get_best_segments(path, when, when):
-        if seg is not None and seg.start - fastseg.FUDGE <= when < seg.end:
-            return seg
-    return None
 
 
 def forget_frame_times() -> None:

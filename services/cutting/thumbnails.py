@@ -95,7 +95,7 @@ def compose(frame_png: bytes, template_png: bytes, crop: Box, location: Box) -> 
     graph = (
         f"[0:v]crop={cr - cl}:{cb - ct}:{cl}:{ct},scale={lr - ll}:{lb - lt}:flags=lanczos,"
         f"format=rgba,pad={template_size[0]}:{template_size[1]}:{ll}:{lt}:color=0x00000000[f];"
-        "[f][1:v]overlay=0:0,format=rgba"
+        "[f][1:v]overlay=0:0:format=rgb,format=rgba"  # rgb: no chroma subsampling
     )
     # ffmpeg reads one input on stdin: the template goes through a private temp file
     fd, path = tempfile.mkstemp(prefix="fastseg-template-", suffix=".png")

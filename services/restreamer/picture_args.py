@@ -8,8 +8,8 @@ from flask import request
 from werkzeug.exceptions import HTTPException, NotFound
 
 import fastseg
+from services.archive import layout
 from services.archive.readable import utc
-from services.cutting import frames
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, archive_path, parse_time
 
@@ -38,7 +38,7 @@ def required_time(name: str, example: str = "2026-11-27T17:05:12.5") -> dt.datet
 
 def segment_at(path: str, when: dt.datetime) -> fastseg.SegmentInfo:
     """The segment playing at ``when``; 404 naming the hole (or the end) if none is."""
-    seg = frames.segment_at(path, when)
+    seg = layout.segment_at(path, when)
     if seg is not None:
         return seg
     # where the video resumes, if it does within the hour: a hint for the client
