@@ -62,15 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default place of that part in the image, in its pixels")  # fmt: skip
     p.add_argument("--description", default="", help="what it is for (default: empty)")
     p.add_argument("--attribution", default="",
-                   help="who made it: the credit line 'Thumbnail art by ...'")  # fmt: skip
+                   help="who made it: 'Thumbnail art by ...' (default: none)")  # fmt: skip
     p.add_argument("--replace", action="store_true", help="overwrite the template of that name")
     p = sub.add_parser("list", help="every template, without its image")
     p.add_argument("--json", action="store_true", help="a JSON list of objects")
     p = sub.add_parser("show", help="one template")
-    p.add_argument("name")
+    p.add_argument("name", help="the template's name")
     p.add_argument("--image", metavar="FILE.png", help="also write its PNG here (- for stdout)")
     p = sub.add_parser("remove", help="delete a template (edits naming it keep the name)")
-    p.add_argument("name")
+    p.add_argument("name", help="the template's name")
     return parser
 
 

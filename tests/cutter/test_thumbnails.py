@@ -7,7 +7,6 @@ against every frame of the source: it must be the frame at ``thumbnail_time``.
 
 import datetime as dt
 import json
-import subprocess
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from services.db import states
 from services.db.thumbnails import put_template, remove_template
 from services.restreamer.png import encode_png
 from tests.cutting.checks import gray_frames
-from tests.restreamer.images import nearest_frame
+from tests.restreamer.images import jpeg_pixels, nearest_frame, placed_frame
 from tests.waiting import wait_until
 
 from .conftest import T0
@@ -35,27 +34,6 @@ def template_png() -> bytes:
     left, top, right, bottom = WINDOW
     pixels[top:bottom, left:right] = 0
     return encode_png(pixels)
-
-
-def decode(jpeg: bytes, fmt: str) -> np.ndarray:
-    """The JPEG's pixels through ffmpeg: (720, 1280) grey or (720, 1280, 3) rgb24."""
-    assert jpeg[:3] == b"\xff\xd8\xff", jpeg[:8]  # a JPEG's SOI marker
-    out = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "jpeg_pipe", "-i", "pipe:0",
-         "-f", "rawvideo", "-pix_fmt", fmt, "pipe:1"],
-        input=jpeg, capture_output=True, check=True,
-    )  # fmt: skip
-    pixels = np.frombuffer(out.stdout, dtype=np.uint8)
-    assert pixels.size == 1280 * 720 * (3 if fmt == "rgb24" else 1), "not 1280x720"
-    return pixels.reshape(720, 1280, -1) if fmt == "rgb24" else pixels.reshape(720, 1280)
-
-
-def placed_frame(jpeg: bytes, box) -> np.ndarray:
-    """The region ``box`` of the thumbnail, shrunk back to 320x180 grey."""
-    left, top, right, bottom = box
-    region = decode(jpeg, "gray")[top:bottom, left:right].astype(np.float64)
-    fy, fx = (bottom - top) // 180, (right - left) // 320
-    return region.reshape(180, fy, 320, fx).mean(axis=(1, 3)).round().astype(np.uint8)
 
 
 @pytest.fixture
@@ -85,7 +63,7 @@ def test_template_thumbnail_is_set_on_youtube_after_the_video(
     assert kind == "image/jpeg"
     assert len(jpeg) < 2 * 1024 * 1024
     assert nearest_frame(placed_frame(jpeg, WINDOW), frames) == round(THUMB_AT * FPS)
-    outside = decode(jpeg, "rgb24").astype(np.int16)
+    outside = jpeg_pixels(jpeg, "rgb24").astype(np.int16)
     assert np.abs(outside[:150, :, :] - MAGENTA).max() < 24  # the artwork, JPEG-close
     assert np.abs(outside[570:, :, :] - MAGENTA).max() < 24
     youtube.process(row.video_id)
