@@ -186,8 +186,9 @@ export function initThumbnailForm({ state, player, fail }) {
       const { crop: c, location: l } = boxes();
       return { ...body, thumbnail_template: template().name, thumbnail_crop: c, thumbnail_location: l };
     },
-    /** Whatever the controls hold, for a draft (nothing is required). */
+    /** Whatever the controls hold, for a draft (nothing is required; no thumbnail: nothing). */
     draft() {
+      if (mode() === "NONE") return {};
       try {
         return this.body();
       } catch {
