@@ -31,6 +31,7 @@ from services.db import (
     DatabaseUnavailable,
     states,
 )
+from services.db.rows import EVENT_ROWS
 from services.ranges import transitions_from_json
 from services.runtime import backoff
 
@@ -135,6 +136,7 @@ class Cutter:
             " AND (uploader_whitelist = '{}' OR %s = ANY(uploader_whitelist))",
             (list(self.locations), self.name),
             idempotent=True,
+            rows=EVENT_ROWS,
         )
         random.shuffle(rows)  # several cutters should not all go for the same row first
         now = time.monotonic()

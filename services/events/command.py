@@ -29,6 +29,7 @@ from services.db import (
     states,
 )
 from services.db.edit_checks import EditRefused, check_edit, check_editor, check_link
+from services.db.rows import Event
 from services.db.schema import STATES
 from services.db.sheetrows import parse_zone
 from services.events import csvio
@@ -280,8 +281,8 @@ def _jsonable(value):
     return value
 
 
-def _as_dict(row) -> dict:
-    return {k: _jsonable(v) for k, v in row._asdict().items()}
+def _as_dict(row: Event) -> dict[str, object]:
+    return {k: _jsonable(v) for k, v in row.as_dict().items()}
 
 
 def _text(value) -> str:
@@ -370,8 +371,8 @@ def run(args: argparse.Namespace, db: Database) -> int:
             json.dump(_as_dict(row), out, indent=2)
             out.write("\n")
         else:
-            width = max(map(len, row._fields))
-            for name, value in zip(row._fields, row, strict=True):
+            width = max(map(len, Event.columns()))
+            for name, value in row.as_dict().items():
                 print(f"{name:<{width}}  {_text(value)}", file=out)
     return 0
 

@@ -27,9 +27,11 @@ class Transition:
         """Raises ValueError for an unknown type, or seconds not in (0, MAX_TRANSITION]."""
         if self.kind not in XFADE:
             raise ValueError(f"transition type {self.kind!r} is not one of {', '.join(XFADE)}")
-        seconds = self.seconds
+        seconds: object = self.seconds  # as given: JSON or a person may give anything
         # Compared before any float() or timedelta: nan, inf and 10**400 must not get there.
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValueError(f"transition seconds {seconds!r} is not a positive number")
+        if not seconds > 0:
             raise ValueError(f"transition seconds {seconds!r} is not a positive number")
         if not seconds <= MAX_TRANSITION:
             shown = str(seconds) if isinstance(seconds, float) or seconds < 1e20 else "1e20+"
@@ -58,7 +60,7 @@ class Transition:
         return dt.timedelta(microseconds=round(self.seconds * 1_000_000))
 
 
-def transitions_from_json(items: Sequence | None) -> list[Transition | None] | None:
+def transitions_from_json(items: Sequence[object] | None) -> list[Transition | None] | None:
     """``[{"type": "fade", "seconds": 1}, null, ...]`` as Transitions (ValueError if bad)."""
     if items is None:
         return None
@@ -78,5 +80,5 @@ def transitions_from_json(items: Sequence | None) -> list[Transition | None] | N
     return result
 
 
-def transitions_to_json(transitions: Sequence[Transition | None]) -> list[dict | None]:
+def transitions_to_json(transitions: Sequence[Transition | None]) -> list[dict[str, object] | None]:
     return [None if t is None else {"type": t.kind, "seconds": t.seconds} for t in transitions]

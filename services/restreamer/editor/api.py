@@ -42,6 +42,7 @@ from werkzeug.exceptions import (
 
 from services.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
 from services.db.edit_checks import check_edit, check_link
+from services.db.rows import Event
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.roles import ADMIN, EDITOR, require_role
@@ -101,9 +102,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def event_json(row: Any) -> dict[str, Any]:
+def event_json(row: Event) -> dict[str, Any]:
     # write_as is the trigger's input, always NULL once written: nothing to show.
-    return {name: _jsonable(value) for name, value in row._asdict().items() if name != "write_as"}
+    return {name: _jsonable(value) for name, value in row.as_dict().items() if name != "write_as"}
 
 
 def _event_response(row: Any, status: int = 200, **headers: str) -> Response:
