@@ -31,6 +31,7 @@ __all__ = [
     "check_keywords",
     "find_moments",
     "hour_counts",
+    "moments_in",
     "rates",
 ]
 
@@ -224,3 +225,20 @@ def find_moments(
             run = []
         run.append(item)
     return moments
+
+
+def moments_in(
+    chat_dir: str,
+    start: float,
+    end: float,
+    keywords: tuple[str, ...] = (),
+    cache: BytesCache | None = None,
+    factor: float = BURST_FACTOR,
+) -> tuple[Rates, list[Moment]]:
+    """The rates of [start, end) and their moments, judged against the minutes before
+    ``start`` too: a range that opens on a burst still sees it as one."""
+    found = rates(chat_dir, start - HISTORY_BINS * BIN, end, keywords, cache)
+    lead = int((max(start, found.start) - found.start) // BIN)
+    shown = Rates(found.start + lead * BIN, found.counts[lead:], found.hits[lead:])
+    moments = [m for m in find_moments(found, factor=factor) if m.end > shown.start]
+    return shown, moments

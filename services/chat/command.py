@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    found = chat_rate.rates(chat_dir, start, end, keywords)
-    for moment in chat_rate.find_moments(found, factor=args.factor):
+    _, moments = chat_rate.moments_in(chat_dir, start, end, keywords, factor=args.factor)
+    for moment in moments:
         if args.json:
             print(json.dumps(moment.as_json(), sort_keys=True))
         else:

@@ -180,8 +180,8 @@ def chat_rate_json(channel: str) -> Response:
             retry_after=2,
         )
     try:
-        found = gevent.get_hub().threadpool.apply(
-            chat_rate.rates,
+        found, moments = gevent.get_hub().threadpool.apply(
+            chat_rate.moments_in,
             (chat_dir, to_timestamp(start), to_timestamp(end), keywords, _rate_cache()),
         )
     finally:
@@ -192,7 +192,7 @@ def chat_rate_json(channel: str) -> Response:
         "counts": found.counts,
         "hits": found.hits,
         "keywords": list(keywords),
-        "moments": [m.as_json() for m in chat_rate.find_moments(found)],
+        "moments": [m.as_json() for m in moments],
     }
     return _json(body)
 

@@ -53,7 +53,8 @@ def test_counts_per_bin_count_each_message_once(chat_dir):
     assert found.counts[0] == 1  # the JOIN is not a message
     assert found.counts[60] == 1 + 30  # the burst, once though two nodes hold half of it
     assert found.counts[92] == 1 + 4
-    assert found.hits[92] == 4 and sum(found.hits) == 4
+    assert found.hits[92] == 4
+    assert sum(found.hits) == 4
     assert sum(found.counts) == 120 + 30 + 4
 
 
@@ -157,3 +158,11 @@ def test_cli_refuses_with_a_reason(chat_dir, args, says):
     assert proc.returncode != 0
     assert says in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_moments_of_a_range_are_judged_against_the_minutes_before_it(chat_dir):
+    shown, moments = chat_rate.moments_in(str(chat_dir), T0 + 605, T0 + 700)
+    assert (shown.start, len(shown.counts)) == (T0 + 600, 10)
+    assert [(m.start - T0, m.why) for m in moments] == [(600, "burst")]
+    # alone, the range's first bins have no past: the quiet ones are no burst either way
+    assert chat_rate.moments_in(str(chat_dir), T0 + 700, T0 + 800)[1] == []

@@ -19,7 +19,8 @@ def test_route_answers_counts_and_moments(chat_dir, make_client):
     assert resp.status_code == 200, resp.data
     body = resp.json
     assert (body["start"], body["bin"], body["keywords"]) == ("2026-12-01T20:00:00", 10, ["clip"])
-    assert body["counts"][60] == 31 and body["hits"][92] == 4
+    assert body["counts"][60] == 31
+    assert body["hits"][92] == 4
     assert [m["why"] for m in body["moments"]] == ["burst", "burst+keywords"]
     plain = client.get("/chan/chat_rate.json?start=2026-12-01T20:00:00"
                        "&end=2026-12-01T20:20:00&keywords=")  # fmt: skip
