@@ -26,6 +26,8 @@ import re
 import uuid
 from collections.abc import Iterable
 
+from services.archive import writes
+
 __all__ = [
     "BATCH_INTERVAL",
     "CHAT",
@@ -371,24 +373,16 @@ def write_batch(chat_dir: str, minute: int, messages: Iterable[dict]) -> str:
 def store_batch(chat_dir: str, hour: str, name: str, data: bytes) -> bool:
     """Store ``data`` as ``chat_dir/hour/name``; False if it was there already.
 
-    Atomic as segments are: a hidden temp file, linked to its final name, unlinked.
+    Atomic as segments are (:mod:`services.archive.writes`): a hidden temp file,
+    linked to its final name, unlinked.
     The name holds the bytes' hash, so a file already there holds the same bytes.
     """
     folder = os.path.join(chat_dir, hour)
     path = os.path.join(folder, name)
     if os.path.exists(path):
         return False
-    os.makedirs(folder, exist_ok=True)
-    temp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.temp")
-    with open(temp, "wb") as f:
-        f.write(data)
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        return False  # the same bytes, written meanwhile (a concurrent merge or fetch)
-    finally:
-        os.unlink(temp)
-    return True
+    # False also when the same bytes were written meanwhile (a concurrent merge or fetch).
+    return writes.save(folder, f".{name}.{uuid.uuid4().hex}.temp", path, data)
 
 
 def split_minutes(messages: Iterable[dict]) -> dict[int, list[dict]]:

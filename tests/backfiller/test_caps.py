@@ -13,7 +13,7 @@ import pytest
 
 from fastseg import parse_segment_path, segment_name
 from services.backfiller.client import PeerClient
-from services.backfiller.fetch import BadAnswer, TooLarge, fetch_segment
+from services.backfiller.fetch import BadAnswer, Fetcher, TooLarge
 from services.backfiller.limits import MAX_LISTING_BYTES
 from services.backfiller.listing import ListingTooLarge, get_listing
 from tests.fastseg.trees import fake_id
@@ -84,18 +84,18 @@ def test_an_endless_listing_is_cut_off_at_the_cap(client):
 def test_a_segment_declared_too_long_is_refused_before_it_is_read(client, tmp_path):
     info = segment(tmp_path)
     with pytest.raises(TooLarge, match="declares 3000000000 bytes: more than --max-segment-mb 64"):
-        fetch_segment(client, "/huge", info, "http://peer/huge")
+        Fetcher().segment(client, "/huge", info, "http://peer/huge")
     assert not os.path.exists(tmp_path / "ch")  # not even its hour directory
 
 
 def test_an_endless_segment_is_cut_off_at_the_cap_and_its_temp_removed(client, tmp_path):
     info = segment(tmp_path)
     with pytest.raises(TooLarge, match="sent more than that: more than --max-segment-mb 2"):
-        fetch_segment(client, "/endless-segment", info, "http://peer/x", max_size=2 * MIB)
+        Fetcher().segment(client, "/endless-segment", info, "http://peer/x", max_size=2 * MIB)
     assert os.listdir(info.hour_path) == []  # the temp file is gone
     assert Handler.sent["/endless-segment"] < 2 * MIB + 8 * MIB
 
 
 def test_an_error_answer_declared_huge_is_not_read(client, tmp_path):
     with pytest.raises(BadAnswer, match="answered 404"):
-        fetch_segment(client, "/huge404", segment(tmp_path), "http://peer/huge404")
+        Fetcher().segment(client, "/huge404", segment(tmp_path), "http://peer/huge404")
