@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import gevent
 
 import fastseg
-from fastseg._common import RACY_NS, Span, merge_spans
+from fastseg import RACY_NS, Span, merge_spans
 
 logger = logging.getLogger(__name__)
 
