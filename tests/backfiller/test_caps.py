@@ -6,8 +6,6 @@ at the cap (a chunked body), and leaves no temp file.
 
 import datetime as dt
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,16 +15,13 @@ from services.backfiller.fetch import BadAnswer, Fetcher, TooLarge
 from services.backfiller.limits import MAX_LISTING_BYTES
 from services.backfiller.listing import ListingTooLarge, get_listing
 from tests.fastseg.trees import fake_id
+from tests.httpfake import FakeHandler, serve, stop
 
 MIB = 1024 * 1024
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(FakeHandler):
     sent: dict[str, int] = {}
-
-    def log_message(self, format, *args):
-        pass
 
     def do_GET(self):
         try:
@@ -55,14 +50,11 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def client():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    peer = PeerClient(f"http://127.0.0.1:{httpd.server_address[1]}", 30)
+    httpd = serve(Handler)
+    peer = PeerClient(f"http://127.0.0.1:{httpd.server_port}", 30)
     yield peer
     peer.close()
-    httpd.shutdown()
-    httpd.server_close()
+    stop(httpd)
 
 
 def segment(tmp_path):
