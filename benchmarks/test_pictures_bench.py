@@ -26,7 +26,7 @@ import pytest
 import fastseg
 from benchmarks.measure import ratio
 from benchmarks.treegen import START, make_tree
-from fastseg._common import DEFAULT_CACHE_HOURS
+from fastseg import DEFAULT_CACHE_HOURS
 from services.archive import coverage
 from services.archive.coverage_svg import render_svg
 from services.restreamer.app import create_app

@@ -8,6 +8,8 @@ median of the minutes before it, or that hold several keyword hits (a team's
 "clip it"). See docs/DESIGN.md#finding-the-moments.
 """
 
+from __future__ import annotations  # array.array[int] is only subscriptable from 3.12
+
 import array
 import dataclasses
 import datetime as dt
@@ -71,7 +73,7 @@ def check_keywords(keywords: Iterable[str]) -> tuple[str, ...]:
     return words
 
 
-def _text(message: dict) -> str:
+def _text(message: chat.Message) -> str:
     params = message.get("params") or []
     last = params[-1] if params else ""
     return last.lower() if isinstance(last, str) else ""
@@ -88,7 +90,7 @@ def _hour_files(chat_dir: str, hour: str) -> list[str]:
 
 def _count(
     chat_dir: str, hour: str, names: Sequence[str], keywords: tuple[str, ...]
-) -> tuple[array.array, array.array]:
+) -> tuple[array.array[int], array.array[int]]:
     start = dt.datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=dt.UTC).timestamp()
     batches = []
     for name in names:
@@ -112,7 +114,7 @@ def _count(
 
 def hour_counts(
     chat_dir: str, hour: str, keywords: tuple[str, ...] = (), cache: BytesCache | None = None
-) -> tuple[array.array, array.array]:
+) -> tuple[array.array[int], array.array[int]]:
     """Messages and keyword hits per :data:`BIN` of ``hour`` (``YYYY-MM-DDTHH``)."""
     names = _hour_files(chat_dir, hour)
     if not names:
@@ -177,15 +179,18 @@ class Moment:
     why: str  # "burst", "keywords" or "burst+keywords"
 
     def as_json(self) -> dict[str, object]:
-        iso = lambda t: dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")  # noqa: E731
         return {
-            "start": iso(self.start),
-            "end": iso(self.end),
-            "peak": iso(self.peak),
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "peak": _iso(self.peak),
             "peak_count": self.peak_count,
             "hits": self.hits,
             "why": self.why,
         }
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def find_moments(

@@ -9,10 +9,12 @@ and started again with backoff, so no peer is left unserved for good.
 """
 
 import logging
+import sys
 import time
 
 import gevent
 
+from services.backfiller.fetch import shorten_switch_interval
 from services.backfiller.peers import Peer, exclude_self
 from services.backfiller.worker import Config, PeerWorker
 from services.runtime import backoff
@@ -89,9 +91,19 @@ class Backfiller:
                 return worker.outcome
 
     def run(self) -> int:
-        """Run until stopped (or, with run_once, until every peer has had a pass)."""
-        if self.config.run_once:
-            return self._run_once()
+        """Run until stopped (or, with run_once, until every peer has had a pass).
+
+        The process's GIL switch interval is shortened for as long as this runs, for
+        the disk thread's sake (:func:`~services.backfiller.fetch.shorten_switch_interval`).
+        """
+        previous = shorten_switch_interval()
+        try:
+            return self._run_once() if self.config.run_once else self._run()
+        finally:
+            self.config.fetcher.close()
+            sys.setswitchinterval(previous)
+
+    def _run(self) -> int:
         try:
             while not self.stopping.is_set():
                 peers = self._peers()

@@ -39,15 +39,14 @@ from services.backfiller.client import NETWORK_ERRORS, PeerClient
 from services.backfiller.fetch import (
     MAX_SEGMENT,
     BatchesBusy,
+    Fetcher,
     FetchFailed,
     HashMismatch,
     NoBatches,
     PeerBroken,
     TooLarge,
-    fetch_batch,
     store_tombstone,
 )
-from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.limits import (
     FUTURE_HOURS,
     MAX_HOURS,
@@ -100,6 +99,7 @@ class Config:
     max_segment: int = MAX_SEGMENT  # bytes
     disk: DiskFloor | None = None  # the free-space floor (shared by every worker)
     chat: bool = True  # also copy chat batches (BASE/CHANNEL/chat, services/backfiller/chat.py)
+    fetcher: Fetcher = dataclasses.field(default_factory=Fetcher)  # shared by every worker
 
 
 def is_trusted(peer: Peer, trusted: frozenset[str]) -> bool:
@@ -446,14 +446,14 @@ class PeerWorker:
     def _fetch_one(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
         url = self.peer.route("segments", channel, quality, hour, info.name)
         try:
-            size, stored = _fetch_segment(
+            fetched = self.config.fetcher.segment(
                 self.client, url[len(self.peer.url) :], info, url,
                 self.config.max_segment, self.disk,
             )  # fmt: skip
         except (FetchFailed, PeerBroken, DiskLow, OSError) as e:
             self._failed(info, e)
             return
-        self._stored(channel, quality, info, size, stored, stats)
+        self._stored(channel, quality, info, fetched.size, fetched.stored, stats)
 
     def _fetch_batch(self, channel: str, quality: str, hour: str, infos: list, stats) -> None:
         """Several segments of one hour in one request, or one by one from a wubloader peer."""
@@ -466,14 +466,16 @@ class PeerWorker:
             _in_flight.update(paths)
             url = self.peer.route("batch", channel, quality, hour)
             try:
-                for info, size, stored, error in fetch_batch(
+                for fetched in self.config.fetcher.batch(
                     self.client, url[len(self.peer.url) :], batch, url,
                     self.config.max_segment, self.disk,
                 ):  # fmt: skip
-                    if error is not None:
-                        self._failed(info, error)
+                    if fetched.error is not None:
+                        self._failed(fetched.info, fetched.error)
                     else:
-                        self._stored(channel, quality, info, size, stored, stats)
+                        self._stored(
+                            channel, quality, fetched.info, fetched.size, fetched.stored, stats
+                        )
                 self._batches = True
                 return
             except BatchesBusy:
