@@ -52,6 +52,10 @@ class Backfiller:
             if peer not in peers:
                 logger.info("peer %r (%s) removed: stopping its worker", peer.name, peer.url)
                 self.workers.pop(peer).kill(block=True)
+                try:
+                    self.config.metrics.pass_age.remove(peer.name)
+                except KeyError:  # its worker never started
+                    pass
         for peer in peers:
             if peer not in self.workers:
                 logger.info("backfilling from peer %r at %s", peer.name, peer.url)

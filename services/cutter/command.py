@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
             announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
-            announcer = Announcer(announce_db, args.name, locations, stopping)
+            announcer = Announcer(announce_db, args.name, locations, stopping,
+                                  metrics=CutterMetrics.of(prometheus_client.REGISTRY))  # fmt: skip
             workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]
             heart = gevent.spawn(announcer.run)
             listening = gevent.spawn(listener.run)

@@ -9,6 +9,7 @@ import prometheus_client
 
 from services.common import service, times
 from services.common.metrics import MetricSet
+from services.janitor import recent
 from services.janitor.sweep import sweep
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
 def _run(args, base_dir: str, stopping, registry, retiring) -> None:
     warned: set[str] = set()
     metrics = JanitorMetrics.of(registry)
+    recent_metrics = recent.RecentMetrics.of(registry)
     while not stopping.is_set():
         counts = sweep(base_dir, args.min_age, warned=warned)
         metrics.sweeps.inc()
@@ -105,6 +107,7 @@ def _run(args, base_dir: str, stopping, registry, retiring) -> None:
         )  # fmt: skip
         if retiring is not None:
             _retire(base_dir, args.keep_hours, *retiring)
+        recent.update(base_dir, times.utc_now(), recent_metrics)
         if args.interval is None:
             break
         stopping.wait(args.interval)
