@@ -29,6 +29,7 @@ from services.common.db import (
     database_dsn,
 )
 from services.common.db.notify import NOT_WORK, Listener, wake_on
+from services.common.notices import Notifier, add_notify_arguments
 from services.common.service import argument_parser, positive_seconds, setup, stop_on_signals
 from services.cutter.announce import Announcer
 from services.cutter.metrics import CutterMetrics
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between asking locations whether uploads finished processing "
         "(default: %(default)s)",
     )
+    add_notify_arguments(parser, "a clip is DONE (its title and link) or an event fails")
     return parser
 
 
@@ -122,11 +124,13 @@ def main(argv: list[str] | None = None) -> int:
             listener = Listener(dsn, stopping, application_name=listen_as)
             wake = gevent.event.Event()
             listener.subscribe(wake_on(wake, ("EDITED",), NOT_WORK))
+            notifier = Notifier.from_args(args, "cutter", args.name).start()
             cutter = Cutter(
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
-                CutterMetrics.of(prometheus_client.REGISTRY), wake,
+                CutterMetrics.of(prometheus_client.REGISTRY), wake, notifier,
             )  # fmt: skip
-            checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
+            checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval,
+                                       notifier)  # fmt: skip
             announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
             announcer = Announcer(announce_db, args.name, locations, stopping,
                                   metrics=CutterMetrics.of(prometheus_client.REGISTRY))  # fmt: skip
@@ -137,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             gevent.wait([stopping, *workers], count=1)
             stopping.set()
             gevent.joinall([*workers, heart, listening])
+            notifier.close()
             cutter_db.close()
             checker_db.close()
             announce_db.close()
