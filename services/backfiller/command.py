@@ -28,6 +28,7 @@ from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
 from services.runtime import service
+from services.runtime.notices import Notifier, add_notify_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="read --node-file or --db again this often (default: %(default)s)",
     )
+    add_notify_arguments(parser, "a peer has been unreachable for --notify-peer-down-after")
+    parser.add_argument(
+        "--notify-peer-down-after",
+        type=service.positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="a peer none of whose passes finished for this long is a notice (and another "
+        "when one finishes again) (default: %(default)s)",
+    )
     return parser
 
 
@@ -287,7 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     stopping = service.stop_on_signals()
     load, load_errors = _peer_loader(args)
     backfiller = Backfiller(config, load, args.localhost, args.node_refresh, stopping, load_errors)
-    return backfiller.run()
+    notifier = Notifier.from_args(args, "backfiller", args.localhost).start()
+    backfiller.watch_peers(notifier, args.notify_peer_down_after)
+    try:
+        return backfiller.run()
+    finally:
+        notifier.close()
 
 
 def _peer_loader(args):

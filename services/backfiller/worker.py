@@ -132,6 +132,11 @@ class PeerWorker:
         self._refused: collections.Counter = collections.Counter()  # refusals this pass
         self._last_refused: dict[str, int] = {}  # the previous pass's, logged already
         self._tombstones_left = TOMBSTONES_PER_PASS
+        # The latest finished pass (monotonic): the peer answered every listing then.
+        self.finished_at = time.monotonic()
+        self.metrics.pass_age.labels(peer.name).set_function(
+            lambda: time.monotonic() - self.finished_at
+        )
 
     def __repr__(self) -> str:
         return f"PeerWorker({self.peer.name!r}, {self.peer.url!r})"
@@ -213,6 +218,8 @@ class PeerWorker:
         if stopped is not None:  # logged once nothing is in flight: no temp file is left
             logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
         took = time.monotonic() - started
+        if outcome != "failed":
+            self.finished_at = time.monotonic()
         self.metrics.pass_duration.labels(self.peer.name).observe(took)
         self.metrics.passes.labels(self.peer.name, outcome).inc()
         self.metrics.missing.labels(self.peer.name).set(stats["missing"])

@@ -34,8 +34,19 @@ from services.db import (
 from services.db.rows import EVENT_ROWS
 from services.ranges import transitions_from_json
 from services.runtime import backoff
+from services.runtime.notices import Notifier
 
 logger = logging.getLogger(__name__)
+
+#: Seconds before a failing event's next failure is a notice again.
+FAILED_NOTICE_EVERY = 900.0
+
+
+def clip_done(notifier: Notifier, event_id, title: str | None, link: str | None) -> None:
+    """The notice of a clip that is DONE: its title and link."""
+    notifier.notify("clip_done", f"Clip done: {title} {link}",
+                    event=str(event_id), title=title, link=link)  # fmt: skip
+
 
 #: How often a running cut checks that its row is still ours (seconds).
 OWNERSHIP_CHECK = 5.0
@@ -77,8 +88,10 @@ class Cutter:
         poll_interval: float = 5.0,
         metrics: CutterMetrics | None = None,
         wake: gevent.event.Event | None = None,
+        notifier: Notifier | None = None,
     ):
         self.metrics = metrics or CutterMetrics.of()
+        self.notifier = notifier or Notifier([], "cutter", name)
         self.name = name
         self.base_dir = base_dir
         self.db = db
@@ -298,6 +311,8 @@ class Cutter:
         self._retry_at.pop(row.id, None)
         self.metrics.videos_uploaded.labels(**labels, final_state=done.state).inc()
         logger.info("event %s: uploaded as %r (%s)", row.id, result.link, done.state)
+        if done.state == "DONE":
+            clip_done(self.notifier, row.id, row.video_title, result.link)
 
     def _message(self, e: Exception) -> str:
         return f"cutter {self.name!r}: {e}"
@@ -305,6 +320,15 @@ class Cutter:
     def _failed(self, row, labels, final_state: str, what: str) -> None:
         self.metrics.upload_errors.labels(**labels, final_state=final_state).inc()
         logger.warning("event %s: %s (now %s)", row.id, what, final_state)
+        # A job retried with backoff fails again and again: one notice per event and quarter.
+        self.notifier.notify(
+            "event_failed",
+            f"Event {row.id} ({row.video_title!r}) failed on {self.name}: {what} "
+            f"(now {final_state})",
+            key=f"failed {row.id} {final_state}", every=FAILED_NOTICE_EVERY,
+            event=str(row.id), title=row.video_title, error=what, state=final_state,
+            location=row.upload_location,
+        )  # fmt: skip
 
     def _upload_error(self, row, labels, phase: str, e: Exception, retryable: bool) -> None:
         """A failure we are sure left no video: back to EDITED (retryable) or UNEDITED."""

@@ -24,6 +24,7 @@ __all__ = ["main"]
 def build_parser():
     from services.db import add_db_argument  # noqa: PLC0415 - imported after patching
     from services.janitor.command import keep_hours  # noqa: PLC0415
+    from services.runtime.notices import FORMATS, webhook_url  # noqa: PLC0415
 
     parser = service.argument_parser("node", "Run every service of a node in one process.")
     parser.add_argument("--channel", required=True, help="the channel to record")
@@ -102,6 +103,23 @@ def build_parser():
              "an event not DONE needs them; the backfiller stops fetching them) "
              "(default: keep every hour)",
     )  # fmt: skip
+    parser.add_argument(
+        "--notify", action="append", default=[], type=webhook_url, metavar="URL",
+        help="post a JSON notice to this webhook when a clip is DONE or an event fails "
+             "(the cutter), recording falls behind or misses segments (the downloader), or a "
+             "peer is unreachable (the backfiller); repeat for several (default: none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-format", choices=FORMATS, default="auto",
+        help="the notices' body: discord, zulip, generic, or auto: by each URL "
+             "(default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-peer-down-after", type=service.positive_seconds, default=300.0,
+        metavar="SECONDS",
+        help="a peer none of whose backfill passes finished for this long is a notice "
+             "(default: 300)",
+    )  # fmt: skip
     return parser
 
 
@@ -154,6 +172,13 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
             argv["chat-archiver"] += ["--irc", args.chat_irc]
     if args.sheet_sync:
         argv["sheetsync"] = [args.sheet_sync, *common, "--db", dsn]
+    if args.notify:
+        notify = [f"--notify={url}" for url in args.notify]
+        notify += ["--notify-format", args.notify_format, "--notify-name", args.name]
+        for name in ("downloader", "backfiller", "cutter"):
+            if name in argv:
+                argv[name] += notify
+        argv["backfiller"] += ["--notify-peer-down-after", str(args.notify_peer_down_after)]
     return argv
 
 

@@ -197,8 +197,18 @@ def _serve(args, config: dict, stopping) -> int:
     )
     service.listen(server, "--port", "fastseg restreamer")
     logger.info("serving %r on http://%s:%d/", args.base_dir, args.host, server.server_port)
+    app.config["SELF_URL"] = self_url(args.host, server.server_port)
     stopping.wait()
     editor.close_streams(app)  # event streams never end by themselves
     finished = server.drain(args.stop_timeout)
     app.extensions["restreamer"].jobs.stop_all()  # what the drain left running
     return 0 if finished else 1
+
+
+def self_url(host: str, port: int) -> str:
+    """Where this process reaches its own server (the team page's node without a table)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
