@@ -106,3 +106,10 @@ class Encoding:
     def seekable_output(self) -> bool:
         """True if ffmpeg must write a seekable file (mp4 with its index at the front)."""
         return self.container == "mp4"
+
+
+def require_encoding(value: object) -> Encoding:
+    """``value`` if it is an Encoding; TypeError otherwise (a full cut needs one)."""
+    if not isinstance(value, Encoding):
+        raise TypeError(f"encoding must be an Encoding, got {value!r}")
+    return value

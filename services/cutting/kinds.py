@@ -9,8 +9,9 @@ nowhere else (docs/DESIGN.md#cut-methods).
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
-from services.cutting.encoding import Encoding
-from services.cutting.ranges import Part, fast_cut_ranges, full_cut_ranges
+from services.cutting.encoding import Encoding, require_encoding
+from services.cutting.parts import Part
+from services.cutting.ranges import fast_cut_ranges, full_cut_ranges
 from services.cutting.rough import rough_cut
 from services.ranges import Transition, check_ranges
 
@@ -44,8 +45,7 @@ def cut(
     if kind == "fast":
         return fast_cut_ranges(parts, transitions, allow_holes=allow_holes)
     if kind == "full":
-        if not isinstance(encoding, Encoding):
-            raise TypeError(f"encoding must be an Encoding, got {encoding!r}")
+        encoding = require_encoding(encoding)
         return full_cut_ranges(parts, transitions, encoding, allow_holes=allow_holes)
     check_ranges([(start, end) for _, start, end in parts], transitions)
     if len(parts) > 1:

@@ -194,7 +194,7 @@ class Probe:
     """A segment's streams and its packets (in file order) per stream."""
 
     kind: str  # container: 'ts' or 'fmp4'
-    video: Stream | None
+    video: Stream  # a segment without video is Damaged
     audio: Stream | None
     video_packets: list[Packet]
     audio_packets: list[Packet]
@@ -334,3 +334,11 @@ def audio_threshold(probe_: Probe, video_pts: int) -> int | None:
     tb = probe_.audio.time_base
     kept = [p.pts for p in probe_.audio_packets if (p.pts + Fraction(p.duration, 2)) * tb >= at]
     return min(kept) if kept else None
+
+
+def video_of(seg: SegmentInfo) -> Stream:
+    """The codec parameters of a segment's video (codec, size, pixel format, ...).
+
+    Raises CutError if the segment cannot be read or has no video.
+    """
+    return probe(read(seg), seg.path).video
