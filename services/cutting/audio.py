@@ -41,5 +41,4 @@ def decode_audio(segments: Sequence[SegmentInfo | None], rate: int) -> Iterator[
         args = edges.input_args(kind) + ["-map", "0:a:0", "-ac", "1", "-ar", str(rate),
                                          "-f", "s16le", "pipe:1"]  # fmt: skip
         proc = ffmpeg(args, edges.segments_feed(run.segments, kind), what="waveform decode")
-        assert first.start is not None  # listed from an hour directory: it has a start
-        yield AudioRun(first.start, proc.output())
+        yield AudioRun(source.start_of(first), proc.output())

@@ -112,7 +112,9 @@ def _clock_shift(b: Bounds, seg: SegmentInfo) -> int:
     probe = b.last_probe if seg is b.last else source.probe(source.read(seg), seg.path)
     head_first = min(p.pts for p in b.first_probe.video_packets) * b.first_probe.video.time_base
     own_first = min(p.pts for p in probe.video_packets) * probe.video.time_base
-    since = Fraction((seg.start - b.first.start) // dt.timedelta(microseconds=1), 1_000_000)
+    since = Fraction(
+        (source.start_of(seg) - source.start_of(b.first)) // dt.timedelta(microseconds=1), 1_000_000
+    )
     shift = head_first + since - own_first
     frame = Fraction(1, 30)  # at most half a frame at 60 fps is jitter, not a restart
     if abs(shift) < frame / 2:
@@ -159,7 +161,9 @@ def _stretch(b: Bounds, segments: list[SegmentInfo], start: dt.datetime) -> Stre
     )  # fmt: skip
     head_first = min(p.pts for p in b.first_probe.video_packets) * b.first_probe.video.time_base
     own_first = min(p.pts for p in probe.video_packets) * probe.video.time_base
-    since = Fraction((seg.start - b.first.start) // dt.timedelta(microseconds=1), 1_000_000)
+    since = Fraction(
+        (source.start_of(seg) - source.start_of(b.first)) // dt.timedelta(microseconds=1), 1_000_000
+    )
     hi = b.hi if b.last in segments and b.cut_tail else None
     offset = head_first + since - own_first
     # Audio starts with the stretch's first frame, or where the audio before it
@@ -168,7 +172,7 @@ def _stretch(b: Bounds, segments: list[SegmentInfo], start: dt.datetime) -> Stre
     before = _segment_before(b, seg)
     if before is not None and probe.audio is not None:
         prev = source.probe(source.read(before), before.path)
-        if prev.audio_packets:
+        if prev.audio is not None and prev.audio_packets:
             last = max(prev.audio_packets, key=lambda p: p.pts)
             audio_from = max(audio_from, (last.pts + last.duration) * prev.audio.time_base - offset)
     return Stretch(segments, probe, hi, offset, audio_from)
@@ -273,7 +277,7 @@ def produce(
     alongside the one being sent, so two cores work on a cut with several edges.
     """
     processes: list[FFmpeg] = []
-    ahead: dict[int, tuple[gevent.Greenlet, list[bytes]]] = {}
+    ahead: dict[int, tuple[gevent.Greenlet[[], CutError | None], list[bytes]]] = {}
 
     def start(work: Work) -> FFmpeg:
         proc = _start(work, kind, params, pids)

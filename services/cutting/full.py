@@ -133,7 +133,9 @@ def full_cut(
     return produce(args, runs, b.kind, encoding)
 
 
-def produce(args, runs, kind, encoding: Encoding) -> Iterator[bytes]:
+def produce(
+    args: list[str], runs: list[source.Run], kind: str, encoding: Encoding
+) -> Iterator[bytes]:
     """Run ffmpeg; stream its output, or spool it first if the container needs seeking."""
     what = f"full cut to {encoding.container}"
     if not encoding.seekable_output:

@@ -43,7 +43,9 @@ def _following(
         return None
     listed = fastseg.get_best_segments(hours, last.end, last.end, True)
     nxt = next((s for s in listed if s is not None), None)
-    if nxt is None or nxt.path == last.path or abs(nxt.start - last.end) >= _JOINS:
+    if nxt is None or nxt.path == last.path or nxt.start is None:
+        return None
+    if abs(nxt.start - last.end) >= _JOINS:
         return None
     try:
         source.check(nxt)

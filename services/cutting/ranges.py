@@ -67,11 +67,6 @@ def _ticks(seconds: Fraction) -> int:
     return round(seconds * edges.TS_CLOCK)
 
 
-def _video_tb(probe: Probe) -> Fraction:
-    assert probe.video is not None  # a bound's edge segments were probed to have video
-    return probe.video.time_base
-
-
 def _audio_tb(probe: Probe) -> Fraction:
     assert probe.audio is not None  # asked only where audio packets were found
     return probe.audio.time_base
@@ -87,7 +82,7 @@ class Join:
     @classmethod
     def after(cls, b: Bounds, shift: Fraction, audio_cut: int | None) -> "Join":
         probe = b.last_probe
-        video_end = seconds_of(b.hi, _video_tb(probe)) + shift
+        video_end = seconds_of(b.hi, probe.video.time_base) + shift
         if audio_cut is None:
             return cls(video_end, None)
         return cls(video_end, seconds_of(audio_cut, _audio_tb(probe)) + shift)
@@ -100,7 +95,6 @@ class Placed:
 
     shift: Fraction
     audio_lo: int | None = None
-    transition: TransitionPiece | None = None  # what comes between it and the body before
 
 
 def _tail_audio(b: Bounds, edge: Edge | None) -> int | None:
@@ -143,7 +137,7 @@ def _first_audio(b: Bounds, lag: Fraction) -> int | None:
     probe = b.first_probe
     if probe.audio is None or not probe.audio_packets:
         return None
-    lo = seconds_of(b.lo, _video_tb(probe))
+    lo = seconds_of(b.lo, probe.video.time_base)
     tb = probe.audio.time_base
     starts = sorted(p.pts for p in probe.audio_packets)
     fits = [pts for pts in starts if seconds_of(pts, tb) - lo <= lag]
@@ -155,7 +149,10 @@ def _plan_within(
 ) -> Bounds:
     """Bounds of a transition's few seconds, from only the segments they overlap
     (not the whole range's, which would each be checked and probed again)."""
-    near = [s for s in segments if s is None or (s.end > start and s.start < end)]
+    near = [
+        s for s in segments
+        if s is None or (source.end_of(s) > start and source.start_of(s) < end)
+    ]  # fmt: skip
     while near and near[0] is None:
         near.pop(0)
     while near and near[-1] is None:
@@ -166,7 +163,7 @@ def _plan_within(
 def _hard_cut(before: Join, b: Bounds) -> Placed:
     """A body right after the one before: its audio goes on exactly, and its video
     join moves to match (later by less than an audio packet)."""
-    first_s = seconds_of(b.lo, _video_tb(b.first_probe))
+    first_s = seconds_of(b.lo, b.first_probe.video.time_base)
     if before.audio_end is None:
         return Placed(before.video_end - first_s)
     audio_lo = _first_audio(b, before.audio_end - before.video_end)
@@ -178,7 +175,7 @@ def _hard_cut(before: Join, b: Bounds) -> Placed:
 def _transition(
     t: Transition, a: Part, b_part: Part, before: Join, b: Bounds, around: list[SegmentInfo],
     params: Probe, allow_holes: bool,
-) -> Placed:  # fmt: skip
+) -> tuple[TransitionPiece, Placed]:  # fmt: skip
     """A body after a transition from the one before: the transition's seconds of
     both ranges re-encoded, then the body; the audio fills whole AAC packets so
     that the body's own audio follows on exactly."""
@@ -187,10 +184,10 @@ def _transition(
     tb_a = _plan_within(segments_a, end_a - t.delta, end_a, allow_holes)
     tb_b = _plan_within(segments_b, start_b, start_b + t.delta, allow_holes)
     piece = TransitionPiece(t.kind, tb_a, tb_b, before.video_end, around)
-    shift = before.video_end + piece.seconds - seconds_of(b.lo, _video_tb(b.first_probe))
+    shift = before.video_end + piece.seconds - seconds_of(b.lo, b.first_probe.video.time_base)
     audio_lo = _first_audio(b, Fraction(0)) if before.audio_end is not None else None
     if before.audio_end is None or audio_lo is None:
-        return Placed(shift, None, piece)
+        return piece, Placed(shift)
     assert params.audio is not None
     assert params.audio.sample_rate
     atb = _audio_tb(b.first_probe)
@@ -198,11 +195,11 @@ def _transition(
     slot = seconds_of(audio_lo, atb) + shift - before.audio_end
     packets = max(1, math.ceil(slot / packet))
     delta = packets * packet - slot  # moves the next body to fill whole packets
-    a_first = seconds_of(tb_a.lo, _video_tb(tb_a.first_probe))
+    a_first = seconds_of(tb_a.lo, tb_a.first_probe.video.time_base)
     source_from = before.audio_end - (before.video_end - a_first)
     source_to = seconds_of(audio_lo, atb) + delta
     piece.audio = FadeAudio(before.audio_end, source_from, source_to, packets)
-    return Placed(shift + delta, audio_lo, piece)
+    return piece, Placed(shift + delta, audio_lo)
 
 
 def _body_pieces(
@@ -258,10 +255,10 @@ def fast_cut_ranges(
                 placed = _hard_cut(before, b)
             else:
                 around = [bodies[i - 1].last, b.first]
-                placed = _transition(t, parts[i - 1], parts[i], before, b, around, params,
-                                     allow_holes)  # fmt: skip
-                assert placed.transition is not None
-                pieces.append(Piece(False, placed.transition))
+                piece, placed = _transition(
+                    t, parts[i - 1], parts[i], before, b, around, params, allow_holes
+                )
+                pieces.append(Piece(False, piece))
         body, before = _body_pieces(
             b, placed, first_print, body_times[i][0], i == 0, i == len(bodies) - 1
         )
@@ -293,7 +290,7 @@ def full_cut_ranges(
     bounds = [plan(segments, start, end, allow_holes) for segments, start, end in parts]
     kind = _same_container(bounds)
     probe = bounds[0].first_probe
-    tb = _video_tb(probe)
+    tb = probe.video.time_base
     has_audio = probe.audio is not None
     n = len(bounds)
     graph = [f"[0:v:0]split={n}" + "".join(f"[vs{i}]" for i in range(n))]

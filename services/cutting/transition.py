@@ -9,7 +9,7 @@ import dataclasses
 from fractions import Fraction
 
 from fastseg import SegmentInfo
-from services.cutting import edges
+from services.cutting import edges, source
 from services.cutting.bounds import Bounds
 from services.cutting.ffmpeg import FFmpeg, ffmpeg
 from services.cutting.source import Probe
@@ -44,9 +44,7 @@ class TransitionPiece:
     @property
     def seconds(self) -> Fraction:
         """Its length: the frames of the second range it takes."""
-        video = self.b.first_probe.video
-        assert video is not None  # a bound's first segment was probed to have video
-        return seconds_of(self.b.hi - self.b.lo, video.time_base)
+        return seconds_of(self.b.hi - self.b.lo, self.b.first_probe.video.time_base)
 
     def segments(self) -> list[SegmentInfo]:
         """What ffmpeg reads, in order: both sides' frames, and the segments around
@@ -58,12 +56,11 @@ class TransitionPiece:
                     found[seg.path] = seg
         for seg in self.around:
             found[seg.path] = seg
-        return sorted(found.values(), key=lambda seg: seg.start)
+        return sorted(found.values(), key=source.start_of)
 
     def start(self, params: Probe, pids: dict[str, int] | None) -> FFmpeg:
         """Its ffmpeg, writing MPEG-TS like the cut's other pieces (``params``, ``pids``)."""
         video = params.video
-        assert video is not None  # checked by fast.check_encodable
         graph, maps = self._video_graph()
         if self.audio is not None:
             audio_graph, audio_maps = self._audio_graph(self.audio, params)
@@ -92,7 +89,6 @@ class TransitionPiece:
 
     def _video_graph(self) -> tuple[str, list[str]]:
         video = self.a.first_probe.video
-        assert video is not None
         length = float(self.seconds)
         a_end = self.a.lo + round(self.seconds / video.time_base)
         graph = (
@@ -108,7 +104,6 @@ class TransitionPiece:
         assert params.audio is not None
         assert params.audio.sample_rate  # the fade has audio
         video = self.a.first_probe.video
-        assert video is not None
         rate = params.audio.sample_rate
         priming = Fraction(edges.AAC_PRIMING, rate)
         # Both sides at least as long as the fade (the audio before may run a few
