@@ -196,7 +196,7 @@ class Cutter:
         for row in self.candidates():
             if self.stopping.is_set():
                 return False
-            parts = self.find_segments(row)
+            parts = self.find_parts(row)
             if parts is None:
                 continue
             claimed = self.claim(row)
@@ -217,7 +217,7 @@ class Cutter:
                 return current
             return None
 
-    def find_segments(self, row: Any) -> list[Part] | None:
+    def find_parts(self, row: Any) -> list[Part] | None:
         """The ranges with their segments, or None to leave the row for now (noting
         holes on it)."""
         if not (names.is_safe_name(row.video_channel) and names.is_safe_name(row.video_quality)):
@@ -262,7 +262,7 @@ class Cutter:
             return
         self._record_upload(job, result)
 
-    def _cut_and_send(self, job: "Job") -> UploadResult:
+    def _cut_and_send(self, job: Job) -> UploadResult:
         """The cut's bytes to the location; the row goes FINALIZING just before the
         upload becomes final (:meth:`_finalize`).
 
@@ -281,7 +281,7 @@ class Cutter:
             if close is not None:
                 close()  # kills ffmpeg and removes temp files if the cut did not finish
 
-    def _finalize(self, job: "Job") -> None:
+    def _finalize(self, job: Job) -> None:
         """Called by the upload once every byte is sent: the row to FINALIZING, if ours."""
         job.cut_done = time.monotonic()
         self.metrics.cut_seconds.labels(job.location.name).observe(job.cut_done - job.started)
@@ -291,7 +291,7 @@ class Cutter:
             raise RowStolen()
         job.phase = "finalizing"
 
-    def _settle_failure(self, job: "Job", e: Exception) -> None:
+    def _settle_failure(self, job: Job, e: Exception) -> None:
         """Record how a job failed. Before FINALIZING no video exists, so the row goes
         back to EDITED (retryable) or UNEDITED; after it, only a certain answer moves
         the row anywhere but FINALIZING-with-an-error."""
@@ -318,7 +318,7 @@ class Cutter:
             else:
                 self._upload_error(job, e, False)
 
-    def _record_upload(self, job: "Job", result: UploadResult) -> None:
+    def _record_upload(self, job: Job, result: UploadResult) -> None:
         """The upload is final: the row to TRANSCODING or DONE, or exit if not ours."""
         row, location = job.row, job.location
         cut_done = job.started if job.cut_done is None else job.cut_done
@@ -343,16 +343,16 @@ class Cutter:
     def _message(self, e: Exception) -> str:
         return f"cutter {self.name!r}: {e}"
 
-    def _failed(self, job: "Job", final_state: str, what: str) -> None:
+    def _failed(self, job: Job, final_state: str, what: str) -> None:
         self.metrics.upload_errors.labels(**job.labels, final_state=final_state).inc()
         logger.warning("event %s: %s (now %s)", job.row.id, what, final_state)
 
-    def _unknown(self, job: "Job", e: Exception, what: str) -> None:
+    def _unknown(self, job: Job, e: Exception, what: str) -> None:
         """A failure while finalizing that may have left a video: flagged for an operator."""
         self._failed(job, "FINALIZING", what)
         self._record(states.finalize_unknown, job.row.id, self.name, self._message(e))
 
-    def _upload_error(self, job: "Job", e: Exception, retryable: bool) -> None:
+    def _upload_error(self, job: Job, e: Exception, retryable: bool) -> None:
         """A failure we are sure left no video: back to EDITED (retryable) or UNEDITED."""
         row = job.row
         message = self._message(e)
