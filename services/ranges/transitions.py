@@ -7,6 +7,7 @@ database layer, the HTTP API and the cutting engine; nothing here runs ffmpeg.
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import TypedDict
 
 #: Transition names (wubloader's) -> ffmpeg xfade transitions.
 XFADE = {"fade": "fadeblack", "crossfade": "fade"}
@@ -27,7 +28,7 @@ class Transition:
         """Raises ValueError for an unknown type, or seconds not in (0, MAX_TRANSITION]."""
         if self.kind not in XFADE:
             raise ValueError(f"transition type {self.kind!r} is not one of {', '.join(XFADE)}")
-        seconds: object = self.seconds  # as given: JSON or a person may give anything
+        seconds: object = self.seconds  # whatever the caller gave, checked before use
         # Compared before any float() or timedelta: nan, inf and 10**400 must not get there.
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ValueError(f"transition seconds {seconds!r} is not a positive number")
@@ -60,6 +61,13 @@ class Transition:
         return dt.timedelta(microseconds=round(self.seconds * 1_000_000))
 
 
+class TransitionJSON(TypedDict):
+    """A join as the events' ``video_transitions`` hold it."""
+
+    type: str
+    seconds: float
+
+
 def transitions_from_json(items: Sequence[object] | None) -> list[Transition | None] | None:
     """``[{"type": "fade", "seconds": 1}, null, ...]`` as Transitions (ValueError if bad)."""
     if items is None:
@@ -80,5 +88,5 @@ def transitions_from_json(items: Sequence[object] | None) -> list[Transition | N
     return result
 
 
-def transitions_to_json(transitions: Sequence[Transition | None]) -> list[dict[str, object] | None]:
+def transitions_to_json(transitions: Sequence[Transition | None]) -> list[TransitionJSON | None]:
     return [None if t is None else {"type": t.kind, "seconds": t.seconds} for t in transitions]
