@@ -11,6 +11,7 @@ only from those named by ``--trust-tombstones-from``, and every limit of
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -25,7 +26,7 @@ from services.backfiller.manager import Backfiller
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
-from services.common import service, times
+from services.common import peer_tls, service, times
 from services.common.names import is_safe_name
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL DSN: peers are the rows of the nodes table with backfill_from set "
         "(default: $FASTSEG_DB, when neither --node nor --node-file is given)",
     )
+    peer_tls.add_arguments(parser)  # --peer-ca, --insecure-peers
     parser.add_argument(
         "--trust-tombstones-from",
         action="append",
@@ -283,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         disk=DiskFloor(base_dir, args.min_free_mb * 1024 * 1024, metrics.disk_low),
     )
     service.setup(args)
+    config = dataclasses.replace(config, tls=peer_tls.context_from_args(args, parser))
     stopping = service.stop_on_signals()
     load, load_errors = _peer_loader(args)
     backfiller = Backfiller(config, load, args.localhost, args.node_refresh, stopping, load_errors)

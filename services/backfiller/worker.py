@@ -24,6 +24,7 @@ import errno
 import logging
 import os
 import random
+import ssl
 import time
 from collections.abc import Callable
 
@@ -99,6 +100,7 @@ class Config:
     max_segment: int = MAX_SEGMENT  # bytes
     disk: DiskFloor | None = None  # the free-space floor (shared by every worker)
     chat: bool = True  # also copy chat batches (BASE/CHANNEL/chat, services/backfiller/chat.py)
+    tls: ssl.SSLContext | None = None  # how https peers are checked (None: the system's CAs)
 
 
 def is_trusted(peer: Peer, trusted: frozenset[str]) -> bool:
@@ -116,7 +118,7 @@ class PeerWorker:
         self.stopping = stopping
         # Listings and segments go through plain keep-alive connections, reached
         # directly (environment proxies are for the outside world): see client.py.
-        self.client = PeerClient(peer.url, config.timeout)
+        self.client = PeerClient(peer.url, config.timeout, config.tls)
         self._batches: bool | None = None  # does the peer have the batch route? None: unknown
         self._counters: dict[tuple[str, str], tuple] = {}  # (channel, quality): stored counters
         self.bad_names: set[str] = set()
