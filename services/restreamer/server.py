@@ -582,9 +582,15 @@ class Server(WSGIServer):
             tls_sock.close()
 
     def _turn_away(self, sock, reason: str, answer: bytes) -> None:
-        """Close a connection at accept, saying why if the socket takes it at once."""
+        """Close a connection at accept, saying why if the socket takes it at once.
+
+        Over TLS it is closed unanswered: a plain answer would be garbage to the client,
+        and a handshake costs more than the cap is there to save.
+        """
         self.metrics.connections_refused.labels(reason).inc()
         try:
+            if self.tls is not None:
+                return
             sock.setblocking(False)
             sock.send(answer)  # a fresh socket's buffer is empty: all of it or nothing
         except OSError:
