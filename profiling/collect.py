@@ -16,8 +16,8 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from fastseg.peer_tls import describe_refusal
 from profiling.sampler import METRIC_NAME
-from services.common.peer_tls import describe_refusal
 
 logger = logging.getLogger(__name__)
 

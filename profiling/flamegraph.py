@@ -18,9 +18,9 @@ import logging
 import re
 import sys
 
+from fastseg import peer_tls
 from profiling import collect
 from profiling.renderers import folded, speedscope, svg
-from services.common import peer_tls
 
 logger = logging.getLogger(__name__)
 

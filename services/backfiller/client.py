@@ -9,7 +9,7 @@ line and ``Content-Length`` read from the first ``recv``, and the body read with
 ``recv_into`` straight into one buffer, which the caller hashes and writes with
 one call each. Connections are kept open and reused. An ``https`` peer is
 spoken to the same way over a TLS socket of the context given (certificates
-checked by default: services.common.peer_tls). An answer without a
+checked by default: fastseg.peer_tls). An answer without a
 ``Content-Length`` (chunked) goes through :mod:`http.client` instead. Listings
 (a few per hour) use the same connections.
 """
@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from services.common.peer_tls import client_context, describe_refusal
+from fastseg.peer_tls import client_context, describe_refusal
 
 logger = logging.getLogger(__name__)
 

@@ -20,13 +20,14 @@ import socket
 
 import prometheus_client
 
+from fastseg import peer_tls
 from services.backfiller.limits import MAX_SEGMENT_MB, MIN_FREE_MB, DiskFloor
 from services.backfiller.listing import ORDERS
 from services.backfiller.manager import Backfiller
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
-from services.common import peer_tls, service, times
+from services.common import service, times
 from services.common.names import is_safe_name
 
 logger = logging.getLogger(__name__)

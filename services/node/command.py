@@ -14,7 +14,8 @@ import logging
 import os
 import socket
 
-from services.common import peer_tls, service
+from fastseg import peer_tls
+from services.common import service
 from services.restreamer.command import add_tls_arguments, tls_from_args
 
 logger = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ def test_an_https_node_is_read_with_its_ca_or_insecure_peers(https_node, tmp_pat
     wait_until(lambda: read("--peer-ca", str(cert)), "a flamegraph read with --peer-ca", 60)
     assert "fastseg_process_stack" not in out.read_text()  # folded stacks, not the page
     out.unlink()
-    with caplog.at_level(logging.WARNING, logger="services.common.peer_tls"):
+    with caplog.at_level(logging.WARNING, logger="fastseg.peer_tls"):
         assert read("--insecure-peers")
     warned = [r for r in caplog.records if "--insecure-peers" in r.getMessage()]
     assert [r.levelname for r in warned] == ["WARNING"]

@@ -5,7 +5,8 @@ which passes the options on, and ``python -m profiling.flamegraph``). By
 default a peer's certificate is checked against the system's CAs and its name,
 as a browser would. ``--peer-ca FILE`` trusts the CAs of FILE instead (a
 team's own CA); ``--insecure-peers`` checks nothing, for self-signed
-certificates, and says so once at WARNING. TLS 1.2 at least either way.
+certificates, and says so once at WARNING. TLS 1.2 at least either way. In the core
+(stdlib only), as the flamegraph CLI, which imports nothing of services/, uses it too.
 """
 
 import argparse
