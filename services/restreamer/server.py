@@ -398,13 +398,7 @@ class Handler(WSGIHandler):
         checked = offset  # bytes before this are known to be in the page cache
         while left > 0:
             if offset >= checked:
-                count = min(left, _CHUNK)
-                if not _cached(body.fd, offset, count):
-                    self.server.cold_reads += 1
-                    logger.debug("reading %d bytes at %d in a thread: not in the page cache",
-                                 count, offset)  # fmt: skip
-                    gevent.get_hub().threadpool.apply(_read_into_cache, (body.fd, offset, count))
-                checked = offset + count
+                checked = self._warm(body.fd, offset, left)
             try:
                 sent = os.sendfile(out, body.fd, offset, min(left, checked - offset))
             except BlockingIOError:
@@ -415,18 +409,10 @@ class Handler(WSGIHandler):
                     self.writing_since = 0.0
                 continue
             except OSError as exc:
-                # As pywsgi's _sendall does: a negative code marks a failed send,
-                # and the error ends this connection (EPIPE/ECONNRESET quietly).
-                self.status = f"socket error: {exc}"
-                if self.code > 0:
-                    self.code = -self.code
+                self._send_failed(exc)
                 raise
             if sent == 0:
-                # The file is shorter than when it was opened. The headers promised
-                # more, so the only honest thing left is to close the connection.
-                logger.warning("file ended %d bytes early: closing the connection", left)
-                self.close_connection = True
-                return False
+                return self._ended_early(left)
             offset += sent
             left -= sent
             self.response_length += sent
@@ -445,24 +431,16 @@ class Handler(WSGIHandler):
         checked = offset
         while left > 0:
             if offset >= checked:
-                count = min(left, _CHUNK)
-                if not _cached(body.fd, offset, count):
-                    self.server.cold_reads += 1
-                    gevent.get_hub().threadpool.apply(_read_into_cache, (body.fd, offset, count))
-                checked = offset + count
+                checked = self._warm(body.fd, offset, left)
             view = memoryview(buffer)[: min(left, len(buffer), checked - offset)]
             got = os.preadv(body.fd, [view], offset)
             if got == 0:
-                logger.warning("file ended %d bytes early: closing the connection", left)
-                self.close_connection = True
-                return False
+                return self._ended_early(left)
             self.writing_since = time.monotonic()
             try:
                 sock.sendall(view[:got])
             except OSError as exc:
-                self.status = f"socket error: {exc}"
-                if self.code > 0:
-                    self.code = -self.code
+                self._send_failed(exc)
                 raise
             finally:
                 self.writing_since = 0.0
@@ -474,6 +452,34 @@ class Handler(WSGIHandler):
                 since_yield = 0
                 gevent.sleep(0)
         return True
+
+    def _warm(self, fd: int, offset: int, left: int) -> int:
+        """Have the next chunk at ``offset`` in the page cache; the offset it ends at.
+
+        A chunk not cached is read by a worker thread, so that neither sendfile
+        nor a read over TLS waits for the disk in the loop's thread.
+        """
+        count = min(left, _CHUNK)
+        if not _cached(fd, offset, count):
+            self.server.cold_reads += 1
+            logger.debug("reading %d bytes at %d in a thread: not in the page cache",
+                         count, offset)  # fmt: skip
+            gevent.get_hub().threadpool.apply(_read_into_cache, (fd, offset, count))
+        return offset + count
+
+    def _send_failed(self, exc: OSError) -> None:
+        # As pywsgi's _sendall does: a negative code marks a failed send,
+        # and the error ends this connection (EPIPE/ECONNRESET quietly).
+        self.status = f"socket error: {exc}"
+        if self.code > 0:
+            self.code = -self.code
+
+    def _ended_early(self, left: int) -> bool:
+        # The file is shorter than when it was opened. The headers promised
+        # more, so the only honest thing left is to close the connection.
+        logger.warning("file ended %d bytes early: closing the connection", left)
+        self.close_connection = True
+        return False
 
 
 class Server(WSGIServer):

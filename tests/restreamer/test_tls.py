@@ -77,6 +77,16 @@ def test_https_serves_playlists_and_segments_on_kept_alive_connections(
     conn.close()
 
 
+def test_a_costly_route_runs_its_job_over_tls(https_server, pair):
+    """A frame runs ffmpeg as a job, which watches the client's (TCP) socket meanwhile."""
+    answer = requests.get(
+        https_server.url + "/frame/test/source.png?timestamp=2026-11-27T17:00:01",
+        verify=str(pair[0]), timeout=60,
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.content.startswith(b"\x89PNG\r\n")
+
+
 def test_every_way_a_file_is_sent_works_over_tls(tmp_path, make_server, pair):
     """The direct path, a Range (through WSGI), and a batch of files, on a file of 5 MiB."""
     base = tmp_path / "base"
@@ -122,6 +132,18 @@ def test_tls_below_1_2_is_refused(https_server, pair):
 
 def _metrics(server, pair) -> str:
     return requests.get(server.url + "/metrics", verify=str(pair[0]), timeout=30).text
+
+
+def test_the_client_limits_hold_over_tls(https_server, pair):
+    """The decrypted request is read by the same server: headers over 16 KiB are a 431."""
+    with socket.create_connection(("127.0.0.1", https_server.port), timeout=10) as raw:
+        with trusting(pair[0]).wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"GET /files HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+            answer = b""
+            while chunk := tls.recv(4096):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:200]
+    assert b"Connection: close" in answer
 
 
 def test_plain_http_to_the_https_port_gets_no_answer(https_server):
