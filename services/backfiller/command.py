@@ -11,6 +11,7 @@ only from those named by ``--trust-tombstones-from``, and every limit of
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -19,6 +20,7 @@ import socket
 
 import prometheus_client
 
+from fastseg import peer_tls
 from services.archive import times
 from services.archive.names import is_safe_name
 from services.backfiller.limits import MAX_SEGMENT_MB, MIN_FREE_MB, DiskFloor
@@ -124,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL DSN: peers are the rows of the nodes table with backfill_from set "
         "(default: $FASTSEG_DB, when neither --node nor --node-file is given)",
     )
+    peer_tls.add_arguments(parser)  # --peer-ca, --insecure-peers
     parser.add_argument(
         "--trust-tombstones-from",
         action="append",
@@ -294,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         disk=DiskFloor(base_dir, args.min_free_mb * 1024 * 1024, metrics.disk_low),
     )
     service.setup(args)
+    config = dataclasses.replace(config, tls=peer_tls.context_from_args(args, parser))
     stopping = service.stop_on_signals()
     load, load_errors = _peer_loader(args)
     backfiller = Backfiller(config, load, args.localhost, args.node_refresh, stopping, load_errors)

@@ -24,6 +24,7 @@ import errno
 import logging
 import os
 import random
+import ssl
 import time
 from collections.abc import Callable
 
@@ -100,6 +101,7 @@ class Config:
     disk: DiskFloor | None = None  # the free-space floor (shared by every worker)
     chat: bool = True  # also copy chat batches (BASE/CHANNEL/chat, services/backfiller/chat.py)
     fetcher: Fetcher = dataclasses.field(default_factory=Fetcher)  # shared by every worker
+    tls: ssl.SSLContext | None = None  # how https peers are checked (None: the system's CAs)
 
 
 def is_trusted(peer: Peer, trusted: frozenset[str]) -> bool:
@@ -117,7 +119,7 @@ class PeerWorker:
         self.stopping = stopping
         # Listings and segments go through plain keep-alive connections, reached
         # directly (environment proxies are for the outside world): see client.py.
-        self.client = PeerClient(peer.url, config.timeout)
+        self.client = PeerClient(peer.url, config.timeout, config.tls)
         self._batches: bool | None = None  # does the peer have the batch route? None: unknown
         self._counters: dict[tuple[str, str], tuple] = {}  # (channel, quality): stored counters
         self.bad_names: set[str] = set()

@@ -45,7 +45,13 @@ from services.db.edit_checks import check_edit, check_link
 from services.db.rows import Event
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
-from services.restreamer.editor.roles import ADMIN, EDITOR, require_role
+from services.restreamer.editor.roles import (
+    ADMIN,
+    EDITOR,
+    checked_editor,
+    needs_role,
+    require_role,
+)
 from services.restreamer.editor.tokens import TokenFile
 from services.restreamer.limits import accepts_body
 from services.restreamer.state import state
@@ -218,9 +224,10 @@ def get_event(event_id: str) -> Response:
 
 
 @blueprint.post("/events")
+@needs_role(EDITOR)
 @accepts_body(inputs.MAX_BODY)
 def add_event() -> Response:
-    editor = require_role(EDITOR).email
+    editor = checked_editor().email
     sheet_name, values = inputs.sheet_inputs(inputs.json_object(_body()))
     new_id = _run(states.add_event, sheet_name, **values)
     logger.info("event %s added by %r", new_id, editor)
@@ -229,11 +236,12 @@ def add_event() -> Response:
 
 
 @blueprint.post("/events/<event_id>/<action>")
+@needs_role(EDITOR)
 @accepts_body(inputs.MAX_BODY)
 def change(event_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"no action {action[:40]!r}: POST to one of {', '.join(ACTIONS)}")
-    who = require_role(EDITOR)
+    who = checked_editor()
     editor = who.email
     _check_id(event_id)
     data = _body()
