@@ -15,6 +15,7 @@ COMMANDS = {
     "restreamer": ("services.restreamer", "serve segments, playlists and cuts over HTTP"),
     "backfiller": ("services.backfiller", "fetch segments that peers have and we lack"),
     "chat-archiver": ("services.chat_archiver", "record a Twitch channel's chat and merge copies"),
+    "chat": ("services.chat", "list the moments where a channel's recorded chat got busy"),
     "cutter": ("services.cutter", "cut and upload edited events"),
     "janitor": ("services.janitor", "turn orphaned temp segments into partials"),
     "events": ("services.events", "operator commands for the events table"),

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-from services.cutting.thumbnails import MAX_IMAGE_BYTES, BadImage, check_template
+from services.cutting import MAX_IMAGE_BYTES, BadImage, check_template
 from services.db import (
     Database,
     DatabaseError,

@@ -129,8 +129,8 @@ def code_flags(monkeypatch) -> set[str]:
     return flags
 
 
-# Flags of other programs that the documents mention (pytest and its plugins, node).
-FOREIGN = {"--benchmark-enable", "--durations", "--dist", "--test"}
+# Flags of other programs that the documents mention (pytest and its plugins, node, certbot).
+FOREIGN = {"--benchmark-enable", "--durations", "--dist", "--test", "--standalone"}
 
 
 def test_every_flag_a_document_names_exists(monkeypatch):

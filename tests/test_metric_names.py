@@ -11,7 +11,8 @@ from tests.metric_sets import every_metric_set
 
 SETS = every_metric_set()
 SERVICES = (
-    "backfiller|chat_archiver|cutter|downloader|janitor|node|restreamer|sheetsync|library|process"
+    "backfiller|chat_archiver|cutter|downloader|janitor|node|notify|restreamer|sheetsync|library"
+    "|process"
 )
 SCHEME = re.compile(rf"^fastseg_({SERVICES})_[a-z0-9_]+$")
 

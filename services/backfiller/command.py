@@ -11,6 +11,7 @@ only from those named by ``--trust-tombstones-from``, and every limit of
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -19,6 +20,7 @@ import socket
 
 import prometheus_client
 
+from fastseg import peer_tls
 from services.archive import times
 from services.archive.names import is_safe_name
 from services.backfiller.limits import MAX_SEGMENT_MB, MIN_FREE_MB, DiskFloor
@@ -28,6 +30,7 @@ from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
 from services.runtime import service
+from services.runtime.notices import Notifier, add_notify_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL DSN: peers are the rows of the nodes table with backfill_from set "
         "(default: $FASTSEG_DB, when neither --node nor --node-file is given)",
     )
+    peer_tls.add_arguments(parser)  # --peer-ca, --insecure-peers
     parser.add_argument(
         "--trust-tombstones-from",
         action="append",
@@ -222,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="read --node-file or --db again this often (default: %(default)s)",
     )
+    add_notify_arguments(parser, "a peer has been unreachable for --notify-peer-down-after")
+    parser.add_argument(
+        "--notify-peer-down-after",
+        type=service.positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="a peer none of whose passes finished for this long is a notice (and another "
+        "when one finishes again) (default: %(default)s)",
+    )
     return parser
 
 
@@ -284,10 +297,16 @@ def main(argv: list[str] | None = None) -> int:
         disk=DiskFloor(base_dir, args.min_free_mb * 1024 * 1024, metrics.disk_low),
     )
     service.setup(args)
+    config = dataclasses.replace(config, tls=peer_tls.context_from_args(args, parser))
     stopping = service.stop_on_signals()
     load, load_errors = _peer_loader(args)
     backfiller = Backfiller(config, load, args.localhost, args.node_refresh, stopping, load_errors)
-    return backfiller.run()
+    notifier = Notifier.from_args(args, "backfiller", args.localhost).start()
+    backfiller.watch_peers(notifier, args.notify_peer_down_after)
+    try:
+        return backfiller.run()
+    finally:
+        notifier.close()
 
 
 def _peer_loader(args):

@@ -91,3 +91,10 @@ class BackfillerMetrics(MetricSet):
             ["peer"],
             registry=registry,
         )
+        self.pass_age = prometheus_client.Gauge(
+            "fastseg_backfiller_pass_age_seconds",
+            "Seconds since the latest pass over a peer that finished (clean or errors), "
+            "or since its worker started if none has",
+            ["peer"],
+            registry=registry,
+        )

@@ -34,6 +34,7 @@ from services.db import (
 )
 from services.db.notify import NOT_WORK, Listener, wake_on
 from services.runtime import backoff
+from services.runtime.notices import Notifier, add_notify_arguments
 from services.runtime.service import argument_parser, positive_seconds, setup, stop_on_signals
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between asking locations whether uploads finished processing "
         "(default: %(default)s)",
     )
+    add_notify_arguments(parser, "a clip is DONE (its title and link) or an event fails")
     return parser
 
 
@@ -122,13 +124,16 @@ def main(argv: list[str] | None = None) -> int:
             listener = Listener(dsn, stopping, application_name=listen_as)
             wake = gevent.event.Event()
             listener.subscribe(wake_on(wake, ("EDITED",), NOT_WORK))
+            notifier = Notifier.from_args(args, "cutter", args.name).start()
             cutter = Cutter(
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
-                CutterMetrics.of(prometheus_client.REGISTRY), wake,
+                CutterMetrics.of(prometheus_client.REGISTRY), wake, notifier,
             )  # fmt: skip
-            checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
+            checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval,
+                                       notifier)  # fmt: skip
             announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
-            announcer = Announcer(announce_db, args.name, locations, stopping)
+            announcer = Announcer(announce_db, args.name, locations, stopping,
+                                  metrics=CutterMetrics.of(prometheus_client.REGISTRY))  # fmt: skip
             workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]
             heart = gevent.spawn(announcer.run)
             listening = gevent.spawn(listener.run)
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             gevent.wait([stopping, *workers], count=1)
             stopping.set()
             gevent.joinall([*workers, heart, listening])
+            notifier.close()
             cutter_db.close()
             checker_db.close()
             announce_db.close()

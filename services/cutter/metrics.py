@@ -44,3 +44,10 @@ class CutterMetrics(MetricSet):
             buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300),
             registry=registry,
         )
+        self.events = prometheus_client.Gauge(
+            "fastseg_cutter_events",
+            "Events in the database by state, read at each heartbeat (every cutter of a "
+            "team reads the same table)",
+            ("state",),
+            registry=registry,
+        )

@@ -13,9 +13,7 @@ from typing import Any
 
 from services.archive.layout import segment_at
 from services.archive.readable import utc
-from services.cutting import CutError
-from services.cutting.frames import frame_png
-from services.cutting.thumbnails import compose, youtube_jpeg
+from services.cutting import CutError, compose, frame_png, frame_times, shown_pts, youtube_jpeg
 from services.db import Database
 from services.db.thumbnails import get_template
 
@@ -43,7 +41,7 @@ def make_thumbnail(db: Database, base_dir: str, row: Any) -> bytes | None:
     seg = segment_at(hours, row.thumbnail_time)
     if seg is None:
         raise NoFrame(f"no video at the thumbnail's time {utc(row.thumbnail_time)} yet")
-    frame, _ = frame_png(seg, row.thumbnail_time)
+    frame = frame_png(seg, shown_pts(frame_times(seg), seg.start, row.thumbnail_time))
     if mode == "TEMPLATE":
         template = get_template(db, row.thumbnail_template)
         crop = row.thumbnail_crop or template.crop

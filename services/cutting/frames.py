@@ -1,92 +1,76 @@
-"""One picture from the archive: the frame on screen at an instant, as PNG.
+"""Single frames of a segment: every frame's time, and one frame as a PNG.
 
-A segment's name time is the time of its first video frame (as the cutter and
-the editor's player take it), so the frame shown at ``when`` is the last one
-whose presentation time, counted from the segment's lowest video PTS, is at or
-before ``when``: the frame whose presentation interval contains it. ffmpeg
-decodes the segment from its start (the keyframe a segment begins with) and
-keeps exactly that PTS. A segment's frame times are remembered (its name holds
-its hash, so they never change), so asking again skips the probe.
+For pictures of the archive (the restreamer's frames and thumbnails), so that
+they need nothing of how the engine reads, probes and decodes segments.
 """
 
+import dataclasses
 import datetime as dt
-import logging
-from collections import OrderedDict
-from dataclasses import dataclass
 from fractions import Fraction
 
 from fastseg import SegmentInfo
-from services.cutting import source
-from services.cutting.edges import input_args
+from services.cutting import edges, source
 from services.cutting.errors import CutError
 from services.cutting.ffmpeg import ffmpeg
 
-logger = logging.getLogger(__name__)
 
-__all__ = ["Frame", "forget_frame_times", "frame_at", "frame_png"]
-
-ONE_US = dt.timedelta(microseconds=1)
-REMEMBERED = 4096  # segments whose frame times are kept (a few hundred bytes each)
-
-_frames: "OrderedDict[str, tuple[str, Fraction, tuple[int, ...]]]" = OrderedDict()
-
-
-@dataclass(frozen=True)
-class Frame:
-    """The frame shown at an instant: its segment's container, and its PTS there."""
+@dataclasses.dataclass(frozen=True)
+class FrameTimes:
+    """A segment's container, video time base and every video frame's PTS, in order."""
 
     kind: str  # 'ts' or 'fmp4'
-    pts: int
+    time_base: Fraction
+    pts: tuple[int, ...]
 
 
-def forget_frame_times() -> None:
-    """Forget every segment's frame times (the next picture of each probes it again)."""
-    _frames.clear()
-
-
-def _frame_times(seg: SegmentInfo, data: bytes | None) -> tuple[str, Fraction, tuple[int, ...]]:
-    known = _frames.get(seg.path)
-    if known is not None:
-        _frames.move_to_end(seg.path)
-        return known
-    if data is None:
-        data = source.read(seg)
-    probe = source.probe(data, seg.path)
-    known = (probe.kind, probe.video.time_base, tuple(sorted(p.pts for p in probe.video_packets)))
-    _frames[seg.path] = known
-    while len(_frames) > REMEMBERED:
-        _frames.popitem(last=False)
-    return known
-
-
-def frame_at(seg: SegmentInfo, when: dt.datetime, data: bytes | None = None) -> Frame:
-    """The frame on screen at ``when`` (the first frame if ``when`` is before it).
+def frame_times(seg: SegmentInfo, data: bytes | None = None) -> FrameTimes:
+    """The times of the segment's frames (``data``: its bytes, if already read).
 
     Raises CutError if the segment cannot be read or has no video.
     """
-    kind, tb, pts = _frame_times(seg, data)
-    offset = Fraction((when - seg.start) // ONE_US, 1_000_000)
+    if data is None:
+        data = source.read(seg)
+    probe = source.probe(data, seg.path)
+    return FrameTimes(
+        probe.kind, probe.video.time_base, tuple(sorted(p.pts for p in probe.video_packets))
+    )
+
+
+ONE_US = dt.timedelta(microseconds=1)
+
+
+def shown_pts(times: FrameTimes, start: dt.datetime, when: dt.datetime) -> int:
+    """The PTS of the frame on screen at ``when`` in a segment whose first frame is at ``start``.
+
+    The last frame whose presentation time, counted from the first, is at or before
+    ``when``: the frame whose interval contains it (the first one if ``when`` is before it).
+    """
+    pts = times.pts
+    offset = Fraction((when - start) // ONE_US, 1_000_000)
     shown = pts[0]
     for p in pts:
-        if (p - pts[0]) * tb > offset:
+        if (p - pts[0]) * times.time_base > offset:
             break
         shown = p
-    return Frame(kind, shown)
+    return shown
 
 
-def frame_png(seg: SegmentInfo, when: dt.datetime, width: int | None = None) -> tuple[bytes, int]:
-    """``(png, pts)``: the frame shown at ``when`` in ``seg``, scaled to ``width`` if given.
+def frame_png(
+    seg: SegmentInfo, pts: int, *, width: int | None = None, data: bytes | None = None
+) -> bytes:
+    """The frame at ``pts`` (one of :func:`frame_times`) as PNG, ``width`` wide if given.
 
-    Raises CutError if the segment cannot be read or holds no decodable video.
+    Raises CutError if the segment cannot be read or no frame decodes there.
     """
-    data = source.read(seg)
-    frame = frame_at(seg, when, data)
-    vf = f"trim=start_pts={frame.pts}:end_pts={frame.pts + 1}"
+    if data is None:
+        data = source.read(seg)
+    vf = f"trim=start_pts={pts}:end_pts={pts + 1}"
     if width:
         vf += f",scale={width}:-2:flags=area"
-    args = input_args(frame.kind) + ["-map", "0:v:0", "-vf", vf, "-frames:v", "1",
-                                     "-f", "image2pipe", "-c:v", "png", "pipe:1"]  # fmt: skip
+    args = edges.input_args(source.container(data, seg.path))
+    args += ["-map", "0:v:0", "-vf", vf, "-frames:v", "1", "-f", "image2pipe", "-c:v", "png",
+             "pipe:1"]  # fmt: skip
     png = ffmpeg(args, [data], what=f"frame of {seg.name}").read_all()
     if not png:
-        raise CutError(f"ffmpeg decoded no frame at PTS {frame.pts} of {seg.path!r}")
-    return png, frame.pts
+        raise CutError(f"ffmpeg decoded no frame at PTS {pts} of {seg.path!r}")
+    return png

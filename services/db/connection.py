@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.rows import namedtuple_row
+from psycopg.rows import RowFactory, namedtuple_row
 
 from services.runtime import backoff
 
@@ -103,7 +103,7 @@ def _redact(dsn: str) -> str:
         return "<unparseable DSN>"
     if "password" in params:
         params["password"] = "***"
-    return psycopg.conninfo.make_conninfo(**params)
+    return psycopg.conninfo.make_conninfo("", **params)
 
 
 @contextlib.contextmanager
@@ -153,6 +153,7 @@ class Database:
             self._conn = connect(
                 self.dsn, application_name=self.application_name, timeout=self.timeout
             )
+        assert self._conn is not None  # connected just above, or still alive
         return self._conn
 
     def close(self) -> None:
@@ -160,19 +161,38 @@ class Database:
             self._conn.close()
             self._conn = None
 
-    def query(self, sql: str, params: Any = None, *, idempotent: bool = False) -> list[Any]:
-        """Run one statement; its rows (empty for statements that return none)."""
+    def query(
+        self,
+        sql: str,
+        params: Any = None,
+        *,
+        idempotent: bool = False,
+        rows: RowFactory[Any] | None = None,
+    ) -> list[Any]:
+        """Run one statement; its rows (empty for statements that return none).
+
+        ``rows`` makes them typed (``rows.EVENT_ROWS``); by default named tuples.
+        """
 
         def run(cur: psycopg.Cursor) -> list[Any]:
+            if rows is not None:
+                cur.row_factory = rows
             cur.execute(sql, params)
             return cur.fetchall() if cur.description is not None else []
 
         return self._retry(run, in_transaction=False, idempotent=idempotent)
 
-    def query_one(self, sql: str, params: Any = None, *, idempotent: bool = False) -> Any:
+    def query_one(
+        self,
+        sql: str,
+        params: Any = None,
+        *,
+        idempotent: bool = False,
+        rows: RowFactory[Any] | None = None,
+    ) -> Any:
         """The first row of one statement's result, or None."""
-        rows = self.query(sql, params, idempotent=idempotent)
-        return rows[0] if rows else None
+        found = self.query(sql, params, idempotent=idempotent, rows=rows)
+        return found[0] if found else None
 
     def transact(self, fn: Callable[[psycopg.Cursor], T], *, idempotent: bool = False) -> T:
         """``fn(cursor)`` in one transaction, retried whole on serialization failure.

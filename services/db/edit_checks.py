@@ -19,7 +19,7 @@ from services.archive import layout, names, times
 from services.db import locations, states
 from services.db.connection import Database
 from services.db.thumbnails import TemplateNotFound, get_template
-from services.ranges import check_ranges, transitions_from_json
+from services.ranges import as_pairs, check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def check_edit(
     *,
     video_start: dt.datetime | None = None,
     video_end: dt.datetime | None = None,
-    video_ranges: list | None = None,
-    video_transitions: list | None = None,
+    video_ranges: list[list[dt.datetime]] | None = None,
+    video_transitions: list[dict[str, Any] | None] | None = None,
     video_channel: str,
     upload_location: str,
     editor: str,
@@ -123,7 +123,7 @@ def check_edit(
     """
     try:
         if video_ranges:
-            ranges = [tuple(r) for r in video_ranges]
+            ranges = as_pairs(video_ranges)
             check_ranges(ranges, transitions_from_json(video_transitions))
         else:
             if video_start is None or video_end is None:

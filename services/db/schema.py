@@ -11,6 +11,9 @@ cannot put an event into a state the cutter would misread.
 """
 
 import logging
+from typing import Any
+
+import psycopg
 
 from services.db.connection import Database
 
@@ -327,7 +330,7 @@ def apply_schema(db: Database) -> None:
     Safe to call from any number of processes at once, and again later.
     """
 
-    def run(cur):
+    def run(cur: psycopg.Cursor[Any]) -> None:
         cur.execute(SCHEMA_SQL)
         cur.execute(
             "SELECT conname FROM pg_constraint"

@@ -14,14 +14,18 @@ import os
 import gevent
 import prometheus_client
 
-from services.archive import names
+from services.archive import names, times
 from services.downloader.getter import Timeouts
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.providers import HLSProvider
 from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
 from services.downloader.variants import MAX_QUALITIES
-from services.downloader.worker import ChannelManager
+from services.downloader.worker import BEHIND_AFTER, ChannelManager
 from services.runtime import service
+from services.runtime.notices import Notifier, add_notify_arguments
+
+#: Seconds between looks at how far behind each quality is.
+BEHIND_CHECK = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +76,15 @@ def build_parser():
         "--stop-grace", type=service.positive_seconds, default=5.0,
         help="on SIGTERM, let downloads in flight finish for this long (default: 5 s)",
     )  # fmt: skip
+    add_notify_arguments(
+        parser, "a quality falls behind (and catches up) or misses segments",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-behind-after", type=service.positive_seconds, default=BEHIND_AFTER,
+        metavar="SECONDS",
+        help="a quality whose newest listed segment started longer ago than this is "
+             "behind: a notice (default: %(default)s, the FastsegRecordingBehind alert's)",
+    )  # fmt: skip
     return parser
 
 
@@ -115,11 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     stopping = service.stop_on_signals()
     base_dir = os.path.abspath(args.base_dir)
     metrics = DownloaderMetrics.of(prometheus_client.REGISTRY)
+    notifier = Notifier.from_args(args, "downloader").start()
     managers = [
-        ChannelManager(channel, provider, qualities, base_dir, timeouts, stopping, metrics)
+        ChannelManager(
+            channel, provider, qualities, base_dir, timeouts, stopping, metrics, notifier
+        )  # fmt: skip
         for channel in args.channels
     ]
     running = [gevent.spawn(m.run) for m in managers]
+    watching = gevent.spawn(_watch_behind, managers, stopping, args.notify_behind_after)
     logger.info("recording %s into %r", ", ".join(map(repr, args.channels)), base_dir)
     stopping.wait()
 
@@ -133,5 +150,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         manager.getters.kill(block=True)
     gevent.killall(running, block=True)
+    watching.kill()
+    notifier.close()
     logger.info("stopped")
     return 0
+
+
+def _watch_behind(managers: list[ChannelManager], stopping, after: float) -> None:
+    """Every few seconds, each channel's notice of a quality falling behind or catching up."""
+    while not stopping.wait(min(BEHIND_CHECK, after / 4)):
+        now = times.utc_now()
+        for manager in managers:
+            manager.check_behind(now, after)

@@ -19,7 +19,7 @@ import sys
 import uuid
 
 from services.archive import times
-from services.cutting.thumbnails import MAX_IMAGE_BYTES, check_png
+from services.cutting import MAX_IMAGE_BYTES, check_png
 from services.db import (
     Database,
     DatabaseError,
@@ -31,6 +31,7 @@ from services.db import (
     states,
 )
 from services.db.edit_checks import EditRefused, check_edit, check_editor, check_link
+from services.db.rows import Event
 from services.db.schema import STATES, THUMBNAIL_MODES
 from services.db.sheetrows import parse_zone
 from services.db.thumbnails import thumbnail_values
@@ -286,8 +287,8 @@ def _jsonable(value):
     return value
 
 
-def _as_dict(row) -> dict:
-    return {k: _jsonable(v) for k, v in row._asdict().items()}
+def _as_dict(row: Event) -> dict[str, object]:
+    return {k: _jsonable(v) for k, v in row.as_dict().items()}
 
 
 def _text(value) -> str:
@@ -379,8 +380,8 @@ def run(args: argparse.Namespace, db: Database) -> int:
             json.dump(_as_dict(row), out, indent=2)
             out.write("\n")
         else:
-            width = max(map(len, row._fields))
-            for name, value in zip(row._fields, row, strict=True):
+            width = max(map(len, Event.columns()))
+            for name, value in row.as_dict().items():
                 print(f"{name:<{width}}  {_text(value)}", file=out)
     return 0
 

@@ -8,6 +8,7 @@ import os
 import prometheus_client
 
 from services.archive import times
+from services.janitor import recent
 from services.janitor.sweep import sweep
 from services.runtime import service
 from services.runtime.metrics import MetricSet
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
 def _run(args, base_dir: str, stopping, registry, retiring) -> None:
     warned: set[str] = set()
     metrics = JanitorMetrics.of(registry)
+    recent_metrics = recent.RecentMetrics.of(registry)
     while not stopping.is_set():
         counts = sweep(base_dir, args.min_age, warned=warned)
         metrics.sweeps.inc()
@@ -106,6 +108,7 @@ def _run(args, base_dir: str, stopping, registry, retiring) -> None:
         )  # fmt: skip
         if retiring is not None:
             _retire(base_dir, args.keep_hours, *retiring)
+        recent.update(base_dir, times.utc_now(), recent_metrics)
         if args.interval is None:
             break
         stopping.wait(args.interval)

@@ -14,6 +14,8 @@ import logging
 import os
 import socket
 
+from fastseg import peer_tls
+from services.restreamer.command import add_tls_arguments, tls_from_args
 from services.runtime import service
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ __all__ = ["main"]
 def build_parser():
     from services.db import add_db_argument  # noqa: PLC0415 - imported after patching
     from services.janitor.command import keep_hours  # noqa: PLC0415
+    from services.runtime.notices import FORMATS, webhook_url  # noqa: PLC0415
 
     parser = service.argument_parser("node", "Run every service of a node in one process.")
     parser.add_argument("--channel", required=True, help="the channel to record")
@@ -71,10 +74,12 @@ def build_parser():
         "that other nodes backfill from and editors reach)",
     )  # fmt: skip
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
+    add_tls_arguments(parser)  # --tls-cert, --tls-key: the restreamer serves HTTPS
+    peer_tls.add_arguments(parser)  # --peer-ca, --insecure-peers: for the backfiller
     parser.add_argument(
         "--advertise",
         help="this node's URL for peers (default: http://HOST:PORT, and "
-        "http://HOSTNAME:PORT with --host 0.0.0.0)",
+        "http://HOSTNAME:PORT with --host 0.0.0.0; https:// with --tls-cert)",
     )
     parser.add_argument(
         "--name", default=socket.gethostname(), help="this node's name (default: %(default)s)"
@@ -102,15 +107,32 @@ def build_parser():
              "an event not DONE needs them; the backfiller stops fetching them) "
              "(default: keep every hour)",
     )  # fmt: skip
+    parser.add_argument(
+        "--notify", action="append", default=[], type=webhook_url, metavar="URL",
+        help="post a JSON notice to this webhook when a clip is DONE or an event fails "
+             "(the cutter), recording falls behind or misses segments (the downloader), or a "
+             "peer is unreachable (the backfiller); repeat for several (default: none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-format", choices=FORMATS, default="auto",
+        help="the notices' body: discord, zulip, generic, or auto: by each URL "
+             "(default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-peer-down-after", type=service.positive_seconds, default=300.0,
+        metavar="SECONDS",
+        help="a peer none of whose backfill passes finished for this long is a notice "
+             "(default: 300)",
+    )  # fmt: skip
     return parser
 
 
-def advertised_url(host: str, port: int) -> str:
+def advertised_url(host: str, port: int, scheme: str = "http") -> str:
     """The URL peers are told: the address the restreamer listens on, or this machine's
     name when it listens on every address (a node on 127.0.0.1 is reachable only here)."""
     if host in ("0.0.0.0", "::", ""):
-        return f"http://{socket.gethostname()}:{port}"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return f"{scheme}://{socket.gethostname()}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
@@ -132,6 +154,9 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     }
     if args.editor_token_file:
         argv["restreamer"] += ["--editor-token-file", args.editor_token_file]
+    if args.tls_cert or args.tls_key:
+        argv["restreamer"] += ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key]
+    argv["backfiller"] += peer_tls.passed_on(args)
     if args.clips_dir:
         argv["restreamer"] += ["--clips-dir", args.clips_dir]
     argv["backfiller"] += ["--recent-cutoff", str(args.recent_cutoff)]
@@ -154,6 +179,13 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
             argv["chat-archiver"] += ["--irc", args.chat_irc]
     if args.sheet_sync:
         argv["sheetsync"] = [args.sheet_sync, *common, "--db", dsn]
+    if args.notify:
+        notify = [f"--notify={url}" for url in args.notify]
+        notify += ["--notify-format", args.notify_format, "--notify-name", args.name]
+        for name in ("downloader", "backfiller", "cutter"):
+            if name in argv:
+                argv[name] += notify
+        argv["backfiller"] += ["--notify-peer-down-after", str(args.notify_peer_down_after)]
     return argv
 
 
@@ -207,6 +239,13 @@ def main(argv: list[str] | None = None) -> int:
             TokenFile(args.editor_token_file)
         except TokenFileError as exc:
             parser.error(str(exc))
+    tls_from_args(args, parser)  # a bad pair refused here, not by a restreamer restarted for ever
+    if args.peer_ca:
+        try:
+            peer_tls.client_context(args.peer_ca)
+        except (OSError, ValueError) as exc:
+            parser.error(f"--peer-ca {args.peer_ca!r} is not a readable PEM file of CA "
+                         f"certificates ({exc})")  # fmt: skip
     check_service_options(parser, args)
     os.makedirs(args.base_dir, exist_ok=True)
     if args.clips_dir:
@@ -216,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("FASTSEG_STACK_SAMPLER", None)
     stopping = service.stop_on_signals()
     with database_dsn(args.db, args.base_dir) as dsn:
-        url = args.advertise or advertised_url(args.host, args.port)
+        scheme = "https" if args.tls_cert else "http"
+        url = args.advertise or advertised_url(args.host, args.port, scheme)
         db = Database(dsn, application_name=f"fastseg-node-{args.name}")
         try:
             apply_schema(db)

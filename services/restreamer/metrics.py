@@ -97,6 +97,12 @@ class Metrics(MetricSet):
             ["reason"],
             registry=registry,
         )
+        self.tls_handshake_failures = prometheus_client.Counter(
+            "fastseg_restreamer_tls_handshake_failures_total",
+            "HTTPS connections closed before their TLS handshake ended (refused, or timeout)",
+            ["reason"],
+            registry=registry,
+        )
         self.ffmpeg_jobs = prometheus_client.Gauge(
             "fastseg_restreamer_ffmpeg_jobs",
             "Requests running ffmpeg now (cuts, frames, thumbnails, waveforms)",

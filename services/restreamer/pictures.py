@@ -23,13 +23,13 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 import fastseg
 from services.archive.readable import utc
-from services.cutting import CutError
-from services.cutting.frames import frame_at, frame_png
-from services.cutting.thumbnails import MAX_IMAGE_BYTES, BadImage, check_png, compose
+from services.cutting import MAX_IMAGE_BYTES, BadImage, CutError, check_png, compose
 from services.db.thumbnails import parse_box
 from services.restreamer import coverage, waveforms
 from services.restreamer.diskcache import DiskCache
+from services.restreamer.editor.roles import writes_nothing
 from services.restreamer.editor.templates import template_row
+from services.restreamer.frames import frame_at, frame_png
 from services.restreamer.jobs import Job
 from services.restreamer.limits import accepts_body
 from services.restreamer.picture_args import (
@@ -160,6 +160,7 @@ def _templated(path: str, when: dt.datetime) -> Response:
 
 
 @blueprint.route("/thumbnail/<channel>/<quality>.png", methods=["GET", "POST"])
+@writes_nothing("a POST sends a template to preview with, and stores nothing")
 @accepts_body(MAX_IMAGE_BYTES, "a template is a PNG of at most 2 MiB")
 def thumbnail(channel: str, quality: str) -> Response:
     path = hours_path(channel, quality)

@@ -14,22 +14,15 @@ status for the next request, and expired tokens.
 
 import json
 import socket
-import sys
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.httpfake import FakeHandler, serve, stop
 
 CHUNK_UNIT = 256 * 1024
 THUMBNAIL_LIMIT = 2 * 1024 * 1024  # bytes: thumbnails.set's maximum file size
 THUMBNAIL_TYPES = ("image/jpeg", "image/png")
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        # A client killed mid-request (the kill -9 tests) is expected, not news.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 class FakeYouTube:
@@ -51,18 +44,11 @@ class FakeYouTube:
         # cutter mid-upload or mid-finalize).
         self.put_gate: threading.Event | None = None
         self.final_gate: threading.Event | None = None
-        server = _Server(("127.0.0.1", 0), _handler(self))
-        server.daemon_threads = True
-        self.server = server
-        self.url = f"http://127.0.0.1:{server.server_port}"
-        self.thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        self.server = serve(_handler(self))
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
     def config(self, **extra) -> dict:
         cid, secret, refresh = self.credentials
@@ -87,12 +73,7 @@ class FakeYouTube:
 
 
 def _handler(yt: FakeYouTube):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):  # quiet: pytest shows failures, not traffic
-            pass
-
+    class Handler(FakeHandler):
         def parse_request(self):
             # Checked per request, not per connection: a kept-alive connection must
             # die too once the server is "down".
@@ -104,22 +85,15 @@ def _handler(yt: FakeYouTube):
             return ok
 
         def reply(self, status, body=None, headers=()):
-            data = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status, "Resume Incomplete" if status == 308 else None)
-            for k, v in headers:
-                self.send_header(k, v)
-            if body is not None:
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            reason = "Resume Incomplete" if status == 308 else None
+            if body is None:
+                self.send(status, headers=headers, reason=reason)
+            else:
+                self.send_json(status, body, headers, reason)
 
         def error(self, status, reason, message):
             errors = [{"reason": reason, "message": message}]
             self.reply(status, {"error": {"code": status, "message": message, "errors": errors}})
-
-        def body(self):
-            return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
         def authorised(self):
             auth = self.headers.get("Authorization", "")

@@ -108,6 +108,8 @@ def test_metrics_port_in_use_is_one_line(tmp_path):
         ("--recent-cutoff", "-1", "expected a number of seconds >= 0, got '-1'"),
         ("--backfill-interval", "0", "expected a positive number of seconds, got '0'"),
         ("--location", "nowhere", "the cutter refuses"),
+        ("--tls-cert", "/nonexistent/fullchain.pem", "--tls-cert and --tls-key go together"),
+        ("--peer-ca", "/nonexistent/ca.pem", "is not a readable PEM file of CA certificates"),
     ],
 )
 def test_node_refuses_bad_options_before_starting_anything(tmp_path, option, value, says):

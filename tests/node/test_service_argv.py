@@ -38,3 +38,32 @@ def test_chat_runs_the_chat_archiver_only_when_asked(tmp_path):
     parsed = chat_parser().parse_args(argv)
     assert (parsed.channel, parsed.name, parsed.irc) == ("ch", "n1", "irc://127.0.0.1:7000")
     assert parsed.base_dir == str(tmp_path)
+
+
+def test_notices_go_to_the_downloader_backfiller_and_cutter_each_parsing_them(tmp_path):
+    from services.cutter.command import build_parser as cutter_parser  # noqa: PLC0415
+    from services.downloader.command import build_parser as downloader_parser  # noqa: PLC0415
+
+    common = ["--channel", "ch", "--twitch", "--base-dir", str(tmp_path), "--name", "n1",
+              "--location", f"clips=local:{tmp_path}"]  # fmt: skip
+    hooks = ["--notify", "https://discord.com/api/webhooks/1/t", "--notify", "http://h.example/x"]
+    args = build_parser().parse_args([*common, *hooks, "--notify-peer-down-after", "90"])
+    argv = service_argv(args, "host=placeholder", 8000)
+    for name, parser in (("downloader", downloader_parser), ("backfiller", backfiller_parser),
+                         ("cutter", cutter_parser)):  # fmt: skip
+        parsed = parser().parse_args(argv[name])
+        assert parsed.notify == [hooks[1], hooks[3]], name
+        assert (parsed.notify_format, parsed.notify_name) == ("auto", "n1"), name
+    assert backfiller_parser().parse_args(argv["backfiller"]).notify_peer_down_after == 90
+    quiet = service_argv(build_parser().parse_args(common), "host=placeholder", 8000)
+    assert not any("--notify" in a for argv in quiet.values() for a in argv)
+
+
+def test_a_notify_value_that_is_no_url_is_refused(tmp_path, capsys):
+    import pytest  # noqa: PLC0415
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["--channel", "ch", "--twitch", "--base-dir", str(tmp_path),
+                                   "--notify", "discord.com/api/webhooks/1"])  # fmt: skip
+    assert exit_.value.code == 2
+    assert "expected a webhook's http:// or https:// URL" in capsys.readouterr().err

@@ -43,9 +43,16 @@ from werkzeug.exceptions import (
 
 from services.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
 from services.db.edit_checks import check_edit, check_link
+from services.db.rows import Event
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
-from services.restreamer.editor.roles import ADMIN, EDITOR, require_role
+from services.restreamer.editor.roles import (
+    ADMIN,
+    EDITOR,
+    checked_editor,
+    needs_role,
+    require_role,
+)
 from services.restreamer.editor.tokens import TokenFile
 from services.restreamer.limits import accepts_body
 from services.restreamer.state import state
@@ -104,9 +111,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def event_json(row: Any) -> dict[str, Any]:
+def event_json(row: Event) -> dict[str, Any]:
     # write_as is the trigger's input, always NULL once written: nothing to show.
-    return {name: _jsonable(value) for name, value in row._asdict().items() if name != "write_as"}
+    return {name: _jsonable(value) for name, value in row.as_dict().items() if name != "write_as"}
 
 
 def _event_response(row: Any, status: int = 200, **headers: str) -> Response:
@@ -220,9 +227,10 @@ def get_event(event_id: str) -> Response:
 
 
 @blueprint.post("/events")
+@needs_role(EDITOR)
 @accepts_body(inputs.MAX_BODY)
 def add_event() -> Response:
-    editor = require_role(EDITOR).email
+    editor = checked_editor().email
     sheet_name, values = inputs.sheet_inputs(inputs.json_object(_body()))
     new_id = _run(states.add_event, sheet_name, **values)
     logger.info("event %s added by %r", new_id, editor)
@@ -231,11 +239,12 @@ def add_event() -> Response:
 
 
 @blueprint.post("/events/<event_id>/<action>")
+@needs_role(EDITOR)
 @accepts_body(inputs.MAX_BODY)
 def change(event_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"no action {action[:40]!r}: POST to one of {', '.join(ACTIONS)}")
-    who = require_role(EDITOR)
+    who = checked_editor()
     editor = who.email
     _check_id(event_id)
     data = _body()

@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.exceptions import BadRequest
 
-from services.cutting.thumbnails import MAX_IMAGE_BYTES, BadImage, check_png
+from services.cutting import MAX_IMAGE_BYTES, BadImage, check_png
 from services.db import EDIT_INPUTS, SHEET_INPUTS, THUMBNAIL_INPUTS
 from services.db.thumbnails import parse_box, thumbnail_values
 from services.ranges import transitions_from_json

@@ -15,12 +15,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound
 
-from services.cutting.thumbnails import BadImage, check_template
+from services.cutting import BadImage, check_template
 from services.db import thumbnails
 from services.db.thumbnails import TemplateNotFound, check_template_name, parse_box
 from services.restreamer.editor import inputs
 from services.restreamer.editor.api import _error, _json, _run
-from services.restreamer.editor.roles import ARTIST, require_role
+from services.restreamer.editor.roles import ARTIST, checked_editor, needs_role
 from services.restreamer.limits import accepts_body
 
 logger = logging.getLogger(__name__)
@@ -115,9 +115,10 @@ def template_image(name: str) -> Response:
 
 
 @blueprint.post("/templates")
+@needs_role(ARTIST)
 @accepts_body(MAX_TEMPLATE_BODY, "a template's PNG is at most 2 MiB")
 def add_template() -> Response:
-    artist = require_role(ARTIST).email
+    artist = checked_editor().email
     values = _template_body()
     name = values.pop("name")
     try:
@@ -130,9 +131,10 @@ def add_template() -> Response:
 
 
 @blueprint.put("/templates/<name>")
+@needs_role(ARTIST)
 @accepts_body(MAX_TEMPLATE_BODY, "a template's PNG is at most 2 MiB")
 def replace_template(name: str) -> Response:
-    artist = require_role(ARTIST).email
+    artist = checked_editor().email
     template_row(name)  # 404 before the body's reasons
     values = _template_body(name)
     values.pop("name")
