@@ -21,6 +21,8 @@ __all__ = [
     "EXAMPLE",
     "HELP",
     "BadTime",
+    "ago",
+    "ago_argument",
     "argument",
     "naive_utc",
     "parse",
@@ -74,5 +76,29 @@ def argument(text: str) -> dt.datetime:
     """An argparse type for an operator's time (:func:`parse`)."""
     try:
         return parse(text)
+    except BadTime as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+#: Seconds in each unit of a duration back from now (``ago``).
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_AGO_FORM = f"a duration back from now such as 90s, 15m, 2h or 3d, or {_LENIENT_FORM}"
+
+
+def ago(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """A start an operator gives as ``2h`` (back from ``now``) or as a time (:func:`parse`)."""
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit in _UNITS and number.isascii() and number.isdigit():
+        return (now or utc_now()) - dt.timedelta(seconds=int(number) * _UNITS[unit])
+    try:
+        return _parse_lenient(text)
+    except ValueError:
+        raise BadTime(text, _AGO_FORM) from None
+
+
+def ago_argument(text: str) -> dt.datetime:
+    """An argparse type for :func:`ago`."""
+    try:
+        return ago(text)
     except BadTime as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None

@@ -11,13 +11,14 @@ arguments, and edits or manual uploads refused by
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import logging
 import os
 import sys
 import uuid
 
-from services.common import times
+from services.common import audit_text, times
 from services.common.cutting.ranges import Transition, check_ranges, transitions_to_json
 from services.common.db import (
     Database,
@@ -25,6 +26,7 @@ from services.common.db import (
     EmbeddedPostgresError,
     add_db_argument,
     apply_schema,
+    audit,
     database_dsn,
     locations,
     states,
@@ -36,6 +38,14 @@ from services.common.sheetrows import parse_zone
 from services.events import csvio
 
 logger = logging.getLogger(__name__)
+
+
+def os_user() -> str:
+    """The operator's login name, for the audit trail (their uid if it has none)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no $USER and no passwd entry (a bare container)
+        return str(os.getuid())
 
 
 def parse_day(text: str) -> dt.date:
@@ -200,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", parents=[common], help="every column of one event")
     p.add_argument("id", help="the event's id")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p = sub.add_parser(
+        "history", parents=[common], help="who changed one event, when, and from what to what"
+    )
+    p.add_argument("id", help="the event's id")
+    p.add_argument("--json", action="store_true", help="a JSON list of the audit rows")
 
     p = sub.add_parser(
         "import", parents=[common], help="add or update events' sheet inputs from a CSV file"
@@ -364,6 +379,14 @@ def run(args: argparse.Namespace, db: Database) -> int:
             for r in rows:
                 print(f"{r.name:<16} {r.backend:<8} {_text(r.public_url):<40} "
                       f"{','.join(r.nodes)}", file=out)  # fmt: skip
+    elif args.command == "history":
+        rows = audit.history(db, "events", str(states.parse_id(args.id)))
+        if not rows:  # every event has its INSERT: none means no such event
+            states.get_event(db, args.id)
+        if args.json:
+            audit_text.print_json(rows, out)
+        else:
+            audit_text.print_table(rows, out, "no changes recorded")
     elif args.command == "show":
         row = states.get_event(db, args.id)
         if args.json:
@@ -469,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "manual-upload":
             check_link(args.link)
         with database_dsn(args.db, args.base_dir) as dsn:
-            db = Database(dsn, application_name="fastseg-events")
+            db = Database(dsn, application_name="fastseg-events", actor=f"cli:{os_user()}")
             try:
                 apply_schema(db)
                 code = run(args, db)

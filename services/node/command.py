@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     stopping = service.stop_on_signals()
     with database_dsn(args.db, args.base_dir) as dsn:
         url = args.advertise or advertised_url(args.host, args.port)
-        db = Database(dsn, application_name=f"fastseg-node-{args.name}")
+        db = Database(dsn, application_name=f"fastseg-node-{args.name}", actor=f"node:{args.name}")
         try:
             apply_schema(db)
             db.query(  # so that peers sharing the database backfill from us

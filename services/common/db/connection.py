@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: The session settings the audit trigger reads (services.common.db.audit).
+ACTOR = "fastseg.actor"
+ADDRESS = "fastseg.address"
+
 __all__ = [
     "ConnectionLost",
     "Database",
@@ -134,31 +138,74 @@ class Database:
     once on a fresh connection instead.
     """
 
-    def __init__(self, dsn: str, *, application_name: str = "fastseg", timeout: float = 10):
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        application_name: str = "fastseg",
+        timeout: float = 10,
+        actor: str | None = None,
+    ):
         self.dsn = dsn
         self.application_name = application_name
         self.timeout = timeout
         self._conn: psycopg.Connection | None = None
+        # Who the audit trail names for this connection's writes, and the client's address.
+        self._who: tuple[str, str] = (actor or "", "")
+        self._who_set: tuple[str, str] | None = None  # what the live connection has
+
+    def act_as(self, actor: str | None, address: str | None = None) -> None:
+        """Name the writer of what follows in the audit trail (docs/DESIGN.md#audit-trail).
+
+        ``actor`` None: the database role is named. Set on the connection before
+        its next statement, and again on every reconnection.
+        """
+        self._who = (actor or "", address or "")
 
     def __repr__(self) -> str:
         return f"Database({_redact(self.dsn)!r})"
 
     @property
     def conn(self) -> psycopg.Connection:
-        """The live connection, connecting first if there is none or it broke."""
-        if _is_broken(self._conn):
-            if self._conn is not None:
-                logger.warning("database connection was lost: reconnecting")
-                self._conn.close()
-            self._conn = connect(
-                self.dsn, application_name=self.application_name, timeout=self.timeout
-            )
-        return self._conn
+        """The live connection, connecting first if there is none or it broke.
+
+        Raises DatabaseUnavailable if the server cannot be reached.
+        """
+        for _ in range(2):
+            if _is_broken(self._conn):
+                if self._conn is not None:
+                    logger.warning("database connection was lost: reconnecting")
+                    self._conn.close()
+                self._conn = connect(
+                    self.dsn, application_name=self.application_name, timeout=self.timeout
+                )
+                self._who_set = ("", "")  # a new session has neither setting
+            assert self._conn is not None
+            if self._who_set == self._who:
+                return self._conn
+            try:
+                # Session settings (not LOCAL): autocommit statements see them too.
+                self._conn.execute(
+                    "SELECT set_config(%s, %s, false) AS actor,"
+                    " set_config(%s, %s, false) AS address",
+                    (ACTOR, self._who[0], ADDRESS, self._who[1]),
+                )
+            except psycopg.OperationalError:
+                if not _is_broken(self._conn):
+                    raise
+                continue  # an idle connection the server dropped: harmless to redo on a new one
+            self._who_set = self._who
+            return self._conn
+        raise DatabaseUnavailable(
+            f"the connection to {_redact(self.dsn)!r} broke twice as it was set up: "
+            "check the server's log"
+        )
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            self._who_set = None
 
     def query(self, sql: str, params: Any = None, *, idempotent: bool = False) -> list[Any]:
         """Run one statement; its rows (empty for statements that return none)."""

@@ -7,12 +7,12 @@ known token, 403 with a JSON reason naming the role when the token's line in
 the token file (:mod:`.tokens`) lacks it. docs/DESIGN.md#roles lists the routes.
 """
 
-from flask import current_app, request
+from flask import current_app, g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from services.restreamer.editor.tokens import ADMIN, ARTIST, EDITOR, Editor, TokenFile
 
-__all__ = ["ADMIN", "ARTIST", "EDITOR", "current_editor", "require_role"]
+__all__ = ["ADMIN", "ARTIST", "EDITOR", "current_editor", "request_editor", "require_role"]
 
 
 def current_editor(why: str = "it takes no changes") -> Editor:
@@ -37,7 +37,13 @@ def current_editor(why: str = "it takes no changes") -> Editor:
     editor = tokens.editor_for(token.strip())
     if editor is None:
         raise Unauthorized("that token is not an editor's: check it, or ask for a new one")
+    g.editor = editor  # the request's writer, for the audit trail (request_editor)
     return editor
+
+
+def request_editor() -> Editor | None:
+    """The editor :func:`current_editor` found for this request, if it was asked."""
+    return g.get("editor")
 
 
 def require_role(role: str) -> Editor:
