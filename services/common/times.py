@@ -91,9 +91,12 @@ def ago(text: str, now: dt.datetime | None = None) -> dt.datetime:
     if unit in _UNITS and number.isascii() and number.isdigit():
         return (now or utc_now()) - dt.timedelta(seconds=int(number) * _UNITS[unit])
     try:
-        return _parse_lenient(text)
+        # A time starts with its year: parse() reads '-2h' as today, which nobody means.
+        if text[:1].isdigit():
+            return _parse_lenient(text)
     except ValueError:
-        raise BadTime(text, _AGO_FORM) from None
+        pass
+    raise BadTime(text, _AGO_FORM)
 
 
 def ago_argument(text: str) -> dt.datetime:
