@@ -135,7 +135,10 @@ class Database:
     breaks mid-statement is dropped (the next call reconnects) and reported as
     ConnectionLost, since the statement may have committed; pass
     ``idempotent=True`` for work that is harmless to repeat and it is retried
-    once on a fresh connection instead.
+    once on a fresh connection instead. A statement a read-only server refused
+    (a standby, mid-failover) is retried once on a new connection, which a
+    multi-host DSN with ``target_session_attrs=read-write`` points at the
+    primary; then DatabaseUnavailable, for the caller's backoff.
     """
 
     def __init__(
@@ -249,6 +252,20 @@ class Database:
                 delay = backoff_delay(attempt)
                 logger.info("serialization failure (try %d): retrying in %.3fs", attempt, delay)
                 time.sleep(delay)
+            except pg_errors.ReadOnlySqlTransaction as e:
+                # A standby (a failover not finished, or a DSN without
+                # target_session_attrs=read-write): the statement was refused, so trying
+                # it again is safe; a new connection goes through the DSN's host list.
+                self.close()
+                if not reconnected:
+                    reconnected = True
+                    logger.warning("database is read-only (%s): reconnecting", e)
+                    continue
+                raise DatabaseUnavailable(
+                    f"the database at {_redact(self.dsn)!r} is read-only ({str(e).strip()}): "
+                    "a standby not yet promoted, or a DSN that reaches only standbys; "
+                    "add target_session_attrs=read-write to a DSN of several hosts"
+                ) from e
             except psycopg.OperationalError as e:
                 if not _is_broken(conn):
                     raise  # a server-side error on a healthy connection: not ours to hide
