@@ -77,6 +77,16 @@ def test_a_delete_records_the_old_row(db):
     assert row.old_values["sheet_name"] == "Day 1"
 
 
+def test_a_truncate_is_recorded(db):
+    states.add_event(db, "Day 1")
+    db.act_as("cli:alice")
+    db.query("TRUNCATE events")
+    row = audit_rows(db)[-1]
+    assert (row.operation, row.actor, row.row_key, row.old_values) == (
+        "TRUNCATE", "cli:alice", "", None,
+    )  # fmt: skip
+
+
 def test_locations_are_audited_but_not_their_heartbeat(db):
     db.act_as("cutter:n1")
     locations.record(db, "n1", [("clips", "local", None)])

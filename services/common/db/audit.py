@@ -52,6 +52,9 @@ DECLARE
     new_values JSONB;
     key TEXT;
 BEGIN
+    IF TG_OP = 'TRUNCATE' THEN  -- a statement, no rows: recorded as one, with no key
+        key := '';
+    ELSE
     IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); END IF;
     IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); END IF;
     IF TG_OP = 'UPDATE' THEN
@@ -73,6 +76,7 @@ BEGIN
     FROM pg_index AS i JOIN pg_attribute AS a
         ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
     WHERE i.indrelid = TG_RELID AND i.indisprimary;
+    END IF;
     EXECUTE format('INSERT INTO %I.audit (actor, address, application, table_name,'
                    ' operation, row_key, old_values, new_values)'
                    ' VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', TG_TABLE_SCHEMA)
@@ -100,7 +104,7 @@ END $$;
 
 
 def trigger_sql(table: str, ignore: tuple[str, ...] = ()) -> str:
-    """The SQL that audits ``table`` (once: a second run changes nothing).
+    """The SQL that audits ``table``'s rows and its TRUNCATE (once: a second run changes nothing).
 
     ``ignore``: columns whose changes are not recorded, and whose change alone
     writes no audit row.
@@ -110,6 +114,11 @@ def trigger_sql(table: str, ignore: tuple[str, ...] = ()) -> str:
 DO $$ BEGIN
     CREATE TRIGGER {table}_audit AFTER INSERT OR UPDATE OR DELETE ON {table}
         FOR EACH ROW EXECUTE FUNCTION fastseg_audit({args});
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+DO $$ BEGIN
+    CREATE TRIGGER {table}_audit_truncate AFTER TRUNCATE ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION fastseg_audit();
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 """
