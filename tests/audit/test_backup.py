@@ -1,6 +1,9 @@
 """``fastseg db backup`` and ``fastseg db restore``: pg_dump's custom format, round trip."""
 
 import datetime as dt
+import json
+import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -141,3 +144,32 @@ def test_db_needs_a_database(tmp_path):
     proc = db_command("backup", str(tmp_path / "x"), env={"PATH": "/usr/bin:/bin"}, check=False)
     assert proc.returncode == 2
     assert "no database given" in proc.stderr
+
+
+@pytest.mark.slow
+def test_backup_and_restore_of_the_embedded_database(tmp_path):
+    """Without --db: the embedded cluster of --base-dir, started for the command and stopped."""
+    base = tmp_path / "base"
+    base.mkdir()
+    backup = tmp_path / "fastseg.dump"
+    try:
+        add = [sys.executable, "-m", "services.events", "add", "--sheet-name", "Day 1"]
+        proc = subprocess.run([*add, "--base-dir", str(base)], capture_output=True, text=True,
+                              timeout=120, check=True)  # fmt: skip
+        event = proc.stdout.strip()
+        db_command("backup", str(backup), "--base-dir", str(base))
+        refused = db_command("restore", str(backup), "--base-dir", str(base), check=False)
+        assert refused.returncode == 1
+        assert "the database is not empty (it has public.audit" in refused.stderr
+        db_command("restore", str(backup), "--base-dir", str(base), "--force")
+        history = subprocess.run(
+            [sys.executable, "-m", "services.cli", "events", "history", event, "--json",
+             "--base-dir", str(base)],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        (created,) = json.loads(history.stdout)
+        assert (created["operation"], created["new_values"]["sheet_name"]) == ("INSERT", "Day 1")
+    finally:
+        link = base / ".fastseg" / "pg"
+        if link.is_symlink():  # placed outside the tmp dir (run as root): clean up
+            shutil.rmtree(os.path.realpath(link), ignore_errors=True)
