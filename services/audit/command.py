@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--since",
-        type=times.ago_argument,
+        type=times.since_argument,
         required=True,
         metavar="WHEN",
         help="from this time on: a duration back from now (90s, 15m, 2h, 3d) or a time; "

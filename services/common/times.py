@@ -21,10 +21,10 @@ __all__ = [
     "EXAMPLE",
     "HELP",
     "BadTime",
-    "ago",
-    "ago_argument",
     "argument",
     "naive_utc",
+    "since",
+    "since_argument",
     "parse",
     "parse_strict",
     "utc_now",
@@ -72,36 +72,37 @@ def parse_strict(text: str) -> dt.datetime:
         raise BadTime(text, _STRICT_FORM, why) from None
 
 
-def argument(text: str) -> dt.datetime:
-    """An argparse type for an operator's time (:func:`parse`)."""
+_AGO_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SINCE_FORM = f"an age such as 90s, 30m, 2h or 7d, or {_LENIENT_FORM}"
+
+
+def since(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """``--since``: an age back from ``now`` (``2h``, ``30m``, ``7d``, ``90s``) or a time."""
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit in _AGO_UNITS and number.replace(".", "", 1).isdigit():
+        seconds = float(number) * _AGO_UNITS[unit]
+        if seconds > 366 * 86400:
+            raise BadTime(text, _SINCE_FORM, "more than a year back")
+        return (now or utc_now()) - dt.timedelta(seconds=seconds)
+    if not (text[:4].isdigit() and text[4:5] == "-"):  # "2 hours" is not 02:00 today
+        raise BadTime(text, _SINCE_FORM)
     try:
-        return parse(text)
+        return _parse_lenient(text)
+    except ValueError:
+        raise BadTime(text, _SINCE_FORM) from None
+
+
+def since_argument(text: str) -> dt.datetime:
+    """An argparse type for :func:`since`."""
+    try:
+        return since(text)
     except BadTime as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-#: Seconds in each unit of a duration back from now (``ago``).
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_AGO_FORM = f"a duration back from now such as 90s, 15m, 2h or 3d, or {_LENIENT_FORM}"
-
-
-def ago(text: str, now: dt.datetime | None = None) -> dt.datetime:
-    """A start an operator gives as ``2h`` (back from ``now``) or as a time (:func:`parse`)."""
-    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
-    if unit in _UNITS and number.isascii() and number.isdigit():
-        return (now or utc_now()) - dt.timedelta(seconds=int(number) * _UNITS[unit])
+def argument(text: str) -> dt.datetime:
+    """An argparse type for an operator's time (:func:`parse`)."""
     try:
-        # A time starts with its year: parse() reads '-2h' as today, which nobody means.
-        if text[:1].isdigit():
-            return _parse_lenient(text)
-    except ValueError:
-        pass
-    raise BadTime(text, _AGO_FORM)
-
-
-def ago_argument(text: str) -> dt.datetime:
-    """An argparse type for :func:`ago`."""
-    try:
-        return ago(text)
+        return parse(text)
     except BadTime as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None

@@ -79,7 +79,7 @@ def test_audit_since_shows_every_table(db, pg_dsn):
 def test_audit_refuses_a_bad_since(since):
     proc = fastseg("audit", f"--since={since}", "--db", "host=/nonexistent", check=False)
     assert proc.returncode == 2
-    assert f"{since!r} is not a time: give a duration back from now such as 90s" in proc.stderr
+    assert f"{since!r} is not a time: give an age such as 90s, 30m, 2h or 7d" in proc.stderr
 
 
 def test_audit_needs_a_database():
@@ -90,13 +90,3 @@ def test_audit_needs_a_database():
     )  # fmt: skip
     assert proc.returncode == 2
     assert "no database given" in proc.stderr
-
-
-def test_ago_reads_durations_and_times():
-    now = dt.datetime(2026, 12, 8, 12)
-    assert times.ago("2h", now) == dt.datetime(2026, 12, 8, 10)
-    assert times.ago("90s", now) == dt.datetime(2026, 12, 8, 11, 58, 30)
-    assert times.ago("3D", now) == dt.datetime(2026, 12, 5, 12)
-    assert times.ago("2026-12-08T11:00+01:00", now) == dt.datetime(2026, 12, 8, 10)
-    with pytest.raises(times.BadTime, match="'2h ago' is not a time"):
-        times.ago("2h ago", now)
