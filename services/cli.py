@@ -19,6 +19,8 @@ COMMANDS = {
     "cutter": ("services.cutter", "cut and upload edited events"),
     "janitor": ("services.janitor", "turn orphaned temp segments into partials"),
     "events": ("services.events", "operator commands for the events table"),
+    "audit": ("services.audit", "who changed events, locations and nodes since a time"),
+    "db": ("services.backup", "back up the database to a file, or restore it"),
     "sheetsync": ("services.sheetsync", "sync events with a team's Google spreadsheet"),
     "cut": ("services.cut", "cut one clip from the archive to a file"),
     "coverage": ("services.coverage", "summarise a segment tree: hours, segments, holes"),

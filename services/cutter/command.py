@@ -117,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         with database_dsn(args.db, args.base_dir) as dsn:
             if not _schema(dsn, stopping):
                 return 0
-            cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}")
-            checker_db = Database(dsn, application_name=f"fastseg-cutter {args.name} transcode")
+            actor = f"cutter:{args.name}"  # the audit trail's name for its writes
+            cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}", actor=actor)
+            checker_db = Database(
+                dsn, application_name=f"fastseg-cutter {args.name} transcode", actor=actor
+            )
             # Woken by the database when a row becomes EDITED (claimable); polling stays.
             listen_as = f"fastseg-cutter {args.name} listen"
             listener = Listener(dsn, stopping, application_name=listen_as)
@@ -131,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval,
                                        notifier)  # fmt: skip
-            announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
+            announce_db = Database(
+                dsn, application_name=f"fastseg-cutter {args.name} heartbeat", actor=actor
+            )
             announcer = Announcer(announce_db, args.name, locations, stopping,
                                   metrics=CutterMetrics.of(prometheus_client.REGISTRY))  # fmt: skip
             workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]

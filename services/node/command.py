@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     with database_dsn(args.db, args.base_dir) as dsn:
         scheme = "https" if args.tls_cert else "http"
         url = args.advertise or advertised_url(args.host, args.port, scheme)
-        db = Database(dsn, application_name=f"fastseg-node-{args.name}")
+        db = Database(dsn, application_name=f"fastseg-node-{args.name}", actor=f"node:{args.name}")
         try:
             apply_schema(db)
             db.query(  # so that peers sharing the database backfill from us

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
     client = SheetsClient(config.oauth(session), config.spreadsheet_id, api_base=config.api_base)
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
-            db = Database(dsn, application_name="fastseg-sheetsync")
+            db = Database(dsn, application_name="fastseg-sheetsync", actor="sheetsync")
             wake = gevent.event.Event()  # any change to an event: write back soon
             listener = Listener(dsn, stopping, application_name="fastseg-sheetsync listen")
             listener.subscribe(wake_on(wake))
