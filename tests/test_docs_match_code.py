@@ -123,7 +123,7 @@ def code_flags(monkeypatch) -> set[str]:
         return add_argument(self, *args, **kwargs)
 
     monkeypatch.setattr(argparse._ActionsContainer, "add_argument", recording)
-    for module in [module for module, _ in COMMANDS.values()] + ["profiling.flamegraph"]:
+    for module in [command.module for command in COMMANDS.values()] + ["profiling.flamegraph"]:
         with contextlib.redirect_stdout(io.StringIO()), pytest.raises(SystemExit):
             importlib.import_module(module).main(["--help"])
     return flags
