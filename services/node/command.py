@@ -12,13 +12,13 @@ the others; SIGTERM or SIGINT stops every service the way it stops on its own.
 """
 
 import argparse
-import dataclasses
 import importlib
 import logging
 import os
 import socket
 import sys
 import tempfile
+from typing import cast
 
 from services.cli import COMMANDS
 from services.runtime import contract, service
@@ -160,8 +160,9 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
 
 
 def _service(name: str) -> contract.Service:
-    module = importlib.import_module(f"{COMMANDS[name].module}.command")
-    return module  # type: ignore[return-value] - a module satisfies the protocol
+    if not COMMANDS[name].node:
+        raise ValueError(f"{name!r} is not a service a node runs (services/cli.py)")
+    return cast(contract.Service, importlib.import_module(f"{COMMANDS[name].module}.command"))
 
 
 def service_options(args, dsn: str, port: int) -> dict:
@@ -178,14 +179,8 @@ def service_options(args, dsn: str, port: int) -> dict:
     return built
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
-    """The node's parsed arguments, checked along with what each service would get."""
-
-    args: argparse.Namespace
-
-
-def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """The node's arguments, checked, and with them what each service would be given."""
     if not 0 < args.port <= 65535:
         parser.error(f"--port {args.port!r} is not a TCP port (1-65535)")
     if args.url is not None and not args.url.startswith(("http://", "https://")):
@@ -203,17 +198,17 @@ def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Option
             service_options(made, "host=placeholder", args.port)
         except contract.Refused as e:
             parser.error(str(e))
-    return Options(args)
+    return args
 
 
-def run(options: Options, stopping, registry) -> int:
+def run(options: argparse.Namespace, stopping, registry) -> int:
     """Run every service until ``stopping`` is set; 0 once all stopped, 1 if some did not."""
     import gevent  # noqa: PLC0415 - after the CLI patched the standard library
 
     from services.db import Database, apply_schema, database_dsn  # noqa: PLC0415
     from services.node.supervisor import Supervisor  # noqa: PLC0415
 
-    args = options.args
+    args = options
     os.makedirs(args.base_dir, exist_ok=True)
     if args.clips_dir:
         os.makedirs(args.clips_dir, exist_ok=True)

@@ -22,7 +22,7 @@ with one stop event and one registry (services/node/supervisor.py).
 import argparse
 import contextlib
 from collections.abc import Iterator
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 import gevent.event
 import prometheus_client
@@ -32,6 +32,7 @@ from services.runtime import service
 __all__ = ["Refused", "Service", "main", "own_stop", "parse_options"]
 
 
+@runtime_checkable
 class Service(Protocol):
     """A service's ``command`` module (modules satisfy protocols)."""
 

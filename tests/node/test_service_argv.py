@@ -38,3 +38,14 @@ def test_chat_runs_the_chat_archiver_only_when_asked(tmp_path):
     parsed = chat_parser().parse_args(argv)
     assert (parsed.channel, parsed.name, parsed.irc) == ("ch", "n1", "irc://127.0.0.1:7000")
     assert parsed.base_dir == str(tmp_path)
+
+
+def test_the_node_runs_the_services_the_command_table_marks(tmp_path):
+    from services.cli import COMMANDS  # noqa: PLC0415
+
+    every = build_parser().parse_args([
+        "--channel", "ch", "--twitch", "--base-dir", str(tmp_path), "--chat",
+        "--location", f"clips=local:{tmp_path}", "--sheet-sync", str(tmp_path / "sync.json"),
+    ])  # fmt: skip
+    started = set(service_argv(every, "host=placeholder", 8000))
+    assert started == {name for name, command in COMMANDS.items() if command.node}
