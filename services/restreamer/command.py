@@ -22,7 +22,7 @@ from services.runtime import contract, service
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "options", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
