@@ -1,5 +1,6 @@
 """``--db`` for services and tools: an explicit DSN, or the embedded cluster of ``--base-dir``."""
 
+import argparse
 import contextlib
 import logging
 import os
@@ -15,7 +16,12 @@ __all__ = ["add_db_argument", "database_dsn"]
 EMBEDDED = "a private cluster in BASE/.fastseg/pg, started and stopped with this process"
 
 
-def add_db_argument(parser, use: str = "", *, neither: str = EMBEDDED) -> None:
+def add_db_argument(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    use: str = "",
+    *,
+    neither: str = EMBEDDED,
+) -> None:
     """Add ``--db DSN`` (default ``$FASTSEG_DB``) to a parser or argument group.
 
     ``use`` says what the command reads there; ``neither`` what happens when neither
