@@ -13,14 +13,26 @@ logger = logging.getLogger(__name__)
 __all__ = ["add_db_argument", "database_dsn"]
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """Add ``--db DSN`` (default ``$FASTSEG_DB``; neither: the embedded cluster)."""
+EMBEDDED = "a private cluster in BASE/.fastseg/pg, started and stopped with this process"
+
+
+def add_db_argument(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    use: str = "",
+    *,
+    neither: str = EMBEDDED,
+) -> None:
+    """Add ``--db DSN`` (default ``$FASTSEG_DB``) to a parser or argument group.
+
+    ``use`` says what the command reads there; ``neither`` what happens when neither
+    ``--db`` nor ``$FASTSEG_DB`` is given (the embedded cluster, :func:`database_dsn`).
+    """
     parser.add_argument(
         "--db",
         default=os.environ.get("FASTSEG_DB") or None,
         metavar="DSN",
-        help="PostgreSQL connection string (default: $FASTSEG_DB; neither given: a private "
-        "cluster in BASE/.fastseg/pg, started and stopped with this process)",
+        help=f"PostgreSQL connection string{': ' + use if use else ''} "
+        f"(default: $FASTSEG_DB; neither given: {neither})",
     )
 
 
