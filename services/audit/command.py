@@ -6,7 +6,6 @@ the database (:mod:`services.db.audit`); this only reads it.
 """
 
 import argparse
-import os
 import sys
 
 from services.archive import times
@@ -14,12 +13,12 @@ from services.db import (
     Database,
     DatabaseError,
     EmbeddedPostgresError,
-    add_db_argument,
     apply_schema,
     audit,
     audit_text,
     database_dsn,
 )
+from services.db.options import add_tool_arguments, require_database
 from services.runtime.service import setup_logging
 
 __all__ = ["build_parser", "main"]
@@ -39,29 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"{times.HELP}",
     )
     parser.add_argument("--json", action="store_true", help="a JSON list of the audit rows")
-    parser.add_argument(
-        "--base-dir",
-        default=os.environ.get("FASTSEG_BASE") or None,
-        help="archive root whose embedded database to read without --db (default: $FASTSEG_BASE)",
-    )
-    add_db_argument(parser)
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("FASTSEG_LOG_LEVEL", "WARNING"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level on stderr (default: WARNING)",
-    )
+    add_tool_arguments(parser, "read")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.base_dir is None and args.db is None:
-        parser.error(
-            "no database given: pass --base-dir ARCHIVE (its embedded database), "
-            "--db DSN, or set $FASTSEG_BASE or $FASTSEG_DB"
-        )
+    require_database(parser, args)
     setup_logging(args.log_level)
     try:
         with database_dsn(args.db, args.base_dir) as dsn:

@@ -6,11 +6,11 @@ for the command if no node is running it). The work is
 """
 
 import argparse
-import os
 import sys
 
-from services.db import EmbeddedPostgresError, add_db_argument, database_dsn
+from services.db import EmbeddedPostgresError, database_dsn
 from services.db.dump import DumpError, backup, restore
+from services.db.options import add_tool_arguments, require_database
 from services.runtime.service import setup_logging
 
 __all__ = ["build_parser", "main"]
@@ -18,18 +18,7 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--base-dir",
-        default=os.environ.get("FASTSEG_BASE") or None,
-        help="archive root whose embedded database to use without --db (default: $FASTSEG_BASE)",
-    )
-    add_db_argument(common)
-    common.add_argument(
-        "--log-level",
-        default=os.environ.get("FASTSEG_LOG_LEVEL", "WARNING"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level on stderr (default: WARNING)",
-    )
+    add_tool_arguments(common, "use")
     parser = argparse.ArgumentParser(
         prog="fastseg db", description="Back up fastseg's database to a file, or restore it."
     )
@@ -53,11 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.base_dir is None and args.db is None:
-        parser.error(
-            "no database given: pass --base-dir ARCHIVE (its embedded database), "
-            "--db DSN, or set $FASTSEG_BASE or $FASTSEG_DB"
-        )
+    require_database(parser, args)
     setup_logging(args.log_level)
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
