@@ -15,7 +15,14 @@ import ssl
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["add_arguments", "client_context", "context_from_args", "describe_refusal", "passed_on"]
+__all__ = [
+    "add_arguments",
+    "client_context",
+    "context_from_args",
+    "describe_refusal",
+    "passed_on",
+    "warn_if_insecure",
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,17 +55,20 @@ def client_context(ca_file: str | None = None, insecure: bool = False) -> ssl.SS
 
 
 def context_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ssl.SSLContext:
-    """The context the options ask for (after logging is set up: it may warn once)."""
+    """The context the options ask for; a bad ``--peer-ca`` is a usage error."""
     try:
-        context = client_context(args.peer_ca, args.insecure_peers)
+        return client_context(args.peer_ca, args.insecure_peers)
     except (OSError, ssl.SSLError) as exc:
         parser.error(
             f"--peer-ca {args.peer_ca!r} is not a readable PEM file of CA certificates ({exc})"
         )
+
+
+def warn_if_insecure(args: argparse.Namespace) -> None:
+    """Once, when the work starts (logging set up): what ``--insecure-peers`` gives away."""
     if args.insecure_peers:
         logger.warning("--insecure-peers: the certificates of https:// peers are not checked, "
                        "so anyone on the way could read and change what is fetched")  # fmt: skip
-    return context
 
 
 def passed_on(args: argparse.Namespace) -> list[str]:

@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.output or args.folded or args.speedscope):
         p.error("give at least one output: -o SVG, --folded FILE or --speedscope JSON")
     args.tls = peer_tls.context_from_args(args, p)
+    peer_tls.warn_if_insecure(args)
     try:
         stacks = gather(args)
         if args.folded:

@@ -10,7 +10,6 @@ and images exit 2 with nothing written; a missing template exits 1.
 import argparse
 import json
 import logging
-import os
 import sys
 
 from services.cutting import MAX_IMAGE_BYTES, BadImage, check_template
@@ -18,11 +17,11 @@ from services.db import (
     Database,
     DatabaseError,
     EmbeddedPostgresError,
-    add_db_argument,
     apply_schema,
     database_dsn,
 )
 from services.db import thumbnails as db_thumbnails
+from services.db.options import add_tool_arguments, require_database
 from services.db.thumbnails import TemplateNotFound, check_template_name, parse_box
 from services.runtime.service import setup_logging
 
@@ -42,16 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fastseg templates", description="Manage the thumbnail templates editors pick from."
     )
-    parser.add_argument(
-        "--base-dir", default=os.environ.get("FASTSEG_BASE") or None,
-        help="archive root: without --db its embedded database is used (default: $FASTSEG_BASE)",
-    )  # fmt: skip
-    add_db_argument(parser)
-    parser.add_argument(
-        "--log-level", default=os.environ.get("FASTSEG_LOG_LEVEL", "WARNING"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level on stderr (default: WARNING)",
-    )  # fmt: skip
+    add_tool_arguments(parser, "use")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("add", help="store a template PNG (its transparent area shows the frame)")
     p.add_argument("name", help="what editors pick it by")
@@ -136,11 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             check_template_name(args.name)
         except ValueError as e:
             parser.error(str(e))
-    if args.base_dir is None and args.db is None:
-        parser.error(
-            "no database given: pass --base-dir ARCHIVE (its embedded database), "
-            "--db DSN, or set $FASTSEG_BASE or $FASTSEG_DB"
-        )
+    require_database(parser, args)
     setup_logging(args.log_level)
     try:
         with database_dsn(args.db, args.base_dir) as dsn:

@@ -144,14 +144,8 @@ def _check(message: object) -> Message:
     return message
 
 
-def parse_lines(
-    data: bytes, max_messages: int = MAX_BATCH_MESSAGES
-) -> tuple[list[Message], list[str]]:
-    """The messages of a batch's bytes and, for each, its line; :class:`BadBatch` if not a batch.
-
-    Each line is decoded where it stands in the text and must end where the line
-    ends, so a message's line is exactly its text (the route answers with it).
-    """
+def _batch_lines(data: bytes, max_messages: int) -> list[str]:
+    """A batch's non-empty lines, within the limits; BadBatch if over them or not UTF-8."""
     if len(data) > MAX_BATCH_BYTES:
         raise BadBatch(f"the batch is {len(data)} bytes, over the limit of {MAX_BATCH_BYTES}")
     try:
@@ -161,6 +155,18 @@ def parse_lines(
     lines = [line for line in text.split("\n") if line.strip()]
     if len(lines) > max_messages:
         raise BadBatch(f"the batch has {len(lines)} messages, over the limit of {max_messages}")
+    return lines
+
+
+def parse_lines(
+    data: bytes, max_messages: int = MAX_BATCH_MESSAGES
+) -> tuple[list[Message], list[str]]:
+    """The messages of a batch's bytes and, for each, its line; :class:`BadBatch` if not a batch.
+
+    Each line is decoded where it stands in the text and must end where the line
+    ends, so a message's line is exactly its text (the route answers with it).
+    """
+    lines = _batch_lines(data, max_messages)
     messages = []
     try:
         for line in lines:
@@ -181,15 +187,7 @@ def parse_batch(data: bytes, max_messages: int = MAX_BATCH_MESSAGES) -> list[Mes
     The lines are decoded as one array (faster than line by line); a line holding
     more or less than one value shows as a count that differs.
     """
-    if len(data) > MAX_BATCH_BYTES:
-        raise BadBatch(f"the batch is {len(data)} bytes, over the limit of {MAX_BATCH_BYTES}")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadBatch(f"the batch is not UTF-8 ({exc})") from None
-    lines = [line for line in text.split("\n") if line.strip()]
-    if len(lines) > max_messages:
-        raise BadBatch(f"the batch has {len(lines)} messages, over the limit of {max_messages}")
+    lines = _batch_lines(data, max_messages)
     try:
         messages: list[Message] = _decode("[" + ",".join(lines) + "]")
     except (ValueError, RecursionError) as exc:

@@ -31,7 +31,12 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "find_server_binaries"]
+__all__ = [
+    "EmbeddedPostgres",
+    "EmbeddedPostgresError",
+    "find_server_binaries",
+    "installed_bin_dirs",
+]
 
 PORT = 5432  # only names the socket file: nothing listens on TCP
 USER = "fastseg"
@@ -45,6 +50,13 @@ class EmbeddedPostgresError(Exception):
     """The private cluster could not be created, started or stopped; the message says why."""
 
 
+def installed_bin_dirs() -> list[str]:
+    """Debian's /usr/lib/postgresql/VERSION/bin directories, newest version first."""
+    found = glob.glob("/usr/lib/postgresql/*/bin")
+    found.sort(key=lambda p: [int(x) if x.isdigit() else 0 for x in p.split("/")[-2].split(".")])
+    return found[::-1]
+
+
 def find_server_binaries() -> Path:
     """The directory holding ``initdb`` and ``pg_ctl`` (newest version first).
 
@@ -54,9 +66,7 @@ def find_server_binaries() -> Path:
     candidates = []
     if os.environ.get("FASTSEG_PG_BIN"):
         candidates.append(os.environ["FASTSEG_PG_BIN"])
-    found = glob.glob("/usr/lib/postgresql/*/bin")
-    found.sort(key=lambda p: [int(x) if x.isdigit() else 0 for x in p.split("/")[-2].split(".")])
-    candidates += reversed(found)
+    candidates += installed_bin_dirs()
     on_path = shutil.which("pg_ctl")
     if on_path:
         candidates.append(os.path.dirname(on_path))

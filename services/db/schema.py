@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 
+from services.db.audit import AUDIT_SQL, trigger_sql
 from services.db.connection import Database
 
 logger = logging.getLogger(__name__)
@@ -293,6 +294,14 @@ THUMBNAIL_CONSTRAINTS = {
     ),
 }
 # -- end of thumbnails ------------------------------------------------------------------
+
+# The audit trail (services.db.audit): every table an operator's change reaches.
+SCHEMA_SQL += AUDIT_SQL + "".join([
+    trigger_sql("events", BOOKKEEPING),
+    trigger_sql("nodes"),
+    trigger_sql("locations", ("heartbeat",)),  # touched every 30 s by each cutter
+    trigger_sql("editors"),
+])  # fmt: skip
 
 # name -> CHECK expression. Added one by one when missing, so an older table gains new ones.
 CONSTRAINTS = {

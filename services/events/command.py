@@ -12,6 +12,7 @@ arguments, and edits or manual uploads refused by
 import argparse
 import base64
 import datetime as dt
+import getpass
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from services.db import (
     EmbeddedPostgresError,
     add_db_argument,
     apply_schema,
+    audit,
+    audit_text,
     database_dsn,
     locations,
     states,
@@ -40,6 +43,14 @@ from services.ranges import Transition, check_ranges, transitions_to_json
 from services.runtime.service import setup_logging
 
 logger = logging.getLogger(__name__)
+
+
+def os_user() -> str:
+    """The operator's login name, for the audit trail (their uid if it has none)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no $USER and no passwd entry (a bare container)
+        return str(os.getuid())
 
 
 def parse_day(text: str) -> dt.date:
@@ -205,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", parents=[common], help="every column of one event")
     p.add_argument("id", help="the event's id")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p = sub.add_parser(
+        "history", parents=[common], help="who changed one event, when, and from what to what"
+    )
+    p.add_argument("id", help="the event's id")
+    p.add_argument("--json", action="store_true", help="a JSON list of the audit rows")
 
     p = sub.add_parser(
         "import", parents=[common], help="add or update events' sheet inputs from a CSV file"
@@ -374,6 +390,14 @@ def run(args: argparse.Namespace, db: Database) -> int:
             for r in rows:
                 print(f"{r.name:<16} {r.backend:<8} {_text(r.public_url):<40} "
                       f"{','.join(r.nodes)}", file=out)  # fmt: skip
+    elif args.command == "history":
+        rows = audit.history(db, "events", str(states.parse_id(args.id)))
+        if not rows:  # every event has its INSERT: none means no such event
+            states.get_event(db, args.id)
+        if args.json:
+            audit_text.print_json(rows, out)
+        else:
+            audit_text.print_table(rows, out, "no changes recorded")
     elif args.command == "show":
         row = states.get_event(db, args.id)
         if args.json:
@@ -520,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "manual-upload":
             check_link(args.link)
         with database_dsn(args.db, args.base_dir) as dsn:
-            db = Database(dsn, application_name="fastseg-events")
+            db = Database(dsn, application_name="fastseg-events", actor=f"cli:{os_user()}")
             try:
                 apply_schema(db)
                 code = run(args, db)

@@ -20,7 +20,7 @@ import prometheus_client
 import fastseg
 from services.archive import layout
 from services.archive.coverage import HOUR, HOUR_US, quality_cells
-from services.runtime.metrics import MetricSet
+from services.runtime.metrics import MetricSet, gauge
 
 __all__ = ["RECENT_HOURS", "RecentMetrics", "update"]
 
@@ -35,26 +35,24 @@ LABELS = ("channel", "quality", "hour")
 class RecentMetrics(MetricSet):
     """The recent hours' gauges (``RecentMetrics.of(registry)``)."""
 
+    segments = gauge(
+        "fastseg_janitor_hour_segments",
+        f"Segments starting in each of the last {RECENT_HOURS} hours",
+        LABELS,
+    )
+    holes = gauge(
+        "fastseg_janitor_hour_holes",
+        f"Holes (no video at all) in each of the last {RECENT_HOURS} hours",
+        LABELS,
+    )
+    hole_seconds = gauge(
+        "fastseg_janitor_hour_hole_seconds",
+        f"Seconds of holes in each of the last {RECENT_HOURS} hours",
+        LABELS,
+    )
+
     def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
         super().__init__(registry)
-        self.segments = prometheus_client.Gauge(
-            "fastseg_janitor_hour_segments",
-            f"Segments starting in each of the last {RECENT_HOURS} hours",
-            LABELS,
-            registry=registry,
-        )
-        self.holes = prometheus_client.Gauge(
-            "fastseg_janitor_hour_holes",
-            f"Holes (no video at all) in each of the last {RECENT_HOURS} hours",
-            LABELS,
-            registry=registry,
-        )
-        self.hole_seconds = prometheus_client.Gauge(
-            "fastseg_janitor_hour_hole_seconds",
-            f"Seconds of holes in each of the last {RECENT_HOURS} hours",
-            LABELS,
-            registry=registry,
-        )
         self.labelled: set[tuple[str, str, str]] = set()
 
 
@@ -80,6 +78,6 @@ def update(base_dir: str, now: dt.datetime, metrics: RecentMetrics) -> None:
                 metrics.hole_seconds.labels(*labels).set(sum(b - a for a, b in holes) / 1e6)
                 seen.add(labels)
     for labels in metrics.labelled - seen:
-        for gauge in (metrics.segments, metrics.holes, metrics.hole_seconds):
-            gauge.remove(*labels)
+        for series in (metrics.segments, metrics.holes, metrics.hole_seconds):
+            series.remove(*labels)
     metrics.labelled = seen

@@ -14,21 +14,21 @@ SIGTERM or SIGINT stops accepting, lets responses in flight finish for up to
 ``--stop-timeout`` seconds, kills the ffmpegs still running, and exits.
 """
 
+import argparse
+import dataclasses
 import logging
 import os
+import sys
 
-from services.runtime import service
+from services.runtime import contract, service
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "options", "run"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the restreamer until SIGTERM/SIGINT; returns 0 if every response finished."""
-    # Imported here so that importing the package (fastseg's CLI lists it) costs nothing.
-    from services.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
-    from services.restreamer import editor  # noqa: PLC0415
+def build_parser() -> argparse.ArgumentParser:
+    from services.restreamer import editor  # noqa: PLC0415 - costly: not when fastseg lists it
     from services.restreamer.hls import DEFAULT_CACHE_BYTES  # noqa: PLC0415
 
     parser = service.argument_parser("restreamer", __doc__.splitlines()[0])
@@ -58,7 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="serve the files of DIR under /clips/ (a local upload location's directory)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The parsed arguments, and the editor's part of the app config derived from them."""
+
+    args: argparse.Namespace
+    editor: dict
+    tls: object  # a ServerTLS (services.restreamer.tls), None for HTTP
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
+    from services.restreamer import editor  # noqa: PLC0415
+
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port!r} is not a TCP port (0-65535)")
     if args.stop_timeout < 0:
@@ -81,15 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("max_header_bytes", "max_connections", "max_connections_per_address"):
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} {getattr(args, option)!r} is below 1")
-    editor_config = editor.config_from_args(args, parser)
-    tls = tls_from_args(args, parser)
-    service.setup(args)
-    stopping = service.stop_on_signals()
+    return Options(args, editor.config_from_args(args, parser), tls_from_args(args, parser))
+
+
+def run(options: Options, stopping, registry) -> int:
+    """Serve until ``stopping`` is set; returns 0 if every response finished."""
+    from services.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
+
+    args = options.args
+    config = {**options.editor, "METRICS_REGISTRY": registry}
     if args.no_db:
-        return _serve(args, editor_config, stopping, tls)
+        return _serve(args, config, stopping, options.tls)
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
-            return _serve(args, {**editor_config, "DATABASE": dsn}, stopping, tls)
+            return _serve(args, {**config, "DATABASE": dsn}, stopping, options.tls)
     except EmbeddedPostgresError as exc:
         logger.critical("%s: pass --db DSN, or --no-db to serve without events", exc)
         return 1
@@ -119,6 +138,11 @@ def tls_from_args(args, parser):
         return ServerTLS(args.tls_cert, args.tls_key)
     except TLSError as exc:
         parser.error(f"--tls-cert/--tls-key: {exc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the restreamer until SIGTERM/SIGINT; returns 0 if every response finished."""
+    return contract.main(sys.modules[__name__], argv)
 
 
 def _add_client_limits(parser) -> None:

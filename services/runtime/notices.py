@@ -32,11 +32,10 @@ from typing import Any
 
 import gevent
 import gevent.event
-import prometheus_client
 import requests
 
 from services.runtime import backoff
-from services.runtime.metrics import MetricSet
+from services.runtime.metrics import MetricSet, counter
 
 logger = logging.getLogger(__name__)
 
@@ -56,26 +55,19 @@ FORMATS = ("auto", "generic", "discord", "zulip")
 class NotifyMetrics(MetricSet):
     """Notices posted to webhooks, by the service that posted them."""
 
-    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
-        super().__init__(registry)
-        self.sent = prometheus_client.Counter(
-            "fastseg_notify_sent_total", "Notices a webhook took (2xx)", ["service"],
-            registry=registry,
-        )  # fmt: skip
-        self.failed = prometheus_client.Counter(
-            "fastseg_notify_failed_total",
-            "Posts of a notice that failed (no answer, 5xx, 408, 429, or a 4xx: then dropped)",
-            ["service"],
-            registry=registry,
-        )
-        self.dropped = prometheus_client.Counter(
-            "fastseg_notify_dropped_total",
-            "Notices never delivered: full (the queue was full: the oldest went), "
-            "refused (a 4xx: the webhook will never take it), repeat (the same notice again "
-            "too soon), stopping (still queued when the service stopped)",
-            ["service", "reason"],
-            registry=registry,
-        )
+    sent = counter("fastseg_notify_sent_total", "Notices a webhook took (2xx)", ("service",))
+    failed = counter(
+        "fastseg_notify_failed_total",
+        "Posts of a notice that failed (no answer, 5xx, 408, 429, or a 4xx: then dropped)",
+        ("service",),
+    )
+    dropped = counter(
+        "fastseg_notify_dropped_total",
+        "Notices never delivered: full (the queue was full: the oldest went), "
+        "refused (a 4xx: the webhook will never take it), repeat (the same notice again "
+        "too soon), stopping (still queued when the service stopped)",
+        ("service", "reason"),
+    )
 
 
 @dataclass(frozen=True)

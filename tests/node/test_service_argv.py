@@ -67,3 +67,14 @@ def test_a_notify_value_that_is_no_url_is_refused(tmp_path, capsys):
                                    "--notify", "discord.com/api/webhooks/1"])  # fmt: skip
     assert exit_.value.code == 2
     assert "expected a webhook's http:// or https:// URL" in capsys.readouterr().err
+
+
+def test_the_node_runs_the_services_the_command_table_marks(tmp_path):
+    from services.cli import COMMANDS  # noqa: PLC0415
+
+    every = build_parser().parse_args([
+        "--channel", "ch", "--twitch", "--base-dir", str(tmp_path), "--chat",
+        "--location", f"clips=local:{tmp_path}", "--sheet-sync", str(tmp_path / "sync.json"),
+    ])  # fmt: skip
+    started = set(service_argv(every, "host=placeholder", 8000))
+    assert started == {name for name, command in COMMANDS.items() if command.node}

@@ -15,10 +15,10 @@ serves without events: the page still plays the archive. Config keys read by
 
 import argparse
 import logging
-import os
 
 from flask import Flask
 
+from services.db import add_db_argument
 from services.restreamer.editor import api, page, stream, templates
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile, TokenFileError
@@ -30,13 +30,7 @@ __all__ = ["TokenFileError", "add_arguments", "close_streams", "config_from_args
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--db``, ``--no-db`` and ``--editor-token-file`` on the restreamer's parser."""
-    parser.add_argument(
-        "--db",
-        default=os.environ.get("FASTSEG_DB") or None,
-        metavar="DSN",
-        help="PostgreSQL of the events table: serves /api/events for the editor page "
-        "(default: $FASTSEG_DB; neither: the embedded cluster in BASE/.fastseg/pg)",
-    )
+    add_db_argument(parser, "the events table, served at /api/events for the editor page")
     parser.add_argument(
         "--no-db",
         action="store_true",

@@ -41,7 +41,7 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from services.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
+from services.db import STATES, ConnectionLost, DatabaseUnavailable, audit, locations, states
 from services.db.edit_checks import check_edit, check_link
 from services.db.rows import Event
 from services.restreamer.editor import inputs
@@ -51,6 +51,7 @@ from services.restreamer.editor.roles import (
     EDITOR,
     checked_editor,
     needs_role,
+    request_editor,
     require_role,
 )
 from services.restreamer.editor.tokens import TokenFile
@@ -123,8 +124,9 @@ def _event_response(row: Any, status: int = 200, **headers: str) -> Response:
 def _run(fn, *args, **kwargs) -> Any:
     """Call a states function with a connection, turning its errors into HTTP answers."""
     databases, _ = _editor_state()
+    editor = request_editor()
     try:
-        with databases.use() as db:
+        with databases.use(editor.email if editor else None, request.remote_addr) as db:
             return fn(db, *args, **kwargs)
     except states.BadEventId as exc:
         raise BadRequest(str(exc)) from exc
@@ -224,6 +226,21 @@ def list_locations() -> Response:
 @blueprint.get("/events/<event_id>")
 def get_event(event_id: str) -> Response:
     return _event_response(_run(states.get_event, event_id))
+
+
+@blueprint.get("/events/<event_id>/history")
+def event_history(event_id: str) -> Response:
+    """The event's audit rows (docs/DESIGN.md#audit-trail), oldest first."""
+    _check_id(event_id)
+    rows = _run(audit.history, "events", str(states.parse_id(event_id)))
+    if not rows:  # every event has its INSERT: none means no such event (404 from get_event)
+        _run(states.get_event, event_id)
+    return _json([audit_json(row) for row in rows])
+
+
+def audit_json(row: Any) -> dict[str, Any]:
+    """An audit row as the API shows it: its columns, times UTC ending in ``Z``."""
+    return {name: _jsonable(value) for name, value in row._asdict().items()}
 
 
 @blueprint.post("/events")

@@ -22,7 +22,8 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from services.restreamer.editor.tokens import ADMIN, ARTIST, EDITOR, Editor, TokenFile
 
 __all__ = ["ADMIN", "ARTIST", "EDITOR", "WRITE_METHODS", "checked_editor", "current_editor",
-           "declared_role", "needs_role", "require_role", "writes_nothing"]  # fmt: skip
+           "declared_role", "needs_role", "request_editor", "require_role",
+           "writes_nothing"]  # fmt: skip
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _UNDECLARED = object()
@@ -52,7 +53,13 @@ def current_editor(why: str = "it takes no changes") -> Editor:
     editor = tokens.editor_for(token.strip())
     if editor is None:
         raise Unauthorized("that token is not an editor's: check it, or ask for a new one")
+    g.editor = editor  # the request's writer, for the audit trail (request_editor)
     return editor
+
+
+def request_editor() -> Editor | None:
+    """The editor :func:`current_editor` found for this request, if it was asked."""
+    return g.get("editor")
 
 
 def require_role(role: str) -> Editor:
