@@ -45,6 +45,7 @@ COMMANDS = {
     "tombstone": Command(
         "services.tombstone", "hide segment files (STEM.tombstone beside STEM.ts)"
     ),
+    "templates": Command("services.templates", "manage the thumbnail templates editors pick from"),
     "demo": Command("services.demo", "record, serve and cut a live test stream (make run)"),
 }
 

@@ -19,10 +19,12 @@ BASE: every part passes the safe-name rule and the result, symlinks resolved,
 stays inside BASE.
 """
 
+import datetime as dt
 import logging
 import os
 from collections.abc import Callable
 
+import fastseg
 from fastseg import hour_start
 from services.archive import names
 
@@ -36,6 +38,7 @@ __all__ = [
     "is_quality",
     "join_under_base",
     "qualities",
+    "segment_at",
 ]
 
 
@@ -130,3 +133,16 @@ def is_channel(base: str, channel: str) -> bool:
 def channels(base: str) -> list[str]:
     """The channels of the archive, sorted. Raises ``PermissionError`` if BASE cannot be read."""
     return [c for c in _dirs(base) if is_channel(base, c)]
+
+
+def segment_at(path: str, when: dt.datetime) -> fastseg.SegmentInfo | None:
+    """The segment of ``BASE/CH/Q`` playing at ``when`` (fastseg's choice), or None in a hole."""
+    fudge: dt.timedelta = fastseg.FUDGE
+    for seg in fastseg.get_best_segments(path, when, when):
+        if seg is None:
+            continue
+        start: dt.datetime | None = seg.start
+        end: dt.datetime | None = seg.end
+        if start is not None and end is not None and start - fudge <= when < end:
+            return seg
+    return None

@@ -16,6 +16,11 @@ class CutterMetrics(MetricSet):
         "Cuts or uploads that failed, by the state the event was left in",
         ("channel", "quality", "location", "final_state"),
     )
+    thumbnail_errors = counter(
+        "fastseg_cutter_thumbnail_errors_total",
+        "Thumbnails that could not be set on a video already uploaded (noted on the event)",
+        ("location",),
+    )
     cut_seconds = histogram(
         "fastseg_cutter_cut_seconds",
         "From claim until the last byte of the cut was handed to the uploader",

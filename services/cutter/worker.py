@@ -25,6 +25,7 @@ import fastseg
 from services import cutting
 from services.archive import names
 from services.cutter.metrics import CutterMetrics
+from services.cutter.thumbnail import NoFrame, make_thumbnail
 from services.cutter.upload import (
     UploadError,
     UploadLocation,
@@ -41,6 +42,7 @@ from services.db import (
     states,
 )
 from services.db.rows import EVENT_ROWS
+from services.db.thumbnails import TemplateNotFound
 from services.ranges import transitions_from_json
 from services.runtime import backoff
 from services.runtime.notices import Notifier
@@ -97,6 +99,7 @@ class Job:
     started: float = dataclasses.field(default_factory=time.monotonic)
     cut_done: float | None = None  # when the last byte was handed to the upload
     phase: str = "cutting"  # "finalizing" once the row is FINALIZING
+    thumbnail: bytes | None = None  # the JPEG to set after the upload (docs/DESIGN.md#thumbnails)
 
     @property
     def kind(self) -> str:
@@ -282,8 +285,10 @@ class Cutter:
         upload becomes final (:meth:`_finalize`).
 
         The engine checks and plans the cut before returning its generator, so its
-        errors (holes, unreadable segments) arrive here as well as mid-cut.
+        errors (holes, unreadable segments) arrive here as well as mid-cut. The
+        thumbnail is made first: one that cannot be made fails the job while no video exists.
         """
+        job.thumbnail = make_thumbnail(self.db, self.base_dir, job.row)
         clip = cutting.cut(
             job.parts, job.kind, job.transitions, job.location.encoding,
             allow_holes=job.row.allow_holes,
@@ -320,8 +325,9 @@ class Cutter:
             self._unknown(job, e, f"upload may or may not have happened: {e}")
         elif isinstance(e, UploadError):
             self._upload_error(job, e, e.retryable)
-        elif isinstance(e, CutError | fastseg.ContainsHoles | ValueError):
-            self._upload_error(job, e, isinstance(e, fastseg.ContainsHoles))
+        elif isinstance(e, CutError | fastseg.ContainsHoles | ValueError | TemplateNotFound):
+            # a thumbnail's frame not here yet is retried, like a hole
+            self._upload_error(job, e, isinstance(e, fastseg.ContainsHoles | NoFrame))
         elif isinstance(e, DatabaseError):
             # Lost the database before the upload became final (_finalize could not
             # reach it): no video exists, so the job is simply tried again later.
@@ -356,6 +362,26 @@ class Cutter:
         logger.info("event %s: uploaded as %r (%s)", row.id, result.link, done.state)
         if done.state == "DONE":
             clip_done(self.notifier, row.id, row.video_title, result.link)
+        if job.thumbnail is not None:
+            self._set_thumbnail(job, result, job.thumbnail)
+
+    def _set_thumbnail(self, job: Job, result: UploadResult, jpeg: bytes) -> None:
+        """After the upload: set the thumbnail; a failure is noted on the event, the video stays."""
+        row, location = job.row, job.location
+        try:
+            location.set_thumbnail(result, job.meta, jpeg)
+        except Exception as e:  # whatever it is, the uploaded video must not be lost for it
+            if not isinstance(e, UploadError):
+                logger.error("event %s: unexpected error setting the thumbnail", row.id, exc_info=e)
+            self.metrics.thumbnail_errors.labels(location.name).inc()
+            logger.warning("event %s: thumbnail not set: %s", row.id, e)
+            message = (
+                f"cutter {self.name!r}: the video is uploaded ({result.link}) but its thumbnail "
+                f"could not be set: {str(e).splitlines()[0]}; set it by hand, or reset and edit"
+            )
+            self._record(states.thumbnail_failed, row.id, self.name, message)
+            return
+        self._record(states.thumbnail_written, row.id, self.name, jpeg)
 
     def _message(self, e: Exception) -> str:
         return f"cutter {self.name!r}: {e}"

@@ -11,8 +11,11 @@ each file). See docs/DESIGN.md#cut-methods.
   a rough cut yields: MPEG-TS, or fragmented MP4.
 * :func:`fast_cut`, :func:`full_cut`, :func:`rough_cut`, :func:`fast_cut_ranges`
   and :func:`full_cut_ranges` are what it calls, for tests and benchmarks.
-* :func:`frame_times`, :func:`frame_png`, :func:`video_of`, :func:`read_segment`
-  and :func:`decode_audio` show the archive without cutting it (pictures, waveforms).
+* :func:`frame_times`, :func:`shown_pts`, :func:`frame_png`, :func:`video_of`,
+  :func:`read_segment` and :func:`decode_audio` show the archive without cutting it
+  (pictures, waveforms).
+* :func:`compose`, :func:`youtube_jpeg`, :func:`check_png` and :func:`check_template`
+  make thumbnails (docs/DESIGN.md#thumbnails).
 
 Public: this package and :mod:`services.cutting.ffmpeg` (the runner of ffmpeg
 children: limits, progress). The other modules are the engine's own; services
@@ -23,7 +26,7 @@ from services.cutting.audio import AudioRun, decode_audio
 from services.cutting.encoding import Encoding
 from services.cutting.errors import CutError, Damaged
 from services.cutting.fast import fast_cut
-from services.cutting.frames import FrameTimes, frame_png, frame_times
+from services.cutting.frames import FrameTimes, frame_png, frame_times, shown_pts
 from services.cutting.full import full_cut
 from services.cutting.kinds import KINDS, Kind, cut
 from services.cutting.parts import Part, parts_for
@@ -31,10 +34,22 @@ from services.cutting.ranges import fast_cut_ranges, full_cut_ranges
 from services.cutting.rough import rough_container, rough_cut
 from services.cutting.source import read as read_segment
 from services.cutting.source import video_of
+from services.cutting.thumbnails import (
+    MAX_IMAGE_BYTES,
+    YOUTUBE_SIZE,
+    BadImage,
+    check_png,
+    check_template,
+    compose,
+    youtube_jpeg,
+)
 from services.ranges import Transition
 
 __all__ = [
     "KINDS",
+    "MAX_IMAGE_BYTES",
+    "YOUTUBE_SIZE",
+    "BadImage",
     "AudioRun",
     "CutError",
     "Damaged",
@@ -43,6 +58,9 @@ __all__ = [
     "Kind",
     "Part",
     "Transition",
+    "check_png",
+    "check_template",
+    "compose",
     "cut",
     "decode_audio",
     "fast_cut",
@@ -55,5 +73,7 @@ __all__ = [
     "read_segment",
     "rough_container",
     "rough_cut",
+    "shown_pts",
     "video_of",
+    "youtube_jpeg",
 ]

@@ -5,6 +5,7 @@ they need nothing of how the engine reads, probes and decodes segments.
 """
 
 import dataclasses
+import datetime as dt
 from fractions import Fraction
 
 from fastseg import SegmentInfo
@@ -33,6 +34,25 @@ def frame_times(seg: SegmentInfo, data: bytes | None = None) -> FrameTimes:
     return FrameTimes(
         probe.kind, probe.video.time_base, tuple(sorted(p.pts for p in probe.video_packets))
     )
+
+
+ONE_US = dt.timedelta(microseconds=1)
+
+
+def shown_pts(times: FrameTimes, start: dt.datetime, when: dt.datetime) -> int:
+    """The PTS of the frame on screen at ``when`` in a segment whose first frame is at ``start``.
+
+    The last frame whose presentation time, counted from the first, is at or before
+    ``when``: the frame whose interval contains it (the first one if ``when`` is before it).
+    """
+    pts = times.pts
+    offset = Fraction((when - start) // ONE_US, 1_000_000)
+    shown = pts[0]
+    for p in pts:
+        if (p - pts[0]) * times.time_base > offset:
+            break
+        shown = p
+    return shown
 
 
 def frame_png(

@@ -21,6 +21,7 @@ from services.db.schema import (
     OPTIONAL_EDIT_INPUTS,
     SHEET_INPUTS,
     STATES,
+    THUMBNAIL_INPUTS,
     apply_schema,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "OPTIONAL_EDIT_INPUTS",
     "SHEET_INPUTS",
     "STATES",
+    "THUMBNAIL_INPUTS",
     "ConnectionLost",
     "Database",
     "DatabaseError",

@@ -18,6 +18,7 @@ import fastseg
 from services.archive import layout, names, times
 from services.db import locations, states
 from services.db.connection import Database
+from services.db.thumbnails import TemplateNotFound, get_template
 from services.ranges import as_pairs, check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,26 @@ def _check_location(db: Database, name: str) -> None:
         raise EditRefused(f"no running cutter serves upload location {name!r}: {known}")
 
 
+def _check_thumbnail(
+    db: Database, hours_path: str, mode: str | None, when: dt.datetime | None, template: str | None
+) -> None:
+    """A TEMPLATE's template exists; a BARE or TEMPLATE thumbnail's frame is recorded."""
+    if mode == "TEMPLATE" and template:
+        try:
+            get_template(db, template)
+        except TemplateNotFound as exc:
+            raise EditRefused(f"thumbnail_template: {exc}") from None
+    if mode in ("BARE", "TEMPLATE") and when is not None:
+        try:
+            seg = layout.segment_at(hours_path, when)
+        except ValueError as exc:  # a time outside what the archive can hold
+            raise EditRefused(f"thumbnail_time: {exc}") from None
+        if seg is None:
+            raise EditRefused(
+                f"thumbnail_time {when.isoformat()} has no recorded video: pick a frame of the clip"
+            )
+
+
 def check_edit(
     db: Database,
     base_dir: str,
@@ -89,6 +110,9 @@ def check_edit(
     video_quality: str = "source",
     allow_holes: bool = False,
     now: dt.datetime | None = None,
+    thumbnail_mode: str | None = None,
+    thumbnail_time: dt.datetime | None = None,
+    thumbnail_template: str | None = None,
     **_other: Any,
 ) -> None:
     """Raise EditRefused unless the edit names recorded video a live cutter can upload.
@@ -118,6 +142,7 @@ def check_edit(
             f"the future (it is {now.isoformat(timespec='seconds')} UTC): pick recorded video"
         )
     _check_location(db, upload_location)
+    _check_thumbnail(db, hours_path, thumbnail_mode, thumbnail_time, thumbnail_template)
     if allow_holes:
         return
     try:

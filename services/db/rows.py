@@ -57,6 +57,14 @@ class Event:
     draft: dict[str, Any] | None
     draft_editor: str | None
     draft_time: dt.datetime | None
+    # thumbnail edit inputs and output (docs/DESIGN.md#thumbnails)
+    thumbnail_mode: str
+    thumbnail_time: dt.datetime | None
+    thumbnail_template: str | None
+    thumbnail_image: bytes | None
+    thumbnail_crop: list[int] | None
+    thumbnail_location: list[int] | None
+    thumbnail_last_written: bytes | None
     # versions (docs/DESIGN.md#versions)
     version: int
     last_writer: str | None

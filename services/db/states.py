@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 from services.db.connection import Database
 from services.db.rows import EVENT_ROWS, Event
 from services.db.schema import EDIT_INPUTS, SHEET_INPUTS
+from services.db.thumbnails import thumbnail_values
 from services.ranges import as_pairs, check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ __all__ = [
     "save_draft",
     "set_error",
     "still_ours",
+    "thumbnail_failed",
+    "thumbnail_written",
     "transcode_problem",
     "transcoded",
     "unclaim_failed",
@@ -285,14 +288,17 @@ def edit(
     video_ranges: Sequence[Sequence[dt.datetime]] | None = None,
     video_transitions: list[dict[str, Any] | None] | None = None,
     if_version: int | None = None,
+    **thumbnail: Any,
 ) -> Event:
     """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet).
 
     A clip of several ranges gives ``video_ranges`` (and, per join, ``video_transitions``:
     None or ``{"type": "fade"|"crossfade", "seconds": N}``); video_start/video_end then
     become the first start and last end. ValueError says what is wrong with them. The
-    edit is submitted, so any draft is cleared; ``editor`` is the writer.
+    edit is submitted, so any draft is cleared; ``editor`` is the writer. ``thumbnail``:
+    the ``thumbnail_*`` inputs (:func:`services.db.thumbnails.thumbnail_values`).
     """
+    thumbnail_inputs = thumbnail_values(**thumbnail)
     ranges_column: list[list[dt.datetime]] | None = None
     if video_ranges:
         ranges = as_pairs(video_ranges)
@@ -321,8 +327,9 @@ def edit(
         "video_quality": video_quality,
         "video_ranges": ranges_column,
         "video_transitions": None if video_transitions is None else Jsonb(video_transitions),
+        **thumbnail_inputs,
     }
-    sets = ", ".join(f"{c} = %({c})s" for c in EDIT_INPUTS)
+    sets = ", ".join(f"{c} = %({c})s{_CASTS.get(c, '')}" for c in EDIT_INPUTS)
     return _operator_update(
         db,
         event_id,
@@ -489,13 +496,21 @@ def claim(db: Database, row: Event, uploader: str) -> Event | None:
     ``IS NOT DISTINCT FROM`` so that NULLs compare equal; a row edited since we
     read it is left for the next poll, which will see the new inputs.
     """
-    same = " AND ".join(f"{c} IS NOT DISTINCT FROM %({c})s" for c in EDIT_INPUTS)
+    same = " AND ".join(f"{c} IS NOT DISTINCT FROM %({c})s{_CASTS.get(c, '')}" for c in EDIT_INPUTS)
     return _event(
         db,
         "UPDATE events SET state = 'CLAIMED', uploader = %(uploader)s, error = NULL"
         f" WHERE id = %(id)s AND state = 'EDITED' AND {same} RETURNING *",
         {**_edit_values(row), "id": row.id, "uploader": uploader},
     )
+
+
+#: Parameters compared with a column whose type psycopg cannot infer from the value.
+_CASTS = {
+    "thumbnail_mode": "::thumbnail_mode",
+    "thumbnail_crop": "::integer[]",
+    "thumbnail_location": "::integer[]",
+}
 
 
 def _edit_values(row: Event) -> dict[str, Any]:
@@ -587,11 +602,43 @@ def finalize_unknown(db: Database, event_id: object, uploader: str, error: str) 
     return _held(db, event_id, uploader, "FINALIZING", "error = %s", (error,))
 
 
-def transcoded(db: Database, event_id: object) -> Event | None:
-    """TRANSCODING → DONE, when the upload location says the video is ready."""
+#: The thumbnail was asked for and not set: its error stays on the event until an operator sees it.
+_THUMBNAIL_MISSING = "thumbnail_mode <> 'NONE' AND thumbnail_last_written IS NULL"
+
+
+def thumbnail_written(db: Database, event_id: object, uploader: str, image: bytes) -> Event | None:
+    """Record the thumbnail a cutter just set on its uploaded video (TRANSCODING or DONE)."""
     return _event(
         db,
-        "UPDATE events SET state = 'DONE', error = NULL"
+        "UPDATE events SET thumbnail_last_written = %s"
+        " WHERE id = %s AND state IN ('TRANSCODING', 'DONE') AND uploader = %s RETURNING *",
+        (image, parse_id(event_id), uploader),
+        idempotent=True,
+    )
+
+
+def thumbnail_failed(db: Database, event_id: object, uploader: str, error: str) -> Event | None:
+    """Note on an uploaded video (TRANSCODING or DONE, which it stays) that its thumbnail failed.
+
+    The video is not lost for it (docs/DESIGN.md#thumbnails); ``transcoded`` keeps the note.
+    """
+    return _event(
+        db,
+        "UPDATE events SET error = %s"
+        " WHERE id = %s AND state IN ('TRANSCODING', 'DONE') AND uploader = %s RETURNING *",
+        (error, parse_id(event_id), uploader),
+        idempotent=True,
+    )
+
+
+def transcoded(db: Database, event_id: object) -> Event | None:
+    """TRANSCODING → DONE, when the upload location says the video is ready.
+
+    The error is cleared, unless it says the thumbnail failed (one is missing).
+    """
+    return _event(
+        db,
+        f"UPDATE events SET state = 'DONE', error = CASE WHEN {_THUMBNAIL_MISSING} THEN error END"
         " WHERE id = %s AND state = 'TRANSCODING' RETURNING *",
         (parse_id(event_id),),
         idempotent=True,

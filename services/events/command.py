@@ -10,6 +10,7 @@ arguments, and edits or manual uploads refused by
 """
 
 import argparse
+import base64
 import datetime as dt
 import getpass
 import json
@@ -19,6 +20,7 @@ import sys
 import uuid
 
 from services.archive import times
+from services.cutting import MAX_IMAGE_BYTES, check_png
 from services.db import (
     Database,
     DatabaseError,
@@ -33,8 +35,9 @@ from services.db import (
 )
 from services.db.edit_checks import EditRefused, check_edit, check_editor, check_link
 from services.db.rows import Event
-from services.db.schema import STATES
+from services.db.schema import STATES, THUMBNAIL_MODES
 from services.db.sheetrows import parse_zone
+from services.db.thumbnails import thumbnail_values
 from services.events import csvio
 from services.ranges import Transition, check_ranges, transitions_to_json
 from services.runtime.service import setup_logging
@@ -179,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only these cutters may take it (default: any)",
     )  # fmt: skip
     p.add_argument("--editor", required=True, metavar="EMAIL", help="who made the edit")
+    _thumbnail_arguments(p)
     p.add_argument(
         "--draft", action="store_true",
         help="keep what is given as the event's draft, without submitting it (the state stays)",
@@ -294,6 +298,8 @@ def _jsonable(value):
         return str(value)
     if isinstance(value, list):  # video_ranges: [[start, end], ...]
         return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):  # thumbnail images: base64, as the API gives them
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
@@ -304,6 +310,8 @@ def _as_dict(row: Event) -> dict[str, object]:
 def _text(value) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bytes):  # an image: its size, not its bytes
+        return f"({len(value)} bytes)"
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ",".join(value) or "-"
     if isinstance(value, list | dict):  # video_ranges, video_transitions, draft
@@ -347,6 +355,7 @@ def run(args: argparse.Namespace, db: Database) -> int:
             "allow_holes": args.allow_holes,
             "uploader_whitelist": args.uploader_whitelist,
             "editor": args.editor,
+            **_thumbnail_inputs(args),
         }
         states.check_editable(db, args.id, args.if_version)  # unknown id or stale: said first
         check_edit(db, args.base_dir, **values)
@@ -399,6 +408,47 @@ def run(args: argparse.Namespace, db: Database) -> int:
             for name, value in row.as_dict().items():
                 print(f"{name:<{width}}  {_text(value)}", file=out)
     return 0
+
+
+def _thumbnail_arguments(p: argparse.ArgumentParser) -> None:
+    """The thumbnail's options of ``edit`` (docs/DESIGN.md#thumbnails)."""
+    p.add_argument(
+        "--thumbnail-mode", choices=THUMBNAIL_MODES, default="NONE",
+        help="NONE (default), BARE (the frame at --thumbnail-time), TEMPLATE (that frame in "
+        "--thumbnail-template) or CUSTOM (--thumbnail-image)",
+    )  # fmt: skip
+    p.add_argument("--thumbnail-time", type=times.argument, metavar="TIME",
+                   help="the frame of a BARE or TEMPLATE thumbnail")  # fmt: skip
+    p.add_argument("--thumbnail-template", metavar="NAME",
+                   help="a template's name ('fastseg templates list')")  # fmt: skip
+    p.add_argument("--thumbnail-image", metavar="FILE.png", help="a CUSTOM thumbnail's PNG")
+    p.add_argument("--thumbnail-crop", metavar="L,T,R,B",
+                   help="the part of the frame to show (default: the template's)")  # fmt: skip
+    p.add_argument("--thumbnail-location", metavar="L,T,R,B",
+                   help="where in the template it goes (default: the template's)")  # fmt: skip
+
+
+def _thumbnail_inputs(args: argparse.Namespace) -> dict:
+    """The thumbnail's edit inputs from ``edit``'s options; EditRefused says what is wrong."""
+    try:
+        image = None
+        if args.thumbnail_image:
+            try:
+                with open(args.thumbnail_image, "rb") as f:
+                    image = f.read(MAX_IMAGE_BYTES + 1)
+            except OSError as e:
+                raise ValueError(f"cannot read --thumbnail-image: {e}") from e
+            check_png(image, f"--thumbnail-image {args.thumbnail_image!r}")
+        return thumbnail_values(
+            thumbnail_mode=args.thumbnail_mode,
+            thumbnail_time=args.thumbnail_time,
+            thumbnail_template=args.thumbnail_template,
+            thumbnail_image=image,
+            thumbnail_crop=args.thumbnail_crop,
+            thumbnail_location=args.thumbnail_location,
+        )
+    except ValueError as e:
+        raise EditRefused(str(e)) from e
 
 
 def _draft(args: argparse.Namespace) -> dict:

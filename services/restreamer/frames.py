@@ -13,10 +13,9 @@ import datetime as dt
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from fractions import Fraction
 
 from fastseg import SegmentInfo
-from services.cutting import FrameTimes, frame_times, read_segment
+from services.cutting import FrameTimes, frame_times, read_segment, shown_pts
 from services.cutting import frame_png as decode_png
 
 logger = logging.getLogger(__name__)
@@ -60,14 +59,7 @@ def frame_at(seg: SegmentInfo, when: dt.datetime, data: bytes | None = None) -> 
     Raises CutError if the segment cannot be read or has no video.
     """
     times = _frame_times(seg, data)
-    pts = times.pts
-    offset = Fraction((when - seg.start) // ONE_US, 1_000_000)
-    shown = pts[0]
-    for p in pts:
-        if (p - pts[0]) * times.time_base > offset:
-            break
-        shown = p
-    return Frame(times.kind, shown)
+    return Frame(times.kind, shown_pts(times, seg.start, when))
 
 
 def frame_png(seg: SegmentInfo, when: dt.datetime, width: int | None = None) -> tuple[bytes, int]:

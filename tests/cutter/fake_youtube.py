@@ -4,7 +4,9 @@ It implements what the backend relies on, as Google documents it: the OAuth
 refresh-token grant, opening a resumable session, chunked PUTs (every chunk
 but the last a multiple of 256 KiB, answered 308 with ``Range``), status
 queries (``Content-Range: bytes */TOTAL``), completion with the video resource,
-and ``videos.list`` with ``status.uploadStatus``. Faults: a connection dropped
+``videos.list`` with ``status.uploadStatus``, and ``thumbnails.set`` (a POST of the
+image as the body to ``/upload/youtube/v3/thumbnails/set?videoId=ID``: JPEG or PNG,
+at most 2 MiB, of a video that exists; kept in ``thumbnails``). Faults: a connection dropped
 after part of a chunk arrived (the part before it is kept, as Google keeps
 what it persisted), a dropped response after the upload completed, an error
 status for the next request, and expired tokens.
@@ -19,6 +21,8 @@ import uuid
 from tests.httpfake import FakeHandler, serve, stop
 
 CHUNK_UNIT = 256 * 1024
+THUMBNAIL_LIMIT = 2 * 1024 * 1024  # bytes: thumbnails.set's maximum file size
+THUMBNAIL_TYPES = ("image/jpeg", "image/png")
 
 
 class FakeYouTube:
@@ -34,6 +38,8 @@ class FakeYouTube:
         self.drop_completion = False  # complete the next final PUT, then drop the response
         self.fail_next: tuple[int, str] | None = None  # (status, reason) for the next API call
         self.down = False  # drop every connection without answering
+        self.thumbnails: dict[str, tuple[str, bytes]] = {}  # video id -> (type, image)
+        self.thumbnail_failure: tuple[int, str] | None = None  # every thumbnails.set fails so
         # Chunk PUTs wait for these events to be set, when they are given (to catch a
         # cutter mid-upload or mid-finalize).
         self.put_gate: threading.Event | None = None
@@ -124,6 +130,8 @@ def _handler(yt: FakeYouTube):
                 return self.reply(
                     200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
                 )
+            if url.path == "/upload/youtube/v3/thumbnails/set":
+                return self.set_thumbnail(url)
             if url.path != "/upload/youtube/v3/videos":
                 return self.error(404, "notFound", "no such endpoint")
             if not self.authorised() or self.injected_failure():
@@ -140,6 +148,32 @@ def _handler(yt: FakeYouTube):
                                     "type": self.headers.get("X-Upload-Content-Type")}  # fmt: skip
             location = f"{yt.url}/upload/youtube/v3/videos?uploadType=resumable&upload_id={sid}"
             return self.reply(200, None, [("Location", location)])
+
+        def set_thumbnail(self, url):
+            if not self.authorised() or self.injected_failure():
+                return None
+            image = self.body()
+            if yt.thumbnail_failure:
+                status, reason = yt.thumbnail_failure
+                return self.error(status, reason, f"injected {reason}")
+            video_id = urllib.parse.parse_qs(url.query).get("videoId", [""])[0]
+            kind = self.headers.get("Content-Type", "")
+            with yt.lock:
+                known = video_id in yt.videos
+            if not known:
+                return self.error(404, "videoNotFound", f"no video {video_id!r}")
+            if not image:
+                return self.error(400, "mediaBodyRequired", "the request has no image")
+            if kind not in THUMBNAIL_TYPES:
+                return self.error(400, "invalidImage", f"unsupported media type {kind!r}")
+            if len(image) > THUMBNAIL_LIMIT:
+                return self.error(400, "mediaBodyTooLarge", "the thumbnail is over 2 MB")
+            with yt.lock:
+                yt.thumbnails[video_id] = (kind, image)
+            default = {"url": f"{yt.url}/vi/{video_id}/default.jpg", "width": 120, "height": 90}
+            return self.reply(
+                200, {"kind": "youtube#thumbnailSetResponse", "items": [{"default": default}]}
+            )
 
         def _range_headers(self, session):
             n = len(session["data"])

@@ -9,10 +9,14 @@ otherwise. ``CASES`` must cover every write route of the map, so a new one
 needs its case here too.
 """
 
+import uuid
+
 import prometheus_client
 import pytest
+import requests
 from flask import Flask
 
+from services.db.thumbnails import put_template
 from services.restreamer.app import create_app
 from services.restreamer.editor.roles import WRITE_METHODS, declared_role, needs_role
 from tests.servers import ServerProcess
@@ -20,6 +24,7 @@ from tests.servers import ServerProcess
 from .conftest import ALICE, CHANNEL, QUALITY, T0, Client
 from .test_api import EDIT, table
 from .test_roles import ADMIN, ARTIST, TOKENS, in_state
+from .test_thumbnails import template_body, template_png
 
 NO_TOKEN = None
 TOKEN_ROLES = {NO_TOKEN: (), ALICE: ("editor",), ARTIST: ("editor", "artist"), ADMIN: ("admin",)}
@@ -123,6 +128,34 @@ CASES = {
 }
 
 
+def _new_template(db):
+    """A template of a fresh name, made directly, to be replaced by a PUT."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    put_template(db, name, template_png(), crop=(0, 0, 320, 180), location=(40, 30, 360, 210),
+                 replace=False)  # fmt: skip
+    return f"/api/templates/{name}", template_body(name)
+
+
+CASES[("POST", "/api/templates")] = [
+    ("add a template", "artist",
+     lambda db: ("/api/templates", template_body(f"t-{uuid.uuid4().hex[:8]}"))),
+]  # fmt: skip
+CASES[("PUT", "/api/templates/<name>")] = [("replace a template", "artist", _new_template)]
+CASES[("POST", "/thumbnail/<channel>/<quality>.png")] = [
+    ("preview a thumbnail", None, lambda db: (
+        f"/thumbnail/{CHANNEL}/{QUALITY}.png?timestamp={T0.isoformat()}&crop=0,0,320,180"
+        "&location=40,30,360,210", template_png())),
+]  # fmt: skip
+
+
+def send(api: Client, method: str, path: str, body, token) -> requests.Response:
+    """The write as a client makes it: JSON, or the bytes of an image."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if isinstance(body, bytes):
+        return requests.request(method, api.url + path, data=body, headers=headers, timeout=30)
+    return requests.request(method, api.url + path, json=body, headers=headers, timeout=30)
+
+
 def test_the_cases_cover_every_write_route(tmp_path):
     assert set(CASES) == set(write_routes(full_app(tmp_path)))
 
@@ -149,7 +182,7 @@ def test_every_write_route_answers_each_role(every_role_api, module_db, route, c
                                              token):  # fmt: skip
     path, body = make(module_db)
     before = table(module_db)
-    answer = every_role_api.post(path, body, token=token)
+    answer = send(every_role_api, route[0], path, body, token)
     allowed = role is None or any(r in ("admin", role) for r in TOKEN_ROLES[token])
     if allowed:
         assert 200 <= answer.status_code < 300, answer.text

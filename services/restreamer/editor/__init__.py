@@ -19,7 +19,7 @@ import logging
 from flask import Flask
 
 from services.db import add_db_argument
-from services.restreamer.editor import api, page, stream
+from services.restreamer.editor import api, page, stream, templates
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile, TokenFileError
 
@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
     databases = Databases(dsn)
     app.extensions["events_api"] = (databases, tokens)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(templates.blueprint)
     metrics = app.extensions["restreamer"].metrics
     app.extensions["events_stream"] = stream.Hub(dsn, databases, metrics)
     app.register_blueprint(stream.blueprint)

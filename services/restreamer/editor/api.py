@@ -24,6 +24,7 @@ Every event has a ``version`` (docs/DESIGN.md#versions), also the ``ETag`` of
 the last write changed, who wrote them and when, and ``event`` is the row now.
 """
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -106,6 +107,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, list):  # video_ranges: [[start, end], ...]
         return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):  # thumbnail images: base64, as an edit sends them
+        return base64.b64encode(value).decode("ascii")
     return value
 
 

@@ -42,7 +42,7 @@ export function initEvents(page) {
     if (open && !loading) dirty = true;
   }
 
-  for (const id of ["ev-title", "ev-description", "ev-location", "ev-holes"]) {
+  for (const id of ["ev-title", "ev-description", "ev-location", "ev-holes", "ev-thumb"]) {
     $(id).addEventListener("input", markDirty);
     $(id).addEventListener("change", markDirty);
   }
@@ -142,6 +142,7 @@ export function initEvents(page) {
     $("ev-location").value = fields.upload_location ?? preferredLocation();
     $("ev-holes").checked = Boolean(fields.allow_holes);
     $("ev-manual-link").value = "";
+    page.thumbnails?.load(fields);
   }
 
   /** Open event `id`: its draft if it has one, else its edit, else its sheet times. */
@@ -232,6 +233,7 @@ export function initEvents(page) {
       body.video_end = apiTime(list[0].end);
     }
     if (!body.video_title.trim()) delete body.video_title;
+    Object.assign(body, page.thumbnails?.draft() ?? {});
     return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
   }
 
@@ -359,6 +361,7 @@ export function initEvents(page) {
     let several = null;
     try {
       several = page.ranges?.body(apiTime) ?? null;
+      Object.assign(body, page.thumbnails?.body() ?? {});
     } catch (err) {
       page.fail(err);
       return;
