@@ -90,3 +90,45 @@ def _timed(fn) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
+
+
+RATE_RATIO = 3.0  # an hour's rates, cold, within this multiple of reading and parsing its files
+
+
+class _Memory:
+    def __init__(self):
+        self.data = {}
+
+    def get(self, key):
+        return self.data.get(key)
+
+    def put(self, key, data):
+        self.data[key] = data
+
+
+@pytest.mark.benchmark(group="chat: the rate map")
+def test_rate_map(benchmark, merged):
+    """The moments' counts over the merged hours, cold (every file read and merged) against
+    reading and parsing the files; then warm, from the cache keyed by the files' names."""
+    from services.archive import chat_rate  # noqa: PLC0415 - the module under test
+
+    base, hours = merged
+    start, end = bench.T0, bench.T0 + hours * 3600
+    chat_dir = os.path.join(base, "chan", "chat")
+    rounds = 1 if benchmark.disabled else 3
+    found = benchmark.pedantic(lambda: chat_rate.rates(chat_dir, start, end, ("clip",)),
+                               rounds=rounds)  # fmt: skip
+    assert len(found.counts) == hours * 360
+    assert sum(found.counts) >= hours * 3600 * bench.RATE * 0.99
+    if not benchmark.disabled:
+        cache = _Memory()
+        chat_rate.rates(chat_dir, start, end, ("clip",), cache)
+        warm = min(_timed(lambda: chat_rate.rates(chat_dir, start, end, ("clip",), cache))
+                   for _ in range(3))  # fmt: skip
+        reading = min(_timed(lambda: bench.read_files(chat_dir, start, end)) for _ in range(3))
+        ratio = benchmark.stats.stats.min / reading
+        benchmark.extra_info.update(cold_s=benchmark.stats.stats.min, warm_s=warm,
+                                    read_s=reading, ratio=ratio)  # fmt: skip
+        print(f"\nrates of {hours} h: cold {benchmark.stats.stats.min:.2f} s, warm "
+              f"{warm * 1000:.1f} ms; reading the files {reading:.2f} s: {ratio:.2f}x")  # fmt: skip
+        assert ratio < RATE_RATIO

@@ -26,7 +26,7 @@ import pytest
 import fastseg
 from benchmarks.measure import ratio
 from benchmarks.treegen import START, make_tree
-from fastseg._common import DEFAULT_CACHE_HOURS
+from fastseg import DEFAULT_CACHE_HOURS
 from services.archive import coverage
 from services.archive.coverage_svg import render_svg
 from services.restreamer.app import create_app
@@ -164,3 +164,49 @@ def test_thumbnail_of_a_cold_segment(benchmark, hd_base):
     print("\nthumbnail of a 720p segment:", report)
     if not smoke(benchmark):
         assert over_base <= 3, report
+
+
+@pytest.fixture(scope="module")
+def hour_base(tmp_path_factory, request):
+    """An hour of tiny video with its test audio (a minute for the smoke run)."""
+    options = request.config.getoption
+    seconds = 60 if options("benchmark_disable") and not options("benchmark_enable") else 3600
+    tmp = tmp_path_factory.mktemp("wave-bench")
+    stream = make_stream(tmp / "stream", seconds=seconds, size="160x90")
+    store_stream(stream, tmp / "base", "ch", "low", dt.datetime(2026, 11, 27, 17))
+    return tmp, seconds
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.benchmark(group="waveform")
+def test_waveform_of_an_hour(benchmark, hour_base):
+    """An hour's waveform through the route: cold (every segment's audio decoded), then
+    warm (the hour's peaks from the disk cache, drawn and encoded). Goal: warm under
+    10 ms; the same-run ratio checked is warm against cold (at most 1/50)."""
+    tmp, seconds = hour_base
+    cache_dir = tmp / "waves"
+    app = create_app({"BASE_DIR": str(tmp / "base"), "WAVEFORM_DIR": str(cache_dir),
+                      "METRICS_REGISTRY": prometheus_client.CollectorRegistry()})  # fmt: skip
+    client = app.test_client()
+    end = dt.datetime(2026, 11, 27, 17) + dt.timedelta(seconds=seconds)
+    url = f"/waveform/ch/low.png?start=2026-11-27T17:00:00Z&end={end:%Y-%m-%dT%H:%M:%S}Z"
+
+    def cold() -> None:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+
+    def warm() -> None:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+
+    cold_s = _timed(cold)
+    rounds = 1 if smoke(benchmark) else 20
+    benchmark.pedantic(warm, rounds=rounds, iterations=1)
+    warm_s = benchmark.stats.stats.min if not smoke(benchmark) else _timed(warm)
+    report = {"seconds": seconds, "cold_s": round(cold_s, 2), "warm_ms": round(warm_s * 1000, 2),
+              "cold_over_warm": round(cold_s / warm_s)}  # fmt: skip
+    benchmark.extra_info.update(report)
+    print("\nwaveform of an hour:", report)
+    if not smoke(benchmark):
+        assert cold_s / warm_s >= 50, report

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 import fastseg
-from services.cutting import Transition, fast_cut, fast_cut_ranges
-from services.cutting.ranges import parts_for
+from services.cutting import Transition, fast_cut, fast_cut_ranges, parts_for
 from tests.media import make_stream, store_stream
 
 T0 = dt.datetime(2026, 11, 27, 17, 59, 0)

@@ -75,7 +75,7 @@ def make_hour(hours_path: Path, hour: dt.datetime, rng: random.Random) -> int:
             count += 2
         t += dt.timedelta(seconds=2)
     # An archived hour was last written long ago; a fresh mtime would make every
-    # selection re-read it (see the racy-mtime rule in fastseg._common).
+    # selection re-read it (see the racy-mtime rule, fastseg.RACY_NS).
     old = hour.replace(tzinfo=dt.UTC).timestamp() + 3600
     os.utime(hour_dir, (old, old))
     return count

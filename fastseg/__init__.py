@@ -14,15 +14,19 @@ from array import array as _array
 from collections.abc import Callable
 
 from fastseg._common import (
+    DEFAULT_CACHE_HOURS,
     FUDGE,
+    RACY_NS,
     SEGMENT_TYPES,
     ContainsHoles,
     HourCoverage,
     SegmentInfo,
     SegmentPathError,
+    Span,
     content_id,
     hour_name,
     hour_start,
+    merge_spans,
     segment_name,
     tombstone_path,
     tombstoned_name,
@@ -39,14 +43,19 @@ else:
 
 IMPLEMENTATION = "pure" if _impl.__name__.endswith("_py") else "compiled"
 
+# Shared by both twins (from ``_common``, which each imports): the cache's default
+# size, the racy-mtime rule and the span arithmetic that coverage maps build on.
 __all__ = [
+    "DEFAULT_CACHE_HOURS",
     "FUDGE",
     "IMPLEMENTATION",
+    "RACY_NS",
     "SEGMENT_TYPES",
     "ContainsHoles",
     "HourCoverage",
     "SegmentInfo",
     "SegmentPathError",
+    "Span",
     "best_segments_by_start",
     "cache_info",
     "clear_cache",
@@ -56,6 +65,7 @@ __all__ = [
     "hour_name",
     "hour_start",
     "list_segment_files",
+    "merge_spans",
     "parse_segment_path",
     "playlist_entries",
     "segment_name",

@@ -9,12 +9,14 @@ import json
 import logging
 import math
 import re
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from fastseg.peer_tls import describe_refusal
 from profiling.sampler import METRIC_NAME
 
 logger = logging.getLogger(__name__)
@@ -33,15 +35,18 @@ def _check_http_url(url: str, what: str) -> None:
         raise CollectError(f"{what} {url!r} is not an http:// or https:// URL")
 
 
-def _fetch(url: str, timeout: float) -> str:
+def _fetch(url: str, timeout: float, tls: ssl.SSLContext | None = None) -> str:
+    """The body of ``url``; an https one checked with ``tls`` (default: the system's CAs)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=tls) as response:
             body: bytes = response.read()
             return body.decode("utf-8", errors="replace")
     except urllib.error.HTTPError as e:
         raise CollectError(f"{url}: HTTP {e.code} {e.reason}") from e
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise CollectError(f"{url}: {describe_refusal(reason)}") from e
         raise CollectError(f"{url}: cannot connect ({reason})") from e
 
 
@@ -64,10 +69,12 @@ def parse_metrics(text: str, source: str = "metrics") -> dict[str, float]:
     return stacks
 
 
-def from_metrics_url(url: str, timeout: float = 10.0) -> dict[str, float]:
-    """The counters one node serves now."""
+def from_metrics_url(
+    url: str, timeout: float = 10.0, tls: ssl.SSLContext | None = None
+) -> dict[str, float]:
+    """The counters one node serves now (``tls``: how an https node's certificate is checked)."""
     _check_http_url(url, "metrics URL")
-    return parse_metrics(_fetch(url, timeout), url)
+    return parse_metrics(_fetch(url, timeout, tls), url)
 
 
 def from_prometheus(

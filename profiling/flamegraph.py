@@ -10,6 +10,7 @@ cannot be read, or holds no sampler data, ends the run with a one-line error.
         --url http://node2:8001/metrics -o flame.svg --folded flame.txt
     python -m profiling.flamegraph --prometheus http://prom:9090 --range 1h \\
         --filter 'get_best_segments' -o flame.svg --speedscope flame.json
+    python -m profiling.flamegraph --url https://node1/metrics --peer-ca team-ca.pem -o f.svg
 """
 
 import argparse
@@ -17,6 +18,7 @@ import logging
 import re
 import sys
 
+from fastseg import peer_tls
 from profiling import collect
 from profiling.renderers import folded, speedscope, svg
 
@@ -70,12 +72,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--speedscope", metavar="JSON", help="write a speedscope profile here")
     p.add_argument("--title", default="fastseg CPU flame graph", help="the SVG's title")
     p.add_argument("--timeout", type=_seconds, default=10.0, help="seconds to wait for each source")
+    peer_tls.add_arguments(p)  # --peer-ca, --insecure-peers: for https:// nodes
     return p
 
 
 def gather(args: argparse.Namespace) -> dict[str, float]:
     """Read, merge and filter every source; raises collect.CollectError."""
-    sources = [collect.from_metrics_url(url, args.timeout) for url in args.url]
+    tls = getattr(args, "tls", None)
+    sources = [collect.from_metrics_url(url, args.timeout, tls) for url in args.url]
     if args.prometheus:
         sources.append(collect.from_prometheus(args.prometheus, args.range_, args.timeout))
     stacks = collect.merge(*sources)
@@ -103,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give at least one --url or --prometheus to read samples from")
     if not (args.output or args.folded or args.speedscope):
         p.error("give at least one output: -o SVG, --folded FILE or --speedscope JSON")
+    args.tls = peer_tls.context_from_args(args, p)
+    peer_tls.warn_if_insecure(args)
     try:
         stacks = gather(args)
         if args.folded:

@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except Unknown as exc:
         print(f"fastseg coverage: {exc}", file=sys.stderr)
         return 1
+    except PermissionError as exc:  # the archive's, not ours to hide (services.archive.layout)
+        print(f"fastseg coverage: cannot read the archive: {exc}", file=sys.stderr)
+        return 1
     if args.svg:
         channel, qualities, cells, _ = reports[0]
         try:

@@ -119,10 +119,11 @@ class ServerProcess(ServiceProcess):
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            line = self.wait_for_log(r"serving .* on http://127\.0\.0\.1:(\d+)/")
+            line = self.wait_for_log(r"serving .* on https?://127\.0\.0\.1:(\d+)/")
         except BaseException:
             self.proc.kill()  # never leave a server behind
             self.stop()
             raise
-        self.port = int(re.search(r":(\d+)/", line).group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
+        found = re.search(r"(https?)://127\.0\.0\.1:(\d+)/", line)
+        self.port = int(found.group(2))
+        self.url = f"{found.group(1)}://127.0.0.1:{self.port}"

@@ -16,7 +16,7 @@ from services.archive import times
 from services.cli import COMMANDS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = sorted({module for module, _ in COMMANDS.values()})
+MODULES = sorted({command.module for command in COMMANDS.values()})
 TOOLS = ("cut", "coverage")  # one-shot commands: no metrics server, no stack sampler
 SERVICE_ONLY = ("--metrics-port", "--stack-sampler", "--stack-sampler-interval")
 
@@ -70,7 +70,7 @@ def parsers(command: str) -> list[tuple[str, argparse.ArgumentParser]]:
 
     argparse.ArgumentParser.parse_args = grab
     try:
-        importlib.import_module(COMMANDS[command][0]).main(["--help"])
+        importlib.import_module(COMMANDS[command].module).main(["--help"])
     except _Parsed as parsed:
         top = parsed.args[0]
     else:

@@ -20,6 +20,9 @@ LAYERS = {
 SHARED = set(LAYERS) - {"core"}
 #: What composes services out of services: the node and the `fastseg` dispatcher.
 COMPOSERS = {"node", "cli"}
+#: What of the cutting engine code outside it may import (services/cutting/__init__.py
+#: says why): the package, and its runner of ffmpeg children. The rest is its own.
+CUTTING_PUBLIC = {"services.cutting", "services.cutting.ffmpeg"}
 
 
 def layer_of(module: str) -> str | None:
@@ -56,8 +59,10 @@ def imports(path: pathlib.Path):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node.module
-            if node.module == "services":  # `from services import cutter`
-                yield from (f"services.{alias.name}" for alias in node.names)
+            for alias in node.names:  # `from services import cutter`, `... cutting import source`
+                target = ROOT.joinpath(*node.module.split("."), alias.name)
+                if target.is_dir() or target.with_suffix(".py").is_file():
+                    yield f"{node.module}.{alias.name}"
 
 
 def test_imports_point_one_way():
@@ -69,6 +74,38 @@ def test_imports_point_one_way():
             if source and target and not may_import(source, target):
                 wrong.append(f"{name} ({source}) imports {target_module} ({target})")
     assert not wrong, "imports against docs/DESIGN.md#layers:\n" + "\n".join(wrong)
+
+
+def reaches_into_cutting(source: str, target: str) -> bool:
+    """True if ``source``, outside the engine, imports a module of it that is not public."""
+    inside = source == "services.cutting" or source.startswith("services.cutting.")
+    engine = target.startswith("services.cutting.")
+    return not inside and engine and target not in CUTTING_PUBLIC
+
+
+def test_only_the_public_cutting_api_is_used():
+    """Code outside the engine imports ``services.cutting`` or its public modules, so the
+    engine can rearrange its own modules without breaking a service."""
+    wrong = [
+        f"{name} imports {target}"
+        for name, path in modules()
+        for target in imports(path)
+        if reaches_into_cutting(name, target)
+    ]
+    assert not wrong, "use what services/cutting/__init__.py exports:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "reaches"),
+    [
+        ("services.restreamer.frames", "services.cutting", False),
+        ("services.restreamer.jobs", "services.cutting.ffmpeg", False),
+        ("services.restreamer.frames", "services.cutting.edges", True),
+        ("services.cutting.fast", "services.cutting.edges", False),  # the engine's own
+    ],
+)
+def test_cutting_rule_reads_as_documented(source, target, reaches):
+    assert reaches_into_cutting(source, target) is reaches
 
 
 @pytest.mark.parametrize(

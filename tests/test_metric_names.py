@@ -11,7 +11,8 @@ from tests.metric_sets import every_metric_set
 
 SETS = every_metric_set()
 SERVICES = (
-    "backfiller|chat_archiver|cutter|downloader|janitor|node|restreamer|sheetsync|library|process"
+    "backfiller|chat_archiver|cutter|downloader|janitor|node|notify|restreamer|sheetsync|library"
+    "|process"
 )
 SCHEME = re.compile(rf"^fastseg_({SERVICES})_[a-z0-9_]+$")
 
@@ -29,6 +30,25 @@ def test_a_set_is_registered_once_per_registry(metric_set):
     assert metric_set.of(other) is not first
     assert names(registry) == names(other)
     assert issubclass(metric_set, MetricSet)
+
+
+@pytest.mark.parametrize("metric_set", SETS, ids=lambda c: f"{c.__module__}.{c.__name__}")
+def test_a_set_is_its_table(metric_set):
+    """What a set registers is exactly its table, each row named by the scheme."""
+    table = metric_set.table()
+    assert table, f"{metric_set.__name__} declares no metric"
+    for metric in table:
+        assert SCHEME.match(metric.name), metric.name
+        assert metric.name.endswith("_total") == (metric.kind == "counter"), metric.name
+    registry = prometheus_client.CollectorRegistry()
+    built = metric_set.of(registry)
+    exposed = {
+        family.name + "_total" if family.type == "counter" else family.name
+        for family in registry.collect()
+    }
+    assert exposed == {metric.name for metric in table}
+    for metric in table:  # the attribute is the prometheus object of that row
+        assert type(getattr(built, metric.attr)).__name__.lower() == metric.kind
 
 
 def test_every_metric_name_follows_the_scheme():

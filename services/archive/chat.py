@@ -25,6 +25,9 @@ import os
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Any, TypeGuard
+
+from services.archive import writes
 
 __all__ = [
     "BATCH_INTERVAL",
@@ -64,6 +67,10 @@ _TIME_FIELDS = ("time", "time_range", "receivers")
 _NAME = re.compile(r"^([0-5][0-9]):00-([A-Za-z0-9_-]{43})\.json$")
 
 
+#: One chat message as JSON decodes it: fields of any JSON type (docs/DESIGN.md#batches).
+Message = dict[str, Any]
+
+
 class BadBatch(ValueError):
     """Bytes that are not a batch: the message says what is wrong."""
 
@@ -74,12 +81,12 @@ _decoder = json.JSONDecoder()
 _decode, _raw_decode = _decoder.decode, _decoder.raw_decode
 
 
-def encode(message: dict) -> str:
+def encode(message: Message) -> str:
     """One message's canonical JSON line (no newline)."""
     return _encode(message)
 
 
-def format_batch(messages: Iterable[dict]) -> bytes:
+def format_batch(messages: Iterable[Message]) -> bytes:
     """The canonical bytes of a batch: one sorted line per message, each ending in a newline."""
     lines = [(m["time"], m["time_range"], _encode(m)) for m in messages]
     lines.sort()
@@ -91,7 +98,7 @@ def batch_hash(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode("ascii").rstrip("=")
 
 
-def batch_minute(message: dict) -> int:
+def batch_minute(message: Message) -> int:
     """The minute (Unix seconds, a multiple of 60) whose file holds ``message``."""
     return int(message["time"] // BATCH_INTERVAL) * BATCH_INTERVAL
 
@@ -114,11 +121,11 @@ def parse_batch_name(hour: str, name: str) -> tuple[int, str] | None:
     return int(start.timestamp()) + 60 * int(match.group(1)), match.group(2)
 
 
-def _finite(value: object) -> bool:
+def _finite(value: object) -> TypeGuard[float]:
     return (type(value) is float or type(value) is int) and math.isfinite(value)
 
 
-def _check(message: object) -> dict:
+def _check(message: object) -> Message:
     if not isinstance(message, dict):
         raise BadBatch(f"a line is a {type(message).__name__}, not a message object")
     if not isinstance(message.get("command"), str):
@@ -137,14 +144,8 @@ def _check(message: object) -> dict:
     return message
 
 
-def parse_lines(
-    data: bytes, max_messages: int = MAX_BATCH_MESSAGES
-) -> tuple[list[dict], list[str]]:
-    """The messages of a batch's bytes and, for each, its line; :class:`BadBatch` if not a batch.
-
-    Each line is decoded where it stands in the text and must end where the line
-    ends, so a message's line is exactly its text (the route answers with it).
-    """
+def _batch_lines(data: bytes, max_messages: int) -> list[str]:
+    """A batch's non-empty lines, within the limits; BadBatch if over them or not UTF-8."""
     if len(data) > MAX_BATCH_BYTES:
         raise BadBatch(f"the batch is {len(data)} bytes, over the limit of {MAX_BATCH_BYTES}")
     try:
@@ -154,6 +155,18 @@ def parse_lines(
     lines = [line for line in text.split("\n") if line.strip()]
     if len(lines) > max_messages:
         raise BadBatch(f"the batch has {len(lines)} messages, over the limit of {max_messages}")
+    return lines
+
+
+def parse_lines(
+    data: bytes, max_messages: int = MAX_BATCH_MESSAGES
+) -> tuple[list[Message], list[str]]:
+    """The messages of a batch's bytes and, for each, its line; :class:`BadBatch` if not a batch.
+
+    Each line is decoded where it stands in the text and must end where the line
+    ends, so a message's line is exactly its text (the route answers with it).
+    """
+    lines = _batch_lines(data, max_messages)
     messages = []
     try:
         for line in lines:
@@ -168,23 +181,15 @@ def parse_lines(
     return messages, lines
 
 
-def parse_batch(data: bytes, max_messages: int = MAX_BATCH_MESSAGES) -> list[dict]:
+def parse_batch(data: bytes, max_messages: int = MAX_BATCH_MESSAGES) -> list[Message]:
     """The messages of a batch's bytes; :class:`BadBatch` if they are not a batch.
 
     The lines are decoded as one array (faster than line by line); a line holding
     more or less than one value shows as a count that differs.
     """
-    if len(data) > MAX_BATCH_BYTES:
-        raise BadBatch(f"the batch is {len(data)} bytes, over the limit of {MAX_BATCH_BYTES}")
+    lines = _batch_lines(data, max_messages)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadBatch(f"the batch is not UTF-8 ({exc})") from None
-    lines = [line for line in text.split("\n") if line.strip()]
-    if len(lines) > max_messages:
-        raise BadBatch(f"the batch has {len(lines)} messages, over the limit of {max_messages}")
-    try:
-        messages = _decode("[" + ",".join(lines) + "]")
+        messages: list[Message] = _decode("[" + ",".join(lines) + "]")
     except (ValueError, RecursionError) as exc:
         raise BadBatch(f"a line is not JSON ({str(exc)[:80]})") from None
     if len(messages) != len(lines):
@@ -194,7 +199,7 @@ def parse_batch(data: bytes, max_messages: int = MAX_BATCH_MESSAGES) -> list[dic
     return messages
 
 
-def read_lines(path: str) -> tuple[list[dict], list[str]]:
+def read_lines(path: str) -> tuple[list[Message], list[str]]:
     """The messages of the batch file at ``path`` and their lines (size checked before reading)."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
@@ -203,7 +208,7 @@ def read_lines(path: str) -> tuple[list[dict], list[str]]:
         return parse_lines(f.read())
 
 
-def read_batch(path: str) -> list[dict]:
+def read_batch(path: str) -> list[Message]:
     """The messages of the batch file at ``path`` (size checked before reading)."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
@@ -215,12 +220,12 @@ def read_batch(path: str) -> list[dict]:
 # --- merging ---------------------------------------------------------------------------
 
 
-def _form(a, b):
+def _form(a: Any, b: Any) -> Any:
     """Of two equal numbers, the one with the shorter (then smaller) text: 0 before 0.0."""
     return a if (len(repr(a)), repr(a)) <= (len(repr(b)), repr(b)) else b
 
 
-def _compatible(receivers: dict, other: dict) -> bool:
+def _compatible(receivers: dict[str, Any], other: dict[str, Any]) -> bool:
     """False if one receiver got the two at different times: then they are two messages."""
     for name, when in other.items():
         seen = receivers.get(name)
@@ -229,14 +234,14 @@ def _compatible(receivers: dict, other: dict) -> bool:
     return True
 
 
-def _join(cluster: list[dict], first: dict) -> dict:
+def _join(cluster: list[Message], first: Message) -> Message:
     """One message for the observations in ``cluster``: the ranges intersected, receivers united."""
     if len(cluster) == 1:
         return cluster[0]
     start = max(m["time"] for m in cluster)
     end = min(m["time"] + m["time_range"] for m in cluster)
     time_form = time_range = None
-    receivers: dict = {}
+    receivers: dict[str, Any] = {}
     for m in cluster:
         if m["time"] == start:
             time_form = m["time"] if time_form is None else _form(time_form, m["time"])
@@ -255,11 +260,11 @@ def _join(cluster: list[dict], first: dict) -> dict:
     return merged
 
 
-def _key(message: dict) -> str:
+def _key(message: Message) -> str:
     return _encode({k: v for k, v in message.items() if k not in _TIME_FIELDS})
 
 
-def _resolve(group: list[dict]) -> list[dict]:
+def _resolve(group: list[Message]) -> list[Message]:
     """The messages of one group (same fields but times): overlapping observations joined."""
     group.sort(
         key=lambda m: (m["time"], m["time"] + m["time_range"], sorted(m["receivers"].items()))
@@ -281,7 +286,7 @@ def _resolve(group: list[dict]) -> list[dict]:
     return out
 
 
-def merge(*batches: Iterable[dict]) -> list[dict]:
+def merge(*batches: Iterable[Message]) -> list[Message]:
     """All the messages of ``batches``, each message once (unordered; see :func:`format_batch`).
 
     Messages whose fields other than time, time_range and receivers are equal, whose
@@ -291,8 +296,8 @@ def merge(*batches: Iterable[dict]) -> list[dict]:
     """
     # Grouped by id first (cheap), and by all the fields only where an id recurs:
     # messages with the same fields have the same id, so the groups are the same.
-    by_id: dict[str, list[dict]] = {}
-    groups: dict[str, list[dict]] = {}
+    by_id: dict[str, list[Message]] = {}
+    groups: dict[str, list[Message]] = {}
     for batch in batches:
         for m in batch:
             tags = m.get("tags")
@@ -301,12 +306,12 @@ def merge(*batches: Iterable[dict]) -> list[dict]:
                 by_id.setdefault(mid, []).append(m)
             else:
                 groups.setdefault(_key(m), []).append(m)
-    out: list[dict] = []
+    out: list[Message] = []
     for group in by_id.values():
         if len(group) == 1:
             out.append(group[0])
         else:
-            fields: dict[str, list[dict]] = {}
+            fields: dict[str, list[Message]] = {}
             for m in group:
                 fields.setdefault(_key(m), []).append(m)
             for same in fields.values():
@@ -360,7 +365,7 @@ def files_for_range(chat_dir: str, start: float, end: float) -> list[str]:
     return out
 
 
-def write_batch(chat_dir: str, minute: int, messages: Iterable[dict]) -> str:
+def write_batch(chat_dir: str, minute: int, messages: Iterable[Message]) -> str:
     """Store ``messages`` as the batch of ``minute``; returns its path (existing: untouched)."""
     data = format_batch(messages)
     hour, name = batch_name(minute, data)
@@ -371,29 +376,21 @@ def write_batch(chat_dir: str, minute: int, messages: Iterable[dict]) -> str:
 def store_batch(chat_dir: str, hour: str, name: str, data: bytes) -> bool:
     """Store ``data`` as ``chat_dir/hour/name``; False if it was there already.
 
-    Atomic as segments are: a hidden temp file, linked to its final name, unlinked.
+    Atomic as segments are (:mod:`services.archive.writes`): a hidden temp file,
+    linked to its final name, unlinked.
     The name holds the bytes' hash, so a file already there holds the same bytes.
     """
     folder = os.path.join(chat_dir, hour)
     path = os.path.join(folder, name)
     if os.path.exists(path):
         return False
-    os.makedirs(folder, exist_ok=True)
-    temp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.temp")
-    with open(temp, "wb") as f:
-        f.write(data)
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        return False  # the same bytes, written meanwhile (a concurrent merge or fetch)
-    finally:
-        os.unlink(temp)
-    return True
+    # False also when the same bytes were written meanwhile (a concurrent merge or fetch).
+    return writes.save(folder, f".{name}.{uuid.uuid4().hex}.temp", path, data)
 
 
-def split_minutes(messages: Iterable[dict]) -> dict[int, list[dict]]:
+def split_minutes(messages: Iterable[Message]) -> dict[int, list[Message]]:
     """``messages`` by the minute whose file holds them."""
-    out: dict[int, list[dict]] = {}
+    out: dict[int, list[Message]] = {}
     for m in messages:
         out.setdefault(batch_minute(m), []).append(m)
     return out
@@ -445,7 +442,7 @@ def crowded_minutes(chat_dir: str) -> list[int]:
     return sorted(m for m, c in counts.items() if c > 1)
 
 
-def verify_batch(hour: str, name: str, data: bytes) -> list[dict]:
+def verify_batch(hour: str, name: str, data: bytes) -> list[Message]:
     """The messages of a batch fetched as ``hour/name``: :class:`BadBatch` unless its hash
     matches its name and it parses."""
     parsed = parse_batch_name(hour, name)

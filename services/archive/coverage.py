@@ -16,12 +16,13 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import gevent
 
 import fastseg
-from fastseg._common import RACY_NS, Span, merge_spans
+from fastseg import RACY_NS, Span, merge_spans
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def _subtract(spans: list[Span], cut: list[Span]) -> list[Span]:
     return out
 
 
-def _clip(spans, lo: int, hi: int, shift: int = 0) -> list[Span]:
+def _clip(spans: Iterable[Span], lo: int, hi: int, shift: int = 0) -> list[Span]:
     return [(max(a + shift, lo), min(b + shift, hi)) for a, b in spans
             if a + shift < hi and b + shift > lo]  # fmt: skip
 

@@ -103,9 +103,9 @@ def render_svg(channel: str, qualities: list[str], cells: dict[str, list[Cell]])
             out.append(f'<text x="{LABEL_W - 4}" y="{y + ROW_H - 3}" text-anchor="end" '
                        f'fill="#222">{escape(label)}</text>')  # fmt: skip
             for col, hour in enumerate(line):
-                i = index.get(hour)
-                if i is not None:
-                    out += _cell(cells[quality][i], LABEL_W + col * CELL_W, y)
+                at = index.get(hour)
+                if at is not None:
+                    out += _cell(cells[quality][at], LABEL_W + col * CELL_W, y)
     y = height - LEGEND_H + 8
     x = LABEL_W
     for kind, text in (("full", "complete"), ("partial", "partial or suspect"),

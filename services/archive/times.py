@@ -23,6 +23,10 @@ __all__ = [
     "BadTime",
     "argument",
     "naive_utc",
+    "from_timestamp",
+    "since",
+    "since_argument",
+    "to_timestamp",
     "parse",
     "parse_strict",
     "utc_now",
@@ -68,6 +72,44 @@ def parse_strict(text: str) -> dt.datetime:
         # The form was right but the date impossible (30 February): say which part.
         why = str(exc.__context__) if exc.__context__ is not None else None
         raise BadTime(text, _STRICT_FORM, why) from None
+
+
+def to_timestamp(when: dt.datetime) -> float:
+    """A naive UTC time as Unix seconds (chat messages' ``time``)."""
+    return when.replace(tzinfo=dt.UTC).timestamp()
+
+
+def from_timestamp(seconds: float) -> dt.datetime:
+    """Unix seconds as a naive UTC time."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
+
+
+_AGO_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SINCE_FORM = f"an age such as 90s, 30m, 2h or 7d, or {_LENIENT_FORM}"
+
+
+def since(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """``--since``: an age back from ``now`` (``2h``, ``30m``, ``7d``, ``90s``) or a time."""
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit in _AGO_UNITS and number.replace(".", "", 1).isdigit():
+        seconds = float(number) * _AGO_UNITS[unit]
+        if seconds > 366 * 86400:
+            raise BadTime(text, _SINCE_FORM, "more than a year back")
+        return (now or utc_now()) - dt.timedelta(seconds=seconds)
+    if not (text[:4].isdigit() and text[4:5] == "-"):  # "2 hours" is not 02:00 today
+        raise BadTime(text, _SINCE_FORM)
+    try:
+        return _parse_lenient(text)
+    except ValueError:
+        raise BadTime(text, _SINCE_FORM) from None
+
+
+def since_argument(text: str) -> dt.datetime:
+    """An argparse type for :func:`since`."""
+    try:
+        return since(text)
+    except BadTime as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def argument(text: str) -> dt.datetime:

@@ -7,17 +7,22 @@ small segment over a LAN. Segment fetches over plain HTTP therefore speak the
 little HTTP/1.1 they need here: one ``sendall`` of a fixed request, the status
 line and ``Content-Length`` read from the first ``recv``, and the body read with
 ``recv_into`` straight into one buffer, which the caller hashes and writes with
-one call each. Connections are kept open and reused. An answer without a
-``Content-Length`` (chunked), and every ``https`` peer, go through
-:mod:`http.client` instead. Listings (a few per hour) use the same connections.
+one call each. Connections are kept open and reused. An ``https`` peer is
+spoken to the same way over a TLS socket of the context given (certificates
+checked by default: fastseg.peer_tls). An answer without a
+``Content-Length`` (chunked) goes through :mod:`http.client` instead. Listings
+(a few per hour) use the same connections.
 """
 
 import http.client
 import logging
 import socket
+import ssl
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from fastseg.peer_tls import client_context, describe_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +142,23 @@ class _Connection:
 
     __slots__ = ("sock",)
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def __init__(self, host: str, port: int, timeout: float, tls: ssl.SSLContext | None) -> None:
+        """Connect, and with ``tls`` make the TLS handshake (SSLCertVerificationError
+        saying what to do if the peer's certificate is not trusted)."""
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            try:
+                sock = tls.wrap_socket(sock, server_hostname=host)
+            except ssl.SSLCertVerificationError as exc:
+                sock.close()
+                raise ssl.SSLCertVerificationError(
+                    f"https://{host}:{port}: {describe_refusal(exc)}"
+                ) from exc
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
 
     def close(self) -> None:
         self.sock.close()
@@ -148,9 +167,11 @@ class _Connection:
 class PeerClient:
     """Idle keep-alive connections to a peer's root URL, taken and given back per request."""
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: how an https peer's certificate is checked (default: the system's CAs)."""
         parts = urllib.parse.urlsplit(url)
         self._https = parts.scheme == "https"
+        self._tls = (tls or client_context()) if self._https else None
         self._host = parts.hostname or ""
         self._port = parts.port or (443 if self._https else 80)
         self._root = parts.path.rstrip("/")
@@ -173,16 +194,12 @@ class PeerClient:
         read to its end; otherwise (an error, an abandoned body) it is closed.
         """
         target = self._root + path
-        if self._https:
-            with self._standard(method, target, body) as resp:
-                yield resp
-            return
         head = f"{method} {target}{self._headers}"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         request = (head + "\r\n").encode("latin-1") + (body or b"")
         reused = bool(self._idle)
-        conn = self._idle.pop() if reused else _Connection(self._host, self._port, self._timeout)
+        conn = self._idle.pop() if reused else self._connect()
         try:
             try:
                 conn.sock.sendall(request)
@@ -191,7 +208,7 @@ class PeerClient:
                 if not reused:
                     raise
                 conn.close()  # closed by the peer while idle: once more on a new one
-                conn = _Connection(self._host, self._port, self._timeout)
+                conn = self._connect()
                 conn.sock.sendall(request)
                 resp = _Response(conn.sock)
             if resp.length is None:  # chunked, or until the connection closes
@@ -210,11 +227,19 @@ class PeerClient:
         else:
             conn.close()
 
+    def _connect(self) -> _Connection:
+        return _Connection(self._host, self._port, self._timeout, self._tls)
+
     @contextmanager
     def _standard(self, method: str, target: str, body) -> Iterator[http.client.HTTPResponse]:
         """One request through :mod:`http.client`, on a connection of its own."""
-        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        conn = kind(self._host, self._port, timeout=self._timeout)
+        conn: http.client.HTTPConnection
+        if self._tls is not None:
+            conn = http.client.HTTPSConnection(
+                self._host, self._port, timeout=self._timeout, context=self._tls
+            )
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
         headers = {} if body is None else {"Content-Type": "application/json"}
         try:
             conn.request(method, target, body, headers)

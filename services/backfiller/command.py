@@ -11,14 +11,16 @@ only from those named by ``--trust-tombstones-from``, and every limit of
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import logging
 import os
 import socket
+import ssl
+import sys
 
-import prometheus_client
-
+from fastseg import peer_tls
 from services.archive import times
 from services.archive.names import is_safe_name
 from services.backfiller.limits import MAX_SEGMENT_MB, MIN_FREE_MB, DiskFloor
@@ -27,11 +29,13 @@ from services.backfiller.manager import Backfiller
 from services.backfiller.metrics import BackfillerMetrics
 from services.backfiller.peers import Peer, nodes_from_db, parse_node, read_node_file
 from services.backfiller.worker import Config
-from services.runtime import service
+from services.db.options import add_db_argument
+from services.runtime import contract, service
+from services.runtime.notices import Notifier, add_notify_arguments
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "options", "run"]
 
 
 def _concurrency(text: str) -> int:
@@ -117,12 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="peers as 'NAME URL' lines ('#' comments), read again at each refresh",
     )
-    peers.add_argument(
-        "--db",
-        metavar="DSN",
-        help="PostgreSQL DSN: peers are the rows of the nodes table with backfill_from set "
-        "(default: $FASTSEG_DB, when neither --node nor --node-file is given)",
-    )
+    add_db_argument(
+        peers, "peers are the rows of the nodes table with backfill_from set",
+        neither="--node or --node-file is needed",
+    )  # fmt: skip
+    peer_tls.add_arguments(parser)  # --peer-ca, --insecure-peers
     parser.add_argument(
         "--trust-tombstones-from",
         action="append",
@@ -222,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="read --node-file or --db again this often (default: %(default)s)",
     )
+    add_notify_arguments(parser, "a peer has been unreachable for --notify-peer-down-after")
+    parser.add_argument(
+        "--notify-peer-down-after",
+        type=service.positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="a peer none of whose passes finished for this long is a notice (and another "
+        "when one finishes again) (default: %(default)s)",
+    )
     return parser
 
 
@@ -233,9 +245,17 @@ def _check_names(parser, option: str, names: list[str]) -> None:
             parser.error(f"{option}: {name!r} cannot be a directory name under --base-dir")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The parsed arguments, checked, and what is derived from them."""
+
+    args: argparse.Namespace
+    qualities: tuple[str, ...] | None  # None: every one a peer lists
+    start: dt.datetime | float | None  # see parse_start
+    tls: ssl.SSLContext | None  # how https peers are checked (None: the system's CAs)
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     _check_names(parser, "--channels", args.channels)
     qualities = None
     if args.qualities is not None:
@@ -244,9 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--qualities {args.qualities!r} names no quality")
         _check_names(parser, "--qualities", qualities)
     if args.node is None and args.node_file is None and args.db is None:
-        args.db = os.environ.get("FASTSEG_DB") or None
-        if args.db is None:
-            parser.error("no peers: give --node URL (repeatable), --node-file FILE or --db DSN")
+        parser.error("no peers: give --node URL (repeatable), --node-file FILE or --db DSN")
     try:
         start = None if args.start is None else parse_start(args.start)
     except ValueError as e:
@@ -260,15 +278,21 @@ def main(argv: list[str] | None = None) -> int:
             read_node_file(args.node_file)  # a typo should stop us now, not at the first refresh
         except (OSError, ValueError) as e:
             parser.error(f"--node-file: {e}")
+    tls = peer_tls.context_from_args(args, parser)
+    return Options(args, None if qualities is None else tuple(qualities), start, tls)
 
-    metrics = BackfillerMetrics.of(prometheus_client.REGISTRY)
+
+def run(options: Options, stopping, registry) -> int:
+    args = options.args
+    peer_tls.warn_if_insecure(args)
+    metrics = BackfillerMetrics.of(registry)
     base_dir = os.path.abspath(args.base_dir)
     config = Config(
         base_dir=base_dir,
         channels=tuple(args.channels),
-        qualities=None if qualities is None else tuple(qualities),
+        qualities=options.qualities,
         chat=not args.no_chat,
-        start=functools.partial(_start_time, start),
+        start=functools.partial(_start_time, options.start),
         order=args.order,
         concurrency=args.concurrency,
         recent_cutoff=dt.timedelta(seconds=args.recent_cutoff),
@@ -282,12 +306,20 @@ def main(argv: list[str] | None = None) -> int:
         trusted=frozenset(name.rstrip("/") for name in args.trust_tombstones_from),
         max_segment=args.max_segment_mb * 1024 * 1024,
         disk=DiskFloor(base_dir, args.min_free_mb * 1024 * 1024, metrics.disk_low),
+        tls=options.tls,
     )
-    service.setup(args)
-    stopping = service.stop_on_signals()
     load, load_errors = _peer_loader(args)
     backfiller = Backfiller(config, load, args.localhost, args.node_refresh, stopping, load_errors)
-    return backfiller.run()
+    notifier = Notifier.from_args(args, "backfiller", args.localhost).start()
+    backfiller.watch_peers(notifier, args.notify_peer_down_after)
+    try:
+        return backfiller.run()
+    finally:
+        notifier.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return contract.main(sys.modules[__name__], argv)
 
 
 def _peer_loader(args):

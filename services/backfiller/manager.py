@@ -9,13 +9,16 @@ and started again with backoff, so no peer is left unserved for good.
 """
 
 import logging
+import sys
 import time
 
 import gevent
 
+from services.backfiller.fetch import shorten_switch_interval
 from services.backfiller.peers import Peer, exclude_self
 from services.backfiller.worker import Config, PeerWorker
 from services.runtime import backoff
+from services.runtime.notices import Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,10 @@ class Backfiller:
         self.refresh = refresh
         self.stopping = stopping
         self.workers: dict[Peer, gevent.Greenlet] = {}
+        self.peer_workers: dict[Peer, PeerWorker] = {}
+        self.notifier: Notifier | None = None
+        self.down_after = 300.0
+        self.down: set[Peer] = set()  # peers told to be unreachable, not yet back
 
     def _peers(self) -> list[Peer] | None:
         """The current peers, or None (logged) if their source cannot be read."""
@@ -52,10 +59,17 @@ class Backfiller:
             if peer not in peers:
                 logger.info("peer %r (%s) removed: stopping its worker", peer.name, peer.url)
                 self.workers.pop(peer).kill(block=True)
+                self.peer_workers.pop(peer, None)
+                self.down.discard(peer)
+                try:
+                    self.config.metrics.pass_age.remove(peer.name)
+                except KeyError:  # its worker never started
+                    pass
         for peer in peers:
             if peer not in self.workers:
                 logger.info("backfilling from peer %r at %s", peer.name, peer.url)
                 worker = PeerWorker(peer, self.config, self.stopping)
+                self.peer_workers[peer] = worker
                 self.workers[peer] = gevent.spawn(self._supervise, worker)
 
     def _supervise(self, worker: PeerWorker) -> str | None:
@@ -88,10 +102,52 @@ class Backfiller:
             if self.stopping.wait(delay):
                 return worker.outcome
 
+    def watch_peers(self, notifier: Notifier, down_after: float) -> None:
+        """Notify when a peer's passes have not finished for ``down_after`` s, and when one does."""
+        self.notifier = notifier
+        self.down_after = down_after
+
+    def check_peers(self) -> None:
+        """One look at every peer's last finished pass: a notice per change of down or back."""
+        if self.notifier is None:
+            return
+        now = time.monotonic()
+        for peer, worker in list(self.peer_workers.items()):
+            age = now - worker.finished_at
+            if age >= self.down_after and peer not in self.down:
+                self.down.add(peer)
+                self.notifier.notify(
+                    "peer_down",
+                    f"{self.localhost}: peer {peer.name} ({peer.url}) unreachable: no backfill "
+                    f"pass over it finished for {age:.0f} s",
+                    peer=peer.name, url=peer.url, seconds=round(age),
+                )  # fmt: skip
+            elif age < self.down_after and peer in self.down:
+                self.down.discard(peer)
+                self.notifier.notify(
+                    "peer_back", f"{self.localhost}: peer {peer.name} ({peer.url}) reachable again",
+                    peer=peer.name, url=peer.url,
+                )  # fmt: skip
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(min(5.0, self.down_after / 4)):
+            self.check_peers()
+
     def run(self) -> int:
-        """Run until stopped (or, with run_once, until every peer has had a pass)."""
-        if self.config.run_once:
-            return self._run_once()
+        """Run until stopped (or, with run_once, until every peer has had a pass).
+
+        The process's GIL switch interval is shortened for as long as this runs, for
+        the disk thread's sake (:func:`~services.backfiller.fetch.shorten_switch_interval`).
+        """
+        previous = shorten_switch_interval()
+        try:
+            return self._run_once() if self.config.run_once else self._run()
+        finally:
+            self.config.fetcher.close()
+            sys.setswitchinterval(previous)
+
+    def _run(self) -> int:
+        watcher = gevent.spawn(self._watch)
         try:
             while not self.stopping.is_set():
                 peers = self._peers()
@@ -103,6 +159,7 @@ class Backfiller:
                     self.update(peers)
                 self.stopping.wait(self.refresh)
         finally:
+            watcher.kill()
             gevent.killall(list(self.workers.values()), block=True, timeout=30)
         logger.info("stopped")
         return 0

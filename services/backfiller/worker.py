@@ -24,6 +24,7 @@ import errno
 import logging
 import os
 import random
+import ssl
 import time
 from collections.abc import Callable
 
@@ -39,15 +40,14 @@ from services.backfiller.client import NETWORK_ERRORS, PeerClient
 from services.backfiller.fetch import (
     MAX_SEGMENT,
     BatchesBusy,
+    Fetcher,
     FetchFailed,
     HashMismatch,
     NoBatches,
     PeerBroken,
     TooLarge,
-    fetch_batch,
     store_tombstone,
 )
-from services.backfiller.fetch import fetch_segment as _fetch_segment
 from services.backfiller.limits import (
     FUTURE_HOURS,
     MAX_HOURS,
@@ -100,6 +100,8 @@ class Config:
     max_segment: int = MAX_SEGMENT  # bytes
     disk: DiskFloor | None = None  # the free-space floor (shared by every worker)
     chat: bool = True  # also copy chat batches (BASE/CHANNEL/chat, services/backfiller/chat.py)
+    fetcher: Fetcher = dataclasses.field(default_factory=Fetcher)  # shared by every worker
+    tls: ssl.SSLContext | None = None  # how https peers are checked (None: the system's CAs)
 
 
 def is_trusted(peer: Peer, trusted: frozenset[str]) -> bool:
@@ -117,7 +119,7 @@ class PeerWorker:
         self.stopping = stopping
         # Listings and segments go through plain keep-alive connections, reached
         # directly (environment proxies are for the outside world): see client.py.
-        self.client = PeerClient(peer.url, config.timeout)
+        self.client = PeerClient(peer.url, config.timeout, config.tls)
         self._batches: bool | None = None  # does the peer have the batch route? None: unknown
         self._counters: dict[tuple[str, str], tuple] = {}  # (channel, quality): stored counters
         self.bad_names: set[str] = set()
@@ -132,6 +134,11 @@ class PeerWorker:
         self._refused: collections.Counter = collections.Counter()  # refusals this pass
         self._last_refused: dict[str, int] = {}  # the previous pass's, logged already
         self._tombstones_left = TOMBSTONES_PER_PASS
+        # The latest finished pass (monotonic): the peer answered every listing then.
+        self.finished_at = time.monotonic()
+        self.metrics.pass_age.labels(peer.name).set_function(
+            lambda: time.monotonic() - self.finished_at
+        )
 
     def __repr__(self) -> str:
         return f"PeerWorker({self.peer.name!r}, {self.peer.url!r})"
@@ -213,6 +220,8 @@ class PeerWorker:
         if stopped is not None:  # logged once nothing is in flight: no temp file is left
             logger.warning("peer %r: pass stopped: %s", self.peer.name, stopped)
         took = time.monotonic() - started
+        if outcome != "failed":
+            self.finished_at = time.monotonic()
         self.metrics.pass_duration.labels(self.peer.name).observe(took)
         self.metrics.passes.labels(self.peer.name, outcome).inc()
         self.metrics.missing.labels(self.peer.name).set(stats["missing"])
@@ -446,14 +455,14 @@ class PeerWorker:
     def _fetch_one(self, channel: str, quality: str, hour: str, info, stats: dict) -> None:
         url = self.peer.route("segments", channel, quality, hour, info.name)
         try:
-            size, stored = _fetch_segment(
+            fetched = self.config.fetcher.segment(
                 self.client, url[len(self.peer.url) :], info, url,
                 self.config.max_segment, self.disk,
             )  # fmt: skip
         except (FetchFailed, PeerBroken, DiskLow, OSError) as e:
             self._failed(info, e)
             return
-        self._stored(channel, quality, info, size, stored, stats)
+        self._stored(channel, quality, info, fetched.size, fetched.stored, stats)
 
     def _fetch_batch(self, channel: str, quality: str, hour: str, infos: list, stats) -> None:
         """Several segments of one hour in one request, or one by one from a wubloader peer."""
@@ -466,14 +475,16 @@ class PeerWorker:
             _in_flight.update(paths)
             url = self.peer.route("batch", channel, quality, hour)
             try:
-                for info, size, stored, error in fetch_batch(
+                for fetched in self.config.fetcher.batch(
                     self.client, url[len(self.peer.url) :], batch, url,
                     self.config.max_segment, self.disk,
                 ):  # fmt: skip
-                    if error is not None:
-                        self._failed(info, error)
+                    if fetched.error is not None:
+                        self._failed(fetched.info, fetched.error)
                     else:
-                        self._stored(channel, quality, info, size, stored, stats)
+                        self._stored(
+                            channel, quality, fetched.info, fetched.size, fetched.stored, stats
+                        )
                 self._batches = True
                 return
             except BatchesBusy:

@@ -1,16 +1,16 @@
 """``fastseg chat-archiver``: its options, and running one channel's archiver until stopped."""
 
 import argparse
+import dataclasses
 import logging
 import os
-
-import prometheus_client
+import sys
 
 from services.archive.names import check_name
 from services.chat_archiver.archiver import Archiver
 from services.chat_archiver.irc import parse_url
 from services.chat_archiver.metrics import ChatArchiverMetrics
-from services.runtime import service
+from services.runtime import contract, service
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,16 @@ def read_token(path: str | None) -> str | None:
         return f.read().strip() or None
 
 
-def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The parsed arguments, checked, and the login token read from ``--token-file``."""
+
+    args: argparse.Namespace
+    base_dir: str
+    token: str | None
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     base_dir = os.path.abspath(args.base_dir)
     if not os.path.isdir(base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
@@ -91,14 +98,21 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
         token = read_token(args.token_file)
     except OSError as exc:
         parser.error(f"--token-file {args.token_file!r} cannot be read ({exc.strerror})")
-    service.setup(args)
-    stopping = service.stop_on_signals()
+    return Options(args, base_dir, token)
+
+
+def run(options: Options, stopping, registry) -> int:
+    args = options.args
     archiver = Archiver(
-        base_dir, args.channel, args.name, args.irc, token=token, lag=args.batch_lag,
-        merge_interval=args.merge_interval, idle=args.idle_timeout,
+        options.base_dir, args.channel, args.name, args.irc, token=options.token,
+        lag=args.batch_lag, merge_interval=args.merge_interval, idle=args.idle_timeout,
         metrics=ChatArchiverMetrics.of(registry),
     )  # fmt: skip
     logger.info("recording #%s chat from %s into %r", args.channel, args.irc, archiver.chat_dir)
     archiver.run(stopping)
     logger.info("stopped")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return contract.main(sys.modules[__name__], argv)

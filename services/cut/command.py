@@ -13,21 +13,11 @@ import logging
 import os
 import sys
 
-from fastseg import ContainsHoles, get_best_segments
+from fastseg import ContainsHoles
 from services.archive import times
 from services.cut.progress import ProgressBar
-from services.cutting import (
-    CutError,
-    Encoding,
-    Transition,
-    fast_cut,
-    fast_cut_ranges,
-    full_cut,
-    full_cut_ranges,
-    rough_cut,
-)
+from services.cutting import CutError, Encoding, Transition, cut, parts_for
 from services.cutting.ffmpeg import progress_to
-from services.cutting.ranges import parts_for
 from services.ranges import check_ranges
 from services.runtime.service import argument_parser, setup_logging
 
@@ -114,7 +104,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(e))
     if args.ranges and len(spans) > 1 and args.type == "rough":
         parser.error("a rough cut takes one range: use --type fast or full for several")
-    start, end = spans[0][0], spans[-1][1]
     encoding = None
     if args.type == "full":
         try:
@@ -137,20 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.part")
     bar = None
     try:
-        if len(spans) > 1:
-            parts = parts_for(hours, spans, args.allow_holes)
-        else:
-            segments = get_best_segments(hours, start, end, allow_holes=args.allow_holes)
-        if len(spans) > 1 and args.type == "fast":
-            cut = fast_cut_ranges(parts, transitions, allow_holes=args.allow_holes)
-        elif len(spans) > 1:
-            cut = full_cut_ranges(parts, transitions, encoding, allow_holes=args.allow_holes)
-        elif args.type == "rough":
-            cut = rough_cut(segments, allow_holes=args.allow_holes)
-        elif args.type == "fast":
-            cut = fast_cut(segments, start, end, allow_holes=args.allow_holes)
-        else:
-            cut = full_cut(segments, start, end, encoding, allow_holes=args.allow_holes)
+        parts = parts_for(hours, spans, args.allow_holes)
+        clip = cut(parts, args.type, transitions, encoding, allow_holes=args.allow_holes)
         size = 0
         bar = (
             ProgressBar(sum((b - a).total_seconds() for a, b in spans), sys.stderr)
@@ -159,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         reporting = progress_to(bar.update) if bar else contextlib.nullcontext()
         with open(tmp, "wb") as f, reporting:
-            for chunk in cut:
+            for chunk in clip:
                 f.write(chunk)
                 size += len(chunk)
         if bar is not None:

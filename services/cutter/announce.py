@@ -4,16 +4,20 @@ Editors may only name a location that some live cutter serves (see
 :mod:`services.db.locations`), so a cutter records its locations as
 soon as the database answers and touches them every ``interval`` seconds. A
 failed touch is logged and tried again at the next beat: the locations stay
-live for several missed beats.
+live for several missed beats. Each beat also counts the events by state for
+``fastseg_cutter_events``: the cutter is the service that talks to the database
+all the time.
 """
 
 import logging
 
 import gevent.event
 
+from services.cutter.metrics import CutterMetrics
 from services.cutter.upload import UploadLocation
 from services.db import Database, DatabaseError
 from services.db import locations as served
+from services.db.schema import STATES
 from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
@@ -29,12 +33,14 @@ class Announcer:
         locations: dict[str, UploadLocation],
         stopping: gevent.event.Event,
         interval: float = served.HEARTBEAT,
+        metrics: CutterMetrics | None = None,
     ):
         self.db = db
         self.node = node
         self.rows = [(loc.name, loc.backend, loc.public_url) for loc in locations.values()]
         self.stopping = stopping
         self.interval = interval
+        self.metrics = metrics
 
     def run(self) -> None:
         recorded = False
@@ -45,6 +51,8 @@ class Announcer:
                 if not recorded or served.heartbeat(self.db, self.node) < len(self.rows):
                     served.record(self.db, self.node, self.rows)
                     recorded = True
+                if self.metrics is not None:
+                    self.count_events()
                 failures = 0
                 wait = self.interval
             except DatabaseError as e:
@@ -52,3 +60,10 @@ class Announcer:
                 wait = min(self.interval, backoff.delay(failures, base=0.5, cap=30))
                 logger.warning("cannot record our upload locations (%s): again in %.1fs", e, wait)
             self.stopping.wait(wait)
+
+    def count_events(self) -> None:
+        """Set ``fastseg_cutter_events{state}``: every state, 0 for those no event is in."""
+        counts = dict(self.db.query("SELECT state::text, count(*) FROM events GROUP BY state",
+                                    idempotent=True))  # fmt: skip
+        for state in STATES:
+            self.metrics.events.labels(state).set(counts.get(state, 0))

@@ -13,11 +13,12 @@ process with exit status 1, for its supervisor to restart it.
 """
 
 import argparse
+import dataclasses
 import logging
+import sys
 
 import gevent
 import gevent.event
-import prometheus_client
 
 from services.cutter.announce import Announcer
 from services.cutter.metrics import CutterMetrics
@@ -33,9 +34,10 @@ from services.db import (
     database_dsn,
 )
 from services.db.notify import NOT_WORK, Listener, wake_on
-from services.db.publishing import add_publishing_argument
-from services.runtime import backoff
-from services.runtime.service import argument_parser, positive_seconds, setup, stop_on_signals
+from services.db.publishing import Conventions, add_publishing_argument
+from services.runtime import backoff, contract
+from services.runtime.notices import Notifier, add_notify_arguments
+from services.runtime.service import argument_parser, positive_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: %(default)s)",
     )
     add_publishing_argument(parser)
+    add_notify_arguments(parser, "a clip is DONE (its title and link) or an event fails")
     return parser
 
 
@@ -99,9 +102,17 @@ def _schema(dsn: str, stopping) -> bool:
     return False
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The parsed arguments, checked, the upload locations by name and the team's
+    publishing conventions (``--publishing``)."""
+
+    args: argparse.Namespace
+    locations: dict
+    conventions: Conventions
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     locations = {}
     for location in args.location:
         if location.name in locations:
@@ -111,26 +122,42 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--name is empty: give this node's name")
     if args.poll_interval <= 0 or args.transcode_interval <= 0:
         parser.error("--poll-interval and --transcode-interval must be positive seconds")
-    setup(args)
-    stopping = stop_on_signals()
+    return Options(args, locations, args.publishing)
+
+
+def run(options: Options, stopping, registry) -> int:
+    with contract.own_stop(stopping) as own:  # a worker that fails stops only the cutter
+        return _run(options, own, registry)
+
+
+def _run(options: Options, stopping, registry) -> int:
+    args, locations = options.args, options.locations
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
             if not _schema(dsn, stopping):
                 return 0
-            cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}")
-            checker_db = Database(dsn, application_name=f"fastseg-cutter {args.name} transcode")
+            actor = f"cutter:{args.name}"  # the audit trail's name for its writes
+            cutter_db = Database(dsn, application_name=f"fastseg-cutter {args.name}", actor=actor)
+            checker_db = Database(
+                dsn, application_name=f"fastseg-cutter {args.name} transcode", actor=actor
+            )
             # Woken by the database when a row becomes EDITED (claimable); polling stays.
             listen_as = f"fastseg-cutter {args.name} listen"
             listener = Listener(dsn, stopping, application_name=listen_as)
             wake = gevent.event.Event()
             listener.subscribe(wake_on(wake, ("EDITED",), NOT_WORK))
+            notifier = Notifier.from_args(args, "cutter", args.name).start()
             cutter = Cutter(
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
-                CutterMetrics.of(prometheus_client.REGISTRY), wake, args.publishing,
+                CutterMetrics.of(registry), wake, notifier, options.conventions,
             )  # fmt: skip
-            checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval)
-            announce_db = Database(dsn, application_name=f"fastseg-cutter {args.name} heartbeat")
-            announcer = Announcer(announce_db, args.name, locations, stopping)
+            checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval,
+                                       notifier)  # fmt: skip
+            announce_db = Database(
+                dsn, application_name=f"fastseg-cutter {args.name} heartbeat", actor=actor
+            )
+            announcer = Announcer(announce_db, args.name, locations, stopping,
+                                  metrics=CutterMetrics.of(registry))  # fmt: skip
             workers = [gevent.spawn(cutter.run), gevent.spawn(checker.run)]
             heart = gevent.spawn(announcer.run)
             listening = gevent.spawn(listener.run)
@@ -138,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             gevent.wait([stopping, *workers], count=1)
             stopping.set()
             gevent.joinall([*workers, heart, listening])
+            notifier.close()
             cutter_db.close()
             checker_db.close()
             announce_db.close()
@@ -150,3 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     logger.info("cutter stopped")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return contract.main(sys.modules[__name__], argv)

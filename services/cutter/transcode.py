@@ -5,8 +5,10 @@ import logging
 import gevent.event
 
 from services.cutter.upload import UploadLocation
+from services.cutter.worker import clip_done
 from services.db import Database, DatabaseError, states
 from services.runtime import backoff
+from services.runtime.notices import Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,9 @@ class TranscodeChecker:
         locations: dict[str, UploadLocation],
         stopping: gevent.event.Event,
         interval: float,
+        notifier: Notifier | None = None,
     ):
+        self.notifier = notifier or Notifier([], "cutter", "")
         self.db = db
         self.locations = locations
         self.stopping = stopping
@@ -47,7 +51,7 @@ class TranscodeChecker:
     def check_once(self) -> int:
         """Move whatever is ready to DONE; returns how many."""
         rows = self.db.query(
-            "SELECT id, upload_location, video_id, error FROM events"
+            "SELECT id, upload_location, video_id, video_title, video_link, error FROM events"
             " WHERE state = 'TRANSCODING' AND upload_location = ANY(%s)",
             (list(self.locations),),
             idempotent=True,
@@ -63,7 +67,13 @@ class TranscodeChecker:
                 if verdict == "":
                     if states.transcoded(self.db, row.id) is not None:
                         logger.info("event %s: video %r is ready", row.id, row.video_id)
+                        clip_done(self.notifier, row.id, row.video_title, row.video_link)
                         moved += 1
                 elif verdict and states.transcode_problem(self.db, row.id, verdict):
                     logger.warning("event %s: %s", row.id, verdict)
+                    self.notifier.notify(
+                        "event_failed", f"Event {row.id} ({row.video_title!r}): {verdict}",
+                        event=str(row.id), title=row.video_title, error=verdict,
+                        state="TRANSCODING",
+                    )  # fmt: skip
         return moved

@@ -9,21 +9,31 @@ FINALIZING-with-an-error. If the row stops being ours after the upload became
 final, the process exits: its restart re-syncs (see :meth:`Cutter.recover`).
 """
 
+import dataclasses
+import datetime as dt
 import logging
 import os
 import random
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import gevent
 import gevent.event
 
 import fastseg
+from services import cutting
 from services.archive import names
 from services.cutter.metrics import CutterMetrics
-from services.cutter.upload import UploadError, UploadLocation, UploadUnknown, VideoMeta
-from services.cutting import CutError, fast_cut, fast_cut_ranges, full_cut, full_cut_ranges
-from services.cutting.ranges import parts_for
+from services.cutter.thumbnail import NoFrame, make_thumbnail
+from services.cutter.upload import (
+    UploadError,
+    UploadLocation,
+    UploadResult,
+    UploadUnknown,
+    VideoMeta,
+)
+from services.cutting import CutError, Part, Transition
 from services.db import (
     ConnectionLost,
     Database,
@@ -31,11 +41,24 @@ from services.db import (
     DatabaseUnavailable,
     states,
 )
-from services.db.publishing import Conventions, check_published, compose
+from services.db.publishing import Conventions, Published, check_published, compose
+from services.db.rows import EVENT_ROWS
+from services.db.thumbnails import TemplateNotFound, attribution
 from services.ranges import transitions_from_json
 from services.runtime import backoff
+from services.runtime.notices import Notifier
 
 logger = logging.getLogger(__name__)
+
+#: Seconds before a failing event's next failure is a notice again.
+FAILED_NOTICE_EVERY = 900.0
+
+
+def clip_done(notifier: Notifier, event_id, title: str | None, link: str | None) -> None:
+    """The notice of a clip that is DONE: its title and link."""
+    notifier.notify("clip_done", f"Clip done: {title} {link}",
+                    event=str(event_id), title=title, link=link)  # fmt: skip
+
 
 #: How often a running cut checks that its row is still ours (seconds).
 OWNERSHIP_CHECK = 5.0
@@ -59,11 +82,77 @@ class Stopping(Exception):
     """Asked to stop during a cut; the row goes back to EDITED."""
 
 
-def _ranges(row) -> list[tuple]:
+def _ranges(row: Any) -> list[tuple[dt.datetime, dt.datetime]]:
     """The event's ranges: video_ranges, or the one from video_start to video_end."""
     if row.video_ranges:
-        return [tuple(r) for r in row.video_ranges]
+        return [(start, end) for start, end in row.video_ranges]
     return [(row.video_start, row.video_end)]
+
+
+@dataclasses.dataclass
+class Job:
+    """One claimed event on its way to its upload location."""
+
+    row: Any  # the events row as claimed (services.db rows are untyped)
+    location: UploadLocation
+    parts: list[Part]  # its ranges with their segments
+    meta: VideoMeta  # what the upload is called (video_meta)
+    started: float = dataclasses.field(default_factory=time.monotonic)
+    cut_done: float | None = None  # when the last byte was handed to the upload
+    phase: str = "cutting"  # "finalizing" once the row is FINALIZING
+    thumbnail: bytes | None = None  # the JPEG to set after the upload (docs/DESIGN.md#thumbnails)
+
+    @property
+    def kind(self) -> str:
+        """A fast cut (MPEG-TS) unless the location re-encodes to its own Encoding."""
+        return "fast" if self.location.encoding is None else "full"
+
+    @property
+    def transitions(self) -> list[Transition | None] | None:
+        """How the ranges join (ValueError if the row's JSON is bad)."""
+        if not self.row.video_ranges:
+            return None
+        return transitions_from_json(self.row.video_transitions)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        row = self.row
+        return dict(channel=row.video_channel, quality=row.video_quality,
+                    location=self.location.name)  # fmt: skip
+
+
+def video_meta(
+    row: Any,
+    location: UploadLocation,
+    conventions: Conventions | None = None,
+    thumbnail_attribution: str | None = None,
+) -> VideoMeta:
+    """What the upload is called and tagged with: the event's own text with the team's
+    additions (services.db.publishing), unchecked (:func:`check_meta` checks it)."""
+    published = compose(
+        conventions or Conventions(),
+        row.video_title,
+        row.video_description,
+        row.video_tags,
+        playlist_lines=(),  # the playlists the video is in: none are kept yet
+        thumbnail_attribution=thumbnail_attribution,  # a TEMPLATE thumbnail's credit
+    )
+    encoding = location.encoding
+    return VideoMeta(
+        title=published.title,
+        description=published.description,
+        tags=published.tags,
+        extension="ts" if encoding is None else EXTENSIONS[encoding.container],
+        public=row.public,
+    )
+
+
+def check_meta(meta: VideoMeta) -> None:
+    """ValueError unless the metadata keeps YouTube's limits: conventions changed since
+    the edit are refused rather than anything cut off."""
+    problems = check_published(Published(meta.title, meta.description, meta.tags))
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 class Cutter:
@@ -77,13 +166,16 @@ class Cutter:
         poll_interval: float = 5.0,
         metrics: CutterMetrics | None = None,
         wake: gevent.event.Event | None = None,
+        notifier: Notifier | None = None,
         publishing: Conventions | None = None,
     ):
         self.metrics = metrics or CutterMetrics.of()
+        self.notifier = notifier or Notifier([], "cutter", name)
         self.name = name
         self.base_dir = base_dir
         self.db = db
         self.locations = locations
+        self.publishing = publishing or Conventions()  # docs/DESIGN.md#publishing
         self.publishing = publishing or Conventions()  # docs/DESIGN.md#publishing
         self.stopping = stopping
         self.poll_interval = poll_interval
@@ -138,6 +230,7 @@ class Cutter:
             " AND (uploader_whitelist = '{}' OR %s = ANY(uploader_whitelist))",
             (list(self.locations), self.name),
             idempotent=True,
+            rows=EVENT_ROWS,
         )
         random.shuffle(rows)  # several cutters should not all go for the same row first
         now = time.monotonic()
@@ -148,14 +241,14 @@ class Cutter:
         for row in self.candidates():
             if self.stopping.is_set():
                 return False
-            segments = self.find_segments(row)
-            if segments is None:
+            parts = self.find_parts(row)
+            if parts is None:
                 continue
             claimed = self.claim(row)
             if claimed is None:
                 logger.debug("event %s: another cutter got it first, or it changed", row.id)
                 continue
-            self.cut_and_upload(claimed, segments)
+            self.cut_and_upload(claimed, parts)
             return True
         return False
 
@@ -169,8 +262,9 @@ class Cutter:
                 return current
             return None
 
-    def find_segments(self, row) -> list | None:
-        """The segments to cut, or None to leave the row for now (noting holes on it)."""
+    def find_parts(self, row: Any) -> list[Part] | None:
+        """The ranges with their segments, or None to leave the row for now (noting
+        holes on it)."""
         if not (names.is_safe_name(row.video_channel) and names.is_safe_name(row.video_quality)):
             states.set_error(
                 self.db,
@@ -197,105 +291,92 @@ class Cutter:
                 ):
                     logger.info("event %s: %s", row.id, e)
                 return None
-        if row.video_ranges:  # several ranges: (segments, start, end) for each
-            return parts_for(hours, spans, allow_holes=True)
-        return found[0]
+        return cutting.parts_for(hours, spans, allow_holes=True)
 
     # -- one job -----------------------------------------------------------------------
 
-    def cut_and_upload(self, row, segments: list) -> None:
+    def cut_and_upload(self, row: Any, parts: list[Part]) -> None:
+        """Cut a claimed event, upload it, and record the outcome on the row."""
         location = self.locations[row.upload_location]
-        labels = dict(channel=row.video_channel, quality=row.video_quality, location=location.name)
-        encoding = location.encoding
-        published = compose(
-            self.publishing,
-            row.video_title,
-            row.video_description,
-            row.video_tags,
-            playlist_lines=(),  # the playlists the video is in: none are kept yet
-            thumbnail_attribution=None,  # the thumbnail template's credit (not kept yet)
-        )
-        meta = VideoMeta(
-            title=published.title,
-            description=published.description,
-            tags=published.tags,
-            extension="ts" if encoding is None else EXTENSIONS[encoding.container],
-            public=row.public,
-        )
-        problems = check_published(published)
-        if problems:  # conventions changed since the edit: refuse rather than cut anything off
-            self._upload_error(row, labels, "cutting", ValueError("; ".join(problems)), False)
-            return
-        logger.info("event %s: cutting %r for %r", row.id, row.video_title, location.name)
-        started = time.monotonic()
-        cut = None
-        phase = ["cutting"]
-        cut_done = [started]
-
-        def finalize() -> None:
-            cut_done[0] = time.monotonic()
-            self.metrics.cut_seconds.labels(location.name).observe(cut_done[0] - started)
-            if self.stopping.is_set():
-                raise Stopping()
-            if self._finalizing(row.id) is None:
-                raise RowStolen()
-            phase[0] = "finalizing"
-
+        job = Job(row, location, parts, video_meta(row, location, self.publishing))
+        logger.info("event %s: cutting %r for %r", row.id, row.video_title, job.location.name)
         try:
-            # The engine checks and plans the cut before returning its generator,
-            # so its errors (holes, unreadable segments) arrive here as well as mid-cut.
-            if row.video_ranges:
-                transitions = transitions_from_json(row.video_transitions)
-                if encoding is None:
-                    cut = fast_cut_ranges(segments, transitions, allow_holes=row.allow_holes)
-                else:
-                    cut = full_cut_ranges(
-                        segments, transitions, encoding, allow_holes=row.allow_holes
-                    )
-            elif encoding is None:
-                cut = fast_cut(
-                    segments, row.video_start, row.video_end, allow_holes=row.allow_holes
-                )
-            else:
-                cut = full_cut(
-                    segments, row.video_start, row.video_end, encoding, allow_holes=row.allow_holes
-                )
-            result = location.upload(meta, self._watched(cut, row.id), finalize)
-        except RowStolen:
-            logger.info("event %s: no longer ours; abandoned its cut before finalizing", row.id)
+            result = self._cut_and_send(job)
+        except Exception as e:  # every failure is recorded on the row: see _settle_failure
+            self._settle_failure(job, e)
             return
-        except Stopping:
+        self._record_upload(job, result)
+
+    def _cut_and_send(self, job: Job) -> UploadResult:
+        """The cut's bytes to the location; the row goes FINALIZING just before the
+        upload becomes final (:meth:`_finalize`).
+
+        The engine checks and plans the cut before returning its generator, so its
+        errors (holes, unreadable segments) arrive here as well as mid-cut. The
+        metadata (with a TEMPLATE thumbnail's credit) is checked and the thumbnail made
+        first: either failing fails the job while no video exists.
+        """
+        row = job.row
+        credit = attribution(self.db, row.thumbnail_mode, row.thumbnail_template)
+        if credit:
+            job.meta = video_meta(row, job.location, self.publishing, credit)
+        check_meta(job.meta)
+        job.thumbnail = make_thumbnail(self.db, self.base_dir, row)
+        clip = cutting.cut(
+            job.parts, job.kind, job.transitions, job.location.encoding,
+            allow_holes=job.row.allow_holes,
+        )  # fmt: skip
+        try:
+            chunks = self._watched(clip, job.row.id)
+            return job.location.upload(job.meta, chunks, lambda: self._finalize(job))
+        finally:
+            close = getattr(clip, "close", None)
+            if close is not None:
+                close()  # kills ffmpeg and removes temp files if the cut did not finish
+
+    def _finalize(self, job: Job) -> None:
+        """Called by the upload once every byte is sent: the row to FINALIZING, if ours."""
+        job.cut_done = time.monotonic()
+        self.metrics.cut_seconds.labels(job.location.name).observe(job.cut_done - job.started)
+        if self.stopping.is_set():
+            raise Stopping()
+        if self._finalizing(job.row.id) is None:
+            raise RowStolen()
+        job.phase = "finalizing"
+
+    def _settle_failure(self, job: Job, e: Exception) -> None:
+        """Record how a job failed. Before FINALIZING no video exists, so the row goes
+        back to EDITED (retryable) or UNEDITED; after it, only a certain answer moves
+        the row anywhere but FINALIZING-with-an-error."""
+        row = job.row
+        if isinstance(e, RowStolen):
+            logger.info("event %s: no longer ours; abandoned its cut before finalizing", row.id)
+        elif isinstance(e, Stopping):
             logger.info("event %s: stopping; returning it to EDITED", row.id)
             self._record(states.retry_later, row.id, self.name, None)
-            return
-        except UploadUnknown as e:
-            self._failed(row, labels, "FINALIZING", f"upload may or may not have happened: {e}")
-            self._record(states.finalize_unknown, row.id, self.name, self._message(e))
-            return
-        except UploadError as e:
-            self._upload_error(row, labels, phase[0], e, e.retryable)
-            return
-        except (CutError, fastseg.ContainsHoles, ValueError) as e:
-            self._upload_error(row, labels, phase[0], e, isinstance(e, fastseg.ContainsHoles))
-            return
-        except DatabaseError as e:
-            # Lost the database before the upload became final (finalize() could not
+        elif isinstance(e, UploadUnknown):
+            self._unknown(job, e, f"upload may or may not have happened: {e}")
+        elif isinstance(e, UploadError):
+            self._upload_error(job, e, e.retryable)
+        elif isinstance(e, CutError | fastseg.ContainsHoles | ValueError | TemplateNotFound):
+            # a thumbnail's frame not here yet is retried, like a hole
+            self._upload_error(job, e, isinstance(e, fastseg.ContainsHoles | NoFrame))
+        elif isinstance(e, DatabaseError):
+            # Lost the database before the upload became final (_finalize could not
             # reach it): no video exists, so the job is simply tried again later.
-            self._upload_error(row, labels, phase[0], e, True)
-            return
-        except Exception as e:
-            logger.exception("event %s: unexpected error", row.id)
-            if phase[0] == "finalizing":
-                self._failed(row, labels, "FINALIZING", str(e))
-                self._record(states.finalize_unknown, row.id, self.name, self._message(e))
+            self._upload_error(job, e, True)
+        else:
+            logger.error("event %s: unexpected error", row.id, exc_info=e)
+            if job.phase == "finalizing":
+                self._unknown(job, e, str(e))
             else:
-                self._upload_error(row, labels, phase[0], e, False)
-            return
-        finally:
-            if cut is not None and hasattr(cut, "close"):
-                cut.close()  # kills ffmpeg and removes temp files if the cut did not finish
+                self._upload_error(job, e, False)
 
-        self.metrics.upload_seconds.labels(location.name).observe(time.monotonic() - cut_done[0])
+    def _record_upload(self, job: Job, result: UploadResult) -> None:
+        """The upload is final: the row to TRANSCODING or DONE, or exit if not ours."""
+        row, location = job.row, job.location
+        cut_done = job.started if job.cut_done is None else job.cut_done
+        self.metrics.upload_seconds.labels(location.name).observe(time.monotonic() - cut_done)
         done = self._record(
             states.finished,
             row.id,
@@ -310,20 +391,58 @@ class Cutter:
                 "database: exiting so that a restart re-syncs"
             )
         self._retry_at.pop(row.id, None)
-        self.metrics.videos_uploaded.labels(**labels, final_state=done.state).inc()
+        self.metrics.videos_uploaded.labels(**job.labels, final_state=done.state).inc()
         logger.info("event %s: uploaded as %r (%s)", row.id, result.link, done.state)
+        if done.state == "DONE":
+            clip_done(self.notifier, row.id, row.video_title, result.link)
+        if job.thumbnail is not None:
+            self._set_thumbnail(job, result, job.thumbnail)
+
+    def _set_thumbnail(self, job: Job, result: UploadResult, jpeg: bytes) -> None:
+        """After the upload: set the thumbnail; a failure is noted on the event, the video stays."""
+        row, location = job.row, job.location
+        try:
+            location.set_thumbnail(result, job.meta, jpeg)
+        except Exception as e:  # whatever it is, the uploaded video must not be lost for it
+            if not isinstance(e, UploadError):
+                logger.error("event %s: unexpected error setting the thumbnail", row.id, exc_info=e)
+            self.metrics.thumbnail_errors.labels(location.name).inc()
+            logger.warning("event %s: thumbnail not set: %s", row.id, e)
+            message = (
+                f"cutter {self.name!r}: the video is uploaded ({result.link}) but its thumbnail "
+                f"could not be set: {str(e).splitlines()[0]}; set it by hand, or reset and edit"
+            )
+            self._record(states.thumbnail_failed, row.id, self.name, message)
+            return
+        self._record(states.thumbnail_written, row.id, self.name, jpeg)
 
     def _message(self, e: Exception) -> str:
         return f"cutter {self.name!r}: {e}"
 
-    def _failed(self, row, labels, final_state: str, what: str) -> None:
-        self.metrics.upload_errors.labels(**labels, final_state=final_state).inc()
+    def _failed(self, job: Job, final_state: str, what: str) -> None:
+        row = job.row
+        self.metrics.upload_errors.labels(**job.labels, final_state=final_state).inc()
         logger.warning("event %s: %s (now %s)", row.id, what, final_state)
+        # A job retried with backoff fails again and again: one notice per event and quarter.
+        self.notifier.notify(
+            "event_failed",
+            f"Event {row.id} ({row.video_title!r}) failed on {self.name}: {what} "
+            f"(now {final_state})",
+            key=f"failed {row.id} {final_state}", every=FAILED_NOTICE_EVERY,
+            event=str(row.id), title=row.video_title, error=what, state=final_state,
+            location=row.upload_location,
+        )  # fmt: skip
 
-    def _upload_error(self, row, labels, phase: str, e: Exception, retryable: bool) -> None:
+    def _unknown(self, job: Job, e: Exception, what: str) -> None:
+        """A failure while finalizing that may have left a video: flagged for an operator."""
+        self._failed(job, "FINALIZING", what)
+        self._record(states.finalize_unknown, job.row.id, self.name, self._message(e))
+
+    def _upload_error(self, job: Job, e: Exception, retryable: bool) -> None:
         """A failure we are sure left no video: back to EDITED (retryable) or UNEDITED."""
+        row = job.row
         message = self._message(e)
-        if phase == "finalizing":
+        if job.phase == "finalizing":
             self._record(states.finalize_failed, row.id, self.name, message, retryable)
         elif retryable:
             self._record(states.retry_later, row.id, self.name, message)
@@ -334,7 +453,7 @@ class Cutter:
             # Back off from a row that keeps failing, so one bad job cannot hog the cutter.
             wait = backoff.delay(failures, 2, 300, backoff.no_jitter)
             self._retry_at[row.id] = (failures, time.monotonic() + wait)
-        self._failed(row, labels, "EDITED" if retryable else "UNEDITED", str(e).splitlines()[0])
+        self._failed(job, "EDITED" if retryable else "UNEDITED", str(e).splitlines()[0])
 
     def _finalizing(self, event_id):
         """The row moved to FINALIZING if it is still ours, else None.

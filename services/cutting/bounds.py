@@ -9,13 +9,18 @@ ends up with no frame in range (``start`` inside the last frame of a segment, or
 import contextvars
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 import gevent
 
+from fastseg import SegmentInfo
 from services.cutting import source
 from services.cutting.errors import CutError, Damaged
 
 logger = logging.getLogger(__name__)
+
+#: A segment's bytes and probe, or why it has none.
+Probed = tuple[bytes, source.Probe] | CutError
 
 
 class Bounds:
@@ -26,11 +31,23 @@ class Bounds:
     so must be re-encoded by a fast cut).
     """
 
+    first: SegmentInfo
+    first_data: bytes
+    first_probe: source.Probe
+    lo: int
+    last: SegmentInfo
+    last_data: bytes
+    last_probe: source.Probe
+    hi: int
+    kind: str  # the container: 'ts' or 'fmp4'
+    cut_head: bool
+    cut_tail: bool
+
     def __init__(self, runs: list[source.Run], start: dt.datetime, end: dt.datetime) -> None:
         self.runs = [source.Run(list(r.segments), r.after_hole) for r in runs]
         #: the segment just after ``last``, if the caller listed it (it has no frame in range)
-        self.after = None
-        self._probes: dict[str, gevent.Greenlet] = {}
+        self.after: SegmentInfo | None = None
+        self._probes: dict[str, gevent.Greenlet[..., Probed]] = {}
         # both edge segments are probed at once: two ffprobes, one per core
         self._start_probe(self.runs[-1].segments[-1])
         try:
@@ -46,8 +63,9 @@ class Bounds:
         while True:
             self.first = self.runs[0].segments[0]
             self.first_data, self.first_probe = self._probe(self.first)
-            self.lo = source.first_frame_at_or_after(self.first_probe, self.first, start)
-            if self.lo is not None:
+            lo = source.first_frame_at_or_after(self.first_probe, self.first, start)
+            if lo is not None:
+                self.lo = lo
                 break
             logger.debug("no frame at or after start in %r: skipping it", self.first.path)
             self.runs[0].segments.pop(0)
@@ -81,21 +99,21 @@ class Bounds:
         self.cut_tail = hi is not None
         self.hi = hi if hi is not None else source.video_end(self.last_probe)
 
-    def _start_probe(self, seg) -> gevent.Greenlet:
+    def _start_probe(self, seg: SegmentInfo) -> "gevent.Greenlet[..., Probed]":
         if seg.path not in self._probes:
             # in this context: a server's limits on ffmpeg (ffmpeg.limited_by) hold there too
             context = contextvars.copy_context()
             self._probes[seg.path] = gevent.spawn(context.run, _read_and_probe, seg)
         return self._probes[seg.path]
 
-    def _probe(self, seg) -> tuple[bytes, source.Probe]:
+    def _probe(self, seg: SegmentInfo) -> tuple[bytes, source.Probe]:
         result = self._start_probe(seg).get()
         if isinstance(result, Exception):
             raise result
         return result
 
 
-def _read_and_probe(seg) -> tuple[bytes, source.Probe] | Exception:
+def _read_and_probe(seg: SegmentInfo) -> Probed:
     """A segment's bytes and probe, or the error (raised only if the probe is used:
     a segment the bounds drop may fail without failing the cut)."""
     try:
@@ -105,7 +123,9 @@ def _read_and_probe(seg) -> tuple[bytes, source.Probe] | Exception:
         return e
 
 
-def plan(segments, start: dt.datetime, end: dt.datetime, allow_holes: bool) -> Bounds:
+def plan(
+    segments: Sequence[SegmentInfo | None], start: dt.datetime, end: dt.datetime, allow_holes: bool
+) -> Bounds:
     """The bounds of a cut, after making each damaged segment a hole.
 
     A damaged segment is refused (:class:`Damaged`) unless ``allow_holes``; then

@@ -9,11 +9,13 @@ padding appears at a join.
 
 import logging
 import math
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
+from fastseg import SegmentInfo
 from services.cutting import fmp4, source
 from services.cutting.ffmpeg import FFmpeg, ffmpeg
-from services.cutting.source import Probe, audio_threshold
+from services.cutting.source import Probe, Stream, audio_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def input_args(kind: str) -> list[str]:
     return ["-copyts", "-f", "mpegts" if kind == "ts" else "mp4", "-i", "pipe:0"]
 
 
-def video_encoder_args(video, enc_time_base: str, preset: str = EDGE_PRESET) -> list[str]:
+def video_encoder_args(video: Stream, enc_time_base: str, preset: str = EDGE_PRESET) -> list[str]:
     """Encode video like the source (codec, pixel format, H.264 profile and level), well,
     without B-frames.
 
@@ -202,13 +204,20 @@ def audio_cut(probe: Probe, video_pts: int) -> int:
 
 def _audio_ts(probe: Probe, threshold: int) -> int:
     """An audio PTS threshold as the 90 kHz value the noise filter compares against."""
+    assert probe.audio is not None  # a threshold comes from audio packets
     tb = probe.audio.time_base
     half = Fraction(probe.audio_packets[0].duration or 1, 2)
     return math.floor((threshold - half) * tb * TS_CLOCK)
 
 
 def remux(
-    segments, kind: str, has_audio: bool, *, shift: int, pids: dict[str, int] | None, what: str
+    segments: Sequence[SegmentInfo],
+    kind: str,
+    has_audio: bool,
+    *,
+    shift: int,
+    pids: dict[str, int] | None,
+    what: str,
 ) -> FFmpeg:
     """Stream-copy segments into MPEG-TS, moving every timestamp by ``shift`` (90 kHz).
 
@@ -225,7 +234,7 @@ def remux(
     return ffmpeg(args, segments_feed(segments, kind), what=what)
 
 
-def segments_feed(segments, kind: str):
+def segments_feed(segments: Sequence[SegmentInfo], kind: str) -> Iterator[bytes]:
     """Several segments as one input stream: TS bytes as they are; fMP4 with one init."""
     first = True
     for seg in segments:
@@ -240,7 +249,7 @@ def segments_feed(segments, kind: str):
 
 
 def reencode_stretch(
-    segments,
+    segments: Sequence[SegmentInfo],
     probe: Probe,
     params: Probe,
     *,
@@ -264,7 +273,7 @@ def reencode_stretch(
     vf += [f"setpts=PTS+{float(offset):.9f}/TB", f"scale={video.width}:{video.height}"]
     graph = f"[0:v:0]{','.join(vf)}[v]"
     maps = ["-map", "[v]"]
-    if audio is not None and probe.audio is not None:
+    if audio is not None and audio.sample_rate and probe.audio is not None:
         # ffmpeg's AAC encoder puts 1024 samples of priming before the first input
         # sample (its initial padding), and MPEG-TS keeps no edit list to hide them:
         # skip that much input so the first packet starts at audio_from, in sync.
@@ -280,7 +289,7 @@ def reencode_stretch(
     if params.dts_delay:
         delay = round(params.dts_delay * video.time_base * TS_CLOCK)
         args += ["-bsf:v", f"setts=dts=PTS-{delay}"]
-    if "[a]" in maps:
+    if audio is not None and "[a]" in maps:
         args += ["-c:a", "aac", "-b:a", "128k", "-ac", str(audio.channels or 2)]
     args += ts_output(pids)
     return ffmpeg(args, segments_feed(segments, probe.kind), what=what)

@@ -67,7 +67,7 @@ class Encoding:
         Raises ValueError naming an unknown key, a missing ``=`` or a bad value.
         """
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        changes: dict[str, object] = {}
+        changes: dict[str, str | int] = {}
         for item in (part.strip() for part in text.split(",")):
             if not item:
                 continue
@@ -89,10 +89,11 @@ class Encoding:
                     ) from None
             else:
                 changes[key] = value
-        return dataclasses.replace(base or cls(), **changes)
+        # each value's type is checked by __post_init__, with a message naming it
+        return dataclasses.replace(base or cls(), **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def for_path(cls, path: str | os.PathLike) -> "Encoding":
+    def for_path(cls, path: str | os.PathLike[str]) -> "Encoding":
         """Default settings in the container that the file's extension names."""
         ext = os.path.splitext(os.fspath(path))[1].lower()
         if ext not in EXTENSIONS:
@@ -106,3 +107,10 @@ class Encoding:
     def seekable_output(self) -> bool:
         """True if ffmpeg must write a seekable file (mp4 with its index at the front)."""
         return self.container == "mp4"
+
+
+def require_encoding(value: object) -> Encoding:
+    """``value`` if it is an Encoding; TypeError otherwise (a full cut needs one)."""
+    if not isinstance(value, Encoding):
+        raise TypeError(f"encoding must be an Encoding, got {value!r}")
+    return value

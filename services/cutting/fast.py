@@ -6,10 +6,12 @@ re-encoded). Joins are clean because every piece keeps the source's timestamps
 them. A segment that the range covers whole is copied even at an edge.
 """
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
+from typing import NamedTuple
 
 import gevent
 
@@ -19,6 +21,7 @@ from services.cutting import params as params_
 from services.cutting.bounds import Bounds, plan
 from services.cutting.errors import CutError
 from services.cutting.ffmpeg import FFmpeg
+from services.cutting.transition import TransitionPiece
 from services.ranges import check_range
 
 logger = logging.getLogger(__name__)
@@ -32,24 +35,35 @@ def check_encodable(params: source.Probe) -> None:
         )
 
 
+@dataclasses.dataclass
 class Edge:
     """A segment whose video is re-encoded between ``lo`` and ``hi`` (PTS, None: open),
     or, with ``copy_video``, copied between them (audio trimmed to match)."""
 
-    def __init__(self, seg, data, probe, lo, hi, shift=0):
-        self.seg, self.data, self.probe, self.lo, self.hi = seg, data, probe, lo, hi
-        self.shift = shift
-        # audio PTS of the packet starts to keep from / drop from (None: follow lo/hi)
-        self.audio_lo: int | None = None
-        self.audio_hi: int | None = None
-        self.copy_video = False  # only the audio is trimmed
+    seg: SegmentInfo
+    data: bytes
+    probe: source.Probe
+    lo: int | None
+    hi: int | None
+    shift: int = 0  # 90 kHz ticks added to its timestamps
+    # audio PTS of the packet starts to keep from / drop from (None: follow lo/hi)
+    audio_lo: int | None = None
+    audio_hi: int | None = None
+    copy_video: bool = False  # only the audio is trimmed
 
     @property
     def reencodes(self) -> bool:
         return not self.copy_video and (self.lo is not None or self.hi is not None)
 
 
-def edge_pieces(seg, data, probe, lo: int | None, hi: int | None, shift: int = 0) -> list[Edge]:
+def edge_pieces(
+    seg: SegmentInfo,
+    data: bytes,
+    probe: source.Probe,
+    lo: int | None,
+    hi: int | None,
+    shift: int = 0,
+) -> list[Edge]:
     """An edge segment as Edges: re-encoded only between the cut and the keyframe
     next to it, copied between its keyframes.
 
@@ -80,11 +94,12 @@ def edge_pieces(seg, data, probe, lo: int | None, hi: int | None, shift: int = 0
     return pieces
 
 
+@dataclasses.dataclass
 class Copy:
     """Segments copied untouched, or only remuxed if ``shift`` (90 kHz) moves their clock."""
 
-    def __init__(self, segments, shift=0):
-        self.segments, self.shift = segments, shift
+    segments: list[SegmentInfo]
+    shift: int = 0
 
 
 def _clock_shift(b: Bounds, seg: SegmentInfo) -> int:
@@ -97,7 +112,9 @@ def _clock_shift(b: Bounds, seg: SegmentInfo) -> int:
     probe = b.last_probe if seg is b.last else source.probe(source.read(seg), seg.path)
     head_first = min(p.pts for p in b.first_probe.video_packets) * b.first_probe.video.time_base
     own_first = min(p.pts for p in probe.video_packets) * probe.video.time_base
-    since = Fraction((seg.start - b.first.start) // dt.timedelta(microseconds=1), 1_000_000)
+    since = Fraction(
+        (source.start_of(seg) - source.start_of(b.first)) // dt.timedelta(microseconds=1), 1_000_000
+    )
     shift = head_first + since - own_first
     frame = Fraction(1, 30)  # at most half a frame at 60 fps is jitter, not a restart
     if abs(shift) < frame / 2:
@@ -106,12 +123,26 @@ def _clock_shift(b: Bounds, seg: SegmentInfo) -> int:
     return round(shift * edges.TS_CLOCK)
 
 
+@dataclasses.dataclass
 class Stretch:
     """Segments to the end of a run whose codec parameters differ from the cut's."""
 
-    def __init__(self, segments, probe, hi, offset, audio_from):
-        self.segments, self.probe, self.hi, self.offset = segments, probe, hi, offset
-        self.audio_from = audio_from
+    segments: list[SegmentInfo]
+    probe: source.Probe
+    hi: int | None  # PTS just past its last frame, if the cut ends inside it
+    offset: Fraction  # seconds that move its clock onto the cut's
+    audio_from: Fraction  # source seconds its audio starts at
+
+
+#: What one piece of a fast cut is: each runs its own ffmpeg, or none (a TS copy).
+Work = Edge | Copy | Stretch | TransitionPiece
+
+
+class Piece(NamedTuple):
+    """A piece of the output, in order; ``after_hole``: a hole comes before it."""
+
+    after_hole: bool
+    work: Work
 
 
 def _stretch(b: Bounds, segments: list[SegmentInfo], start: dt.datetime) -> Stretch:
@@ -130,7 +161,9 @@ def _stretch(b: Bounds, segments: list[SegmentInfo], start: dt.datetime) -> Stre
     )  # fmt: skip
     head_first = min(p.pts for p in b.first_probe.video_packets) * b.first_probe.video.time_base
     own_first = min(p.pts for p in probe.video_packets) * probe.video.time_base
-    since = Fraction((seg.start - b.first.start) // dt.timedelta(microseconds=1), 1_000_000)
+    since = Fraction(
+        (source.start_of(seg) - source.start_of(b.first)) // dt.timedelta(microseconds=1), 1_000_000
+    )
     hi = b.hi if b.last in segments and b.cut_tail else None
     offset = head_first + since - own_first
     # Audio starts with the stretch's first frame, or where the audio before it
@@ -139,7 +172,7 @@ def _stretch(b: Bounds, segments: list[SegmentInfo], start: dt.datetime) -> Stre
     before = _segment_before(b, seg)
     if before is not None and probe.audio is not None:
         prev = source.probe(source.read(before), before.path)
-        if prev.audio_packets:
+        if prev.audio is not None and prev.audio_packets:
             last = max(prev.audio_packets, key=lambda p: p.pts)
             audio_from = max(audio_from, (last.pts + last.duration) * prev.audio.time_base - offset)
     return Stretch(segments, probe, hi, offset, audio_from)
@@ -178,7 +211,7 @@ def fast_cut(
 
     first_print = params_.fingerprint(b.first_data[: params_.HEAD_BYTES], b.kind)
     pieces = plan_pieces(b, first_print, start)
-    return _produce(pieces, b.kind, params, pids)
+    return produce(pieces, b.kind, params, pids)
 
 
 def plan_pieces(
@@ -189,15 +222,15 @@ def plan_pieces(
     shift: int = 0,
     force_head: bool = False,
     force_tail: bool = False,
-) -> list[tuple[bool, object]]:
-    """The pieces of one range in output order: (after_hole, Edge | Stretch | Copy).
+) -> list[Piece]:
+    """The pieces of one range in output order (Edge, Stretch or Copy).
 
     ``shift`` (90 kHz) moves the whole range (a later range of a multi-range cut);
     ``force_head``/``force_tail`` make the edge segments Edges even when they are
     kept whole (their video copied), so their audio can be trimmed where the range
     joins another.
     """
-    pieces: list[tuple[bool, object]] = []
+    pieces: list[Piece] = []
     for run in b.runs:
         copy: list[SegmentInfo] = []
         after_hole = run.after_hole
@@ -205,11 +238,11 @@ def plan_pieces(
         for i, seg in enumerate(run.segments):
             if seg is not b.first and source.fingerprint(seg, b.kind) != first_print:
                 if copy:
-                    pieces.append((after_hole, Copy(copy, run_shift)))
+                    pieces.append(Piece(after_hole, Copy(copy, run_shift)))
                     copy, after_hole = [], False
                 stretch = _stretch(b, run.segments[i:], start)
                 stretch.offset += Fraction(shift, edges.TS_CLOCK)
-                pieces.append((after_hole, stretch))
+                pieces.append(Piece(after_hole, stretch))
                 break
             lo = b.lo if seg is b.first and b.cut_head else None
             hi = b.hi if seg is b.last and b.cut_tail else None
@@ -218,7 +251,7 @@ def plan_pieces(
                 copy.append(seg)
                 continue
             if copy:
-                pieces.append((after_hole, Copy(copy, run_shift)))
+                pieces.append(Piece(after_hole, Copy(copy, run_shift)))
                 copy, after_hole = [], False
             data, probe = (
                 (b.first_data, b.first_probe) if seg is b.first else (b.last_data, b.last_probe)
@@ -228,48 +261,31 @@ def plan_pieces(
             else:
                 edge_list = edge_pieces(seg, data, probe, lo, hi, run_shift)
             for edge in edge_list:
-                pieces.append((after_hole, edge))
+                pieces.append(Piece(after_hole, edge))
                 after_hole = False
         if copy:
-            pieces.append((after_hole, Copy(copy, run_shift)))
+            pieces.append(Piece(after_hole, Copy(copy, run_shift)))
     return pieces
 
 
-def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
+def produce(
+    pieces: Sequence[Piece], kind: str, params: source.Probe, pids: dict[str, int] | None
+) -> Iterator[bytes]:
     """Run the pieces' ffmpegs and join their output.
 
     The next piece that is encoded (an edge or a transition: a few seconds) runs
     alongside the one being sent, so two cores work on a cut with several edges.
     """
     processes: list[FFmpeg] = []
-    ahead: dict[int, tuple[gevent.Greenlet, list[bytes]]] = {}
+    ahead: dict[int, tuple[gevent.Greenlet[[], CutError | None], list[bytes]]] = {}
 
-    def start(piece) -> FFmpeg:
-        if isinstance(piece, Edge):
-            proc = edges.encode_edge(
-                piece.data, piece.probe, params, lo=piece.lo, hi=piece.hi, pids=pids,
-                what=f"re-encode of {piece.seg.path!r}", shift=piece.shift,
-                audio_lo=piece.audio_lo, audio_hi=piece.audio_hi, copy_video=piece.copy_video,
-            )  # fmt: skip
-        elif isinstance(piece, Stretch):
-            proc = edges.reencode_stretch(
-                piece.segments, piece.probe, params, hi=piece.hi, offset=piece.offset,
-                audio_from=piece.audio_from,
-                pids=pids, what=f"re-encode of {len(piece.segments)} changed segments",
-            )  # fmt: skip
-        elif hasattr(piece, "start"):  # a transition between ranges (ranges.py)
-            proc = piece.start(params, pids)
-        else:
-            proc = edges.remux(
-                piece.segments, kind, params.audio is not None, shift=piece.shift,
-                pids=pids if kind == "ts" else None,
-                what=f"remux of {len(piece.segments)} segments from {piece.segments[0].path!r}",
-            )  # fmt: skip
+    def start(work: Work) -> FFmpeg:
+        proc = _start(work, kind, params, pids)
         processes.append(proc)
         return proc
 
     def start_ahead(j: int) -> None:
-        proc = start(pieces[j][1])
+        proc = start(pieces[j].work)
         chunks: list[bytes] = []
 
         def run() -> CutError | None:
@@ -285,8 +301,10 @@ def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
 
     joiner = mpegts.Joiner()
     try:
-        for i, (after_hole, piece) in enumerate(pieces):
-            following = next((j for j in range(i + 1, len(pieces)) if _encoded(pieces[j][1])), None)
+        for i, (after_hole, work) in enumerate(pieces):
+            following = next(
+                (j for j in range(i + 1, len(pieces)) if encoded(pieces[j].work)), None
+            )
             if following is not None and following not in ahead:
                 start_ahead(following)
             joiner.piece(after_hole=after_hole)
@@ -296,10 +314,10 @@ def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
                 if error is not None:
                     raise error
                 stream = iter(chunks)
-            elif isinstance(piece, Copy) and kind == "ts" and not piece.shift:
-                stream = (c for seg in piece.segments for c in source.chunks(seg))
+            elif isinstance(work, Copy) and kind == "ts" and not work.shift:
+                stream = (c for seg in work.segments for c in source.chunks(seg))
             else:
-                stream = start(piece).output()
+                stream = start(work).output()
             for chunk in stream:
                 out = joiner.feed(chunk)
                 if out:
@@ -314,6 +332,29 @@ def _produce(pieces, kind: str, params, pids) -> Iterator[bytes]:
             proc.close()
 
 
-def _encoded(piece) -> bool:
+def _start(work: Work, kind: str, params: source.Probe, pids: dict[str, int] | None) -> FFmpeg:
+    """The ffmpeg that makes one piece (a TS Copy with no shift needs none: see produce)."""
+    if isinstance(work, Edge):
+        return edges.encode_edge(
+            work.data, work.probe, params, lo=work.lo, hi=work.hi, pids=pids,
+            what=f"re-encode of {work.seg.path!r}", shift=work.shift,
+            audio_lo=work.audio_lo, audio_hi=work.audio_hi, copy_video=work.copy_video,
+        )  # fmt: skip
+    if isinstance(work, Stretch):
+        return edges.reencode_stretch(
+            work.segments, work.probe, params, hi=work.hi, offset=work.offset,
+            audio_from=work.audio_from,
+            pids=pids, what=f"re-encode of {len(work.segments)} changed segments",
+        )  # fmt: skip
+    if isinstance(work, TransitionPiece):  # between ranges (ranges.py)
+        return work.start(params, pids)
+    return edges.remux(
+        work.segments, kind, params.audio is not None, shift=work.shift,
+        pids=pids if kind == "ts" else None,
+        what=f"remux of {len(work.segments)} segments from {work.segments[0].path!r}",
+    )  # fmt: skip
+
+
+def encoded(work: Work) -> bool:
     """True for a piece that is a short encode worth running ahead of its turn."""
-    return (isinstance(piece, Edge) and piece.reencodes) or hasattr(piece, "start")
+    return (isinstance(work, Edge) and work.reencodes) or isinstance(work, TransitionPiece)

@@ -19,7 +19,7 @@ import re
 import resource
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol
+from typing import IO, Protocol
 
 import gevent
 from gevent import subprocess
@@ -58,15 +58,15 @@ class Limits(Protocol):
     def starting(self) -> None:
         """Called before each start; raising refuses it (nothing runs)."""
 
-    def started(self, proc: subprocess.Popen) -> None:
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
         """The process runs; the caller may kill it from now on."""
 
-    def ended(self, proc: subprocess.Popen | None) -> None:
+    def ended(self, proc: subprocess.Popen[bytes] | None) -> None:
         """The process is reaped (None: it could not start)."""
 
 
 @contextlib.contextmanager
-def limited_by(limits: "Limits"):
+def limited_by(limits: "Limits") -> Iterator[None]:
     """While active, each ffmpeg or ffprobe started here is subject to ``limits``."""
     token = _limits.set(limits)
     try:
@@ -87,7 +87,7 @@ def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def progress_to(report: Callable[[float], None]):
+def progress_to(report: Callable[[float], None]) -> Iterator[None]:
     """While active, each ffmpeg started here reports seconds of output written to ``report``.
 
     From ffmpeg's ``-progress`` (twice a second); ffprobe reports nothing.
@@ -122,7 +122,7 @@ class FFmpeg:
         memory = self.limits.memory_bytes if self.limits is not None else None
         # Popen waits (cooperatively) for the exec; started in its own greenlet so that
         # a kill landing in that wait cannot leave a started ffmpeg behind.
-        starter = gevent.spawn(
+        starter: gevent.Greenlet[..., subprocess.Popen[bytes]] = gevent.spawn(
             subprocess.Popen,
             args,
             stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
@@ -132,19 +132,19 @@ class FFmpeg:
             preexec_fn=_child_setup(memory),
         )
         try:
-            self.proc = starter.get()
+            self.proc: subprocess.Popen[bytes] = starter.get()
         except OSError as e:
             self._ended(None)
             raise CutError(f"cannot run {args[0]!r} ({e}): install ffmpeg") from e
         except BaseException:
             starter.join()
-            if starter.successful():
+            if starter.successful() and starter.value is not None:
                 _discard(starter.value)
             self._ended(None)
             raise
         if self.limits is not None:
             self.limits.started(self.proc)
-        self._greenlets = [gevent.spawn(self._drain_stderr)]
+        self._greenlets: list[gevent.Greenlet[..., None]] = [gevent.spawn(self._drain_stderr)]
         if feed is not None:
             self._greenlets.append(gevent.spawn(self._feed, feed))
 
@@ -153,7 +153,7 @@ class FFmpeg:
             for chunk in feed:
                 view = memoryview(chunk)
                 while view:  # unbuffered pipe: a write may take only part of the chunk
-                    view = view[self.proc.stdin.write(view) :]
+                    view = view[_pipe(self.proc.stdin).write(view) :]
         except BrokenPipeError:
             pass  # ffmpeg stopped reading: its exit status and stderr say why
         except Exception as e:  # a segment that cannot be read: fail the cut with it
@@ -161,16 +161,17 @@ class FFmpeg:
             self.proc.kill()
         finally:
             # a generator feed may hold a segment file open: close it now, not at gc
-            if hasattr(feed, "close"):
-                feed.close()
+            close = getattr(feed, "close", None)
+            if close is not None:
+                close()
             try:
-                self.proc.stdin.close()
+                _pipe(self.proc.stdin).close()
             except OSError:
                 pass
 
     def _drain_stderr(self) -> None:
         partial = b""
-        while chunk := self.proc.stderr.read(READ_SIZE):
+        while chunk := _pipe(self.proc.stderr).read(READ_SIZE):
             if self.progress is not None:
                 partial, chunk = self._take_progress(partial + chunk)
             if self._stderr_size < STDERR_LIMIT:
@@ -185,7 +186,7 @@ class FFmpeg:
         kept = []
         for line in lines:
             found = _OUT_TIME.match(line)
-            if found:
+            if found and self.progress is not None:
                 try:
                     self.progress(int(found.group(1)) / 1e6)
                 except Exception:  # a display must never fail the cut
@@ -201,7 +202,7 @@ class FFmpeg:
     def output(self) -> Iterator[bytes]:
         """ffmpeg's stdout as it comes; raises CutError if it fails. Closes on exit."""
         try:
-            while chunk := self.proc.stdout.read(READ_SIZE):
+            while chunk := _pipe(self.proc.stdout).read(READ_SIZE):
                 yield chunk
             self.wait()
         finally:
@@ -238,7 +239,7 @@ class FFmpeg:
         self.proc.wait()
         self._ended(self.proc)
 
-    def _ended(self, proc: subprocess.Popen | None) -> None:
+    def _ended(self, proc: subprocess.Popen[bytes] | None) -> None:
         """Tell the limits, once, that the process they let start is gone."""
         limits, self.limits = self.limits, None
         if limits is not None:
@@ -247,11 +248,17 @@ class FFmpeg:
     def __enter__(self) -> "FFmpeg":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _discard(proc: subprocess.Popen) -> None:
+def _pipe(f: IO[bytes] | None) -> IO[bytes]:
+    """A pipe this class asked Popen for (so never None)."""
+    assert f is not None
+    return f
+
+
+def _discard(proc: subprocess.Popen[bytes]) -> None:
     """Kill and reap a process nobody will read, closing its pipes."""
     proc.kill()
     for f in (proc.stdin, proc.stdout, proc.stderr):

@@ -7,6 +7,7 @@ time; that is how several segments reach one ffmpeg through one pipe.
 """
 
 import struct
+from collections.abc import Iterator
 
 #: Box types that open a media segment (ISO 14496-12 §8.16, §8.8.4).
 FRAGMENT_START = {b"styp", b"sidx", b"moof", b"emsg", b"prft"}
@@ -19,7 +20,7 @@ def looks_like_fmp4(data: bytes) -> bool:
     return len(data) >= 8 and data[4:8] in {b"ftyp", b"styp", b"moov", b"moof", b"sidx"}
 
 
-def boxes(data: bytes):
+def boxes(data: bytes) -> Iterator[tuple[bytes, int, int]]:
     """(type, start, end) of each top-level box; raises ValueError on a bad size."""
     pos = 0
     while pos < len(data):

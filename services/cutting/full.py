@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from fastseg import SegmentInfo
 from services.cutting import fmp4, mpegts, source
 from services.cutting.bounds import Bounds, plan
-from services.cutting.encoding import Encoding
+from services.cutting.encoding import Encoding, require_encoding
 from services.cutting.errors import CutError
 from services.cutting.ffmpeg import ffmpeg
 from services.ranges import check_range
@@ -125,16 +125,17 @@ def full_cut(
     ffmpeg fails. Nothing runs and no temp file exists until iteration starts.
     """
     check_range(start, end)
-    if not isinstance(encoding, Encoding):
-        raise TypeError(f"encoding must be an Encoding, got {encoding!r}")
+    encoding = require_encoding(encoding)
     b = plan(segments, start, end, allow_holes)
     runs = b.runs
     args = ["-copyts", "-f", "mpegts" if b.kind == "ts" else "mp4", "-i", "pipe:0"]
     args += encode_args(encoding, b)
-    return _produce(args, runs, b.kind, encoding)
+    return produce(args, runs, b.kind, encoding)
 
 
-def _produce(args, runs, kind, encoding: Encoding) -> Iterator[bytes]:
+def produce(
+    args: list[str], runs: list[source.Run], kind: str, encoding: Encoding
+) -> Iterator[bytes]:
     """Run ffmpeg; stream its output, or spool it first if the container needs seeking."""
     what = f"full cut to {encoding.container}"
     if not encoding.seekable_output:

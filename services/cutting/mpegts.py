@@ -33,11 +33,13 @@ def is_mpegts(data: bytes) -> bool:
 
 def packets(data: bytes) -> np.ndarray:
     """The packets of whole-packet ``data`` as an (n, 188) uint8 view."""
-    return np.frombuffer(data, dtype=np.uint8).reshape(-1, PACKET)
+    arr: np.ndarray = np.frombuffer(data, dtype=np.uint8).reshape(-1, PACKET)
+    return arr
 
 
 def _pids(arr: np.ndarray) -> np.ndarray:
-    return ((arr[:, 1].astype(np.uint16) & 0x1F) << 8) | arr[:, 2]
+    pids: np.ndarray = ((arr[:, 1].astype(np.uint16) & 0x1F) << 8) | arr[:, 2]
+    return pids
 
 
 def _section(arr: np.ndarray, pid: int) -> bytes | None:
@@ -45,7 +47,7 @@ def _section(arr: np.ndarray, pid: int) -> bytes | None:
     rows = np.nonzero((_pids(arr) == pid) & ((arr[:, 1] & 0x40) != 0))[0]
     if not len(rows):
         return None
-    pkt = arr[rows[0]].tobytes()
+    pkt: bytes = arr[rows[0]].tobytes()
     pos = 4
     if pkt[3] & 0x20:  # adaptation field present: skip it
         pos += 1 + pkt[4]

@@ -25,6 +25,19 @@ logger = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 
 
+def start_of(seg: SegmentInfo) -> dt.datetime:
+    """When a segment starts; CutError for one whose name holds no time."""
+    if seg.start is None:
+        raise CutError(f"segment {seg.path!r} has no time in its name: list segments to cut "
+                       "with fastseg.get_best_segments")  # fmt: skip
+    return seg.start
+
+
+def end_of(seg: SegmentInfo) -> dt.datetime:
+    """When a segment ends; CutError for one whose name holds no time."""
+    return start_of(seg) + seg.duration
+
+
 @dataclasses.dataclass
 class Run:
     """Segments that join with no hole; ``after_hole`` if a hole comes before them."""
@@ -53,9 +66,7 @@ def runs(
             if seg is None:
                 before = segments[i - 1] if i else None
                 after = next((s for s in segments[i + 1 :] if s is not None), None)
-                hole_start = before.end if before else (start or after.start)
-                hole_end = after.start if after else (end or before.end)
-                raise ContainsHoles(hole_start, hole_end)
+                raise ContainsHoles(*_hole(before, after, start, end))
     result: list[Run] = []
     current: list[SegmentInfo] = []
     for seg in segments:
@@ -68,6 +79,24 @@ def runs(
     if current:
         result.append(Run(current, bool(result)))
     return result
+
+
+def _hole(
+    before: SegmentInfo | None,
+    after: SegmentInfo | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> tuple[dt.datetime, dt.datetime]:
+    """Where a hole between two segments (None: the range's edge) starts and ends."""
+    hole_start = end_of(before) if before else start
+    hole_end = start_of(after) if after else end
+    if hole_start is None:  # a hole first, and no range given: it ends where video starts
+        hole_start = hole_end
+    if hole_end is None:
+        hole_end = hole_start
+    assert hole_start is not None  # a segment is on one side of it
+    assert hole_end is not None
+    return hole_start, hole_end
 
 
 def read(seg: SegmentInfo) -> bytes:
@@ -175,7 +204,7 @@ class Stream:
     sample_rate: int | None = None
     channels: int | None = None
 
-    def params(self) -> tuple:
+    def params(self) -> tuple[object, ...]:
         """What must not change for stream-copied pieces to join."""
         return (self.codec, self.profile, self.pix_fmt, self.width, self.height,
                 self.sample_rate, self.channels)  # fmt: skip
@@ -194,7 +223,7 @@ class Probe:
     """A segment's streams and its packets (in file order) per stream."""
 
     kind: str  # container: 'ts' or 'fmp4'
-    video: Stream | None
+    video: Stream  # a segment without video is Damaged
     audio: Stream | None
     video_packets: list[Packet]
     audio_packets: list[Packet]
@@ -208,7 +237,10 @@ class Probe:
         return max(0, first.pts - first.dts)
 
 
-def _int(value) -> int | None:
+def _int(value: object) -> int | None:
+    """ffprobe's JSON number (or numeric string) as an int; None for anything else."""
+    if not isinstance(value, str | int | float):
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -281,7 +313,7 @@ def first_frame_at_or_after(probe_: Probe, seg: SegmentInfo, when: dt.datetime) 
     """
     tb = probe_.video.time_base
     first = min(p.pts for p in probe_.video_packets)
-    offset = Fraction((when - seg.start) // dt.timedelta(microseconds=1), 1_000_000)
+    offset = Fraction((when - start_of(seg)) // dt.timedelta(microseconds=1), 1_000_000)
     candidates = [p.pts for p in probe_.video_packets if (p.pts - first) * tb >= offset]
     return min(candidates) if candidates else None
 
@@ -334,3 +366,11 @@ def audio_threshold(probe_: Probe, video_pts: int) -> int | None:
     tb = probe_.audio.time_base
     kept = [p.pts for p in probe_.audio_packets if (p.pts + Fraction(p.duration, 2)) * tb >= at]
     return min(kept) if kept else None
+
+
+def video_of(seg: SegmentInfo) -> Stream:
+    """The codec parameters of a segment's video (codec, size, pixel format, ...).
+
+    Raises CutError if the segment cannot be read or has no video.
+    """
+    return probe(read(seg), seg.path).video

@@ -5,7 +5,7 @@ See docs/DESIGN.md#database. Services call :func:`database_dsn` with their ``--d
 once before first use.
 """
 
-from services.db import locations, states
+from services.db import audit, locations, states
 from services.db.connection import (
     ConnectionLost,
     Database,
@@ -21,6 +21,7 @@ from services.db.schema import (
     OPTIONAL_EDIT_INPUTS,
     SHEET_INPUTS,
     STATES,
+    THUMBNAIL_INPUTS,
     apply_schema,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "OPTIONAL_EDIT_INPUTS",
     "SHEET_INPUTS",
     "STATES",
+    "THUMBNAIL_INPUTS",
     "ConnectionLost",
     "Database",
     "DatabaseError",
@@ -37,6 +39,7 @@ __all__ = [
     "EmbeddedPostgresError",
     "add_db_argument",
     "apply_schema",
+    "audit",
     "connect",
     "database_dsn",
     "locations",

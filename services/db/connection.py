@@ -22,13 +22,17 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.rows import namedtuple_row
+from psycopg.rows import RowFactory, namedtuple_row
 
 from services.runtime import backoff
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: The session settings the audit trigger reads (services.db.audit).
+ACTOR = "fastseg.actor"
+ADDRESS = "fastseg.address"
 
 __all__ = [
     "ConnectionLost",
@@ -103,7 +107,7 @@ def _redact(dsn: str) -> str:
         return "<unparseable DSN>"
     if "password" in params:
         params["password"] = "***"
-    return psycopg.conninfo.make_conninfo(**params)
+    return psycopg.conninfo.make_conninfo("", **params)
 
 
 @contextlib.contextmanager
@@ -131,48 +135,113 @@ class Database:
     breaks mid-statement is dropped (the next call reconnects) and reported as
     ConnectionLost, since the statement may have committed; pass
     ``idempotent=True`` for work that is harmless to repeat and it is retried
-    once on a fresh connection instead.
+    once on a fresh connection instead. A statement a read-only server refused
+    (a standby, mid-failover) is retried once on a new connection, which a
+    multi-host DSN with ``target_session_attrs=read-write`` points at the
+    primary; then DatabaseUnavailable, for the caller's backoff.
     """
 
-    def __init__(self, dsn: str, *, application_name: str = "fastseg", timeout: float = 10):
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        application_name: str = "fastseg",
+        timeout: float = 10,
+        actor: str | None = None,
+    ):
         self.dsn = dsn
         self.application_name = application_name
         self.timeout = timeout
         self._conn: psycopg.Connection | None = None
+        # Who the audit trail names for this connection's writes, and the client's address.
+        self._who: tuple[str, str] = (actor or "", "")
+        self._who_set: tuple[str, str] | None = None  # what the live connection has
+
+    def act_as(self, actor: str | None, address: str | None = None) -> None:
+        """Name the writer of what follows in the audit trail (docs/DESIGN.md#audit-trail).
+
+        ``actor`` None: the database role is named. Set on the connection before
+        its next statement, and again on every reconnection.
+        """
+        self._who = (actor or "", address or "")
 
     def __repr__(self) -> str:
         return f"Database({_redact(self.dsn)!r})"
 
     @property
     def conn(self) -> psycopg.Connection:
-        """The live connection, connecting first if there is none or it broke."""
-        if _is_broken(self._conn):
-            if self._conn is not None:
-                logger.warning("database connection was lost: reconnecting")
-                self._conn.close()
-            self._conn = connect(
-                self.dsn, application_name=self.application_name, timeout=self.timeout
-            )
-        return self._conn
+        """The live connection, connecting first if there is none or it broke.
+
+        Raises DatabaseUnavailable if the server cannot be reached.
+        """
+        for _ in range(2):
+            if _is_broken(self._conn):
+                if self._conn is not None:
+                    logger.warning("database connection was lost: reconnecting")
+                    self._conn.close()
+                self._conn = connect(
+                    self.dsn, application_name=self.application_name, timeout=self.timeout
+                )
+                self._who_set = ("", "")  # a new session has neither setting
+            assert self._conn is not None
+            if self._who_set == self._who:
+                return self._conn
+            try:
+                # Session settings (not LOCAL): autocommit statements see them too.
+                self._conn.execute(
+                    "SELECT set_config(%s, %s, false) AS actor,"
+                    " set_config(%s, %s, false) AS address",
+                    (ACTOR, self._who[0], ADDRESS, self._who[1]),
+                )
+            except psycopg.OperationalError:
+                if not _is_broken(self._conn):
+                    raise
+                continue  # an idle connection the server dropped: harmless to redo on a new one
+            self._who_set = self._who
+            return self._conn
+        raise DatabaseUnavailable(
+            f"the connection to {_redact(self.dsn)!r} broke twice as it was set up: "
+            "check the server's log"
+        )
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            self._who_set = None
 
-    def query(self, sql: str, params: Any = None, *, idempotent: bool = False) -> list[Any]:
-        """Run one statement; its rows (empty for statements that return none)."""
+    def query(
+        self,
+        sql: str,
+        params: Any = None,
+        *,
+        idempotent: bool = False,
+        rows: RowFactory[Any] | None = None,
+    ) -> list[Any]:
+        """Run one statement; its rows (empty for statements that return none).
+
+        ``rows`` makes them typed (``rows.EVENT_ROWS``); by default named tuples.
+        """
 
         def run(cur: psycopg.Cursor) -> list[Any]:
+            if rows is not None:
+                cur.row_factory = rows
             cur.execute(sql, params)
             return cur.fetchall() if cur.description is not None else []
 
         return self._retry(run, in_transaction=False, idempotent=idempotent)
 
-    def query_one(self, sql: str, params: Any = None, *, idempotent: bool = False) -> Any:
+    def query_one(
+        self,
+        sql: str,
+        params: Any = None,
+        *,
+        idempotent: bool = False,
+        rows: RowFactory[Any] | None = None,
+    ) -> Any:
         """The first row of one statement's result, or None."""
-        rows = self.query(sql, params, idempotent=idempotent)
-        return rows[0] if rows else None
+        found = self.query(sql, params, idempotent=idempotent, rows=rows)
+        return found[0] if found else None
 
     def transact(self, fn: Callable[[psycopg.Cursor], T], *, idempotent: bool = False) -> T:
         """``fn(cursor)`` in one transaction, retried whole on serialization failure.
@@ -202,6 +271,20 @@ class Database:
                 delay = backoff_delay(attempt)
                 logger.info("serialization failure (try %d): retrying in %.3fs", attempt, delay)
                 time.sleep(delay)
+            except pg_errors.ReadOnlySqlTransaction as e:
+                # A standby (a failover not finished, or a DSN without
+                # target_session_attrs=read-write): the statement was refused, so trying
+                # it again is safe; a new connection goes through the DSN's host list.
+                self.close()
+                if not reconnected:
+                    reconnected = True
+                    logger.warning("database is read-only (%s): reconnecting", e)
+                    continue
+                raise DatabaseUnavailable(
+                    f"the database at {_redact(self.dsn)!r} is read-only ({str(e).strip()}): "
+                    "a standby not yet promoted, or a DSN that reaches only standbys; "
+                    "add target_session_attrs=read-write to a DSN of several hosts"
+                ) from e
             except psycopg.OperationalError as e:
                 if not _is_broken(conn):
                     raise  # a server-side error on a healthy connection: not ours to hide

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 import fastseg
@@ -19,9 +20,12 @@ from services.archive import layout, names, times
 from services.db import locations, states
 from services.db.connection import Database
 from services.db.publishing import Conventions, check_published, compose
-from services.ranges import chapters, check_ranges, transitions_from_json
+from services.db.thumbnails import TemplateNotFound, attribution
+from services.ranges import Transition, as_pairs, chapters, check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
+
+Range = tuple[dt.datetime, dt.datetime]
 
 __all__ = ["EditRefused", "check_edit", "check_editor", "check_link", "write_chapters"]
 
@@ -79,13 +83,13 @@ def _check_location(db: Database, name: str) -> None:
 def _ranges(
     video_start: dt.datetime | None,
     video_end: dt.datetime | None,
-    video_ranges: list | None,
-    video_transitions: list | None,
-) -> tuple[list, list]:
+    video_ranges: Sequence[Sequence[dt.datetime]] | None,
+    video_transitions: list[dict[str, Any] | None] | None,
+) -> tuple[list[Range], list[Transition | None]]:
     """The edit's ranges and transitions, checked; EditRefused says what is wrong."""
     try:
         if video_ranges:
-            ranges = [tuple(r) for r in video_ranges]
+            ranges = as_pairs(video_ranges)
             return ranges, check_ranges(ranges, transitions_from_json(video_transitions))
         if video_start is None or video_end is None:
             raise ValueError("an edit needs video_start and video_end, or video_ranges")
@@ -121,8 +125,8 @@ def write_chapters(values: dict[str, Any]) -> dict[str, Any]:
 
 def check_published_edit(
     conventions: Conventions,
-    ranges: list,
-    transitions: list,
+    ranges: list[Range],
+    transitions: list[Transition | None],
     *,
     video_title: str,
     video_description: str = "",
@@ -140,11 +144,32 @@ def check_published_edit(
         video_title,
         video_description,
         video_tags,
-        thumbnail_attribution=thumbnail_attribution,  # lane thumbs: the template's credit
+        thumbnail_attribution=thumbnail_attribution,  # a TEMPLATE thumbnail's credit
     )
     problems = check_published(published)
     if problems:
         raise EditRefused("; ".join(problems))
+
+
+def _thumbnail_credit(db: Database, mode: str | None, template: str | None) -> str | None:
+    """A TEMPLATE's template exists: its attribution (the credit under the description)."""
+    try:
+        return attribution(db, mode, template)
+    except TemplateNotFound as exc:
+        raise EditRefused(f"thumbnail_template: {exc}") from None
+
+
+def _check_thumbnail(hours_path: str, mode: str | None, when: dt.datetime | None) -> None:
+    """A BARE or TEMPLATE thumbnail's frame is recorded."""
+    if mode in ("BARE", "TEMPLATE") and when is not None:
+        try:
+            seg = layout.segment_at(hours_path, when)
+        except ValueError as exc:  # a time outside what the archive can hold
+            raise EditRefused(f"thumbnail_time: {exc}") from None
+        if seg is None:
+            raise EditRefused(
+                f"thumbnail_time {when.isoformat()} has no recorded video: pick a frame of the clip"
+            )
 
 
 def check_edit(
@@ -153,8 +178,8 @@ def check_edit(
     *,
     video_start: dt.datetime | None = None,
     video_end: dt.datetime | None = None,
-    video_ranges: list | None = None,
-    video_transitions: list | None = None,
+    video_ranges: list[list[dt.datetime]] | None = None,
+    video_transitions: list[dict[str, Any] | None] | None = None,
     video_channel: str,
     upload_location: str,
     editor: str,
@@ -165,6 +190,9 @@ def check_edit(
     video_tags: list[str] | None = None,
     conventions: Conventions | None = None,
     now: dt.datetime | None = None,
+    thumbnail_mode: str | None = None,
+    thumbnail_time: dt.datetime | None = None,
+    thumbnail_template: str | None = None,
     **_other: Any,
 ) -> None:
     """Raise EditRefused unless the edit names recorded video a live cutter can upload,
@@ -182,6 +210,7 @@ def check_edit(
         video_title=video_title,
         video_description=video_description,
         video_tags=video_tags,
+        thumbnail_attribution=_thumbnail_credit(db, thumbnail_mode, thumbnail_template),
     )
     video_start, video_end = ranges[0][0], ranges[-1][1]
     check_editor(editor)
@@ -193,6 +222,7 @@ def check_edit(
             f"the future (it is {now.isoformat(timespec='seconds')} UTC): pick recorded video"
         )
     _check_location(db, upload_location)
+    _check_thumbnail(hours_path, thumbnail_mode, thumbnail_time)
     if allow_holes:
         return
     try:

@@ -31,7 +31,12 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "find_server_binaries"]
+__all__ = [
+    "EmbeddedPostgres",
+    "EmbeddedPostgresError",
+    "find_server_binaries",
+    "installed_bin_dirs",
+]
 
 PORT = 5432  # only names the socket file: nothing listens on TCP
 USER = "fastseg"
@@ -45,6 +50,13 @@ class EmbeddedPostgresError(Exception):
     """The private cluster could not be created, started or stopped; the message says why."""
 
 
+def installed_bin_dirs() -> list[str]:
+    """Debian's /usr/lib/postgresql/VERSION/bin directories, newest version first."""
+    found = glob.glob("/usr/lib/postgresql/*/bin")
+    found.sort(key=lambda p: [int(x) if x.isdigit() else 0 for x in p.split("/")[-2].split(".")])
+    return found[::-1]
+
+
 def find_server_binaries() -> Path:
     """The directory holding ``initdb`` and ``pg_ctl`` (newest version first).
 
@@ -54,9 +66,7 @@ def find_server_binaries() -> Path:
     candidates = []
     if os.environ.get("FASTSEG_PG_BIN"):
         candidates.append(os.environ["FASTSEG_PG_BIN"])
-    found = glob.glob("/usr/lib/postgresql/*/bin")
-    found.sort(key=lambda p: [int(x) if x.isdigit() else 0 for x in p.split("/")[-2].split(".")])
-    candidates += reversed(found)
+    candidates += installed_bin_dirs()
     on_path = shutil.which("pg_ctl")
     if on_path:
         candidates.append(os.path.dirname(on_path))
@@ -79,7 +89,7 @@ class EmbeddedPostgres:
     suite turns fsync off with them).
     """
 
-    def __init__(self, base_dir: str | os.PathLike, *, settings: dict[str, str] | None = None):
+    def __init__(self, base_dir: str | os.PathLike[str], *, settings: dict[str, str] | None = None):
         self.base = Path(base_dir).absolute()
         self.state_dir = self.base / ".fastseg"
         self.link = self.state_dir / "pg"
@@ -95,16 +105,23 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError("the embedded cluster is not started: call start() first")
         return f"host={self.data_dir} port={PORT} user={USER} dbname={DBNAME}"
 
+    @property
+    def _data(self) -> Path:
+        """The data directory, once :meth:`start` has chosen it."""
+        if self.data_dir is None:
+            raise EmbeddedPostgresError("the embedded cluster is not started: call start() first")
+        return self.data_dir
+
     def __enter__(self) -> "EmbeddedPostgres":
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- running things as the right user --------------------------------------------
 
-    def _run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    def _run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         prefix = ["runuser", "-u", SYSTEM_USER, "--"] if self._as_root else []
         # A new session: a Ctrl-C meant for us must not reach the postmaster.
         proc = subprocess.run(
@@ -117,15 +134,15 @@ class EmbeddedPostgres:
             )
         return proc
 
-    def pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``pg_ctl ARGS -D DATA`` as the cluster's owner.
 
         A server it starts logs to ``DATA/server.log``: without ``-l`` it would
         inherit our pipes and ``pg_ctl`` would never seem to finish.
         """
         if args and args[0] in ("start", "restart") and "-l" not in args:
-            args = (*args, "-l", str(self.data_dir / "server.log"))
-        return self._run(str(self._bindir / "pg_ctl"), *args, "-D", str(self.data_dir), check=check)
+            args = (*args, "-l", str(self._data / "server.log"))
+        return self._run(str(self._bindir / "pg_ctl"), *args, "-D", str(self._data), check=check)
 
     # -- where the cluster lives -------------------------------------------------------
 
@@ -213,7 +230,9 @@ class EmbeddedPostgres:
         return self.dsn
 
     def _entry(self) -> tuple[int, int, str]:
-        return (*_identity(os.getpid()), self._token)
+        me = _identity(os.getpid())
+        assert me is not None  # we are running
+        return (*me, self._token)
 
     def _users(self) -> set[tuple[int, int, str]]:
         """The processes registered as users that still exist (call under ``pg.lock``)."""
@@ -224,8 +243,8 @@ class EmbeddedPostgres:
         users = set()
         for line in text.splitlines():
             try:
-                pid, start, token = line.split()
-                pid, start = int(pid), int(start)
+                pid_text, start_text, token = line.split()
+                pid, start = int(pid_text), int(start_text)
             except ValueError:
                 continue  # a damaged line: nobody
             if _identity(pid) == (pid, start):
@@ -244,7 +263,7 @@ class EmbeddedPostgres:
         logger.info("creating the embedded database in %r (initdb)", str(self.data_dir))
         self._run(
             str(self._bindir / "initdb"),
-            "-D", str(self.data_dir),
+            "-D", str(self._data),
             "--username", USER,
             "--auth", "trust",  # the socket's directory is private to its owner (0700)
             "--encoding", "UTF8",
@@ -257,7 +276,7 @@ class EmbeddedPostgres:
             "port": str(PORT),
             **self.settings,
         }
-        with open(self.data_dir / "postgresql.conf", "a") as f:
+        with open(self._data / "postgresql.conf", "a") as f:
             f.write("\n# fastseg's embedded cluster\n")
             f.writelines(f"{k} = {v}\n" for k, v in settings.items())
 
@@ -328,5 +347,5 @@ class _Flock:
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         os.close(self.fd)

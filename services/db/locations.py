@@ -10,6 +10,8 @@ import datetime as dt
 import logging
 from typing import Any
 
+import psycopg
+
 from services.db.connection import Database
 
 logger = logging.getLogger(__name__)
@@ -25,7 +27,7 @@ NOW = "(now() AT TIME ZONE 'UTC')"
 def record(db: Database, node: str, served: list[tuple[str, str, str | None]]) -> None:
     """The node serves exactly these ``(name, backend, public_url)``: replace what it had."""
 
-    def run(cur):
+    def run(cur: psycopg.Cursor[Any]) -> None:
         cur.execute(
             "DELETE FROM locations WHERE node = %s AND NOT (name = ANY(%s))",
             (node, [name for name, _, _ in served]),

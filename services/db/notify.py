@@ -105,7 +105,7 @@ class Listener:
                 continue
             self._conn = conn
             try:
-                schema = conn.execute("SELECT current_schema()").fetchone()[0]
+                (schema,) = conn.execute("SELECT current_schema()").fetchall()[0]
                 conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                 self.connected = True
                 if not first:

@@ -11,7 +11,11 @@ cannot put an event into a state the cutter would misread.
 """
 
 import logging
+from typing import Any
 
+import psycopg
+
+from services.db.audit import AUDIT_SQL, trigger_sql
 from services.db.connection import Database
 
 logger = logging.getLogger(__name__)
@@ -24,6 +28,8 @@ __all__ = [
     "PUBLISHING_EDIT_INPUTS",
     "SHEET_INPUTS",
     "STATES",
+    "THUMBNAIL_INPUTS",
+    "THUMBNAIL_MODES",
     "apply_schema",
 ]
 
@@ -63,7 +69,22 @@ EDIT_INPUTS: tuple[str, ...] = (
 )
 
 #: Edit inputs an old client may leave NULL (a single range is video_start/video_end).
-OPTIONAL_EDIT_INPUTS = ("video_ranges", "video_transitions")
+OPTIONAL_EDIT_INPUTS: tuple[str, ...] = ("video_ranges", "video_transitions")
+
+# -- thumbnails (docs/DESIGN.md#thumbnails): wubloader's column names ------------------
+#: The thumbnail's edit inputs; optional (an old client sends none: thumbnail_mode NONE).
+THUMBNAIL_INPUTS = (
+    "thumbnail_mode",
+    "thumbnail_time",
+    "thumbnail_template",
+    "thumbnail_image",
+    "thumbnail_crop",
+    "thumbnail_location",
+)
+THUMBNAIL_MODES = ("NONE", "BARE", "TEMPLATE", "CUSTOM")
+OPTIONAL_EDIT_INPUTS += THUMBNAIL_INPUTS
+# -- end of thumbnails ------------------------------------------------------------------
+
 EDIT_INPUTS += OPTIONAL_EDIT_INPUTS
 EDIT_INPUTS += PUBLISHING_EDIT_INPUTS  # publishing
 
@@ -243,6 +264,65 @@ CREATE TABLE IF NOT EXISTS editors (
 );
 """
 
+# -- thumbnails (docs/DESIGN.md#thumbnails) ---------------------------------------------
+# Idempotent: the type and domain are made once, the columns added if missing. A box is
+# wubloader's box_coords: four integers, left, top, right, bottom, in pixels.
+_THUMBNAIL_MODES_SQL = ", ".join(f"'{m}'" for m in THUMBNAIL_MODES)
+SCHEMA_SQL += f"""
+DO $$ BEGIN
+    CREATE TYPE thumbnail_mode AS ENUM ({_THUMBNAIL_MODES_SQL});
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+DO $$ BEGIN
+    CREATE DOMAIN box_coords AS INTEGER[] CHECK (cardinality(VALUE) = 4 OR VALUE IS NULL);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- NONE: no thumbnail; BARE: the frame at thumbnail_time; TEMPLATE: that frame cropped
+-- (thumbnail_crop) and placed (thumbnail_location) under a template's artwork; CUSTOM:
+-- thumbnail_image, a PNG. thumbnail_last_written: the JPEG the cutter last uploaded.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS thumbnail_mode thumbnail_mode NOT NULL DEFAULT 'NONE';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS thumbnail_time TIMESTAMP;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS thumbnail_template TEXT;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS thumbnail_image BYTEA;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS thumbnail_crop box_coords;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS thumbnail_location box_coords;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS thumbnail_last_written BYTEA;
+
+-- Thumbnail templates: the artwork (a PNG whose transparent area shows the frame), the
+-- credit line's attribution, and the default crop of the frame and its place in the image.
+CREATE TABLE IF NOT EXISTS templates (
+    name TEXT PRIMARY KEY,
+    image BYTEA NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    attribution TEXT NOT NULL DEFAULT '',
+    crop box_coords NOT NULL,
+    location box_coords NOT NULL
+);
+"""
+THUMBNAIL_CONSTRAINTS = {
+    # wubloader's: what each mode needs once an edit is submitted
+    "thumbnail_time_set": (
+        "state = 'UNEDITED' OR thumbnail_mode IN ('NONE', 'CUSTOM') OR thumbnail_time IS NOT NULL"
+    ),
+    "thumbnail_template_set": (
+        "state = 'UNEDITED' OR thumbnail_mode <> 'TEMPLATE' OR thumbnail_template IS NOT NULL"
+    ),
+    "thumbnail_image_set": (
+        "state = 'UNEDITED' OR thumbnail_mode <> 'CUSTOM' OR thumbnail_image IS NOT NULL"
+    ),
+}
+# -- end of thumbnails ------------------------------------------------------------------
+
+# The audit trail (services.db.audit): every table an operator's change reaches.
+SCHEMA_SQL += AUDIT_SQL + "".join([
+    trigger_sql("events", BOOKKEEPING),
+    trigger_sql("nodes"),
+    trigger_sql("locations", ("heartbeat",)),  # touched every 30 s by each cutter
+    trigger_sql("editors"),
+])  # fmt: skip
+
 # name -> CHECK expression. Added one by one when missing, so an older table gains new ones.
 CONSTRAINTS = {
     # Editing needs every edit input; a manual upload goes straight to DONE without them.
@@ -269,6 +349,7 @@ CONSTRAINTS = {
         " AND jsonb_typeof(video_transitions) = 'array'"
         " AND jsonb_array_length(video_transitions) = array_length(video_ranges, 1) - 1)"
     ),
+    **THUMBNAIL_CONSTRAINTS,
 }
 
 
@@ -278,7 +359,7 @@ def apply_schema(db: Database) -> None:
     Safe to call from any number of processes at once, and again later.
     """
 
-    def run(cur):
+    def run(cur: psycopg.Cursor[Any]) -> None:
         cur.execute(SCHEMA_SQL)
         cur.execute(
             "SELECT conname FROM pg_constraint"

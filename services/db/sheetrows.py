@@ -25,6 +25,7 @@ from typing import Any
 from dateutil import parser as _lenient
 
 from services.archive import times
+from services.db.rows import Event
 from services.db.schema import SHEET_INPUTS
 
 __all__ = [
@@ -211,7 +212,7 @@ def format_time(value: dt.datetime | None) -> str:
     return "" if value is None else value.isoformat() + "Z"
 
 
-def format_inputs(row: Any) -> dict[str, str]:
+def format_inputs(row: Event) -> dict[str, str]:
     """An event's sheet inputs as the text of their cells (what ``parse_inputs`` reads back)."""
     out = {}
     for column in SHEET_INPUTS:

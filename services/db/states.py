@@ -12,13 +12,17 @@ Times are naive UTC, like everywhere else in fastseg.
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from services.db.connection import Database
+from services.db.rows import EVENT_ROWS, Event
 from services.db.schema import EDIT_INPUTS, SHEET_INPUTS
-from services.ranges import check_ranges, transitions_from_json
+from services.db.thumbnails import thumbnail_values
+from services.ranges import as_pairs, check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,8 @@ __all__ = [
     "save_draft",
     "set_error",
     "still_ours",
+    "thumbnail_failed",
+    "thumbnail_written",
     "transcode_problem",
     "transcoded",
     "unclaim_failed",
@@ -75,7 +81,7 @@ class VersionConflict(IllegalTransition):
     columns changed, who wrote them and when.
     """
 
-    def __init__(self, current: Any, expected: int) -> None:
+    def __init__(self, current: Event, expected: int) -> None:
         self.current = current
         self.expected = expected
         changed = ", ".join(current.last_changes or ()) or "nothing recorded"
@@ -88,7 +94,7 @@ class VersionConflict(IllegalTransition):
         )
 
 
-def parse_id(event_id: Any) -> uuid.UUID:
+def parse_id(event_id: object) -> uuid.UUID:
     """The UUID of an event id given as text; BadEventId says what was wrong."""
     if isinstance(event_id, uuid.UUID):
         return event_id
@@ -101,35 +107,41 @@ def parse_id(event_id: Any) -> uuid.UUID:
         ) from None
 
 
-def get_event(db: Database, event_id: Any) -> Any:
+def get_event(db: Database, event_id: object) -> Event:
     """The event's row (every column); EventNotFound if there is none."""
-    row = db.query_one("SELECT * FROM events WHERE id = %s", (parse_id(event_id),), idempotent=True)
+    row: Event | None = db.query_one(
+        "SELECT * FROM events WHERE id = %s",
+        (parse_id(event_id),),
+        idempotent=True,
+        rows=EVENT_ROWS,
+    )
     if row is None:
         raise EventNotFound(f"no event with id {str(event_id)!r}")
     return row
 
 
-def list_events(db: Database, state: str | None = None) -> list[Any]:
+def list_events(db: Database, state: str | None = None) -> list[Event]:
     """Every event (or those in ``state``), oldest event first."""
     where, params = ("WHERE state = %s", (state,)) if state else ("", ())
     return db.query(
         f"SELECT * FROM events {where} ORDER BY event_start NULLS LAST, sheet_name, id",
         params,
         idempotent=True,
+        rows=EVENT_ROWS,
     )
 
 
 def _operator_update(
     db: Database,
-    event_id: Any,
+    event_id: object,
     action: str,
     sets: str,
     where: str,
-    params: dict,
+    params: dict[str, object],
     *,
     if_version: int | None = None,
     writer: str | None = None,
-) -> Any:
+) -> Event:
     """Run an operator's UPDATE of the rows ``where`` allows; when it matches nothing, say why.
 
     ``if_version``: change the row only while it is still that version, else
@@ -137,10 +149,11 @@ def _operator_update(
     default the connection's application_name).
     """
     params = {**params, "id": parse_id(event_id), "if_version": if_version, "writer": writer}
-    row = db.query_one(
+    row: Event | None = db.query_one(
         f"UPDATE events SET {sets}, write_as = %(writer)s WHERE id = %(id)s AND ({where})"
         " AND (%(if_version)s::bigint IS NULL OR version = %(if_version)s) RETURNING *",
         params,
+        rows=EVENT_ROWS,
     )
     if row is not None:
         logger.info("event %s: %s (now %s, version %d)", row.id, action, row.state, row.version)
@@ -161,12 +174,12 @@ def is_version(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= MAX_VERSION_DIGITS
 
 
-def _check_version(current: Any, if_version: int | None) -> None:
+def _check_version(current: Event, if_version: int | None) -> None:
     if if_version is not None and current.version != if_version:
         raise VersionConflict(current, if_version)
 
 
-def _illegal(action: str, current: Any) -> IllegalTransition:
+def _illegal(action: str, current: Event) -> IllegalTransition:
     return IllegalTransition(
         f"cannot {action} event {str(current.id)!r}: it is {current.state}"
         # One line, whatever the error holds (ffmpeg's stderr can run to many).
@@ -177,7 +190,7 @@ def _illegal(action: str, current: Any) -> IllegalTransition:
 EDITABLE = ("UNEDITED", "EDITED")  # the states an edit may replace
 
 
-def check_editable(db: Database, event_id: Any, if_version: int | None = None) -> None:
+def check_editable(db: Database, event_id: object, if_version: int | None = None) -> None:
     """IllegalTransition unless the event may be edited now (the edit's UPDATE checks again).
 
     Lets an API refuse an edit of a claimed or finished event for that reason
@@ -198,14 +211,14 @@ def add_event(db: Database, sheet_name: str, **sheet_inputs: Any) -> uuid.UUID:
     return db.transact(lambda cur: insert_event(cur, sheet_name, **sheet_inputs))
 
 
-def _check_sheet_inputs(sheet_inputs: dict) -> None:
+def _check_sheet_inputs(sheet_inputs: dict[str, object]) -> None:
     unknown = set(sheet_inputs) - set(SHEET_INPUTS)
     if unknown:
         raise TypeError(f"not sheet inputs: {sorted(unknown)!r}; expected some of {SHEET_INPUTS!r}")
 
 
 def insert_event(
-    cur: Any, sheet_name: str, *, event_id: Any = None, **sheet_inputs: Any
+    cur: psycopg.Cursor[Any], sheet_name: str, *, event_id: object = None, **sheet_inputs: Any
 ) -> uuid.UUID:
     """INSERT a new UNEDITED event with ``cur`` (inside the caller's transaction); its id.
 
@@ -219,10 +232,13 @@ def insert_event(
     names = ", ".join(columns)
     marks = ", ".join(f"%({c})s" for c in columns)
     cur.execute(f"INSERT INTO events ({names}) VALUES ({marks}) RETURNING id", columns)
-    return cur.fetchone().id
+    (new_id,) = cur.fetchall()[0]
+    return uuid.UUID(str(new_id))
 
 
-def update_sheet_inputs(cur: Any, event_id: Any, **sheet_inputs: Any) -> bool | None:
+def update_sheet_inputs(
+    cur: psycopg.Cursor[Any], event_id: object, **sheet_inputs: Any
+) -> bool | None:
     """Set the given sheet inputs of an event with ``cur``; never its edit inputs or state.
 
     Returns True if something changed, False if every value was already so,
@@ -243,8 +259,8 @@ def update_sheet_inputs(cur: Any, event_id: Any, **sheet_inputs: Any) -> bool | 
         " EXISTS (SELECT 1 FROM events WHERE id = %(id)s) AS present",
         params,
     )
-    row = cur.fetchone()
-    return bool(row.changed) if row.present else None
+    ((changed, present),) = cur.fetchall()
+    return bool(changed) if present else None
 
 
 def check_video_range(video_start: dt.datetime, video_end: dt.datetime) -> None:
@@ -257,7 +273,7 @@ def check_video_range(video_start: dt.datetime, video_end: dt.datetime) -> None:
 
 def edit(
     db: Database,
-    event_id: Any,
+    event_id: object,
     *,
     video_start: dt.datetime | None = None,
     video_end: dt.datetime | None = None,
@@ -269,30 +285,32 @@ def edit(
     video_quality: str = "source",
     allow_holes: bool = False,
     uploader_whitelist: list[str] | None = None,
-    video_ranges: list[tuple[dt.datetime, dt.datetime]] | None = None,
-    video_transitions: list | None = None,
+    video_ranges: Sequence[Sequence[dt.datetime]] | None = None,
+    video_transitions: list[dict[str, Any] | None] | None = None,
     video_tags: list[str] | None = None,
     public: bool = True,
     if_version: int | None = None,
-) -> Any:
+    **thumbnail: Any,
+) -> Event:
     """UNEDITED → EDITED (or a new edit of an EDITED event, which no cutter holds yet).
 
     A clip of several ranges gives ``video_ranges`` (and, per join, ``video_transitions``:
     None or ``{"type": "fade"|"crossfade", "seconds": N}``); video_start/video_end then
     become the first start and last end. ValueError says what is wrong with them.
     ``video_tags`` and ``public`` are what docs/DESIGN.md#publishing says. The
-    edit is submitted, so any draft is cleared; ``editor`` is the writer.
+    edit is submitted, so any draft is cleared; ``editor`` is the writer. ``thumbnail``:
+    the ``thumbnail_*`` inputs (:func:`services.db.thumbnails.thumbnail_values`).
     """
+    thumbnail_inputs = thumbnail_values(**thumbnail)
+    ranges_column: list[list[dt.datetime]] | None = None
     if video_ranges:
-        ranges = [tuple(r) for r in video_ranges]
-        if any(len(r) != 2 for r in ranges):
-            raise ValueError(f"video_ranges {video_ranges!r} are not [start, end] pairs")
+        ranges = as_pairs(video_ranges)
         check_ranges(ranges, transitions_from_json(video_transitions))
         video_start, video_end = ranges[0][0], ranges[-1][1]
         if len(ranges) == 1:  # one range is what video_start/video_end say
-            video_ranges = video_transitions = None
+            video_transitions = None
         else:
-            video_ranges = [list(r) for r in ranges]
+            ranges_column = [list(r) for r in ranges]
     elif video_transitions:
         raise ValueError("video_transitions without video_ranges: give the ranges they join")
     else:
@@ -310,12 +328,13 @@ def edit(
         "video_description": video_description,
         "video_channel": video_channel,
         "video_quality": video_quality,
-        "video_ranges": video_ranges,
+        "video_ranges": ranges_column,
         "video_transitions": None if video_transitions is None else Jsonb(video_transitions),
         "video_tags": list(video_tags or []),
         "public": bool(public),
+        **thumbnail_inputs,
     }
-    sets = ", ".join(f"{c} = %({c})s" for c in EDIT_INPUTS)
+    sets = ", ".join(f"{c} = %({c})s{_CASTS.get(c, '')}" for c in EDIT_INPUTS)
     return _operator_update(
         db,
         event_id,
@@ -330,8 +349,13 @@ def edit(
 
 
 def save_draft(
-    db: Database, event_id: Any, draft: dict | None, editor: str, *, if_version: int | None = None
-) -> Any:
+    db: Database,
+    event_id: object,
+    draft: dict[str, Any] | None,
+    editor: str,
+    *,
+    if_version: int | None = None,
+) -> Event:
     """Keep ``draft`` (edit inputs as the API's JSON body) on the event, in any state.
 
     Nothing is submitted: the state and the edit inputs stay as they are. An
@@ -352,8 +376,8 @@ def save_draft(
 
 
 def cancel(
-    db: Database, event_id: Any, *, if_version: int | None = None, writer: str | None = None
-) -> Any:
+    db: Database, event_id: object, *, if_version: int | None = None, writer: str | None = None
+) -> Event:
     """EDITED or CLAIMED → UNEDITED. A cutter holding it aborts before finalizing."""
     return _operator_update(
         db,
@@ -374,13 +398,13 @@ IN_FLIGHT = ("CLAIMED", "FINALIZING", "TRANSCODING")
 
 def reset(
     db: Database,
-    event_id: Any,
+    event_id: object,
     *,
     force: bool = False,
     in_flight: bool = True,
     if_version: int | None = None,
     writer: str | None = None,
-) -> Any:
+) -> Event:
     """Any state but DONE → UNEDITED, clearing error, uploader and any video.
 
     For an operator who has checked that an upload flagged in FINALIZING did
@@ -411,12 +435,12 @@ def _reset_from(force: bool, in_flight: bool) -> str:
 
 def manual_upload(
     db: Database,
-    event_id: Any,
+    event_id: object,
     link: str,
     *,
     if_version: int | None = None,
     writer: str | None = None,
-) -> Any:
+) -> Event:
     """UNEDITED, EDITED, or FINALIZING with an error → DONE with ``link``.
 
     No edit inputs are needed. A FINALIZING row without an error is still
@@ -460,7 +484,7 @@ def recover(db: Database, uploader: str, message: str) -> tuple[int, int]:
     return len(returned), len(flagged)
 
 
-def set_error(db: Database, event_id: Any, error: str) -> bool:
+def set_error(db: Database, event_id: object, error: str) -> bool:
     """Note a problem on an EDITED event (once: a repeat changes nothing)."""
     rows = db.query(
         "UPDATE events SET error = %s"
@@ -471,21 +495,30 @@ def set_error(db: Database, event_id: Any, error: str) -> bool:
     return bool(rows)
 
 
-def claim(db: Database, row: Any, uploader: str) -> Any:
+def claim(db: Database, row: Event, uploader: str) -> Event | None:
     """EDITED → CLAIMED, if every edit input is still what ``row`` says; else None.
 
     ``IS NOT DISTINCT FROM`` so that NULLs compare equal; a row edited since we
     read it is left for the next poll, which will see the new inputs.
     """
-    same = " AND ".join(f"{c} IS NOT DISTINCT FROM %({c})s" for c in EDIT_INPUTS)
-    return db.query_one(
+    same = " AND ".join(f"{c} IS NOT DISTINCT FROM %({c})s{_CASTS.get(c, '')}" for c in EDIT_INPUTS)
+    return _event(
+        db,
         "UPDATE events SET state = 'CLAIMED', uploader = %(uploader)s, error = NULL"
         f" WHERE id = %(id)s AND state = 'EDITED' AND {same} RETURNING *",
         {**_edit_values(row), "id": row.id, "uploader": uploader},
     )
 
 
-def _edit_values(row: Any) -> dict[str, Any]:
+#: Parameters compared with a column whose type psycopg cannot infer from the value.
+_CASTS = {
+    "thumbnail_mode": "::thumbnail_mode",
+    "thumbnail_crop": "::integer[]",
+    "thumbnail_location": "::integer[]",
+}
+
+
+def _edit_values(row: Event) -> dict[str, Any]:
     """A row's edit inputs as query parameters (JSON columns wrapped to compare as JSON)."""
     values = {c: getattr(row, c) for c in EDIT_INPUTS}
     if values.get("video_transitions") is not None:
@@ -493,7 +526,7 @@ def _edit_values(row: Any) -> dict[str, Any]:
     return values
 
 
-def still_ours(db: Database, event_id: Any, uploader: str) -> bool:
+def still_ours(db: Database, event_id: object, uploader: str) -> bool:
     """True while the event is CLAIMED by ``uploader``."""
     return bool(
         db.query(
@@ -504,34 +537,48 @@ def still_ours(db: Database, event_id: Any, uploader: str) -> bool:
     )
 
 
-def _held(db: Database, event_id: Any, uploader: str, leave: str, sets: str, params=()) -> Any:
-    return db.query_one(
+def _event(db: Database, sql: str, params: object, *, idempotent: bool = False) -> Event | None:
+    """The one event a statement returns (``RETURNING *``), or None."""
+    row: Event | None = db.query_one(sql, params, idempotent=idempotent, rows=EVENT_ROWS)
+    return row
+
+
+def _held(
+    db: Database,
+    event_id: object,
+    uploader: str,
+    leave: str,
+    sets: str,
+    params: tuple[object, ...] = (),
+) -> Event | None:
+    return _event(
+        db,
         f"UPDATE events SET {sets} WHERE id = %s AND state = '{leave}' AND uploader = %s"
         " RETURNING *",
         (*params, parse_id(event_id), uploader),
     )
 
 
-def retry_later(db: Database, event_id: Any, uploader: str, error: str) -> Any:
+def retry_later(db: Database, event_id: object, uploader: str, error: str) -> Event | None:
     """CLAIMED → EDITED after a retryable failure (noted in ``error``)."""
     return _held(
         db, event_id, uploader, "CLAIMED", "state = 'EDITED', uploader = NULL, error = %s", (error,)
     )
 
 
-def unclaim_failed(db: Database, event_id: Any, uploader: str, error: str) -> Any:
+def unclaim_failed(db: Database, event_id: object, uploader: str, error: str) -> Event | None:
     """CLAIMED → UNEDITED with ``error``, keeping ``uploader`` to say who failed."""
     return _held(db, event_id, uploader, "CLAIMED", "state = 'UNEDITED', error = %s", (error,))
 
 
-def finalizing(db: Database, event_id: Any, uploader: str) -> Any:
+def finalizing(db: Database, event_id: object, uploader: str) -> Event | None:
     """CLAIMED → FINALIZING, just before the upload becomes final; None if no longer ours."""
     return _held(db, event_id, uploader, "CLAIMED", "state = 'FINALIZING'")
 
 
 def finished(
-    db: Database, event_id: Any, uploader: str, video_id: str, video_link: str, transcoding: bool
-) -> Any:
+    db: Database, event_id: object, uploader: str, video_id: str, video_link: str, transcoding: bool
+) -> Event | None:
     """FINALIZING → TRANSCODING (the location still processes it) or DONE."""
     state = "TRANSCODING" if transcoding else "DONE"
     return _held(
@@ -544,7 +591,9 @@ def finished(
     )
 
 
-def finalize_failed(db: Database, event_id: Any, uploader: str, error: str, retryable: bool) -> Any:
+def finalize_failed(
+    db: Database, event_id: object, uploader: str, error: str, retryable: bool
+) -> Event | None:
     """FINALIZING → EDITED or UNEDITED, when the upload certainly did not happen."""
     if retryable:
         sets = "state = 'EDITED', uploader = NULL, error = %s"
@@ -553,24 +602,58 @@ def finalize_failed(db: Database, event_id: Any, uploader: str, error: str, retr
     return _held(db, event_id, uploader, "FINALIZING", sets, (error,))
 
 
-def finalize_unknown(db: Database, event_id: Any, uploader: str, error: str) -> Any:
+def finalize_unknown(db: Database, event_id: object, uploader: str, error: str) -> Event | None:
     """Stay in FINALIZING with ``error``: whether the upload happened is unknown."""
     return _held(db, event_id, uploader, "FINALIZING", "error = %s", (error,))
 
 
-def transcoded(db: Database, event_id: Any) -> Any:
-    """TRANSCODING → DONE, when the upload location says the video is ready."""
-    return db.query_one(
-        "UPDATE events SET state = 'DONE', error = NULL"
+#: The thumbnail was asked for and not set: its error stays on the event until an operator sees it.
+_THUMBNAIL_MISSING = "thumbnail_mode <> 'NONE' AND thumbnail_last_written IS NULL"
+
+
+def thumbnail_written(db: Database, event_id: object, uploader: str, image: bytes) -> Event | None:
+    """Record the thumbnail a cutter just set on its uploaded video (TRANSCODING or DONE)."""
+    return _event(
+        db,
+        "UPDATE events SET thumbnail_last_written = %s"
+        " WHERE id = %s AND state IN ('TRANSCODING', 'DONE') AND uploader = %s RETURNING *",
+        (image, parse_id(event_id), uploader),
+        idempotent=True,
+    )
+
+
+def thumbnail_failed(db: Database, event_id: object, uploader: str, error: str) -> Event | None:
+    """Note on an uploaded video (TRANSCODING or DONE, which it stays) that its thumbnail failed.
+
+    The video is not lost for it (docs/DESIGN.md#thumbnails); ``transcoded`` keeps the note.
+    """
+    return _event(
+        db,
+        "UPDATE events SET error = %s"
+        " WHERE id = %s AND state IN ('TRANSCODING', 'DONE') AND uploader = %s RETURNING *",
+        (error, parse_id(event_id), uploader),
+        idempotent=True,
+    )
+
+
+def transcoded(db: Database, event_id: object) -> Event | None:
+    """TRANSCODING → DONE, when the upload location says the video is ready.
+
+    The error is cleared, unless it says the thumbnail failed (one is missing).
+    """
+    return _event(
+        db,
+        f"UPDATE events SET state = 'DONE', error = CASE WHEN {_THUMBNAIL_MISSING} THEN error END"
         " WHERE id = %s AND state = 'TRANSCODING' RETURNING *",
         (parse_id(event_id),),
         idempotent=True,
     )
 
 
-def transcode_problem(db: Database, event_id: Any, error: str) -> Any:
+def transcode_problem(db: Database, event_id: object, error: str) -> Event | None:
     """Note on a TRANSCODING event what its location reports; it waits for an operator."""
-    return db.query_one(
+    return _event(
+        db,
         "UPDATE events SET error = %s"
         " WHERE id = %s AND state = 'TRANSCODING' AND error IS DISTINCT FROM %s RETURNING *",
         (error, parse_id(event_id), error),

@@ -8,25 +8,32 @@ runs a worker per quality, and stores segments under ``BASE/CHANNEL/QUALITY/HOUR
 kept as ``partial`` (or removed if nothing arrived): no ``temp`` file is left.
 """
 
+import argparse
+import dataclasses
 import logging
 import os
+import sys
 
 import gevent
-import prometheus_client
+import gevent.event
 
-from services.archive import names
+from services.archive import names, times
 from services.downloader.getter import Timeouts
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.providers import HLSProvider
 from services.downloader.twitch import GQL_URL, USHER_URL, TwitchProvider
 from services.downloader.variants import MAX_QUALITIES
-from services.downloader.worker import ChannelManager
-from services.runtime import service
+from services.downloader.worker import BEHIND_AFTER, ChannelManager
+from services.runtime import contract, service
+from services.runtime.notices import Notifier, add_notify_arguments
+
+#: Seconds between looks at how far behind each quality is.
+BEHIND_CHECK = 5.0
 
 logger = logging.getLogger(__name__)
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = service.argument_parser("downloader", "Record live HLS channels to segment files.")
     parser.add_argument(
         "channels", nargs="+", metavar="CHANNEL", help="channel name (directory under BASE)"
@@ -72,12 +79,32 @@ def build_parser():
         "--stop-grace", type=service.positive_seconds, default=5.0,
         help="on SIGTERM, let downloads in flight finish for this long (default: 5 s)",
     )  # fmt: skip
+    add_notify_arguments(
+        parser, "a quality falls behind (and catches up) or misses segments",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-behind-after", type=service.positive_seconds, default=BEHIND_AFTER,
+        metavar="SECONDS",
+        help="a quality whose newest listed segment started longer ago than this is "
+             "behind: a notice (default: %(default)s, the FastsegRecordingBehind alert's)",
+    )  # fmt: skip
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What the downloader runs with, checked."""
+
+    channels: list[str]
+    base_dir: str
+    qualities: list[str] | None  # None: the master playlist's
+    provider: HLSProvider | TwitchProvider
+    timeouts: Timeouts
+    stop_grace: float
+    args: argparse.Namespace  # the notices' options
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     if len(set(args.channels)) != len(args.channels):
         parser.error(f"a channel is named twice in {args.channels!r}")
     for channel in args.channels:
@@ -92,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             problem = names.name_problem(quality)
             if problem is not None:
                 parser.error(f"--qualities: {quality[:40]!r} {problem}: it cannot be a directory")
+    provider: HLSProvider | TwitchProvider
     if args.provider == "hls":
         if len(args.url) != len(args.channels):
             parser.error(
@@ -110,22 +138,36 @@ def main(argv: list[str] | None = None) -> int:
     timeouts = Timeouts(
         soft=args.soft_timeout, hard=args.hard_timeout, give_up_after=args.give_up_after
     )
+    return Options(
+        args.channels, os.path.abspath(args.base_dir), qualities, provider, timeouts,
+        args.stop_grace, args,
+    )  # fmt: skip
 
-    service.setup(args)
-    stopping = service.stop_on_signals()
-    base_dir = os.path.abspath(args.base_dir)
-    metrics = DownloaderMetrics.of(prometheus_client.REGISTRY)
+
+def run(options: Options, stopping: gevent.event.Event, registry) -> int:
+    metrics = DownloaderMetrics.of(registry)
+    notifier = Notifier.from_args(options.args, "downloader").start()
     managers = [
-        ChannelManager(channel, provider, qualities, base_dir, timeouts, stopping, metrics)
-        for channel in args.channels
+        ChannelManager(
+            channel,
+            options.provider,
+            options.qualities,
+            options.base_dir,
+            options.timeouts,
+            stopping,
+            metrics,
+            notifier,
+        )  # fmt: skip
+        for channel in options.channels
     ]
     running = [gevent.spawn(m.run) for m in managers]
-    logger.info("recording %s into %r", ", ".join(map(repr, args.channels)), base_dir)
+    watching = gevent.spawn(_watch_behind, managers, stopping, options.args.notify_behind_after)
+    logger.info("recording %s into %r", ", ".join(map(repr, options.channels)), options.base_dir)
     stopping.wait()
 
-    gevent.joinall(running, timeout=args.stop_grace)
+    gevent.joinall(running, timeout=options.stop_grace)
     for manager in managers:
-        if not manager.getters.join(timeout=args.stop_grace):
+        if not manager.getters.join(timeout=options.stop_grace):
             logger.warning(
                 "channel %r: cutting off %d download(s) still running",
                 manager.channel,
@@ -133,5 +175,19 @@ def main(argv: list[str] | None = None) -> int:
             )
         manager.getters.kill(block=True)
     gevent.killall(running, block=True)
+    watching.kill()
+    notifier.close()
     logger.info("stopped")
     return 0
+
+
+def _watch_behind(managers: list[ChannelManager], stopping, after: float) -> None:
+    """Every few seconds, each channel's notice of a quality falling behind or catching up."""
+    while not stopping.wait(min(BEHIND_CHECK, after / 4)):
+        now = times.utc_now()
+        for manager in managers:
+            manager.check_behind(now, after)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return contract.main(sys.modules[__name__], argv)

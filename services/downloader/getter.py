@@ -14,7 +14,7 @@ surely expired (``give_up_after``).
 
 import dataclasses
 import datetime as dt
-import hashlib
+import enum
 import logging
 import os
 import time
@@ -26,7 +26,7 @@ import requests
 import urllib3.exceptions
 
 from fastseg import content_id, hour_name, segment_name
-from services.archive import layout
+from services.archive import layout, writes
 from services.downloader.metrics import DownloaderMetrics
 from services.downloader.outage import describe
 from services.runtime import backoff
@@ -57,6 +57,14 @@ class Timeouts:
     give_up_after: float = 20 * 60.0
     backoff: float = 0.5  # first retry delay; doubles per failure, capped at max_backoff
     max_backoff: float = 8.0
+
+
+class Outcome(enum.Enum):
+    """How one attempt ended, which decides what :meth:`SegmentGetter.run` does next."""
+
+    DONE = "done"  # a complete (full or suspect) file is stored: stop
+    EXPIRED = "expired"  # the URL is gone (403/404) or the origin sent too much: stop
+    RETRY = "retry"  # anything else: try again after a backoff, until give_up_after
 
 
 class _HardTimeout(Exception):
@@ -203,9 +211,9 @@ class SegmentGetter:
                 gevent.wait([*attempts, self.done], count=1)
                 continue
             outcome = attempt.value
-            if outcome == "expired":
+            if outcome is Outcome.EXPIRED:
                 return
-            if outcome == "done":
+            if outcome is Outcome.DONE:
                 break
             failures += 1
             # Jitter so that many getters failing together do not retry together.
@@ -220,17 +228,13 @@ class SegmentGetter:
         # Parallel attempts still running are left to finish: they produce the same
         # file (linking it again is a no-op) or stop at their hard timeout.
 
-    def _attempt(self) -> str:
-        """One fetch into a temp file: 'done', 'expired' or 'retry'."""
+    def _attempt(self) -> Outcome:
+        """One fetch into a temp file (docs/DESIGN.md#writing-a-segment)."""
         seg = self.segment
-        temp = os.path.join(
-            self.dir, segment_name(seg.start, seg.duration, "temp", uuid.uuid4().hex)
-        )
-        hasher = hashlib.sha256()
+        temp_name = segment_name(seg.start, seg.duration, "temp", uuid.uuid4().hex)
         body_bytes = 0
-        init = b""
         started = time.monotonic()
-        file = None
+        temp = None
         try:
             with gevent.Timeout(self.timeouts.hard, _HardTimeout()):
                 init = self.inits.get(seg.map_uri, self.timeouts.hard) if seg.map_uri else b""
@@ -239,10 +243,8 @@ class SegmentGetter:
                     if resp.status_code in (403, 404):
                         raise _Expired(f"answered {resp.status_code}")
                     resp.raise_for_status()
-                    os.makedirs(self.dir, exist_ok=True)
-                    file = open(temp, "xb")  # noqa: SIM115 - closed in finally
-                    file.write(init)
-                    hasher.update(init)
+                    temp = writes.TempFile(self.dir, temp_name)
+                    temp.write(init)
                     limit = max_segment_bytes(seg.duration) - len(init)
                     # read1 hands over whatever has arrived, so a body cut short
                     # keeps every byte that came before the cut.
@@ -253,8 +255,7 @@ class SegmentGetter:
                                 f"({MAX_BYTES_PER_SECOND * 8 // 1_000_000} Mbit/s at most): "
                                 "kept that much as partial"
                             )
-                        file.write(chunk)
-                        hasher.update(chunk)
+                        temp.write(chunk)
                         body_bytes += len(chunk)
                     expected = resp.headers.get("Content-Length")
                     if expected is not None and resp.headers.get("Content-Encoding") is None:
@@ -262,29 +263,28 @@ class SegmentGetter:
                             raise requests.exceptions.ChunkedEncodingError(
                                 f"body ended after {body_bytes} of {expected} bytes"
                             )
-            file.close()
             took = time.monotonic() - started
             doubtful = seg.suspect or body_bytes == 0 or took >= SUSPECT_FETCH_SECONDS
             if took >= SUSPECT_FETCH_SECONDS:
                 logger.warning("segment %r took %.0f s: stored as suspect", seg.uri, took)
-            self._finish(temp, "suspect" if doubtful else "full", hasher, len(init) + body_bytes)
-            file = None
+            complete, temp = temp, None
+            self._finish(complete, "suspect" if doubtful else "full")
             if body_bytes == 0:
                 # An empty body is far more often an origin glitch than an empty segment:
                 # keep it as suspect, and keep trying for the real thing.
                 logger.warning("segment %r has an empty body: stored as suspect, retrying", seg.uri)
                 self.metrics.segment_errors.labels(**self.labels, reason="empty").inc()
-                return "retry"
+                return Outcome.RETRY
             self.done.set()
-            return "done"
+            return Outcome.DONE
         except _Expired as e:
             logger.warning("segment %r %s: giving up on it", seg.uri, e)
             self.metrics.segment_errors.labels(**self.labels, reason="expired").inc()
-            return "expired"
+            return Outcome.EXPIRED
         except _TooLarge as e:
             logger.warning("segment %r %s: giving up on it", seg.uri, e)
             self.metrics.segment_errors.labels(**self.labels, reason="too_large").inc()
-            return "expired"
+            return Outcome.EXPIRED
         except (
             requests.RequestException,
             urllib3.exceptions.HTTPError,
@@ -297,34 +297,30 @@ class SegmentGetter:
                 describe(e) if str(e) else "hard timeout",
             )  # fmt: skip
             self.metrics.segment_errors.labels(**self.labels, reason=reason).inc()
-            return "retry"
+            return Outcome.RETRY
         except Exception:
             logger.exception("segment %r attempt failed unexpectedly: retrying", seg.uri)
             self.metrics.segment_errors.labels(**self.labels, reason="unexpected").inc()
-            return "retry"
+            return Outcome.RETRY
         finally:
-            # Reached with the file still open only on failure (or when killed at stop):
-            # keep what arrived as a partial, even beside a full copy (a racing attempt
-            # may have got the full one from a different origin answer: lose nothing).
-            if file is not None:
-                file.close()
+            # Reached with the temp file still there only on failure (or when killed at
+            # stop): keep what arrived as a partial, even beside a full copy (a racing
+            # attempt may have got the full one from a different origin answer: lose nothing).
+            if temp is not None:
                 if body_bytes:
-                    self._finish(temp, "partial", hasher, len(init) + body_bytes)
+                    self._finish(temp, "partial")
                 else:
-                    os.unlink(temp)
+                    temp.discard()
 
-    def _finish(self, temp: str, type_: str, hasher, size: int) -> None:
+    def _finish(self, temp: writes.TempFile, type_: str) -> None:
         """Give the temp file its final name; a file of that name already holds these bytes."""
         seg = self.segment
         final = os.path.join(
-            self.dir, segment_name(seg.start, seg.duration, type_, content_id(hasher))
+            self.dir, segment_name(seg.start, seg.duration, type_, content_id(temp.hasher))
         )
-        try:
-            os.link(temp, final)  # unlike rename, never replaces an existing file
+        # Unlike rename, link never replaces an existing file.
+        if temp.link(final):
             self.metrics.segments_downloaded.labels(**self.labels, type=type_).inc()
-            self.metrics.segment_bytes.labels(**self.labels, type=type_).inc(size)
+            self.metrics.segment_bytes.labels(**self.labels, type=type_).inc(temp.size)
             logger.debug("stored %r", final)
-        except FileExistsError:
-            pass  # a racing attempt got the same bytes first
-        finally:
-            os.unlink(temp)
+        # else: a racing attempt got the same bytes first

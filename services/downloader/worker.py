@@ -31,8 +31,15 @@ from services.downloader.playlist import (
 )
 from services.downloader.variants import choose
 from services.runtime import backoff
+from services.runtime.notices import Notifier
 
 logger = logging.getLogger(__name__)
+
+#: A quality whose newest listed segment started longer ago than this is behind (the
+#: FastsegRecordingBehind alert's threshold): a notice.
+BEHIND_AFTER = 60.0
+#: Seconds before missed segments of one quality are a notice again.
+MISSED_NOTICE_EVERY = 300.0
 
 #: Failed media playlist fetches in a row before asking for a fresh master playlist.
 FAILURES_BEFORE_REPLACING = 3
@@ -216,8 +223,11 @@ class ChannelManager:
         timeouts: Timeouts,
         stopping: gevent.event.Event,
         metrics: DownloaderMetrics | None = None,
+        notifier: Notifier | None = None,
     ):
         self.metrics = metrics or DownloaderMetrics.of()
+        self.notifier = notifier or Notifier([], "downloader", "")
+        self.behind: set[str] = set()  # qualities told to be behind, not yet caught up
         self.channel = channel
         self.provider = provider
         self.qualities = qualities
@@ -264,6 +274,36 @@ class ChannelManager:
             self.channel, quality, missed, gap_start.isoformat(timespec="seconds"),
             entry.start.isoformat(timespec="seconds"), why,
         )  # fmt: skip
+        self.notifier.notify(
+            "missed_segments",
+            f"{self.notifier.node}: {self.channel}/{quality} missed {missed} segments, "
+            f"{gap_start.isoformat(timespec='seconds')}Z to "
+            f"{entry.start.isoformat(timespec='seconds')}Z, while {why}",
+            key=f"missed {quality}", every=MISSED_NOTICE_EVERY, channel=self.channel,
+            quality=quality, segments=missed, start=gap_start.isoformat() + "Z",
+            end=entry.start.isoformat() + "Z",
+        )  # fmt: skip
+
+    def check_behind(self, now: dt.datetime, after: float = BEHIND_AFTER) -> None:
+        """A notice when a quality's newest listed segment gets older than ``after``
+        seconds, and one when it is fresh again."""
+        for quality, newest in list(self.newest.items()):
+            age = (now - newest.start).total_seconds()
+            if age > after and quality not in self.behind:
+                self.behind.add(quality)
+                self.notifier.notify(
+                    "recording_behind",
+                    f"{self.notifier.node}: recording of {self.channel}/{quality} is behind: "
+                    f"the newest segment started {age:.0f} s ago",
+                    channel=self.channel, quality=quality, seconds=round(age),
+                )  # fmt: skip
+            elif age <= after and quality in self.behind:
+                self.behind.discard(quality)
+                self.notifier.notify(
+                    "recording_caught_up",
+                    f"{self.notifier.node}: recording of {self.channel}/{quality} caught up",
+                    channel=self.channel, quality=quality,
+                )  # fmt: skip
 
     def replace(self, worker: StreamWorker) -> None:
         workers = self.workers.get(worker.quality, [])

@@ -10,7 +10,9 @@ arguments, and edits or manual uploads refused by
 """
 
 import argparse
+import base64
 import datetime as dt
+import getpass
 import json
 import logging
 import os
@@ -18,12 +20,15 @@ import sys
 import uuid
 
 from services.archive import times
+from services.cutting import MAX_IMAGE_BYTES, check_png
 from services.db import (
     Database,
     DatabaseError,
     EmbeddedPostgresError,
     add_db_argument,
     apply_schema,
+    audit,
+    audit_text,
     database_dsn,
     locations,
     states,
@@ -36,13 +41,23 @@ from services.db.edit_checks import (
     write_chapters,
 )
 from services.db.publishing import add_publishing_argument
-from services.db.schema import STATES
+from services.db.rows import Event
+from services.db.schema import STATES, THUMBNAIL_MODES
 from services.db.sheetrows import parse_zone
+from services.db.thumbnails import thumbnail_values
 from services.events import csvio
 from services.ranges import Transition, check_ranges, transitions_to_json
 from services.runtime.service import setup_logging
 
 logger = logging.getLogger(__name__)
+
+
+def os_user() -> str:
+    """The operator's login name, for the audit trail (their uid if it has none)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no $USER and no passwd entry (a bare container)
+        return str(os.getuid())
 
 
 def parse_day(text: str) -> dt.date:
@@ -176,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only these cutters may take it (default: any)",
     )  # fmt: skip
     p.add_argument("--editor", required=True, metavar="EMAIL", help="who made the edit")
+    _thumbnail_arguments(p)
     p.add_argument(
         "--tags", type=parse_list, metavar="A,B",
         help="the video's own tags; --publishing's default tags are added (default: none)",
@@ -220,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", parents=[common], help="every column of one event")
     p.add_argument("id", help="the event's id")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p = sub.add_parser(
+        "history", parents=[common], help="who changed one event, when, and from what to what"
+    )
+    p.add_argument("id", help="the event's id")
+    p.add_argument("--json", action="store_true", help="a JSON list of the audit rows")
 
     p = sub.add_parser(
         "import", parents=[common], help="add or update events' sheet inputs from a CSV file"
@@ -297,16 +318,20 @@ def _jsonable(value):
         return str(value)
     if isinstance(value, list):  # video_ranges: [[start, end], ...]
         return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):  # thumbnail images: base64, as the API gives them
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
-def _as_dict(row) -> dict:
-    return {k: _jsonable(v) for k, v in row._asdict().items()}
+def _as_dict(row: Event) -> dict[str, object]:
+    return {k: _jsonable(v) for k, v in row.as_dict().items()}
 
 
 def _text(value) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bytes):  # an image: its size, not its bytes
+        return f"({len(value)} bytes)"
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ",".join(value) or "-"
     if isinstance(value, list | dict):  # video_ranges, video_transitions, draft
@@ -354,6 +379,7 @@ def run(args: argparse.Namespace, db: Database) -> int:
             "public": not args.unlisted,
             "video_chapters": args.chapters,
             "editor": args.editor,
+            **_thumbnail_inputs(args),
         }
         states.check_editable(db, args.id, args.if_version)  # unknown id or stale: said first
         values = write_chapters(values)
@@ -389,16 +415,65 @@ def run(args: argparse.Namespace, db: Database) -> int:
             for r in rows:
                 print(f"{r.name:<16} {r.backend:<8} {_text(r.public_url):<40} "
                       f"{','.join(r.nodes)}", file=out)  # fmt: skip
+    elif args.command == "history":
+        rows = audit.history(db, "events", str(states.parse_id(args.id)))
+        if not rows:  # every event has its INSERT: none means no such event
+            states.get_event(db, args.id)
+        if args.json:
+            audit_text.print_json(rows, out)
+        else:
+            audit_text.print_table(rows, out, "no changes recorded")
     elif args.command == "show":
         row = states.get_event(db, args.id)
         if args.json:
             json.dump(_as_dict(row), out, indent=2)
             out.write("\n")
         else:
-            width = max(map(len, row._fields))
-            for name, value in zip(row._fields, row, strict=True):
+            width = max(map(len, Event.columns()))
+            for name, value in row.as_dict().items():
                 print(f"{name:<{width}}  {_text(value)}", file=out)
     return 0
+
+
+def _thumbnail_arguments(p: argparse.ArgumentParser) -> None:
+    """The thumbnail's options of ``edit`` (docs/DESIGN.md#thumbnails)."""
+    p.add_argument(
+        "--thumbnail-mode", choices=THUMBNAIL_MODES, default="NONE",
+        help="NONE (default), BARE (the frame at --thumbnail-time), TEMPLATE (that frame in "
+        "--thumbnail-template) or CUSTOM (--thumbnail-image)",
+    )  # fmt: skip
+    p.add_argument("--thumbnail-time", type=times.argument, metavar="TIME",
+                   help="the frame of a BARE or TEMPLATE thumbnail")  # fmt: skip
+    p.add_argument("--thumbnail-template", metavar="NAME",
+                   help="a template's name ('fastseg templates list')")  # fmt: skip
+    p.add_argument("--thumbnail-image", metavar="FILE.png", help="a CUSTOM thumbnail's PNG")
+    p.add_argument("--thumbnail-crop", metavar="L,T,R,B",
+                   help="the part of the frame to show (default: the template's)")  # fmt: skip
+    p.add_argument("--thumbnail-location", metavar="L,T,R,B",
+                   help="where in the template it goes (default: the template's)")  # fmt: skip
+
+
+def _thumbnail_inputs(args: argparse.Namespace) -> dict:
+    """The thumbnail's edit inputs from ``edit``'s options; EditRefused says what is wrong."""
+    try:
+        image = None
+        if args.thumbnail_image:
+            try:
+                with open(args.thumbnail_image, "rb") as f:
+                    image = f.read(MAX_IMAGE_BYTES + 1)
+            except OSError as e:
+                raise ValueError(f"cannot read --thumbnail-image: {e}") from e
+            check_png(image, f"--thumbnail-image {args.thumbnail_image!r}")
+        return thumbnail_values(
+            thumbnail_mode=args.thumbnail_mode,
+            thumbnail_time=args.thumbnail_time,
+            thumbnail_template=args.thumbnail_template,
+            thumbnail_image=image,
+            thumbnail_crop=args.thumbnail_crop,
+            thumbnail_location=args.thumbnail_location,
+        )
+    except ValueError as e:
+        raise EditRefused(str(e)) from e
 
 
 def _draft(args: argparse.Namespace) -> dict:
@@ -505,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "manual-upload":
             check_link(args.link)
         with database_dsn(args.db, args.base_dir) as dsn:
-            db = Database(dsn, application_name="fastseg-events")
+            db = Database(dsn, application_name="fastseg-events", actor=f"cli:{os_user()}")
             try:
                 apply_schema(db)
                 code = run(args, db)

@@ -4,29 +4,24 @@ import argparse
 import logging
 import math
 import os
-
-import prometheus_client
+import sys
 
 from services.archive import times
+from services.janitor import recent
 from services.janitor.sweep import sweep
-from services.runtime import service
-from services.runtime.metrics import MetricSet
+from services.runtime import contract, service
+from services.runtime.metrics import MetricSet, counter
 
 logger = logging.getLogger(__name__)
 
 
 class JanitorMetrics(MetricSet):
-    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
-        super().__init__(registry)
-        self.temps_settled = prometheus_client.Counter(
-            "fastseg_janitor_temp_segments_total",
-            "Orphaned temp segments handled, by outcome (kept as partial, removed when empty)",
-            ["outcome"],
-            registry=registry,
-        )
-        self.sweeps = prometheus_client.Counter(
-            "fastseg_janitor_sweeps_total", "Sweeps of the archive done", registry=registry
-        )
+    temps_settled = counter(
+        "fastseg_janitor_temp_segments_total",
+        "Orphaned temp segments handled, by outcome (kept as partial, removed when empty)",
+        ("outcome",),
+    )
+    sweeps = counter("fastseg_janitor_sweeps_total", "Sweeps of the archive done")
 
 
 def keep_hours(text: str) -> float:
@@ -42,7 +37,17 @@ def keep_hours(text: str) -> float:
     return value
 
 
-def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> int:
+def add_keep_hours_argument(parser: argparse.ArgumentParser, also: str = "") -> None:
+    """``--keep-hours N``, for the janitor and the node (whose ``also`` adds the backfiller)."""
+    parser.add_argument(
+        "--keep-hours", type=keep_hours, default=None, metavar="N",
+        help="also delete whole hour directories that ended more than N hours ago, except hours "
+             "an event not yet DONE still needs (read from the events table of --db) and "
+             f"hours a restreamer is serving from{also} (default: keep every hour)",
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
     from services.db import add_db_argument  # noqa: PLC0415 - imported after patching
 
     parser = service.argument_parser(
@@ -56,45 +61,48 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
         "--interval", type=service.positive_seconds, default=None,
         help="sweep again every this many seconds until stopped (default: sweep once and exit)",
     )  # fmt: skip
-    parser.add_argument(
-        "--keep-hours", type=keep_hours, default=None, metavar="N",
-        help="also delete whole hour directories that ended more than N hours ago, except "
-             "hours an event not yet DONE still needs (read from the events table of --db) "
-             "and hours a restreamer is serving from (default: keep every hour)",
+    add_keep_hours_argument(parser)
+    add_db_argument(
+        parser, "only used with --keep-hours, which never runs without a database",
+        neither="the embedded cluster of --base-dir is started and its events are the ones kept",
     )  # fmt: skip
-    add_db_argument(parser)
-    for action in parser._actions:
-        if action.dest == "db":
-            action.help += (
-                "; only used with --keep-hours, which never runs without a database: "
-                "with no --db the embedded cluster of --base-dir is started and its events "
-                "are the ones kept"
-            )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """The parsed arguments, ``base_dir`` made absolute once checked."""
     base_dir = os.path.abspath(args.base_dir)
     if not os.path.isdir(base_dir):
         parser.error(f"--base-dir {args.base_dir!r} is not a directory: give the archive root")
-    service.setup(args)
-    stopping = service.stop_on_signals()
-    if args.keep_hours is None:
-        _run(args, base_dir, stopping, registry, None)
+    return argparse.Namespace(**{**vars(args), "base_dir": base_dir})
+
+
+def run(options: argparse.Namespace, stopping, registry) -> int:
+    base_dir = options.base_dir
+    if options.keep_hours is None:
+        _run(options, base_dir, stopping, registry, None)
         return 0
     from services.db import Database, apply_schema, database_dsn  # noqa: PLC0415
     from services.janitor.retire import RetireMetrics  # noqa: PLC0415
 
-    with database_dsn(args.db, base_dir) as dsn:
+    with database_dsn(options.db, base_dir) as dsn:
         db = Database(dsn, application_name="fastseg-janitor")
         try:
             apply_schema(db)
-            _run(args, base_dir, stopping, registry, (db, RetireMetrics.of(registry)))
+            _run(options, base_dir, stopping, registry, (db, RetireMetrics.of(registry)))
         finally:
             db.close()
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    return contract.main(sys.modules[__name__], argv)
+
+
 def _run(args, base_dir: str, stopping, registry, retiring) -> None:
     warned: set[str] = set()
     metrics = JanitorMetrics.of(registry)
+    recent_metrics = recent.RecentMetrics.of(registry)
     while not stopping.is_set():
         counts = sweep(base_dir, args.min_age, warned=warned)
         metrics.sweeps.inc()
@@ -106,6 +114,7 @@ def _run(args, base_dir: str, stopping, registry, retiring) -> None:
         )  # fmt: skip
         if retiring is not None:
             _retire(base_dir, args.keep_hours, *retiring)
+        recent.update(base_dir, times.utc_now(), recent_metrics)
         if args.interval is None:
             break
         stopping.wait(args.interval)

@@ -23,12 +23,11 @@ import os
 from collections.abc import Iterable
 
 import gevent
-import prometheus_client
 
 from fastseg import hour_start
 from services.archive import hourlock
 from services.janitor.sweep import hour_dirs
-from services.runtime.metrics import MetricSet
+from services.runtime.metrics import MetricSet, counter
 
 logger = logging.getLogger(__name__)
 
@@ -63,30 +62,23 @@ class RetireCounts:
 class RetireMetrics(MetricSet):
     """The retiring sweep's counters (``RetireMetrics.of(registry)``)."""
 
-    def __init__(self, registry: prometheus_client.CollectorRegistry) -> None:
-        super().__init__(registry)
-        self.hours_retired = prometheus_client.Counter(
-            "fastseg_janitor_hours_retired_total",
-            "Hour directories deleted because they were older than --keep-hours",
-            registry=registry,
-        )
-        self.files_retired = prometheus_client.Counter(
-            "fastseg_janitor_retired_files_total",
-            "Files (segments and tombstones) deleted with retired hours",
-            registry=registry,
-        )
-        self.bytes_retired = prometheus_client.Counter(
-            "fastseg_janitor_retired_bytes_total",
-            "Bytes freed by deleting retired hours",
-            registry=registry,
-        )
-        self.hours_kept = prometheus_client.Counter(
-            "fastseg_janitor_old_hours_kept_total",
-            "Old hours a sweep left in place, by reason (needed by an event not DONE, "
-            "busy: being served, unfinished: a file appeared while deleting)",
-            ["reason"],
-            registry=registry,
-        )
+    hours_retired = counter(
+        "fastseg_janitor_hours_retired_total",
+        "Hour directories deleted because they were older than --keep-hours",
+    )
+    files_retired = counter(
+        "fastseg_janitor_retired_files_total",
+        "Files (segments and tombstones) deleted with retired hours",
+    )
+    bytes_retired = counter(
+        "fastseg_janitor_retired_bytes_total", "Bytes freed by deleting retired hours"
+    )
+    hours_kept = counter(
+        "fastseg_janitor_old_hours_kept_total",
+        "Old hours a sweep left in place, by reason (needed by an event not DONE, "
+        "busy: being served, unfinished: a file appeared while deleting)",
+        ("reason",),
+    )
 
     def record(self, counts: RetireCounts) -> None:
         self.hours_retired.inc(counts.retired)

@@ -3,8 +3,9 @@
 A writer that dies mid-segment (a killed downloader or backfiller) leaves its
 ``temp`` file behind (docs/DESIGN.md#writing-a-segment). Once such a file has not changed for
 ``min_age`` seconds nobody is writing it any more: it is hashed and linked to its
-``partial`` name, then the temp name is removed. Linking never replaces a file, so
-if the same bytes are already there as a partial the temp simply goes. An empty
+``partial`` name, then the temp name is removed (:func:`services.archive.writes.link_into_place`,
+as every writer does). Linking never replaces a file, so if the same bytes are
+already there as a partial the temp simply goes. An empty
 temp holds nothing worth keeping and is removed. A temp hidden by a tombstone
 stays hidden: its partial gets a tombstone of its own before it appears.
 """
@@ -18,6 +19,7 @@ import time
 import gevent
 
 from fastseg import SegmentPathError, content_id, parse_segment_path, segment_name, tombstone_path
+from services.archive import writes
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +114,9 @@ def settle(path: str, info, min_age: float, now: float, counts: Counts) -> None:
         if os.path.exists(tombstone_path(path)):
             with open(tombstone_path(final), "ab"):
                 pass  # hide the partial before it exists, as the temp was hidden
-        try:
-            os.link(path, final)
-        except FileExistsError:
-            pass  # these bytes are already kept under that name
-        os.unlink(path)
+        # False when these bytes are already kept under that name; a link that fails
+        # otherwise raises and leaves the temp, the only copy, for the next sweep.
+        writes.link_into_place(path, final)
     except FileNotFoundError:
         counts.vanished += 1
         return

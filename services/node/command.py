@@ -1,29 +1,39 @@
 """``fastseg node``: every service of a node in one gevent process.
 
 The downloader, restreamer, backfiller, cutter, janitor (and sheet sync, when
-``--sheet-sync`` is given, and the chat archiver with ``--chat``) each run their own
-``main`` in a greenlet of this process, given the arguments this command
-derives from its own, and share one database (the embedded PostgreSQL unless
-``--db`` is given) and one ``/metrics`` (the restreamer's port). A service that
-crashes is logged and started again with backoff, without disturbing the
-others; SIGTERM or SIGINT stops every service the way it stops on its own.
+``--sheet-sync`` is given, and the chat archiver with ``--chat``) each run their
+``run`` (services/runtime/contract.py) in a greenlet of this process, with options
+their own parser builds from a command line this node derives from its own, one
+stop event and one registry: one database (the embedded PostgreSQL unless ``--db``
+is given) and one ``/metrics`` (the restreamer's port). Every service's options are
+built before anything starts, so one it refuses is this node's usage error. A
+service that crashes is logged and started again with backoff, without disturbing
+the others; SIGTERM or SIGINT stops every service the way it stops on its own.
 """
 
+import argparse
 import importlib
 import logging
 import os
 import socket
+import sys
+import tempfile
+from typing import cast
 
-from services.runtime import service
+from fastseg import peer_tls
+from services.cli import COMMANDS
+from services.restreamer.command import add_tls_arguments
+from services.runtime import contract, service
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "options", "run", "service_argv"]
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     from services.db import add_db_argument  # noqa: PLC0415 - imported after patching
-    from services.janitor.command import keep_hours  # noqa: PLC0415
+    from services.janitor.command import add_keep_hours_argument  # noqa: PLC0415
+    from services.runtime.notices import FORMATS, webhook_url  # noqa: PLC0415
 
     parser = service.argument_parser("node", "Run every service of a node in one process.")
     parser.add_argument("--channel", required=True, help="the channel to record")
@@ -76,10 +86,12 @@ def build_parser():
         "that other nodes backfill from and editors reach)",
     )  # fmt: skip
     parser.add_argument("--port", type=int, default=8000, help="restreamer port (default: 8000)")
+    add_tls_arguments(parser)  # --tls-cert, --tls-key: the restreamer serves HTTPS
+    peer_tls.add_arguments(parser)  # --peer-ca, --insecure-peers: for the backfiller
     parser.add_argument(
         "--advertise",
         help="this node's URL for peers (default: http://HOST:PORT, and "
-        "http://HOSTNAME:PORT with --host 0.0.0.0)",
+        "http://HOSTNAME:PORT with --host 0.0.0.0; https:// with --tls-cert)",
     )
     parser.add_argument(
         "--name", default=socket.gethostname(), help="this node's name (default: %(default)s)"
@@ -101,21 +113,33 @@ def build_parser():
         help="the chat server for --chat: ircs://HOST:PORT or irc://HOST:PORT "
              "(default: Twitch's, ircs://irc.chat.twitch.tv:6697)",
     )  # fmt: skip
+    add_keep_hours_argument(parser, "; its backfiller stops fetching them")
     parser.add_argument(
-        "--keep-hours", type=keep_hours, default=None, metavar="N",
-        help="retire hours that ended more than N hours ago (the janitor deletes them unless "
-             "an event not DONE needs them; the backfiller stops fetching them) "
-             "(default: keep every hour)",
+        "--notify", action="append", default=[], type=webhook_url, metavar="URL",
+        help="post a JSON notice to this webhook when a clip is DONE or an event fails "
+             "(the cutter), recording falls behind or misses segments (the downloader), or a "
+             "peer is unreachable (the backfiller); repeat for several (default: none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-format", choices=FORMATS, default="auto",
+        help="the notices' body: discord, zulip, generic, or auto: by each URL "
+             "(default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-peer-down-after", type=service.positive_seconds, default=300.0,
+        metavar="SECONDS",
+        help="a peer none of whose backfill passes finished for this long is a notice "
+             "(default: 300)",
     )  # fmt: skip
     return parser
 
 
-def advertised_url(host: str, port: int) -> str:
+def advertised_url(host: str, port: int, scheme: str = "http") -> str:
     """The URL peers are told: the address the restreamer listens on, or this machine's
     name when it listens on every address (a node on 127.0.0.1 is reachable only here)."""
     if host in ("0.0.0.0", "::", ""):
-        return f"http://{socket.gethostname()}:{port}"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return f"{scheme}://{socket.gethostname()}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
@@ -137,6 +161,9 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     }
     if args.editor_token_file:
         argv["restreamer"] += ["--editor-token-file", args.editor_token_file]
+    if args.tls_cert or args.tls_key:
+        argv["restreamer"] += ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key]
+    argv["backfiller"] += peer_tls.passed_on(args)
     if args.clips_dir:
         argv["restreamer"] += ["--clips-dir", args.clips_dir]
     if args.publishing:
@@ -163,70 +190,73 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
             argv["chat-archiver"] += ["--irc", args.chat_irc]
     if args.sheet_sync:
         argv["sheetsync"] = [args.sheet_sync, *common, "--db", dsn]
+    if args.notify:
+        notify = [f"--notify={url}" for url in args.notify]
+        notify += ["--notify-format", args.notify_format, "--notify-name", args.name]
+        for name in ("downloader", "backfiller", "cutter"):
+            if name in argv:
+                argv[name] += notify
+        argv["backfiller"] += ["--notify-peer-down-after", str(args.notify_peer_down_after)]
     return argv
 
 
-class _Refused(Exception):
-    pass
+def _service(name: str) -> contract.Service:
+    if not COMMANDS[name].node:
+        raise ValueError(f"{name!r} is not a service a node runs (services/cli.py)")
+    return cast(contract.Service, importlib.import_module(f"{COMMANDS[name].module}.command"))
 
 
-def _refuse(message: str):
-    raise _Refused(message)
+def service_options(args, dsn: str, port: int) -> dict:
+    """Each service's options, built by its own parser and checks from :func:`service_argv`.
 
-
-def check_service_options(parser, args) -> None:
-    """Parse what each service will be given with that service's own parser, before starting.
-
-    A value the node's parser let through but a service refuses would otherwise make
-    that service exit inside the running node; here it is the node's usage error.
+    Raises contract.Refused naming the service that refuses what it is given.
     """
-    from services.node.supervisor import MODULES  # noqa: PLC0415
-
-    # The database is not running yet: any DSN parses the same way.
-    for name, argv in service_argv(args, "host=placeholder", args.port).items():
-        build = getattr(importlib.import_module(f"{MODULES[name]}.command"), "build_parser", None)
-        if build is None:  # it parses nothing the node's own parser has not checked
-            continue
-        service_parser = build()
-        service_parser.error = _refuse
+    built = {}
+    for name, argv in service_argv(args, dsn, port).items():
         try:
-            service_parser.parse_args(argv)
-        except _Refused as e:
-            parser.error(f"the {name} refuses what these options give it: {e}")
+            built[name] = contract.parse_options(_service(name), argv)
+        except contract.Refused as e:
+            raise contract.Refused(f"the {name} refuses what these options give it: {e}") from e
+    return built
 
 
-def main(argv: list[str] | None = None) -> int:
-    import gevent  # noqa: PLC0415 - after the CLI patched the standard library
-    import prometheus_client  # noqa: PLC0415
-
-    from services.db import Database, apply_schema, database_dsn  # noqa: PLC0415
-    from services.node.supervisor import NodeMetrics, Supervisor  # noqa: PLC0415
-    from services.restreamer.editor.tokens import TokenFile, TokenFileError  # noqa: PLC0415
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """The node's arguments, checked, and with them what each service would be given."""
     if not 0 < args.port <= 65535:
         parser.error(f"--port {args.port!r} is not a TCP port (1-65535)")
     if args.url is not None and not args.url.startswith(("http://", "https://")):
         parser.error(f"--url {args.url!r} is not an http(s) URL of a master playlist")
     if args.sheet_sync and not os.path.isfile(args.sheet_sync):
         parser.error(f"--sheet-sync {args.sheet_sync!r} is not a file: give the sync's settings")
-    if args.editor_token_file:
-        try:  # refused here, once, rather than by a restreamer restarted for ever
-            TokenFile(args.editor_token_file)
-        except TokenFileError as exc:
-            parser.error(str(exc))
-    check_service_options(parser, args)
+    # Before anything starts: the database is not running yet (any DSN parses the same
+    # way), and BASE and --clips-dir, which run() makes, do not exist yet: an empty
+    # directory stands in for them.
+    with tempfile.TemporaryDirectory(prefix="fastseg-node-check-") as stand_in:
+        made = argparse.Namespace(**{
+            **vars(args), "base_dir": stand_in, "clips_dir": args.clips_dir and stand_in,
+        })  # fmt: skip
+        try:
+            service_options(made, "host=placeholder", args.port)
+        except contract.Refused as e:
+            parser.error(str(e))
+    return args
+
+
+def run(options: argparse.Namespace, stopping, registry) -> int:
+    """Run every service until ``stopping`` is set; 0 once all stopped, 1 if some did not."""
+    import gevent  # noqa: PLC0415 - after the CLI patched the standard library
+
+    from services.db import Database, apply_schema, database_dsn  # noqa: PLC0415
+    from services.node.supervisor import Supervisor  # noqa: PLC0415
+
+    args = options
     os.makedirs(args.base_dir, exist_ok=True)
     if args.clips_dir:
         os.makedirs(args.clips_dir, exist_ok=True)
-    service.setup(args)
-    # The node owns the sampler: the services it runs must not start another one.
-    os.environ.pop("FASTSEG_STACK_SAMPLER", None)
-    stopping = service.stop_on_signals()
     with database_dsn(args.db, args.base_dir) as dsn:
-        url = args.advertise or advertised_url(args.host, args.port)
-        db = Database(dsn, application_name=f"fastseg-node-{args.name}")
+        scheme = "https" if args.tls_cert else "http"
+        url = args.advertise or advertised_url(args.host, args.port, scheme)
+        db = Database(dsn, application_name=f"fastseg-node-{args.name}", actor=f"node:{args.name}")
         try:
             apply_schema(db)
             db.query(  # so that peers sharing the database backfill from us
@@ -236,16 +266,22 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             db.close()
+        try:  # checked before anything started: only a changed disk can refuse them now
+            services = service_options(args, dsn, args.port)
+        except contract.Refused as e:
+            logger.error("node not started: %s", e)
+            return 2
         logger.info("node %r (%s): services share the database and /metrics on port %d",
                     args.name, url, args.port)  # fmt: skip
-        supervisor = Supervisor(stopping, NodeMetrics.of(prometheus_client.REGISTRY))
-        for name, service_args in service_argv(args, dsn, args.port).items():
-            supervisor.start(name, service_args)
+        supervisor = Supervisor(stopping, registry)
+        for name, service_options_ in services.items():
+            supervisor.start(name, _service(name).run, service_options_)
         stopping.wait()
         clean = supervisor.join(timeout=60)
         gevent.sleep(0)
-    if supervisor.fatal:
-        logger.error("node stopped: the %s cannot run with these options", supervisor.fatal)
-        return 2
     logger.info("node stopped")
     return 0 if clean else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return contract.main(sys.modules[__name__], argv)

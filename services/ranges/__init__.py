@@ -5,7 +5,7 @@ ffmpeg code, so validating an edit loads nothing of the engine.
 See docs/DESIGN.md#clips-of-several-ranges.
 """
 
-from services.ranges.checks import check_range, check_ranges
+from services.ranges.checks import as_pairs, check_range, check_ranges
 from services.ranges.transitions import (
     MAX_TRANSITION,
     XFADE,
@@ -18,6 +18,7 @@ __all__ = [
     "MAX_TRANSITION",
     "XFADE",
     "Transition",
+    "as_pairs",
     "check_range",
     "check_ranges",
     "transitions_from_json",

@@ -17,6 +17,17 @@ def check_range(start: dt.datetime, end: dt.datetime) -> None:
         )
 
 
+def as_pairs(ranges: Sequence[Sequence[dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """``[[start, end], ...]`` (the database's and JSON's form) as pairs; ValueError if one
+    is not a pair."""
+    pairs = []
+    for r in ranges:
+        if len(r) != 2:
+            raise ValueError(f"video_ranges {list(ranges)!r} are not [start, end] pairs")
+        pairs.append((r[0], r[1]))
+    return pairs
+
+
 def check_ranges(
     ranges: Sequence[tuple[dt.datetime, dt.datetime]],
     transitions: Sequence[Transition | None] | None = None,

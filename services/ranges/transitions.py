@@ -7,6 +7,7 @@ database layer, the HTTP API and the cutting engine; nothing here runs ffmpeg.
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import TypedDict
 
 #: Transition names (wubloader's) -> ffmpeg xfade transitions.
 XFADE = {"fade": "fadeblack", "crossfade": "fade"}
@@ -27,9 +28,11 @@ class Transition:
         """Raises ValueError for an unknown type, or seconds not in (0, MAX_TRANSITION]."""
         if self.kind not in XFADE:
             raise ValueError(f"transition type {self.kind!r} is not one of {', '.join(XFADE)}")
-        seconds = self.seconds
+        seconds: object = self.seconds  # whatever the caller gave, checked before use
         # Compared before any float() or timedelta: nan, inf and 10**400 must not get there.
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValueError(f"transition seconds {seconds!r} is not a positive number")
+        if not seconds > 0:
             raise ValueError(f"transition seconds {seconds!r} is not a positive number")
         if not seconds <= MAX_TRANSITION:
             shown = str(seconds) if isinstance(seconds, float) or seconds < 1e20 else "1e20+"
@@ -58,7 +61,14 @@ class Transition:
         return dt.timedelta(microseconds=round(self.seconds * 1_000_000))
 
 
-def transitions_from_json(items: Sequence | None) -> list[Transition | None] | None:
+class TransitionJSON(TypedDict):
+    """A join as the events' ``video_transitions`` hold it."""
+
+    type: str
+    seconds: float
+
+
+def transitions_from_json(items: Sequence[object] | None) -> list[Transition | None] | None:
     """``[{"type": "fade", "seconds": 1}, null, ...]`` as Transitions (ValueError if bad)."""
     if items is None:
         return None
@@ -78,5 +88,5 @@ def transitions_from_json(items: Sequence | None) -> list[Transition | None] | N
     return result
 
 
-def transitions_to_json(transitions: Sequence[Transition | None]) -> list[dict | None]:
+def transitions_to_json(transitions: Sequence[Transition | None]) -> list[TransitionJSON | None]:
     return [None if t is None else {"type": t.kind, "seconds": t.seconds} for t in transitions]

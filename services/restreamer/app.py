@@ -36,6 +36,7 @@ from services.restreamer import (
     pictures,
     playlists,
     segments,
+    team,
     validation,
 )
 from services.restreamer.hls import DEFAULT_CACHE_BYTES, MediaCache
@@ -92,7 +93,7 @@ def create_app(config: dict) -> Flask:
         rendered=MediaCache(app.config["PLAYLIST_CACHE_BYTES"]),
         jobs=JobPool(app.config.get("JOB_LIMITS") or JobLimits(), metrics),
     )
-    for module in (listings, segments, playlists, cuts, batch, chat):
+    for module in (listings, segments, playlists, cuts, batch, chat, team):
         app.register_blueprint(module.blueprint)
     editor.init_app(app)  # the /editor page; /api/events too if DATABASE is set
     if app.config.get("CLIPS_DIR"):

@@ -19,6 +19,7 @@ a 411, a name with a space or a line break in it (it would break the framing) a
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, LengthRequired, NotFound, TooManyRequests
 
+from services.restreamer.editor.roles import writes_nothing
 from services.restreamer.files import FileParts
 from services.restreamer.limits import accepts_body
 from services.restreamer.segments import Segment
@@ -40,6 +41,7 @@ _framing = frozenset(" \r\n")  # characters that would break the answer's framin
 
 
 @blueprint.route("/batch/<channel>/<quality>/<hour>", methods=["POST"])
+@writes_nothing("a read of many segments, their names in the body; peers need no token")
 @accepts_body(MAX_BODY, f"ask for at most {MAX_NAMES} segment names at a time")
 def batch(channel: str, quality: str, hour: str) -> Response:
     # A longer body was refused unread (accepts_body: 413); a chunked one was read

@@ -26,11 +26,19 @@ from werkzeug.exceptions import (
 )
 
 from fastseg import hour_start
-from services.archive import chat
+from services.archive import chat, chat_rate
+from services.archive.times import from_timestamp, to_timestamp
+from services.restreamer.diskcache import DiskCache
 from services.restreamer.state import state
 from services.restreamer.validation import check_hour, check_part, check_range, parse_time
 
-__all__ = ["MAX_CHAT_BYTES", "MAX_CHAT_JOBS", "MAX_CHAT_RANGE", "blueprint"]
+__all__ = [
+    "MAX_CHAT_BYTES",
+    "MAX_CHAT_JOBS",
+    "MAX_CHAT_RANGE",
+    "MAX_RATE_RANGE",
+    "blueprint",
+]
 
 blueprint = Blueprint("chat", __name__)
 
@@ -112,34 +120,75 @@ def _read_range(chat_dir: str, first: float, last: float) -> list[tuple] | None:
     return batches
 
 
-def _timestamp(when: dt.datetime) -> float:
-    return when.replace(tzinfo=dt.UTC).timestamp()
-
-
-@blueprint.route("/<channel>/chat.json")
-def chat_json(channel: str) -> Response:
-    """The merged messages whose range meets [start, end): wubloader's ``chat.json``."""
+def _range(limit: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
+    """The request's ``start`` and ``end``: both given, in order, at most ``limit`` apart."""
     start = parse_time(request.args.get("start"), "start")
     end = parse_time(request.args.get("end"), "end")
     if start is None or end is None:
         raise BadRequest("give both start and end (UTC, e.g. 2026-12-07T23:00:00)")
     if end <= start:
         raise BadRequest(f"end {end.isoformat()} is not after start {start.isoformat()}")
-    check_range(start, end, MAX_CHAT_RANGE)
-    first, last = _timestamp(start), _timestamp(end)
-    chat_dir = _chat_dir(channel)
+    check_range(start, end, limit)
+    return start, end
+
+
+def _off_the_loop(work, *args):
+    """``work(*args)`` in the hub's threads, at most MAX_CHAT_JOBS at once (else 429): reading
+    and merging hours of chat takes seconds, and the loop goes on serving meanwhile."""
     if not _jobs.acquire(blocking=False):
         raise TooManyRequests(
-            f"{MAX_CHAT_JOBS} chat.json answers are being computed: ask again in a few seconds",
+            f"{MAX_CHAT_JOBS} chat answers are being computed: ask again in a few seconds",
             retry_after=2,
         )
     try:
-        # Parsing and merging two hours takes a second or two: in a thread, so the
-        # loop goes on serving everyone else meanwhile.
-        body = gevent.get_hub().threadpool.apply(_answer, (chat_dir, first, last))
+        return gevent.get_hub().threadpool.apply(work, args)
     finally:
         _jobs.release()
+
+
+@blueprint.route("/<channel>/chat.json")
+def chat_json(channel: str) -> Response:
+    """The merged messages whose range meets [start, end): wubloader's ``chat.json``."""
+    start, end = _range(MAX_CHAT_RANGE)
+    chat_dir = _chat_dir(channel)
+    body = _off_the_loop(_answer, chat_dir, to_timestamp(start), to_timestamp(end))
     return Response(body, mimetype="application/json")
+
+
+MAX_RATE_RANGE = dt.timedelta(days=8)  # a week's map, with a day to spare
+RATE_CACHE_BYTES = 16 * 1024 * 1024  # 2,880 bytes an hour: some 5,800 hours
+_rate_caches: dict[str, DiskCache] = {}
+
+
+def _rate_cache() -> DiskCache:
+    base = state().base_dir
+    if base not in _rate_caches:
+        directory = os.path.join(base, ".fastseg", "chat-rates")
+        _rate_caches[base] = DiskCache(directory, RATE_CACHE_BYTES)
+    return _rate_caches[base]
+
+
+@blueprint.route("/<channel>/chat_rate.json")
+def chat_rate_json(channel: str) -> Response:
+    """Messages and keyword hits per 10 s of [start, end), and the moments among them."""
+    start, end = _range(MAX_RATE_RANGE)
+    try:
+        keywords = chat_rate.check_keywords(request.args.get("keywords", "clip").split(","))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    found, moments = _off_the_loop(
+        chat_rate.moments_in,
+        _chat_dir(channel), to_timestamp(start), to_timestamp(end), keywords, _rate_cache(),
+    )  # fmt: skip
+    body = {
+        "start": from_timestamp(found.start).isoformat(),
+        "bin": chat_rate.BIN,
+        "counts": found.counts,
+        "hits": found.hits,
+        "keywords": list(keywords),
+        "moments": [m.as_json() for m in moments],
+    }
+    return _json(body)
 
 
 def _answer(chat_dir: str, first: float, last: float) -> bytes:

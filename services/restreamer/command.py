@@ -8,25 +8,27 @@ and the editor's events API on ``--db`` (absent: the embedded cluster of
 ``/clips/``, so a local upload location's links open in a browser.
 ``--ffmpeg-jobs``, ``--ffmpeg-jobs-per-client``, ``--ffmpeg-memory-mb`` and
 ``--ffmpeg-timeout`` bound what cuts and pictures may cost (services.restreamer.jobs).
+``--tls-cert FILE --tls-key FILE`` serve HTTPS instead, the pair read again when
+it changes (services.restreamer.tls).
 SIGTERM or SIGINT stops accepting, lets responses in flight finish for up to
 ``--stop-timeout`` seconds, kills the ffmpegs still running, and exits.
 """
 
+import argparse
+import dataclasses
 import logging
 import os
+import sys
 
-from services.runtime import service
+from services.runtime import contract, service
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "options", "run"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the restreamer until SIGTERM/SIGINT; returns 0 if every response finished."""
-    # Imported here so that importing the package (fastseg's CLI lists it) costs nothing.
-    from services.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
-    from services.restreamer import editor  # noqa: PLC0415
+def build_parser() -> argparse.ArgumentParser:
+    from services.restreamer import editor  # noqa: PLC0415 - costly: not when fastseg lists it
     from services.restreamer.hls import DEFAULT_CACHE_BYTES  # noqa: PLC0415
 
     parser = service.argument_parser("restreamer", __doc__.splitlines()[0])
@@ -47,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         help="memory kept for rendered playlist hours, about 0.75 MiB per hour of 2-second "
              "segments (default: %(default)g)",
     )  # fmt: skip
+    add_tls_arguments(parser)
     _add_client_limits(parser)
     _add_job_arguments(parser)
     editor.add_arguments(parser)  # --db, --no-db, --editor-token-file
@@ -55,7 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="serve the files of DIR under /clips/ (a local upload location's directory)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The parsed arguments, and the editor's part of the app config derived from them."""
+
+    args: argparse.Namespace
+    editor: dict
+    tls: object  # a ServerTLS (services.restreamer.tls), None for HTTP
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
+    from services.restreamer import editor  # noqa: PLC0415
+
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port!r} is not a TCP port (0-65535)")
     if args.stop_timeout < 0:
@@ -78,17 +95,54 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("max_header_bytes", "max_connections", "max_connections_per_address"):
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} {getattr(args, option)!r} is below 1")
-    editor_config = editor.config_from_args(args, parser)
-    service.setup(args)
-    stopping = service.stop_on_signals()
+    return Options(args, editor.config_from_args(args, parser), tls_from_args(args, parser))
+
+
+def run(options: Options, stopping, registry) -> int:
+    """Serve until ``stopping`` is set; returns 0 if every response finished."""
+    from services.db import EmbeddedPostgresError, database_dsn  # noqa: PLC0415
+
+    args = options.args
+    config = {**options.editor, "METRICS_REGISTRY": registry}
     if args.no_db:
-        return _serve(args, editor_config, stopping)
+        return _serve(args, config, stopping, options.tls)
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
-            return _serve(args, {**editor_config, "DATABASE": dsn}, stopping)
+            return _serve(args, {**config, "DATABASE": dsn}, stopping, options.tls)
     except EmbeddedPostgresError as exc:
         logger.critical("%s: pass --db DSN, or --no-db to serve without events", exc)
         return 1
+
+
+def add_tls_arguments(parser) -> None:
+    """``--tls-cert`` and ``--tls-key`` (the restreamer's and the node's, which passes them on)."""
+    parser.add_argument(
+        "--tls-cert", metavar="FILE",
+        help="serve HTTPS (TLS 1.2+) with this PEM certificate chain (e.g. certbot's "
+             "fullchain.pem), read again when it changes; needs --tls-key (default: HTTP)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--tls-key", metavar="FILE", help="the PEM private key of --tls-cert (e.g. privkey.pem)"
+    )
+
+
+def tls_from_args(args, parser):
+    """The ServerTLS asked for (services.restreamer.tls), None for HTTP; bad: usage error."""
+    from services.restreamer.tls import ServerTLS, TLSError  # noqa: PLC0415
+
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together: give both, or neither for HTTP")
+    if args.tls_cert is None:
+        return None
+    try:
+        return ServerTLS(args.tls_cert, args.tls_key)
+    except TLSError as exc:
+        parser.error(f"--tls-cert/--tls-key: {exc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the restreamer until SIGTERM/SIGINT; returns 0 if every response finished."""
+    return contract.main(sys.modules[__name__], argv)
 
 
 def _add_client_limits(parser) -> None:
@@ -148,7 +202,7 @@ def _add_job_arguments(parser) -> None:
     )  # fmt: skip
 
 
-def _serve(args, config: dict, stopping) -> int:
+def _serve(args, config: dict, stopping, tls) -> int:
     from services.restreamer import editor  # noqa: PLC0415
     from services.restreamer.app import create_app  # noqa: PLC0415
     from services.restreamer.cut_encodings import encoders  # noqa: PLC0415
@@ -192,13 +246,25 @@ def _serve(args, config: dict, stopping) -> int:
         direct=app.wsgi_app.respond,  # plain segment GETs skip WSGI (segments.FastPath)
         limits=limits,
         metrics=app.extensions["restreamer"].metrics,
+        tls=tls,
         log=access,
         error_log=logging.getLogger("services.restreamer.errors"),
     )
     service.listen(server, "--port", "fastseg restreamer")
-    logger.info("serving %r on http://%s:%d/", args.base_dir, args.host, server.server_port)
+    scheme = "https" if tls else "http"
+    logger.info("serving %r on %s://%s:%d/", args.base_dir, scheme, args.host, server.server_port)
+    app.config["SELF_URL"] = self_url(args.host, server.server_port, scheme)
     stopping.wait()
     editor.close_streams(app)  # event streams never end by themselves
     finished = server.drain(args.stop_timeout)
     app.extensions["restreamer"].jobs.stop_all()  # what the drain left running
     return 0 if finished else 1
+
+
+def self_url(host: str, port: int, scheme: str = "http") -> str:
+    """Where this process reaches its own server (the team page's node without a table)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"

@@ -32,19 +32,8 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound, Unauthorized
 
 import fastseg
-from services.cutting import (
-    CutError,
-    Encoding,
-    Transition,
-    fast_cut,
-    fast_cut_ranges,
-    full_cut,
-    full_cut_ranges,
-    rough_container,
-    rough_cut,
-    source,
-)
-from services.cutting.ranges import parts_for
+from services import cutting
+from services.cutting import CutError, Encoding, Part, Transition
 from services.ranges import check_ranges
 from services.restreamer import cut_encodings
 from services.restreamer.editor.roles import current_editor
@@ -131,9 +120,18 @@ def cut(channel: str, quality: str) -> Response:
                        f"{end.isoformat()}")  # fmt: skip
     if len(spans) > 1 and kind == "rough":
         raise BadRequest("a rough cut takes one range: use type=fast or type=full for several")
+
+    def parts() -> list[Part]:
+        """The ranges with their segments (one range: those listed above)."""
+        if len(spans) > 1:
+            return cutting.parts_for(path, spans, allow_holes)
+        return [(segments, start, end)]
+
     if kind == "rough":  # whole segments' bytes: no ffmpeg, no job
-        body = _planned(kind, lambda: rough_cut(segments, allow_holes=allow_holes))
-        mimetype = "video/mp4" if rough_container(segments) == "fmp4" else "video/MP2T"
+        body = _planned(
+            kind, lambda: cutting.cut(parts(), kind, transitions, allow_holes=allow_holes)
+        )
+        mimetype = "video/mp4" if cutting.rough_container(segments) == "fmp4" else "video/MP2T"
         return Response(_logged(body, kind), mimetype=mimetype, direct_passthrough=True)
 
     seconds = length.total_seconds() * COST[kind]
@@ -142,14 +140,7 @@ def cut(channel: str, quality: str) -> Response:
         encoding = _encoding(encoding_text, segments, job) if kind == "full" else None
 
         def make():
-            if len(spans) > 1:
-                parts = parts_for(path, spans, allow_holes)
-                if kind == "fast":
-                    return fast_cut_ranges(parts, transitions, allow_holes=allow_holes)
-                return full_cut_ranges(parts, transitions, encoding, allow_holes=allow_holes)
-            if kind == "fast":
-                return fast_cut(segments, start, end, allow_holes=allow_holes)
-            return full_cut(segments, start, end, encoding, allow_holes=allow_holes)
+            return cutting.cut(parts(), kind, transitions, encoding, allow_holes=allow_holes)
 
         body = _planned(kind, make, job)
         body = within(job, body)
@@ -191,10 +182,10 @@ def _encoding(text: str, segments, job) -> Encoding:
         return Encoding.parse(text, Encoding(container="ts"))  # checked by _custom_encoding
     first = next(s for s in segments if s is not None)
     try:
-        video = source.probe(source.read(first), first.path).video
+        video = cutting.video_of(first)
     except CutError as exc:
         raise job.failure(exc, "full cut") or _cannot_cut("full", exc) from exc
-    return cut_encodings.preset(text, video.height if video is not None else None)
+    return cut_encodings.preset(text, video.height)
 
 
 def _planned(kind: str, make, job=None):

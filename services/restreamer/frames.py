@@ -13,13 +13,10 @@ import datetime as dt
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from fractions import Fraction
 
 from fastseg import SegmentInfo
-from services.cutting import source
-from services.cutting.edges import input_args
-from services.cutting.errors import CutError
-from services.cutting.ffmpeg import ffmpeg
+from services.cutting import FrameTimes, frame_times, read_segment, shown_pts
+from services.cutting import frame_png as decode_png
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +25,7 @@ __all__ = ["Frame", "forget_frame_times", "frame_at", "frame_png"]
 ONE_US = dt.timedelta(microseconds=1)
 REMEMBERED = 4096  # segments whose frame times are kept (a few hundred bytes each)
 
-_frames: "OrderedDict[str, tuple[str, Fraction, tuple[int, ...]]]" = OrderedDict()
+_frames: "OrderedDict[str, FrameTimes]" = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -44,15 +41,12 @@ def forget_frame_times() -> None:
     _frames.clear()
 
 
-def _frame_times(seg: SegmentInfo, data: bytes | None) -> tuple[str, Fraction, tuple[int, ...]]:
+def _frame_times(seg: SegmentInfo, data: bytes | None) -> FrameTimes:
     known = _frames.get(seg.path)
     if known is not None:
         _frames.move_to_end(seg.path)
         return known
-    if data is None:
-        data = source.read(seg)
-    probe = source.probe(data, seg.path)
-    known = (probe.kind, probe.video.time_base, tuple(sorted(p.pts for p in probe.video_packets)))
+    known = frame_times(seg, data)
     _frames[seg.path] = known
     while len(_frames) > REMEMBERED:
         _frames.popitem(last=False)
@@ -64,14 +58,8 @@ def frame_at(seg: SegmentInfo, when: dt.datetime, data: bytes | None = None) -> 
 
     Raises CutError if the segment cannot be read or has no video.
     """
-    kind, tb, pts = _frame_times(seg, data)
-    offset = Fraction((when - seg.start) // ONE_US, 1_000_000)
-    shown = pts[0]
-    for p in pts:
-        if (p - pts[0]) * tb > offset:
-            break
-        shown = p
-    return Frame(kind, shown)
+    times = _frame_times(seg, data)
+    return Frame(times.kind, shown_pts(times, seg.start, when))
 
 
 def frame_png(seg: SegmentInfo, when: dt.datetime, width: int | None = None) -> tuple[bytes, int]:
@@ -79,14 +67,6 @@ def frame_png(seg: SegmentInfo, when: dt.datetime, width: int | None = None) -> 
 
     Raises CutError if the segment cannot be read or holds no decodable video.
     """
-    data = source.read(seg)
+    data = read_segment(seg)
     frame = frame_at(seg, when, data)
-    vf = f"trim=start_pts={frame.pts}:end_pts={frame.pts + 1}"
-    if width:
-        vf += f",scale={width}:-2:flags=area"
-    args = input_args(frame.kind) + ["-map", "0:v:0", "-vf", vf, "-frames:v", "1",
-                                     "-f", "image2pipe", "-c:v", "png", "pipe:1"]  # fmt: skip
-    png = ffmpeg(args, [data], what=f"frame of {seg.name}").read_all()
-    if not png:
-        raise CutError(f"ffmpeg decoded no frame at PTS {frame.pts} of {seg.path!r}")
-    return png, frame.pts
+    return decode_png(seg, frame.pts, width=width, data=data), frame.pts

@@ -30,7 +30,7 @@ from gevent import subprocess
 from gevent.socket import wait_read
 from werkzeug.exceptions import HTTPException, UnprocessableEntity
 
-from services.cutting.errors import CutError
+from services.cutting import CutError
 from services.cutting.ffmpeg import limited_by
 from services.restreamer.metrics import Metrics
 

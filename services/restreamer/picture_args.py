@@ -8,6 +8,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException, NotFound
 
 import fastseg
+from services.archive import layout
 from services.archive.readable import utc
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest, archive_path, parse_time
@@ -37,10 +38,9 @@ def required_time(name: str, example: str = "2026-11-27T17:05:12.5") -> dt.datet
 
 def segment_at(path: str, when: dt.datetime) -> fastseg.SegmentInfo:
     """The segment playing at ``when``; 404 naming the hole (or the end) if none is."""
-    chosen = fastseg.get_best_segments(path, when, when)
-    for seg in chosen:
-        if seg is not None and seg.start - fastseg.FUDGE <= when < seg.end:
-            return seg
+    seg = layout.segment_at(path, when)
+    if seg is not None:
+        return seg
     # where the video resumes, if it does within the hour: a hint for the client
     later = fastseg.get_best_segments(path, when, when + dt.timedelta(hours=1))
     after = next((s for s in later if s is not None and s.start > when), None)

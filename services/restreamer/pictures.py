@@ -5,6 +5,9 @@
   (default 320), cached on disk (``THUMBNAIL_DIR``, default ``BASE/.fastseg/thumbnails``,
   at most ``THUMBNAIL_CACHE_BYTES``, default 256 MiB) under the segment's name
   (which holds its hash), the frame's PTS and the width.
+* ``GET /thumbnail/CH/Q.png?timestamp=T&template=NAME[&crop=L,T,R,B&location=L,T,R,B]``:
+  the frame at T placed under a template (docs/DESIGN.md#thumbnails); ``POST`` with a
+  PNG body (``crop`` and ``location`` then required) uses that image as the template.
 
 Paths and parameters are wubloader's. A time in a hole, or before or after the
 recording, is a 404 saying so; a segment ffmpeg cannot decode a 422. Each picture
@@ -20,12 +23,22 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 import fastseg
 from services.archive.readable import utc
-from services.cutting import CutError
+from services.cutting import MAX_IMAGE_BYTES, BadImage, CutError, check_png, compose
+from services.db.thumbnails import parse_box
 from services.restreamer import coverage, waveforms
 from services.restreamer.diskcache import DiskCache
+from services.restreamer.editor.roles import writes_nothing
+from services.restreamer.editor.templates import template_row
 from services.restreamer.frames import frame_at, frame_png
 from services.restreamer.jobs import Job
-from services.restreamer.picture_args import CannotDecode, hours_path, required_time, segment_at
+from services.restreamer.limits import accepts_body
+from services.restreamer.picture_args import (
+    CannotDecode,
+    NotFound,
+    hours_path,
+    required_time,
+    segment_at,
+)
 from services.restreamer.state import state
 from services.restreamer.validation import BadRequest
 
@@ -98,10 +111,62 @@ def frame(channel: str, quality: str) -> Response:
     return _png(png, seg)
 
 
-@blueprint.route("/thumbnail/<channel>/<quality>.png")
+def _box(name: str, default=None) -> tuple[int, int, int, int]:
+    text = request.args.get(name)
+    if not text:
+        if default is None:
+            raise BadRequest(f"{name} is required with an uploaded template, e.g. ?{name}="
+                             "0,0,1280,720 (left,top,right,bottom)")  # fmt: skip
+        return tuple(default)
+    try:
+        return parse_box(text, name)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _template() -> tuple[bytes, tuple, tuple]:
+    """(PNG, crop, location): the POSTed image, or the named template with its defaults."""
+    if request.method == "POST":
+        image = request.get_data()
+        try:
+            check_png(image, "the template")
+        except BadImage as exc:
+            raise BadRequest(str(exc)) from None
+        return image, _box("crop"), _box("location")
+    if "events_api" not in current_app.extensions:
+        raise NotFound("this restreamer has no database, so no templates: POST the template PNG")
+    row = template_row(request.args["template"])
+    return bytes(row.image), _box("crop", row.crop), _box("location", row.location)
+
+
+def _templated(path: str, when: dt.datetime) -> Response:
+    """The frame at ``when`` placed under a template (docs/DESIGN.md#thumbnails)."""
+    template, crop, location = _template()
+    seg = segment_at(path, when)
+    with state().jobs.job("thumbnail", request.environ) as job:
+        frame, _ = _decode(seg, when, None, job)
+        try:
+            png = compose(frame, template, crop, location)
+        except BadImage as exc:
+            raise BadRequest(str(exc)) from None
+        except CutError as exc:
+            logger.info("cannot compose a thumbnail: %s", exc)
+            raise job.failure(exc, "thumbnail") or CannotDecode(
+                f"cannot compose the thumbnail: {str(exc).splitlines()[0]}"
+            ) from exc
+    response = _png(png, seg)
+    response.headers["Cache-Control"] = "no-cache"  # a template may be replaced
+    return response
+
+
+@blueprint.route("/thumbnail/<channel>/<quality>.png", methods=["GET", "POST"])
+@writes_nothing("a POST sends a template to preview with, and stores nothing")
+@accepts_body(MAX_IMAGE_BYTES, "a template is a PNG of at most 2 MiB")
 def thumbnail(channel: str, quality: str) -> Response:
     path = hours_path(channel, quality)
     when = required_time("timestamp")
+    if request.method == "POST" or "template" in request.args:
+        return _templated(path, when)
     width = _width()
     seg = segment_at(path, when)
     cache: DiskCache = current_app.extensions["thumbnails"]

@@ -29,6 +29,14 @@ body ambiguously gets a one-line 4xx and the connection is closed.
 :meth:`Server.drain` stops accepting, closes idle keep-alive connections at
 once, lets responses in flight finish (closing their connections afterwards),
 and kills whatever is still running after a bound.
+
+Given ``tls`` (:class:`~services.restreamer.tls.ServerTLS`), each connection is
+wrapped in TLS in its own greenlet, after the connection caps are checked: the
+handshake must end within the request timeout, or the connection is closed (a
+client that never finishes it holds its slot no longer than a slow head would).
+Over TLS the bytes must be encrypted in this process, so sendfile cannot be
+used: a file is read into a buffer (still by a worker thread when it is not in
+the page cache) and written to the TLS socket (docs/DESIGN.md#tls).
 """
 
 import errno
@@ -43,12 +51,14 @@ import prometheus_client
 from gevent.pool import Pool
 from gevent.pywsgi import Input, LoggingLogAdapter, WSGIHandler, WSGIServer
 from gevent.pywsgi import format_date_time as _format_date
+from gevent.socket import socket as GeventSocket
 from gevent.socket import wait_write
 
 from services.restreamer.files import FileParts, FileRange
 from services.restreamer.heads import Head, Refused, read_head
 from services.restreamer.limits import Limits, refusal
 from services.restreamer.metrics import Metrics
+from services.restreamer.tls import ServerTLS
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +72,8 @@ _YIELD_EVERY = 8 * 1024 * 1024
 # first and, if it is not cached, read into the cache by a worker thread.
 _CHUNK = 4 * 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+# Over TLS a file is read into a buffer of this size, encrypted and sent, in turn.
+_TLS_BUFFER = 256 * 1024
 
 _STALLED = {"idle": "idle", "request": "its request unfinished", "send": "its file not read"}
 _NOT_TAKEN = object()  # the direct path's "replay this request into pywsgi"
@@ -161,6 +173,19 @@ def _read_into_cache(fd: int, offset: int, count: int) -> None:
         offset += n
 
 
+def _shutdown(sock, how: int) -> None:
+    """Shut the TCP socket, its TLS layer (if any) left whole.
+
+    gevent's TLS socket forgets its TLS state on ``shutdown``, and the greenlet
+    woken by it would then fail with a ValueError rather than a socket error.
+    """
+    GeventSocket.shutdown(sock, how)
+
+
+class _HandshakeTimeout(Exception):
+    """A client took longer than the request timeout to finish its TLS handshake."""
+
+
 class Handler(WSGIHandler):
     """One connection: keep-alive requests in turn, FileRange bodies by sendfile."""
 
@@ -254,7 +279,8 @@ class Handler(WSGIHandler):
         self.wsgi_input = environ["wsgi.input"] = _Input(self, self.wsgi_input)
         environ["wsgi.input_terminated"] = True
         # a costly job watches it to stop ffmpeg when the client leaves (jobs.Job)
-        environ["fastseg.socket"] = self.socket
+        # Over TLS, the TCP socket under it (gevent's ``_sock``): the job peeks at its bytes.
+        environ["fastseg.socket"] = self.socket._sock if self.server.tls else self.socket
         return environ
 
     def _direct(self, direct: Direct, head: Head):
@@ -299,7 +325,11 @@ class Handler(WSGIHandler):
         """Send the headers: one send, as a few hundred bytes almost always go at once.
 
         (gevent's sendall asks the socket for its buffer size first, on every call.)
+        A TLS socket takes no flags: its head is a record of its own.
         """
+        if self.server.tls is not None:
+            self.socket.sendall(head)
+            return
         sent = self.socket.send(head, flags)
         if sent < len(head):
             self.socket.sendall(head[sent:], flags)
@@ -359,6 +389,8 @@ class Handler(WSGIHandler):
 
     def _sendfile(self, body: FileRange) -> bool:
         """Send ``body``; False if its file ended early (and the connection is to close)."""
+        if self.server.tls is not None:
+            return self._send_copy(body)
         sock = self.socket
         out = sock.fileno()
         offset, left = body.offset, body.length
@@ -366,13 +398,7 @@ class Handler(WSGIHandler):
         checked = offset  # bytes before this are known to be in the page cache
         while left > 0:
             if offset >= checked:
-                count = min(left, _CHUNK)
-                if not _cached(body.fd, offset, count):
-                    self.server.cold_reads += 1
-                    logger.debug("reading %d bytes at %d in a thread: not in the page cache",
-                                 count, offset)  # fmt: skip
-                    gevent.get_hub().threadpool.apply(_read_into_cache, (body.fd, offset, count))
-                checked = offset + count
+                checked = self._warm(body.fd, offset, left)
             try:
                 sent = os.sendfile(out, body.fd, offset, min(left, checked - offset))
             except BlockingIOError:
@@ -383,18 +409,10 @@ class Handler(WSGIHandler):
                     self.writing_since = 0.0
                 continue
             except OSError as exc:
-                # As pywsgi's _sendall does: a negative code marks a failed send,
-                # and the error ends this connection (EPIPE/ECONNRESET quietly).
-                self.status = f"socket error: {exc}"
-                if self.code > 0:
-                    self.code = -self.code
+                self._send_failed(exc)
                 raise
             if sent == 0:
-                # The file is shorter than when it was opened. The headers promised
-                # more, so the only honest thing left is to close the connection.
-                logger.warning("file ended %d bytes early: closing the connection", left)
-                self.close_connection = True
-                return False
+                return self._ended_early(left)
             offset += sent
             left -= sent
             self.response_length += sent
@@ -403,6 +421,65 @@ class Handler(WSGIHandler):
                 since_yield = 0
                 gevent.sleep(0)
         return True
+
+    def _send_copy(self, body: FileRange) -> bool:
+        """Send ``body`` over TLS, read into a buffer in turn: :meth:`_sendfile` otherwise."""
+        sock = self.socket
+        buffer = bytearray(min(body.length, _TLS_BUFFER))
+        offset, left = body.offset, body.length
+        since_yield = 0
+        checked = offset
+        while left > 0:
+            if offset >= checked:
+                checked = self._warm(body.fd, offset, left)
+            view = memoryview(buffer)[: min(left, len(buffer), checked - offset)]
+            got = os.preadv(body.fd, [view], offset)
+            if got == 0:
+                return self._ended_early(left)
+            self.writing_since = time.monotonic()
+            try:
+                sock.sendall(view[:got])
+            except OSError as exc:
+                self._send_failed(exc)
+                raise
+            finally:
+                self.writing_since = 0.0
+            offset += got
+            left -= got
+            self.response_length += got
+            since_yield += got
+            if since_yield >= _YIELD_EVERY and left:
+                since_yield = 0
+                gevent.sleep(0)
+        return True
+
+    def _warm(self, fd: int, offset: int, left: int) -> int:
+        """Have the next chunk at ``offset`` in the page cache; the offset it ends at.
+
+        A chunk not cached is read by a worker thread, so that neither sendfile
+        nor a read over TLS waits for the disk in the loop's thread.
+        """
+        count = min(left, _CHUNK)
+        if not _cached(fd, offset, count):
+            self.server.cold_reads += 1
+            logger.debug("reading %d bytes at %d in a thread: not in the page cache",
+                         count, offset)  # fmt: skip
+            gevent.get_hub().threadpool.apply(_read_into_cache, (fd, offset, count))
+        return offset + count
+
+    def _send_failed(self, exc: OSError) -> None:
+        # As pywsgi's _sendall does: a negative code marks a failed send,
+        # and the error ends this connection (EPIPE/ECONNRESET quietly).
+        self.status = f"socket error: {exc}"
+        if self.code > 0:
+            self.code = -self.code
+
+    def _ended_early(self, left: int) -> bool:
+        # The file is shorter than when it was opened. The headers promised
+        # more, so the only honest thing left is to close the connection.
+        logger.warning("file ended %d bytes early: closing the connection", left)
+        self.close_connection = True
+        return False
 
 
 class Server(WSGIServer):
@@ -418,15 +495,19 @@ class Server(WSGIServer):
         direct: Direct | None = None,
         limits: Limits | None = None,
         metrics: Metrics | None = None,
+        tls: ServerTLS | None = None,
         **kwargs,
     ):
         """``direct(method, path)``: see :class:`Handler`; None sends everything through WSGI.
+
+        ``tls``: serve HTTPS with its certificate (reloaded as it changes); None: plain HTTP.
 
         ``limits``: :class:`~services.restreamer.limits.Limits` (default: its defaults);
         ``metrics``: where refusals and timeouts are counted (default: a private registry).
         """
         kwargs.setdefault("spawn", Pool())
         self.direct = direct
+        self.tls = tls
         self.limits = limits or Limits()
         self.metrics = metrics or Metrics.of(prometheus_client.CollectorRegistry())
         self.log_requests = kwargs.get("log", "default") is not None
@@ -469,10 +550,53 @@ class Server(WSGIServer):
             self.per_address[host] = count
         super().do_close(sock, address)
 
+    @property
+    def ssl_enabled(self) -> bool:  # pywsgi's: wsgi.url_scheme is https
+        return self.tls is not None
+
+    def init_socket(self):
+        super().init_socket()
+        if self.tls is not None:
+            self._handle = self._handle_tls
+
+    def _handle_tls(self, sock, address) -> None:
+        """Wrap a new connection in TLS (handshake within the request timeout), then serve it."""
+        try:
+            tls_sock = self.tls.context().wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+        except OSError as exc:
+            logger.debug("TLS on a connection from %s failed: %s", address, exc)
+            return
+        try:
+            with gevent.Timeout(self.limits.request_timeout, _HandshakeTimeout):
+                tls_sock.do_handshake()
+        except _HandshakeTimeout:
+            self.metrics.tls_handshake_failures.labels("timeout").inc()
+            logger.debug("closing a connection from %s: no TLS handshake in %gs",
+                         address, self.limits.request_timeout)  # fmt: skip
+            tls_sock.close()
+            return
+        except (OSError, ValueError) as exc:  # an old protocol, plain HTTP, a reset
+            self.metrics.tls_handshake_failures.labels("refused").inc()
+            logger.debug("TLS handshake with %s failed: %s", address, exc)
+            tls_sock.close()
+            return
+        try:
+            self.handle(tls_sock, address)
+        finally:
+            tls_sock.close()
+
     def _turn_away(self, sock, reason: str, answer: bytes) -> None:
-        """Close a connection at accept, saying why if the socket takes it at once."""
+        """Close a connection at accept, saying why if the socket takes it at once.
+
+        Over TLS it is closed unanswered: a plain answer would be garbage to the client,
+        and a handshake costs more than the cap is there to save.
+        """
         self.metrics.connections_refused.labels(reason).inc()
         try:
+            if self.tls is not None:
+                return
             sock.setblocking(False)
             sock.send(answer)  # a fresh socket's buffer is empty: all of it or nothing
         except OSError:
@@ -519,7 +643,7 @@ class Server(WSGIServer):
         sock = getattr(handler, "socket", None)
         try:
             if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
+                _shutdown(sock, socket.SHUT_RDWR)
         except OSError:
             pass  # already gone
 
@@ -540,7 +664,7 @@ class Server(WSGIServer):
                 # A keep-alive connection waiting for its next request: ending the
                 # read side makes that wait see EOF, and the handler return.
                 try:
-                    handler.socket.shutdown(socket.SHUT_RD)
+                    _shutdown(handler.socket, socket.SHUT_RD)
                 except OSError:
                     pass  # already gone
         logger.info(

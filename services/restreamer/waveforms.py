@@ -24,10 +24,7 @@ from flask import Blueprint, Response, current_app, request
 
 import fastseg
 from services.archive.times import utc_now
-from services.cutting import CutError
-from services.cutting.edges import input_args, segments_feed
-from services.cutting.ffmpeg import ffmpeg
-from services.cutting.source import container, runs
+from services.cutting import CutError, decode_audio
 from services.restreamer import picture_args as pictures
 from services.restreamer.diskcache import DiskCache
 from services.restreamer.png import encode_png
@@ -80,19 +77,10 @@ def peaks(segments, start: dt.datetime, end: dt.datetime, width: int) -> np.ndar
     """Peak |sample| (0-1) per column of ``[start, end)``; NaN where no audio was decoded."""
     out = np.full(width, np.nan)
     total = (end - start).total_seconds() * RATE  # samples across the picture
-    for run in runs(segments, allow_holes=True):
-        first = run.segments[0]
-        try:
-            with open(first.path, "rb") as f:
-                kind = container(f.read(188 * 8), first.path)
-        except OSError as exc:
-            raise CutError(f"cannot read segment {first.path!r}: {exc}") from exc
-        args = input_args(kind) + ["-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
-                                   "-f", "s16le", "pipe:1"]  # fmt: skip
-        index = (first.start - start).total_seconds() * RATE  # sample number of the run's start
+    for run in decode_audio(segments, RATE):
+        index = (run.start - start).total_seconds() * RATE  # sample number of the run's start
         carry = b""
-        proc = ffmpeg(args, segments_feed(run.segments, kind), what="waveform decode")
-        for chunk in proc.output():
+        for chunk in run.samples:
             chunk = carry + chunk
             usable = len(chunk) - len(chunk) % 2
             carry = chunk[usable:]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 __all__ = ["on_parent_death"]
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_prctl: Callable[..., int] | None
 try:
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # not Linux: children do not die with us

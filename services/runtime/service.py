@@ -12,6 +12,7 @@ import math
 import os
 import resource
 import signal
+from typing import Any
 
 import gevent
 import gevent.event
@@ -90,7 +91,7 @@ def setup_logging(level: str = "INFO") -> None:
     profiling.install_log_counter()
 
 
-def listen(server, option: str, prog: str = "fastseg") -> None:
+def listen(server: Any, option: str, prog: str = "fastseg") -> None:
     """``server.start()``, or a one-line ``SystemExit`` naming the address and ``option``.
 
     A port in use is something the operator fixes, not a crash: its traceback helps
@@ -108,7 +109,9 @@ def listen(server, option: str, prog: str = "fastseg") -> None:
 
 
 def start_metrics_server(
-    port: int, host: str = "0.0.0.0", registry=prometheus_client.REGISTRY
+    port: int,
+    host: str = "0.0.0.0",
+    registry: prometheus_client.CollectorRegistry = prometheus_client.REGISTRY,
 ) -> WSGIServer:
     """Serve ``/metrics`` from a greenlet; returns the started server (``server.server_port``).
 
@@ -133,7 +136,7 @@ def stop_on_signals() -> gevent.event.Event:
     if _signalled.is_set():
         stopping.set()
 
-    def handler():
+    def handler() -> None:
         if stopping.is_set():
             logger.warning("second stop signal: exiting now")
             os._exit(1)

@@ -11,10 +11,10 @@ when the sheet and the database disagree) until SIGTERM or SIGINT.
 import argparse
 import dataclasses
 import logging
+import sys
 
 import gevent
 import gevent.event
-import prometheus_client
 import requests
 
 from services.db import (
@@ -24,7 +24,8 @@ from services.db import (
     database_dsn,
 )
 from services.db.notify import Listener, wake_on
-from services.runtime import service
+from services.runtime import contract, service
+from services.sheetsync.config import Config as SyncConfig
 from services.sheetsync.config import load_config
 from services.sheetsync.metrics import Metrics
 from services.sheetsync.sheets import SheetsClient
@@ -32,7 +33,7 @@ from services.sheetsync.sync import SheetSync
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "options", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,22 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The parsed arguments, and the sync's settings read from CONFIG.json."""
+
+    args: argparse.Namespace
+    config: SyncConfig
+
+
+def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     try:
         config = load_config(args.config)
     except ValueError as e:
         parser.error(str(e))
     if args.poll_interval is not None:
         config = dataclasses.replace(config, poll_interval=args.poll_interval)
-    service.setup(args)
-    stopping = service.stop_on_signals()
+    return Options(args, config)
+
+
+def run(options: Options, stopping, registry) -> int:
+    with contract.own_stop(stopping) as own:  # a failed sync stops only itself
+        return _run(options.args, options.config, own, registry)
+
+
+def _run(args, config: SyncConfig, stopping, registry) -> int:
     session = requests.Session()
     client = SheetsClient(config.oauth(session), config.spreadsheet_id, api_base=config.api_base)
     try:
         with database_dsn(args.db, args.base_dir) as dsn:
-            db = Database(dsn, application_name="fastseg-sheetsync")
+            db = Database(dsn, application_name="fastseg-sheetsync", actor="sheetsync")
             wake = gevent.event.Event()  # any change to an event: write back soon
             listener = Listener(dsn, stopping, application_name="fastseg-sheetsync listen")
             listener.subscribe(wake_on(wake))
@@ -93,3 +107,7 @@ def main(argv: list[str] | None = None, registry=prometheus_client.REGISTRY) -> 
         return 1
     logger.info("sheet sync stopped")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return contract.main(sys.modules[__name__], argv)

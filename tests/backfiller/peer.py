@@ -28,15 +28,10 @@ import threading
 import time
 import urllib.parse
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from fastseg import list_segment_files
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+from tests.httpfake import FakeHandler, FakeServer, serve, stop
 
 
 class FakePeer:
@@ -73,7 +68,7 @@ class FakePeer:
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
         self.port = 0
-        self.server: _Server | None = None
+        self.server: FakeServer | None = None
         self._start()
 
     @property
@@ -83,9 +78,7 @@ class FakePeer:
     def _start(self) -> None:
         peer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the restreamer does
-
+        class Handler(FakeHandler):  # keep-alive, as the restreamer does
             def setup(self):
                 super().setup()
                 with peer.lock:
@@ -99,9 +92,6 @@ class FakePeer:
                 except OSError:
                     pass  # the peer "died" under this connection
 
-            def log_message(self, format, *args):
-                pass
-
             def do_GET(self):
                 peer.paths.append(self.path)
                 try:
@@ -111,24 +101,19 @@ class FakePeer:
 
             def do_POST(self):
                 peer.posts.append(self.path)
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.body()
                 if peer.busy_batches and self.path.startswith("/batch/"):
-                    self.send_response(HTTPStatus.TOO_MANY_REQUESTS)
-                    self.send_header("Retry-After", "1")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                    self.send(HTTPStatus.TOO_MANY_REQUESTS, headers=[("Retry-After", "1")])
                 else:
                     self.send_error(HTTPStatus.NOT_IMPLEMENTED)
 
-        self.server = _Server(("127.0.0.1", self.port), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler, self.port)
+        self.port = self.server.server_port
 
     def _die(self) -> None:
         """Drop every connection and stop listening; come back after ``down_for`` seconds."""
         server, self.server = self.server, None
-        server.shutdown()
-        server.server_close()
+        stop(server)
         with self.lock:
             for conn in list(self.connections):
                 try:
@@ -143,12 +128,11 @@ class FakePeer:
     def stop(self) -> None:
         self.release.set()
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            stop(self.server)
 
     # -- the routes -----------------------------------------------------------------
 
-    def answer(self, handler: BaseHTTPRequestHandler) -> None:
+    def answer(self, handler: FakeHandler) -> None:
         if handler.path in self.garbage:
             self._send(handler, HTTPStatus.OK, self.garbage[handler.path], "application/json")
             return
@@ -161,11 +145,7 @@ class FakePeer:
             self._send(handler, HTTPStatus.NOT_FOUND, b"404 Not Found: no such route\n")
 
     def _send(self, handler, status, body: bytes, content_type: str = "text/plain") -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        handler.send(status, body, content_type)
 
     def _listing(self, handler, parts: list[str]) -> None:
         path = self.base.joinpath(*parts)

@@ -6,27 +6,22 @@ at the cap (a chunked body), and leaves no temp file.
 
 import datetime as dt
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from fastseg import parse_segment_path, segment_name
 from services.backfiller.client import PeerClient
-from services.backfiller.fetch import BadAnswer, TooLarge, fetch_segment
+from services.backfiller.fetch import BadAnswer, Fetcher, TooLarge
 from services.backfiller.limits import MAX_LISTING_BYTES
 from services.backfiller.listing import ListingTooLarge, get_listing
 from tests.fastseg.trees import fake_id
+from tests.httpfake import FakeHandler, serve, stop
 
 MIB = 1024 * 1024
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(FakeHandler):
     sent: dict[str, int] = {}
-
-    def log_message(self, format, *args):
-        pass
 
     def do_GET(self):
         try:
@@ -55,14 +50,11 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def client():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    peer = PeerClient(f"http://127.0.0.1:{httpd.server_address[1]}", 30)
+    httpd = serve(Handler)
+    peer = PeerClient(f"http://127.0.0.1:{httpd.server_port}", 30)
     yield peer
     peer.close()
-    httpd.shutdown()
-    httpd.server_close()
+    stop(httpd)
 
 
 def segment(tmp_path):
@@ -84,18 +76,18 @@ def test_an_endless_listing_is_cut_off_at_the_cap(client):
 def test_a_segment_declared_too_long_is_refused_before_it_is_read(client, tmp_path):
     info = segment(tmp_path)
     with pytest.raises(TooLarge, match="declares 3000000000 bytes: more than --max-segment-mb 64"):
-        fetch_segment(client, "/huge", info, "http://peer/huge")
+        Fetcher().segment(client, "/huge", info, "http://peer/huge")
     assert not os.path.exists(tmp_path / "ch")  # not even its hour directory
 
 
 def test_an_endless_segment_is_cut_off_at_the_cap_and_its_temp_removed(client, tmp_path):
     info = segment(tmp_path)
     with pytest.raises(TooLarge, match="sent more than that: more than --max-segment-mb 2"):
-        fetch_segment(client, "/endless-segment", info, "http://peer/x", max_size=2 * MIB)
+        Fetcher().segment(client, "/endless-segment", info, "http://peer/x", max_size=2 * MIB)
     assert os.listdir(info.hour_path) == []  # the temp file is gone
     assert Handler.sent["/endless-segment"] < 2 * MIB + 8 * MIB
 
 
 def test_an_error_answer_declared_huge_is_not_read(client, tmp_path):
     with pytest.raises(BadAnswer, match="answered 404"):
-        fetch_segment(client, "/huge404", segment(tmp_path), "http://peer/huge404")
+        Fetcher().segment(client, "/huge404", segment(tmp_path), "http://peer/huge404")

@@ -1,12 +1,11 @@
 """The backfiller's segment client against a real HTTP/1.1 server on 127.0.0.1."""
 
 import http.client
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from services.backfiller.client import PeerClient
+from tests.httpfake import FakeHandler, serve, stop
 
 BODY = bytes(range(256)) * 4000  # ~1 MB: several recv calls
 # Framed like the batch route: a line, then that many bytes; small and large parts,
@@ -15,12 +14,8 @@ PARTS = [BODY[:n] for n in (0, 3, 700_000, 10, 0, 5000, 1_000_000, 1)]
 FRAMED = b"".join(b"%d\n" % len(part) + part for part in PARTS)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(FakeHandler):
     connections: list = []
-
-    def log_message(self, format, *args):
-        pass
 
     def do_GET(self):
         type(self).connections.append(self.client_address)
@@ -39,22 +34,15 @@ class Handler(BaseHTTPRequestHandler):
         body = b"no such segment" if status == 404 else BODY
         if self.path == "/root/framed":
             body = FRAMED
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send(status, body)
 
 
 @pytest.fixture
 def server():
     Handler.connections = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd = serve(Handler)
     yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(10)
+    stop(httpd)
 
 
 def fetch(client, path):

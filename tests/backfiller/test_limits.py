@@ -1,10 +1,13 @@
 """The backfiller's own limits: the free-disk floor, and a worker that dies is started again."""
 
+import sys
+
 import gevent
 import gevent.event
 import prometheus_client
 import pytest
 
+from services.backfiller.fetch import SWITCH_INTERVAL
 from services.backfiller.limits import DiskFloor, DiskLow
 from services.backfiller.manager import Backfiller
 from services.backfiller.metrics import BackfillerMetrics
@@ -84,3 +87,27 @@ def test_a_worker_that_dies_is_logged_counted_and_started_again(tmp_path, monkey
     assert len(died) == 2
     assert died[0].exc_info is not None  # the traceback, once
     assert not died[1].exc_info  # then one line
+
+
+@pytest.mark.parametrize("run_once", [True, False], ids=["run once", "until stopped"])
+def test_the_switch_interval_is_short_while_the_backfiller_runs_and_restored_after(
+    tmp_path, run_once
+):
+    """Process-wide, so set where the backfiller starts and undone when it stops
+    (docs/DESIGN.md#backfiller), never as a side effect of a fetch."""
+    before = sys.getswitchinterval()
+    metrics = BackfillerMetrics.of(prometheus_client.CollectorRegistry())
+    config = Config(
+        base_dir=str(tmp_path), channels=("ch",), qualities=None, run_once=run_once, metrics=metrics
+    )
+    stopping = gevent.event.Event()
+    seen = []
+
+    def load():
+        seen.append(sys.getswitchinterval())
+        stopping.set()
+        return []
+
+    assert Backfiller(config, load, "me", 60, stopping).run() == 0
+    assert seen == [SWITCH_INTERVAL]
+    assert sys.getswitchinterval() == before != SWITCH_INTERVAL

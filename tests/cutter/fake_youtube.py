@@ -4,7 +4,9 @@ It implements what the backend relies on, as Google documents it: the OAuth
 refresh-token grant, opening a resumable session, chunked PUTs (every chunk
 but the last a multiple of 256 KiB, answered 308 with ``Range``), status
 queries (``Content-Range: bytes */TOTAL``), completion with the video resource,
-and ``videos.list`` with ``status.uploadStatus``. Faults: a connection dropped
+``videos.list`` with ``status.uploadStatus``, and ``thumbnails.set`` (a POST of the
+image as the body to ``/upload/youtube/v3/thumbnails/set?videoId=ID``: JPEG or PNG,
+at most 2 MiB, of a video that exists; kept in ``thumbnails``). Faults: a connection dropped
 after part of a chunk arrived (the part before it is kept, as Google keeps
 what it persisted), a dropped response after the upload completed, an error
 status for the next request, and expired tokens.
@@ -12,20 +14,15 @@ status for the next request, and expired tokens.
 
 import json
 import socket
-import sys
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.httpfake import FakeHandler, serve, stop
 
 CHUNK_UNIT = 256 * 1024
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        # A client killed mid-request (the kill -9 tests) is expected, not news.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
+THUMBNAIL_LIMIT = 2 * 1024 * 1024  # bytes: thumbnails.set's maximum file size
+THUMBNAIL_TYPES = ("image/jpeg", "image/png")
 
 
 class FakeYouTube:
@@ -41,22 +38,17 @@ class FakeYouTube:
         self.drop_completion = False  # complete the next final PUT, then drop the response
         self.fail_next: tuple[int, str] | None = None  # (status, reason) for the next API call
         self.down = False  # drop every connection without answering
+        self.thumbnails: dict[str, tuple[str, bytes]] = {}  # video id -> (type, image)
+        self.thumbnail_failure: tuple[int, str] | None = None  # every thumbnails.set fails so
         # Chunk PUTs wait for these events to be set, when they are given (to catch a
         # cutter mid-upload or mid-finalize).
         self.put_gate: threading.Event | None = None
         self.final_gate: threading.Event | None = None
-        server = _Server(("127.0.0.1", 0), _handler(self))
-        server.daemon_threads = True
-        self.server = server
-        self.url = f"http://127.0.0.1:{server.server_port}"
-        self.thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        self.server = serve(_handler(self))
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
     def config(self, **extra) -> dict:
         cid, secret, refresh = self.credentials
@@ -104,12 +96,7 @@ def _refused(meta: dict) -> tuple[str, str] | None:
 
 
 def _handler(yt: FakeYouTube):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):  # quiet: pytest shows failures, not traffic
-            pass
-
+    class Handler(FakeHandler):
         def parse_request(self):
             # Checked per request, not per connection: a kept-alive connection must
             # die too once the server is "down".
@@ -121,22 +108,15 @@ def _handler(yt: FakeYouTube):
             return ok
 
         def reply(self, status, body=None, headers=()):
-            data = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status, "Resume Incomplete" if status == 308 else None)
-            for k, v in headers:
-                self.send_header(k, v)
-            if body is not None:
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            reason = "Resume Incomplete" if status == 308 else None
+            if body is None:
+                self.send(status, headers=headers, reason=reason)
+            else:
+                self.send_json(status, body, headers, reason)
 
         def error(self, status, reason, message):
             errors = [{"reason": reason, "message": message}]
             self.reply(status, {"error": {"code": status, "message": message, "errors": errors}})
-
-        def body(self):
-            return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
         def authorised(self):
             auth = self.headers.get("Authorization", "")
@@ -173,6 +153,8 @@ def _handler(yt: FakeYouTube):
                 return self.reply(
                     200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
                 )
+            if url.path == "/upload/youtube/v3/thumbnails/set":
+                return self.set_thumbnail(url)
             if url.path != "/upload/youtube/v3/videos":
                 return self.error(404, "notFound", "no such endpoint")
             if not self.authorised() or self.injected_failure():
@@ -190,6 +172,32 @@ def _handler(yt: FakeYouTube):
                                     "type": self.headers.get("X-Upload-Content-Type")}  # fmt: skip
             location = f"{yt.url}/upload/youtube/v3/videos?uploadType=resumable&upload_id={sid}"
             return self.reply(200, None, [("Location", location)])
+
+        def set_thumbnail(self, url):
+            if not self.authorised() or self.injected_failure():
+                return None
+            image = self.body()
+            if yt.thumbnail_failure:
+                status, reason = yt.thumbnail_failure
+                return self.error(status, reason, f"injected {reason}")
+            video_id = urllib.parse.parse_qs(url.query).get("videoId", [""])[0]
+            kind = self.headers.get("Content-Type", "")
+            with yt.lock:
+                known = video_id in yt.videos
+            if not known:
+                return self.error(404, "videoNotFound", f"no video {video_id!r}")
+            if not image:
+                return self.error(400, "mediaBodyRequired", "the request has no image")
+            if kind not in THUMBNAIL_TYPES:
+                return self.error(400, "invalidImage", f"unsupported media type {kind!r}")
+            if len(image) > THUMBNAIL_LIMIT:
+                return self.error(400, "mediaBodyTooLarge", "the thumbnail is over 2 MB")
+            with yt.lock:
+                yt.thumbnails[video_id] = (kind, image)
+            default = {"url": f"{yt.url}/vi/{video_id}/default.jpg", "width": 120, "height": 90}
+            return self.reply(
+                200, {"kind": "youtube#thumbnailSetResponse", "items": [{"default": default}]}
+            )
 
         def _range_headers(self, session):
             n = len(session["data"])

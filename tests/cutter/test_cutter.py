@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from services.db import states
+from services.db import audit, states
 from tests.cutter.processes import free_port
 from tests.media import ffprobe_json
 from tests.waiting import wait_until
@@ -81,6 +81,16 @@ def test_cuts_and_uploads_to_a_local_location(db, pg_dsn, archive, tmp_path, cut
     )
     assert 'fastseg_cutter_cut_seconds_count{location="clips"} 1.0' in metrics
     assert cutter.stop() == 0
+    # The audit trail: each of the cutter's state changes once, under its name.
+    trail = audit.history(db, "events", str(event))
+    assert [(r.actor, r.new_values.get("state")) for r in trail[2:]] == [
+        ("cutter:node1", "CLAIMED"),
+        ("cutter:node1", "FINALIZING"),
+        ("cutter:node1", "DONE"),
+    ]
+    assert trail[-1].new_values["video_link"] == row.video_link
+    (served,) = audit.history(db, "locations", "node1/clips")
+    assert (served.actor, served.new_values["backend"]) == ("cutter:node1", "local")
 
 
 def test_holes_whitelists_and_locations(db, pg_dsn, holey_archive, tmp_path, cutters):

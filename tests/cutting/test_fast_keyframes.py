@@ -5,9 +5,8 @@ from fractions import Fraction
 
 import pytest
 
-from services.cutting import fast_cut, fast_cut_ranges, source
+from services.cutting import fast_cut, fast_cut_ranges, parts_for, source
 from services.cutting.fast import edge_pieces
-from services.cutting.ranges import parts_for
 from tests.cutting import checks
 from tests.cutting.conftest import Archive
 from tests.cutting.test_fast import expected_frames

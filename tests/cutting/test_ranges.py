@@ -13,8 +13,8 @@ from services.cutting import (
     Transition,
     fast_cut_ranges,
     full_cut_ranges,
+    parts_for,
 )
-from services.cutting.ranges import parts_for
 from services.ranges import check_ranges, transitions_from_json
 from tests.cutting import checks
 from tests.cutting.conftest import T0

@@ -66,7 +66,7 @@ def test_applying_from_many_connections_at_once(pg_dsn):
         for r in check.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
     }
     check.close()
-    assert names == {"events", "nodes", "editors", "locations"}
+    assert names == {"events", "nodes", "editors", "locations", "audit", "templates"}
 
 
 def test_missing_constraint_is_added_to_an_existing_table(db):

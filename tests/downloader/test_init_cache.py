@@ -1,33 +1,23 @@
 """The EXT-X-MAP init section cache: bounded in size and in count, against a real HTTP server."""
 
-import http.server
-import threading
-
 import pytest
 import requests
 
 from services.downloader.getter import MAX_INIT_BYTES, MAX_INITS, InitCache, _TooLarge
+from tests.httpfake import FakeHandler, serve, stop
 
 
-class _Inits(http.server.BaseHTTPRequestHandler):
+class _Inits(FakeHandler):
     def do_GET(self):
         body = b"I" * (MAX_INIT_BYTES + 1) if self.path == "/big.mp4" else self.path.encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args):
-        pass
+        self.send(200, body)
 
 
 @pytest.fixture
 def origin():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Inits)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(_Inits)
     yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    stop(server)
 
 
 def test_an_init_section_over_the_limit_is_refused(origin):

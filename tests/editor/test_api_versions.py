@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from services.db import states
+from services.restreamer.editor import inputs
 
 from .conftest import ALICE, BOB, CHANNEL, QUALITY, TOKENS, Client, serve_clips
 from .test_api import EDIT, new_event, table
@@ -155,7 +156,7 @@ def test_a_body_over_the_limit_is_a_413_before_it_is_read(api, db):
     event = new_event(db)
     before = table(db)
     refused = metric(api, "body_too_large")
-    big = b'{"video_title": "' + b"x" * (256 * 1024) + b'"}'
+    big = b'{"video_title": "' + b"x" * inputs.MAX_BODY + b'"}'
     for action in ("draft", "edit", "cancel"):
         answer = api.post(
             f"/api/events/{event}/{action}",
@@ -163,7 +164,7 @@ def test_a_body_over_the_limit_is_a_413_before_it_is_read(api, db):
             headers={"Content-Type": "application/json"},
         )
         assert answer.status_code == 413
-        assert answer.json()["error"].startswith("the body is over 262144 bytes")
+        assert answer.json()["error"].startswith(f"the body is over {inputs.MAX_BODY} bytes")
     # Sent in chunks, without a length: refused as it is read.
     chunked = api.post(
         f"/api/events/{event}/draft",

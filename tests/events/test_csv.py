@@ -31,7 +31,7 @@ def rows(path):
 
 
 def snapshot(db):
-    return [r._asdict() for r in states.list_events(db)]
+    return [r.as_dict() for r in states.list_events(db)]
 
 
 def edited(db):

@@ -10,8 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from conftest import _segments_c
-from fastseg import ContainsHoles, list_segment_files
-from fastseg._common import DEFAULT_CACHE_HOURS
+from fastseg import DEFAULT_CACHE_HOURS, ContainsHoles, list_segment_files
 from tests.fastseg.trees import age, fake_id, names, put, put_run
 
 T0 = dt.datetime(2026, 11, 27, 17)

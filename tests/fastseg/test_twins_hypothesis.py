@@ -12,12 +12,15 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from fastseg import HourCoverage, _segments_py, hour_name, segment_name  # noqa: E402
-from fastseg._common import (  # noqa: E402
+from fastseg import (  # noqa: E402
     DEFAULT_CACHE_HOURS,
-    DEFAULT_OBJECT_SEGMENTS,
+    HourCoverage,
+    _segments_py,
+    hour_name,
     merge_spans,
+    segment_name,
 )
+from fastseg._common import DEFAULT_OBJECT_SEGMENTS  # noqa: E402 - the compiled twin's alone
 from tests.fastseg.trees import put  # noqa: E402
 
 _segments_c = pytest.importorskip("fastseg._segments_c", reason="the compiled twin is not built")

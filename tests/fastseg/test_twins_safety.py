@@ -10,8 +10,7 @@ import pathlib
 
 import pytest
 
-from fastseg import _segments_py
-from fastseg._common import DEFAULT_CACHE_HOURS
+from fastseg import DEFAULT_CACHE_HOURS, _segments_py
 from tests.fastseg.trees import put
 
 try:

@@ -12,7 +12,6 @@ import os
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from services.archive import chat
 from tests.chat import ircserver
 from tests.chat.ircserver import IrcServer
 from tests.hostile.watch import error_records, fd_count, files_under, peak_rss_kib, rss_kib
+from tests.httpfake import FakeHandler, serve, stop
 from tests.servers import ServerProcess, ServiceProcess
 from tests.waiting import wait_until
 
@@ -146,27 +146,16 @@ class HostileChatPeer:
         listing = [*self.bodies, "../../../escape.json", ".46:00-x.json", "49:00-short.json"]
         peer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send(self, body: bytes, status: int = 200) -> None:
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(FakeHandler):
             def do_GET(self):
                 parts = [urllib.parse.unquote(p) for p in self.path.split("?")[0].split("/")[1:]]
                 try:
                     if parts == ["files", "chan"]:
-                        self.send(b"[]")
+                        self.send(200, b"[]")
                     elif parts == ["files", "chan", "chat"]:
-                        self.send(json.dumps([HOUR, "../..", "2999-01-01T00"]).encode())
+                        self.send(200, json.dumps([HOUR, "../..", "2999-01-01T00"]).encode())
                     elif parts == ["files", "chan", "chat", HOUR]:
-                        self.send(json.dumps(listing).encode())
+                        self.send(200, json.dumps(listing).encode())
                     elif parts[:4] == ["segments", "chan", "chat", HOUR]:
                         body = peer.bodies.get(parts[4], b"")
                         if body is None:  # 40 MB declared and sent
@@ -176,20 +165,17 @@ class HostileChatPeer:
                             for _ in range(40):
                                 self.wfile.write(b"x" * 1024 * 1024)
                         else:
-                            self.send(body)
+                            self.send(200, body)
                     else:
-                        self.send(b"[]", 404)
+                        self.send(404, b"[]")
                 except OSError:
                     self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
 
 @pytest.mark.slow

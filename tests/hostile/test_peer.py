@@ -13,10 +13,8 @@ import datetime as dt
 import json
 import os
 import subprocess
-import threading
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from fastseg import hour_name, list_segment_files, segment_name, tombstone_path
 from tests.backfiller.peer import FakePeer
 from tests.fastseg.trees import fake_id, put_run
 from tests.hostile.watch import error_records, files_under, peak_rss_kib
+from tests.httpfake import FakeHandler, serve, stop
 from tests.media import store_segment
 from tests.servers import ServerProcess, ServiceProcess
 from tests.waiting import wait_until
@@ -57,12 +56,7 @@ class HostilePeer:
         self.requests = 0
         peer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format, *args):
-                pass
-
+        class Handler(FakeHandler):
             def do_GET(self):
                 peer.requests += 1
                 try:
@@ -72,27 +66,20 @@ class HostilePeer:
 
             def do_POST(self):
                 peer.requests += 1
-                length = int(self.headers.get("Content-Length", 0))
-                names = json.loads(self.rfile.read(length))
+                names = json.loads(self.body())
                 try:
                     peer._batch(self, names)
                 except OSError:
                     self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
     def _send(self, handler, body: bytes, status: int = 200) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        handler.send(status, body)
 
     def _json(self, handler, names: list[str]) -> None:
         self._send(handler, json.dumps(names).encode())

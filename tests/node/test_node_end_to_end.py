@@ -76,8 +76,10 @@ def test_two_nodes_record_backfill_and_cut(tmp_path, pg_dsn):
             clip_end = began - dt.timedelta(seconds=6)
             clip_start = clip_end - dt.timedelta(seconds=10)
             event = events(pg_dsn, "add", "--sheet-name", "e2e").strip()
-            # An edit names a location a running cutter serves: B's, once it has started.
-            wait_until(lambda: "clips" in events(pg_dsn, "locations"), "B's cutter", 60, 0.5)
+            # An edit names a location a running cutter serves: B's, once it has started
+            # (checking every service's options, then each applying the schema: at load
+            # 10 on two cores that took over a minute once).
+            wait_until(lambda: "clips" in events(pg_dsn, "locations"), "B's cutter", 180, 0.5)
             events(
                 # Checked against A's archive: B has not backfilled the range yet.
                 pg_dsn, "edit", event, "--base-dir", str(base_a),

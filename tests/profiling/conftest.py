@@ -1,13 +1,12 @@
 """Fixtures for the profiling tests: fresh registries, a real HTTP server, a clean SIGVTALRM."""
 
-import http.server
 import signal
-import threading
 
 import prometheus_client
 import pytest
 
 from profiling import sampler as sampler_module
+from tests.httpfake import FakeHandler, serve, stop
 
 
 @pytest.fixture
@@ -28,7 +27,9 @@ def no_sampler_left_running():
     assert signal.getsignal(signal.SIGVTALRM) == signal.SIG_DFL
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
+    protocol_version = "HTTP/1.0"  # one request a connection, as before
+
     def do_GET(self):
         self.server.requests.append(self.path)
         route = self.server.routes.get(self.path.split("?", 1)[0])
@@ -36,28 +37,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404, "no such page")
             return
         status, content_type, body = route(self.path)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args):  # keep test output quiet
-        pass
+        self.send(status, body, content_type)
 
 
 class LocalServer:
     """An HTTP server on 127.0.0.1 (port 0) answering routes the test sets."""
 
     def __init__(self):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = serve(_Handler)
         self.httpd.routes = {}
         self.httpd.requests = []
-        # A short poll interval so shutdown() returns quickly at teardown.
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
 
     @property
     def requests(self) -> list[str]:
@@ -77,9 +66,7 @@ class LocalServer:
         return self.url(path)
 
     def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
+        stop(self.httpd)
 
 
 @pytest.fixture

@@ -21,6 +21,9 @@ PARAMS = st.fixed_dictionaries(
         "size": st.sampled_from(["", "64x8", "0x0", "4097x10", "10x", "x", "1024x64x2", "٣x٣"]),
         "color": st.sampled_from(["", "ff0000", "#00ff00", "red", "fffffff", "%"]),
         "quality": PARTS,
+        "template": st.sampled_from(["", "frame", "../x", "a b", "%00"]),
+        "crop": st.sampled_from(["", "0,0,10,10", "1,2", "-1,0,5,5", "a,b,c,d", "0,0,99999,5"]),
+        "location": st.sampled_from(["", "0,0,320,180", "5,5,1,1", "٣,0,1,1"]),
     },
 )
 ROUTES = st.sampled_from(

@@ -19,11 +19,11 @@ write is applied), and helpers that edit the sheet as a person would.
 
 import json
 import re
-import sys
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.httpfake import FakeHandler, serve, stop
 
 GRID_ROWS, GRID_COLUMNS = 1000, 26  # a new Google sheet's grid (it grows as rows are added)
 _A1 = re.compile(r"^([A-Z]*)(\d*)$")
@@ -52,12 +52,6 @@ def column_letters(number: int) -> str:
     return out
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 class FakeSheets:
     def __init__(self, sheets=("Sheet1",), spreadsheet_id="sheet-abc",
                  client_id="cid", client_secret="secret", refresh_token="refresh"):  # fmt: skip
@@ -74,18 +68,11 @@ class FakeSheets:
         self.fail_next: list[tuple[int | None, float | None]] = []
         self.on_get: list = []  # functions, one run after each of the next reads
         self.before_update: list = []  # functions, one run before each of the next writes
-        server = _Server(("127.0.0.1", 0), _handler(self))
-        server.daemon_threads = True
-        self.server = server
-        self.url = f"http://127.0.0.1:{server.server_port}"
-        self.thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        self.server = serve(_handler(self))
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
     def credentials_json(self, **extra) -> dict:
         cid, secret, refresh = self.credentials
@@ -243,29 +230,14 @@ class FakeSheets:
 
 
 def _handler(fake: FakeSheets):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(FakeHandler):
         def reply(self, status, body, headers=()):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(status, body, headers)
 
         def error(self, status, message, headers=()):
             status_name = _STATUS.get(status, "UNKNOWN")
             self.reply(status, {"error": {"code": status, "message": message,
                                           "status": status_name}}, headers)  # fmt: skip
-
-        def body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
         def api_call(self, method):
             """(spreadsheet id, method name, query) if this request may go on, else None."""

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from services.db import states
+from services.db import audit, states
 from services.node.command import build_parser, service_argv
 from services.sheetsync.config import load_config
 from tests.servers import ServiceProcess
@@ -29,6 +29,9 @@ def test_service_backs_off_api_faults_then_syncs(tmp_path, sheets, db, pg_dsn):
         event_id = uuid.UUID(sheets.cell("Day 1", "F2"))
         wait_until(lambda: states.list_events(db), "the event added", timeout=60)
         assert states.get_event(db, event_id).description == "from the sheet"
+        (added,) = audit.history(db, "events", str(event_id))  # audited once, as the sync
+        assert (added.actor, added.operation) == ("sheetsync", "INSERT")
+        assert added.new_values["description"] == "from the sheet"
         assert proc.metric("fastseg_sheetsync_api_errors_total", kind="429") == 1
         assert proc.metric("fastseg_sheetsync_api_errors_total", kind="503") == 1
         assert proc.metric("fastseg_sheetsync_events_added_total") == 1

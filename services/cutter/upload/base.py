@@ -68,6 +68,10 @@ class UploadLocation:
         """
         raise NotImplementedError
 
+    def set_thumbnail(self, result: UploadResult, meta: VideoMeta, jpeg: bytes) -> None:
+        """Give the uploaded video its thumbnail (a JPEG); raises UploadError if it failed."""
+        raise UploadError(f"upload location {self.name!r} takes no thumbnails", retryable=False)
+
     def check_ready(self, video_ids: list[str]) -> dict[str, str | None]:
         """For videos left TRANSCODING: id -> None (processing), "" (ready) or an error."""
         return {video_id: "" for video_id in video_ids}

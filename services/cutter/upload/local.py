@@ -7,6 +7,8 @@ under ``/clips/``; default ``file://DIR/``, which only opens on this machine
 and never from a page served over http); ``sidecar``
 writes ``TITLE-ID.json`` beside the video with its title, description, tags
 and privacy (``public`` or ``unlisted``), as a YouTube location would publish them.
+A thumbnail becomes ``TITLE-ID.jpg`` beside the video, named in the sidecar as
+``thumbnail``.
 The file is written under a hidden temporary name and renamed into place, so a
 reader never sees half a video.
 """
@@ -106,3 +108,31 @@ class LocalLocation(UploadLocation):
         link = self.url_prefix + urllib.parse.quote(os.path.basename(final))
         logger.info("wrote %r", final)
         return UploadResult(video_id=video_id, link=link)
+
+    def set_thumbnail(self, result: UploadResult, meta: VideoMeta, jpeg: bytes) -> None:
+        """``TITLE-ID.jpg`` beside the video (and named in its sidecar), each renamed into place."""
+        stem = os.path.join(self.directory, f"{safe_title(meta.title)}-{result.video_id}")
+        try:
+            _write_atomically(stem + ".jpg", jpeg)
+            if os.path.exists(stem + ".json"):
+                with open(stem + ".json") as f:
+                    info = json.load(f)
+                info["thumbnail"] = os.path.basename(stem + ".jpg")
+                _write_atomically(stem + ".json", json.dumps(info, indent=2).encode())
+        except (OSError, ValueError) as e:
+            raise UploadError(
+                f"cannot write the thumbnail {stem + '.jpg'!r}: {e}", retryable=True
+            ) from e
+        logger.info("wrote %r", stem + ".jpg")
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    """``data`` at ``path``, through a hidden temp name, so a reader sees all of it or none."""
+    temp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    try:
+        with open(temp, "wb") as f:
+            f.write(data)
+        os.rename(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)

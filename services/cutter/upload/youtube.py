@@ -291,6 +291,24 @@ class YouTubeLocation(UploadLocation):
             video_id=video_id, link=self.link_template.format(id=video_id), transcoding=True
         )
 
+    def set_thumbnail(self, result: UploadResult, meta: VideoMeta, jpeg: bytes) -> None:
+        """``thumbnails.set``: the JPEG as the request's body, the video named in the query."""
+        try:
+            resp = self._request(
+                "POST",
+                f"{self.api_base}/upload/youtube/v3/thumbnails/set",
+                params={"videoId": result.video_id},
+                data=jpeg,
+                headers={"Content-Type": "image/jpeg"},
+            )
+        except requests.RequestException as e:
+            raise UploadError(
+                f"cannot reach YouTube to set the thumbnail: {e}", retryable=True
+            ) from e
+        if resp.status_code != 200:
+            raise self._fail(resp, "thumbnails.set")
+        logger.info("thumbnail of YouTube video %r set (%d bytes)", result.video_id, len(jpeg))
+
     def check_ready(self, video_ids: list[str]) -> dict[str, str | None]:
         """Ask YouTube whether processing finished ("processed" is ready)."""
         result: dict[str, str | None] = {}

@@ -17,12 +17,12 @@ serves without events: the page still plays the archive. Config keys read by
 
 import argparse
 import logging
-import os
 
 from flask import Flask
 
+from services.db import add_db_argument
 from services.db.publishing import Conventions, add_publishing_argument
-from services.restreamer.editor import api, page, stream
+from services.restreamer.editor import api, page, stream, templates
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile, TokenFileError
 
@@ -34,13 +34,7 @@ __all__ = ["TokenFileError", "add_arguments", "close_streams", "config_from_args
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--db``, ``--no-db``, ``--editor-token-file`` and ``--publishing`` on the
     restreamer's parser."""
-    parser.add_argument(
-        "--db",
-        default=os.environ.get("FASTSEG_DB") or None,
-        metavar="DSN",
-        help="PostgreSQL of the events table: serves /api/events for the editor page "
-        "(default: $FASTSEG_DB; neither: the embedded cluster in BASE/.fastseg/pg)",
-    )
+    add_db_argument(parser, "the events table, served at /api/events for the editor page")
     parser.add_argument(
         "--no-db",
         action="store_true",
@@ -93,6 +87,7 @@ def init_app(app: Flask) -> None:
     databases = Databases(dsn)
     app.extensions["events_api"] = (databases, tokens)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(templates.blueprint)
     metrics = app.extensions["restreamer"].metrics
     app.extensions["events_stream"] = stream.Hub(dsn, databases, metrics)
     app.register_blueprint(stream.blueprint)

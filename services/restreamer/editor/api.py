@@ -24,6 +24,7 @@ Every event has a ``version`` (docs/DESIGN.md#versions), also the ``ETag`` of
 the last write changed, who wrote them and when, and ``event`` is the row now.
 """
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -40,13 +41,21 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from services.db import STATES, ConnectionLost, DatabaseUnavailable, locations, states
+from services.db import STATES, ConnectionLost, DatabaseUnavailable, audit, locations, states
 from services.db.edit_checks import EditRefused, check_edit, check_link, write_chapters
 from services.db.publishing import MAX_DESCRIPTION_BYTES, MAX_TAGS, MAX_TITLE
+from services.db.rows import Event
 from services.ranges.chapters import DELIMITER, MIN_CHAPTERS, MIN_SECONDS
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
-from services.restreamer.editor.roles import ADMIN, EDITOR, require_role
+from services.restreamer.editor.roles import (
+    ADMIN,
+    EDITOR,
+    checked_editor,
+    needs_role,
+    request_editor,
+    require_role,
+)
 from services.restreamer.editor.tokens import TokenFile
 from services.restreamer.limits import accepts_body
 from services.restreamer.state import state
@@ -100,12 +109,14 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, list):  # video_ranges: [[start, end], ...]
         return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):  # thumbnail images: base64, as an edit sends them
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
-def event_json(row: Any) -> dict[str, Any]:
+def event_json(row: Event) -> dict[str, Any]:
     # write_as is the trigger's input, always NULL once written: nothing to show.
-    return {name: _jsonable(value) for name, value in row._asdict().items() if name != "write_as"}
+    return {name: _jsonable(value) for name, value in row.as_dict().items() if name != "write_as"}
 
 
 def _event_response(row: Any, status: int = 200, **headers: str) -> Response:
@@ -115,8 +126,9 @@ def _event_response(row: Any, status: int = 200, **headers: str) -> Response:
 def _run(fn, *args, **kwargs) -> Any:
     """Call a states function with a connection, turning its errors into HTTP answers."""
     databases, _ = _editor_state()
+    editor = request_editor()
     try:
-        with databases.use() as db:
+        with databases.use(editor.email if editor else None, request.remote_addr) as db:
             return fn(db, *args, **kwargs)
     except states.BadEventId as exc:
         raise BadRequest(str(exc)) from exc
@@ -235,10 +247,26 @@ def get_event(event_id: str) -> Response:
     return _event_response(_run(states.get_event, event_id))
 
 
+@blueprint.get("/events/<event_id>/history")
+def event_history(event_id: str) -> Response:
+    """The event's audit rows (docs/DESIGN.md#audit-trail), oldest first."""
+    _check_id(event_id)
+    rows = _run(audit.history, "events", str(states.parse_id(event_id)))
+    if not rows:  # every event has its INSERT: none means no such event (404 from get_event)
+        _run(states.get_event, event_id)
+    return _json([audit_json(row) for row in rows])
+
+
+def audit_json(row: Any) -> dict[str, Any]:
+    """An audit row as the API shows it: its columns, times UTC ending in ``Z``."""
+    return {name: _jsonable(value) for name, value in row._asdict().items()}
+
+
 @blueprint.post("/events")
+@needs_role(EDITOR)
 @accepts_body(inputs.MAX_BODY)
 def add_event() -> Response:
-    editor = require_role(EDITOR).email
+    editor = checked_editor().email
     sheet_name, values = inputs.sheet_inputs(inputs.json_object(_body()))
     new_id = _run(states.add_event, sheet_name, **values)
     logger.info("event %s added by %r", new_id, editor)
@@ -247,11 +275,12 @@ def add_event() -> Response:
 
 
 @blueprint.post("/events/<event_id>/<action>")
+@needs_role(EDITOR)
 @accepts_body(inputs.MAX_BODY)
 def change(event_id: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound(f"no action {action[:40]!r}: POST to one of {', '.join(ACTIONS)}")
-    who = require_role(EDITOR)
+    who = checked_editor()
     editor = who.email
     _check_id(event_id)
     data = _body()

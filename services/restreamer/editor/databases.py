@@ -31,13 +31,18 @@ class Databases:
         self._schema_lock = threading.Lock()
 
     @contextlib.contextmanager
-    def use(self) -> Iterator[Database]:
-        """A Database for this request alone, with the schema applied."""
+    def use(self, actor: str | None = None, address: str | None = None) -> Iterator[Database]:
+        """A Database for this request alone, with the schema applied.
+
+        Its writes are recorded in the audit trail as ``actor``'s (the editor's email)
+        from ``address`` (the client's).
+        """
         db = (
             self._idle.pop()
             if self._idle
             else Database(self.dsn, application_name="fastseg-editor")
         )
+        db.act_as(actor, address)
         try:
             self._apply_schema(db)
             yield db

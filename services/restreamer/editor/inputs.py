@@ -6,13 +6,17 @@ the events table's columns (docs/DESIGN.md#schema); anything else is refused rat
 ignored, so a typo never silently drops an input.
 """
 
+import base64
+import binascii
 import json
 import logging
 from typing import Any
 
 from werkzeug.exceptions import BadRequest
 
-from services.db import EDIT_INPUTS, SHEET_INPUTS
+from services.cutting import MAX_IMAGE_BYTES, BadImage, check_png
+from services.db import EDIT_INPUTS, SHEET_INPUTS, THUMBNAIL_INPUTS
+from services.db.thumbnails import parse_box, thumbnail_values
 from services.ranges import transitions_from_json
 from services.restreamer.validation import check_part, parse_time
 
@@ -51,6 +55,12 @@ _KINDS = {
     "video_quality": "text",
     "video_ranges": "ranges",
     "video_transitions": "transitions",
+    "thumbnail_mode": "text",
+    "thumbnail_time": "time",
+    "thumbnail_template": "text",
+    "thumbnail_image": "png",
+    "thumbnail_crop": "box",
+    "thumbnail_location": "box",
     # publishing (docs/DESIGN.md#publishing)
     "tags": "tags",
     "video_tags": "tags",
@@ -68,8 +78,9 @@ RANGE_BOUNDS = ("video_start", "video_end")
 NON_EMPTY = {"sheet_name", "video_title", "video_channel", "video_quality", "upload_location"}
 MAX_TEXT = 10_000  # characters; YouTube's description limit is 5,000
 # A body: four texts of MAX_TEXT characters, each \uXXXX-escaped (6 bytes a character),
-# are 240,000 bytes; the times, ranges and links are small beside them.
-MAX_BODY = 256 * 1024
+# are 240,000 bytes; the times, ranges and links are small beside them. A CUSTOM
+# thumbnail adds its PNG as base64 (4 bytes per 3).
+MAX_BODY = 256 * 1024 + (MAX_IMAGE_BYTES + 2) // 3 * 4
 
 
 def json_object(data: bytes) -> dict[str, Any]:
@@ -107,6 +118,13 @@ def _check(name: str, value: Any) -> Any:
         except ValueError as exc:
             raise BadRequest(f"{name}: {exc}") from None
         return value
+    if kind == "box":
+        try:
+            return list(parse_box(value, name))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+    if kind == "png":
+        return png_from_base64(value, name)
     if kind == "tags":
         return _tags(name, value)
     if kind == "chapters":
@@ -124,6 +142,21 @@ def _check(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise BadRequest(f"{name} {value!r} is not a string")
     return _text(name, value)
+
+
+def png_from_base64(value: Any, name: str) -> bytes:
+    """A PNG sent as base64 text, within the image limits; BadRequest saying what is wrong."""
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} {str(value)[:40]!r} is not a string: send the PNG as base64")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest(f"{name} is not base64: send the PNG file base64-encoded") from None
+    try:
+        check_png(data, name)
+    except BadImage as exc:
+        raise BadRequest(str(exc)) from None
+    return data
 
 
 def _ranges(name: str, value: Any) -> list[tuple]:
@@ -204,6 +237,10 @@ def edit_inputs(body: dict[str, Any]) -> dict[str, Any]:
     check_part(values["video_channel"], "video_channel")
     if "video_quality" in values:
         check_part(values["video_quality"], "video_quality")
+    try:  # what each thumbnail mode needs (states.edit checks it again)
+        thumbnail_values(**{n: values[n] for n in THUMBNAIL_INPUTS if n in values})
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     return values
 
 

@@ -1,4 +1,5 @@
-"""``GET /editor``: the editor page, plain files from ``services/restreamer/static/editor``.
+"""``GET /editor`` and ``GET /editor/templates`` (the artists' page): plain files from
+``services/restreamer/static/editor``.
 
 The page's scripts and styles are served by Flask's own ``/static/`` route (the
 app's static folder is ``services/restreamer/static``); this blueprint only
@@ -18,9 +19,19 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("editor_page", __name__)
 
 
-@blueprint.get("/editor")
-def page() -> Response:
+def _page(name: str) -> Response:
     folder = os.path.join(current_app.static_folder, "editor")
-    response = send_from_directory(folder, "index.html", max_age=0)
+    response = send_from_directory(folder, name, max_age=0)
     response.headers["Cache-Control"] = "no-cache"  # a new release shows on the next load
     return response
+
+
+@blueprint.get("/editor")
+def page() -> Response:
+    return _page("index.html")
+
+
+@blueprint.get("/editor/templates")
+def templates_page() -> Response:
+    """The artists' page: upload, place the frame, preview (docs/DESIGN.md#thumbnails)."""
+    return _page("templates.html")

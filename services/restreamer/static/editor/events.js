@@ -45,7 +45,7 @@ export function initEvents(page) {
   }
 
   const publishing = initPublishing(page, markDirty);
-  for (const id of ["ev-title", "ev-description", "ev-location", "ev-holes", "ev-tags", "ev-public"]) {
+  for (const id of ["ev-title", "ev-description", "ev-location", "ev-holes", "ev-tags", "ev-public", "ev-thumb"]) {
     $(id).addEventListener("input", markDirty);
     $(id).addEventListener("change", markDirty);
   }
@@ -146,6 +146,7 @@ export function initEvents(page) {
     $("ev-holes").checked = Boolean(fields.allow_holes);
     $("ev-manual-link").value = "";
     publishing.load(fields, apiUs); // the chapters read back from the description
+    page.thumbnails?.load(fields);
   }
 
   /** Open event `id`: its draft if it has one, else its edit, else its sheet times. */
@@ -237,6 +238,7 @@ export function initEvents(page) {
       body.video_end = apiTime(list[0].end);
     }
     if (!body.video_title.trim()) delete body.video_title;
+    Object.assign(body, page.thumbnails?.draft() ?? {});
     return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
   }
 
@@ -365,6 +367,7 @@ export function initEvents(page) {
     let several = null;
     try {
       several = page.ranges?.body(apiTime) ?? null;
+      Object.assign(body, page.thumbnails?.body() ?? {});
     } catch (err) {
       page.fail(err);
       return;

@@ -12,6 +12,7 @@ import { findHoles, parseMediaPlaylist } from "./playlist.js";
 import { loadPrefs, savePref } from "./prefs.js";
 import { defaultQuality } from "./quality.js";
 import { initRanges } from "./ranges.js";
+import { initThumbnailForm } from "./thumbnail_form.js";
 import { RATES, doubled, faster, slower } from "./speed.js";
 import {
   SECOND, formatAgo, formatDuration, formatElapsed, formatIn, formatUtc, parseIn, parseUtc,
@@ -489,7 +490,8 @@ async function start() {
   $("timebase").value = prefs.timebase;
   const found = await chooseChannel(params.channel, params.quality);
   ranges = initRanges({ fail, clip, setClip, toText, player });
-  panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges, player });
+  const thumbnails = initThumbnailForm({ state, player, fail });
+  panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges, player, thumbnails });
   Object.assign(window.fastsegEditor, { ranges, panel });
   if (params.start && params.end) {
     state.rangeStart = parseUtc(params.start);
