@@ -34,6 +34,7 @@ from services.db import (
     database_dsn,
 )
 from services.db.notify import NOT_WORK, Listener, wake_on
+from services.db.publishing import Conventions, add_publishing_argument
 from services.runtime import backoff, contract
 from services.runtime.notices import Notifier, add_notify_arguments
 from services.runtime.service import argument_parser, positive_seconds
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between asking locations whether uploads finished processing "
         "(default: %(default)s)",
     )
+    add_publishing_argument(parser)
     add_notify_arguments(parser, "a clip is DONE (its title and link) or an event fails")
     return parser
 
@@ -102,10 +104,12 @@ def _schema(dsn: str, stopping) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """The parsed arguments, checked, and the upload locations by name."""
+    """The parsed arguments, checked, the upload locations by name and the team's
+    publishing conventions (``--publishing``)."""
 
     args: argparse.Namespace
     locations: dict
+    conventions: Conventions
 
 
 def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
@@ -118,7 +122,7 @@ def options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Option
         parser.error("--name is empty: give this node's name")
     if args.poll_interval <= 0 or args.transcode_interval <= 0:
         parser.error("--poll-interval and --transcode-interval must be positive seconds")
-    return Options(args, locations)
+    return Options(args, locations, args.publishing)
 
 
 def run(options: Options, stopping, registry) -> int:
@@ -145,7 +149,7 @@ def _run(options: Options, stopping, registry) -> int:
             notifier = Notifier.from_args(args, "cutter", args.name).start()
             cutter = Cutter(
                 args.name, args.base_dir, cutter_db, locations, stopping, args.poll_interval,
-                CutterMetrics.of(registry), wake, notifier,
+                CutterMetrics.of(registry), wake, notifier, options.conventions,
             )  # fmt: skip
             checker = TranscodeChecker(checker_db, locations, stopping, args.transcode_interval,
                                        notifier)  # fmt: skip

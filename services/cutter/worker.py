@@ -41,8 +41,9 @@ from services.db import (
     DatabaseUnavailable,
     states,
 )
+from services.db.publishing import Conventions, Published, check_published, compose
 from services.db.rows import EVENT_ROWS
-from services.db.thumbnails import TemplateNotFound
+from services.db.thumbnails import TemplateNotFound, attribution
 from services.ranges import transitions_from_json
 from services.runtime import backoff
 from services.runtime.notices import Notifier
@@ -120,15 +121,38 @@ class Job:
                     location=self.location.name)  # fmt: skip
 
 
-def video_meta(row: Any, location: UploadLocation) -> VideoMeta:
-    """What the upload is called and tagged with, from the event."""
+def video_meta(
+    row: Any,
+    location: UploadLocation,
+    conventions: Conventions | None = None,
+    thumbnail_attribution: str | None = None,
+) -> VideoMeta:
+    """What the upload is called and tagged with: the event's own text with the team's
+    additions (services.db.publishing), unchecked (:func:`check_meta` checks it)."""
+    published = compose(
+        conventions or Conventions(),
+        row.video_title,
+        row.video_description,
+        row.video_tags,
+        playlist_lines=(),  # the playlists the video is in: none are kept yet
+        thumbnail_attribution=thumbnail_attribution,  # a TEMPLATE thumbnail's credit
+    )
     encoding = location.encoding
     return VideoMeta(
-        title=row.video_title,
-        description=row.video_description,
-        tags=(row.category,) if row.category else (),
+        title=published.title,
+        description=published.description,
+        tags=published.tags,
         extension="ts" if encoding is None else EXTENSIONS[encoding.container],
+        public=row.public,
     )
+
+
+def check_meta(meta: VideoMeta) -> None:
+    """ValueError unless the metadata keeps YouTube's limits: conventions changed since
+    the edit are refused rather than anything cut off."""
+    problems = check_published(Published(meta.title, meta.description, meta.tags))
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 class Cutter:
@@ -143,6 +167,7 @@ class Cutter:
         metrics: CutterMetrics | None = None,
         wake: gevent.event.Event | None = None,
         notifier: Notifier | None = None,
+        publishing: Conventions | None = None,
     ):
         self.metrics = metrics or CutterMetrics.of()
         self.notifier = notifier or Notifier([], "cutter", name)
@@ -150,6 +175,8 @@ class Cutter:
         self.base_dir = base_dir
         self.db = db
         self.locations = locations
+        self.publishing = publishing or Conventions()  # docs/DESIGN.md#publishing
+        self.publishing = publishing or Conventions()  # docs/DESIGN.md#publishing
         self.stopping = stopping
         self.poll_interval = poll_interval
         # Set by the database's notification of an EDITED row (services.db.notify):
@@ -271,7 +298,7 @@ class Cutter:
     def cut_and_upload(self, row: Any, parts: list[Part]) -> None:
         """Cut a claimed event, upload it, and record the outcome on the row."""
         location = self.locations[row.upload_location]
-        job = Job(row, location, parts, video_meta(row, location))
+        job = Job(row, location, parts, video_meta(row, location, self.publishing))
         logger.info("event %s: cutting %r for %r", row.id, row.video_title, job.location.name)
         try:
             result = self._cut_and_send(job)
@@ -286,9 +313,15 @@ class Cutter:
 
         The engine checks and plans the cut before returning its generator, so its
         errors (holes, unreadable segments) arrive here as well as mid-cut. The
-        thumbnail is made first: one that cannot be made fails the job while no video exists.
+        metadata (with a TEMPLATE thumbnail's credit) is checked and the thumbnail made
+        first: either failing fails the job while no video exists.
         """
-        job.thumbnail = make_thumbnail(self.db, self.base_dir, job.row)
+        row = job.row
+        credit = attribution(self.db, row.thumbnail_mode, row.thumbnail_template)
+        if credit:
+            job.meta = video_meta(row, job.location, self.publishing, credit)
+        check_meta(job.meta)
+        job.thumbnail = make_thumbnail(self.db, self.base_dir, row)
         clip = cutting.cut(
             job.parts, job.kind, job.transitions, job.location.encoding,
             allow_holes=job.row.allow_holes,

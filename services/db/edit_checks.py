@@ -12,18 +12,22 @@ import logging
 import os
 import re
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 import fastseg
 from services.archive import layout, names, times
 from services.db import locations, states
 from services.db.connection import Database
-from services.db.thumbnails import TemplateNotFound, get_template
-from services.ranges import as_pairs, check_ranges, transitions_from_json
+from services.db.publishing import Conventions, check_published, compose
+from services.db.thumbnails import TemplateNotFound, attribution
+from services.ranges import Transition, as_pairs, chapters, check_ranges, transitions_from_json
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EditRefused", "check_edit", "check_editor", "check_link"]
+Range = tuple[dt.datetime, dt.datetime]
+
+__all__ = ["EditRefused", "check_edit", "check_editor", "check_link", "write_chapters"]
 
 # local@domain: one @, something either side, no spaces. Deliberately loose: the
 # point is that the editor column names a person who can be written to.
@@ -76,15 +80,87 @@ def _check_location(db: Database, name: str) -> None:
         raise EditRefused(f"no running cutter serves upload location {name!r}: {known}")
 
 
-def _check_thumbnail(
-    db: Database, hours_path: str, mode: str | None, when: dt.datetime | None, template: str | None
+def _ranges(
+    video_start: dt.datetime | None,
+    video_end: dt.datetime | None,
+    video_ranges: Sequence[Sequence[dt.datetime]] | None,
+    video_transitions: list[dict[str, Any] | None] | None,
+) -> tuple[list[Range], list[Transition | None]]:
+    """The edit's ranges and transitions, checked; EditRefused says what is wrong."""
+    try:
+        if video_ranges:
+            ranges = as_pairs(video_ranges)
+            return ranges, check_ranges(ranges, transitions_from_json(video_transitions))
+        if video_start is None or video_end is None:
+            raise ValueError("an edit needs video_start and video_end, or video_ranges")
+        states.check_video_range(video_start, video_end)
+        return [(video_start, video_end)], []
+    except ValueError as exc:
+        raise EditRefused(str(exc)) from None
+
+
+def write_chapters(values: dict[str, Any]) -> dict[str, Any]:
+    """The edit's inputs with ``video_chapters`` (``[(stream time, title), ...]``) written
+    into ``video_description`` below the delimiter, in the clip's own time
+    (docs/DESIGN.md#publishing); EditRefused says why they cannot be.
+    """
+    values = dict(values)
+    given = values.pop("video_chapters", None)
+    if not given:
+        return values
+    ranges, transitions = _ranges(
+        values.get("video_start"),
+        values.get("video_end"),
+        values.get("video_ranges"),
+        values.get("video_transitions"),
+    )
+    try:
+        values["video_description"] = chapters.with_chapters(
+            values.get("video_description") or "", given, ranges, transitions
+        )
+    except ValueError as exc:
+        raise EditRefused(str(exc)) from None
+    return values
+
+
+def check_published_edit(
+    conventions: Conventions,
+    ranges: list[Range],
+    transitions: list[Transition | None],
+    *,
+    video_title: str,
+    video_description: str = "",
+    video_tags: list[str] | None = None,
+    thumbnail_attribution: str | None = None,
 ) -> None:
-    """A TEMPLATE's template exists; a BARE or TEMPLATE thumbnail's frame is recorded."""
-    if mode == "TEMPLATE" and template:
-        try:
-            get_template(db, template)
-        except TemplateNotFound as exc:
-            raise EditRefused(f"thumbnail_template: {exc}") from None
+    """EditRefused unless the chapters keep YouTube's rules and what is published (the
+    editor's text with the team's additions) keeps its limits."""
+    try:
+        chapters.check_chapters(video_description, chapters.clip_duration(ranges, transitions))
+    except ValueError as exc:
+        raise EditRefused(str(exc)) from None
+    published = compose(
+        conventions,
+        video_title,
+        video_description,
+        video_tags,
+        thumbnail_attribution=thumbnail_attribution,  # a TEMPLATE thumbnail's credit
+    )
+    problems = check_published(published)
+    if problems:
+        raise EditRefused("; ".join(problems))
+
+
+def _thumbnail_credit(db: Database, mode: str | None, template: str | None) -> str | None:
+    """A TEMPLATE's template exists: its attribution (the credit under the description)."""
+    try:
+        return attribution(db, mode, template)
+    except TemplateNotFound as exc:
+        raise EditRefused(f"thumbnail_template: {exc}") from None
+
+
+def _check_thumbnail(hours_path: str, mode: str | None, when: dt.datetime | None) -> None:
+    """A BARE or TEMPLATE thumbnail's frame is recorded."""
     if mode in ("BARE", "TEMPLATE") and when is not None:
         try:
             seg = layout.segment_at(hours_path, when)
@@ -109,29 +185,33 @@ def check_edit(
     editor: str,
     video_quality: str = "source",
     allow_holes: bool = False,
+    video_title: str = "",
+    video_description: str = "",
+    video_tags: list[str] | None = None,
+    conventions: Conventions | None = None,
     now: dt.datetime | None = None,
     thumbnail_mode: str | None = None,
     thumbnail_time: dt.datetime | None = None,
     thumbnail_template: str | None = None,
     **_other: Any,
 ) -> None:
-    """Raise EditRefused unless the edit names recorded video a live cutter can upload.
+    """Raise EditRefused unless the edit names recorded video a live cutter can upload,
+    and what it publishes (with ``conventions``) keeps YouTube's rules.
 
     Times are naive UTC. A clip of several ``video_ranges`` is checked range by range
-    (holes between ranges are no concern). ``now`` is for tests; the other edit inputs
-    are ignored.
+    (holes between ranges are no concern). Chapters are already in the description
+    (:func:`write_chapters`). ``now`` is for tests; the other edit inputs are ignored.
     """
-    try:
-        if video_ranges:
-            ranges = as_pairs(video_ranges)
-            check_ranges(ranges, transitions_from_json(video_transitions))
-        else:
-            if video_start is None or video_end is None:
-                raise ValueError("an edit needs video_start and video_end, or video_ranges")
-            states.check_video_range(video_start, video_end)
-            ranges = [(video_start, video_end)]
-    except ValueError as exc:
-        raise EditRefused(str(exc)) from None
+    ranges, transitions = _ranges(video_start, video_end, video_ranges, video_transitions)
+    check_published_edit(
+        conventions or Conventions(),
+        ranges,
+        transitions,
+        video_title=video_title,
+        video_description=video_description,
+        video_tags=video_tags,
+        thumbnail_attribution=_thumbnail_credit(db, thumbnail_mode, thumbnail_template),
+    )
     video_start, video_end = ranges[0][0], ranges[-1][1]
     check_editor(editor)
     hours_path = _check_archive(base_dir, video_channel, video_quality)
@@ -142,7 +222,7 @@ def check_edit(
             f"the future (it is {now.isoformat(timespec='seconds')} UTC): pick recorded video"
         )
     _check_location(db, upload_location)
-    _check_thumbnail(db, hours_path, thumbnail_mode, thumbnail_time, thumbnail_template)
+    _check_thumbnail(hours_path, thumbnail_mode, thumbnail_time)
     if allow_holes:
         return
     try:

@@ -65,6 +65,11 @@ class Event:
     thumbnail_crop: list[int] | None
     thumbnail_location: list[int] | None
     thumbnail_last_written: bytes | None
+    # publishing (docs/DESIGN.md#publishing): the sheet's tags, the video's own tags
+    # (NULL: an edit made before them) and public (false: uploaded unlisted)
+    tags: list[str]
+    video_tags: list[str] | None
+    public: bool
     # versions (docs/DESIGN.md#versions)
     version: int
     last_writer: str | None

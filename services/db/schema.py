@@ -25,6 +25,7 @@ __all__ = [
     "EDIT_INPUTS",
     "NOTIFY_CHANNEL",
     "OPTIONAL_EDIT_INPUTS",
+    "PUBLISHING_EDIT_INPUTS",
     "SHEET_INPUTS",
     "STATES",
     "THUMBNAIL_INPUTS",
@@ -34,7 +35,7 @@ __all__ = [
 
 STATES = ("UNEDITED", "EDITED", "CLAIMED", "FINALIZING", "TRANSCODING", "DONE")
 
-SHEET_INPUTS = (
+SHEET_INPUTS: tuple[str, ...] = (
     "sheet_name",
     "event_start",
     "event_end",
@@ -45,6 +46,14 @@ SHEET_INPUTS = (
     "image_links",
     "notes",
 )
+
+# -- publishing (docs/DESIGN.md#publishing): wubloader's names --------------------------
+#: The sheet's tags (a sheet input).
+SHEET_INPUTS += ("tags",)
+#: The video's own tags and public (true) or unlisted (false). Unlike the inputs
+#: above, NULL video_tags is allowed (an edit made before them: no tags).
+PUBLISHING_EDIT_INPUTS = ("video_tags", "public")
+# -- end of publishing -----------------------------------------------------------------
 
 #: What an editor submits; a cutter's claim checks none of these changed since it looked.
 EDIT_INPUTS: tuple[str, ...] = (
@@ -77,6 +86,7 @@ OPTIONAL_EDIT_INPUTS += THUMBNAIL_INPUTS
 # -- end of thumbnails ------------------------------------------------------------------
 
 EDIT_INPUTS += OPTIONAL_EDIT_INPUTS
+EDIT_INPUTS += PUBLISHING_EDIT_INPUTS  # publishing
 
 #: Columns the write trigger keeps (docs/DESIGN.md#versions): never an input, never compared.
 BOOKKEEPING = ("version", "last_writer", "last_write", "last_changes", "write_as")
@@ -90,7 +100,9 @@ _SCHEMA_LOCK = 0x66617374736567  # b"fastseg"
 
 _ENUM_VALUES = ", ".join(f"'{s}'" for s in STATES)
 _EDIT_INPUTS_SET = " AND ".join(
-    f"{c} IS NOT NULL" for c in EDIT_INPUTS if c not in OPTIONAL_EDIT_INPUTS
+    f"{c} IS NOT NULL"
+    for c in EDIT_INPUTS
+    if c not in OPTIONAL_EDIT_INPUTS + PUBLISHING_EDIT_INPUTS
 )
 
 # Times are TIMESTAMP WITHOUT TIME ZONE holding UTC, like segment names (naive UTC).
@@ -220,6 +232,14 @@ DO $$ BEGIN
         FOR EACH ROW EXECUTE FUNCTION fastseg_event_notify();
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
+
+-- Publishing (docs/DESIGN.md#publishing), with wubloader's names: the sheet's tags, the
+-- video's own tags (the team's default tags are added when it is published), and public
+-- (false: uploaded unlisted). Chapters are lines of video_description (no column).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS tags TEXT[] NOT NULL DEFAULT '{{}}';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS video_tags TEXT[];
+ALTER TABLE events ADD COLUMN IF NOT EXISTS public BOOLEAN NOT NULL DEFAULT TRUE;
+-- End of publishing.
 
 CREATE TABLE IF NOT EXISTS nodes (
     name TEXT PRIMARY KEY,

@@ -11,8 +11,9 @@ same rows typed by the same people, so they share these rules:
   refused, since no one can tell which instant was meant: write it with its
   UTC offset instead.
 
-Everything else is text, except ``poster_moment`` (yes/no) and ``image_links``
-(separated by spaces or commas).
+Everything else is text, except ``poster_moment`` (yes/no), ``image_links``
+(separated by spaces or commas) and ``tags`` (separated by commas, as in
+wubloader's sheet: a tag may hold spaces).
 """
 
 import datetime as dt
@@ -35,6 +36,7 @@ __all__ = [
     "parse_inputs",
     "parse_time",
     "parse_zone",
+    "split_tags",
 ]
 
 TEXT_INPUTS = ("sheet_name", "category", "description", "submitter_winner", "notes")
@@ -191,11 +193,18 @@ def parse_inputs(
         raise BadRow("sheet_name is empty: every event needs one")
     if "poster_moment" in cells:
         inputs["poster_moment"] = _bool(cells["poster_moment"])
+    if "tags" in cells:
+        inputs["tags"] = split_tags(cells["tags"])
     if "image_links" in cells:
         inputs["image_links"] = [
             link for link in re.split(r"[\s,]+", cells["image_links"].strip()) if link
         ]
     return inputs
+
+
+def split_tags(text: str) -> list[str]:
+    """The tags of a cell: comma-separated, stray spaces around each dropped."""
+    return [tag.strip() for tag in text.split(",") if tag.strip()]
 
 
 def format_time(value: dt.datetime | None) -> str:
@@ -214,6 +223,8 @@ def format_inputs(row: Event) -> dict[str, str]:
             out[column] = "yes" if value else "no"
         elif column == "image_links":
             out[column] = " ".join(value or [])
+        elif column == "tags":
+            out[column] = ", ".join(value or [])
         else:
             out[column] = value or ""
     return out

@@ -287,6 +287,8 @@ def edit(
     uploader_whitelist: list[str] | None = None,
     video_ranges: Sequence[Sequence[dt.datetime]] | None = None,
     video_transitions: list[dict[str, Any] | None] | None = None,
+    video_tags: list[str] | None = None,
+    public: bool = True,
     if_version: int | None = None,
     **thumbnail: Any,
 ) -> Event:
@@ -294,7 +296,8 @@ def edit(
 
     A clip of several ranges gives ``video_ranges`` (and, per join, ``video_transitions``:
     None or ``{"type": "fade"|"crossfade", "seconds": N}``); video_start/video_end then
-    become the first start and last end. ValueError says what is wrong with them. The
+    become the first start and last end. ValueError says what is wrong with them.
+    ``video_tags`` and ``public`` are what docs/DESIGN.md#publishing says. The
     edit is submitted, so any draft is cleared; ``editor`` is the writer. ``thumbnail``:
     the ``thumbnail_*`` inputs (:func:`services.db.thumbnails.thumbnail_values`).
     """
@@ -327,6 +330,8 @@ def edit(
         "video_quality": video_quality,
         "video_ranges": ranges_column,
         "video_transitions": None if video_transitions is None else Jsonb(video_transitions),
+        "video_tags": list(video_tags or []),
+        "public": bool(public),
         **thumbnail_inputs,
     }
     sets = ", ".join(f"{c} = %({c})s{_CASTS.get(c, '')}" for c in EDIT_INPUTS)

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_SIDE",
     "Box",
     "TemplateNotFound",
+    "attribution",
     "check_template_name",
     "get_template",
     "list_templates",
@@ -125,6 +126,15 @@ def get_template(db: Database, name: str) -> Any:
     if row is None:
         raise TemplateNotFound(f"no template {name!r}: see GET /api/templates")
     return row
+
+
+def attribution(db: Database, mode: str | None, template: str | None) -> str | None:
+    """The credit a thumbnail owes: a TEMPLATE's template's attribution (composed as
+    "Thumbnail art by ..." below the description, services.db.publishing), else None;
+    TemplateNotFound if the template is gone."""
+    if mode != "TEMPLATE" or not template:
+        return None
+    return get_template(db, template).attribution or None
 
 
 def list_templates(db: Database) -> list[Any]:

@@ -33,7 +33,14 @@ from services.db import (
     locations,
     states,
 )
-from services.db.edit_checks import EditRefused, check_edit, check_editor, check_link
+from services.db.edit_checks import (
+    EditRefused,
+    check_edit,
+    check_editor,
+    check_link,
+    write_chapters,
+)
+from services.db.publishing import add_publishing_argument
 from services.db.rows import Event
 from services.db.schema import STATES, THUMBNAIL_MODES
 from services.db.sheetrows import parse_zone
@@ -146,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", default="", help="free text (default: empty)")
     p.add_argument("--description", default="", help="free text (default: empty)")
     p.add_argument("--notes", default="", help="free text for editors (default: empty)")
+    p.add_argument("--tags", type=parse_list, default=[], metavar="A,B",
+                   help="the sheet's tags (default: none)")  # fmt: skip
 
     p = sub.add_parser(
         "edit", parents=[common], help="submit an edit: UNEDITED -> EDITED",
@@ -183,6 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--editor", required=True, metavar="EMAIL", help="who made the edit")
     _thumbnail_arguments(p)
+    p.add_argument(
+        "--tags", type=parse_list, metavar="A,B",
+        help="the video's own tags; --publishing's default tags are added (default: none)",
+    )  # fmt: skip
+    p.add_argument("--unlisted", action="store_true", help="upload unlisted (default: public)")
+    p.add_argument(
+        "--chapter", nargs=2, action="append", dest="chapters", metavar=("TIME", "TITLE"),
+        help="a chapter at stream TIME (inside a range); repeat, at least three, the first "
+        "at the clip's start",
+    )  # fmt: skip
+    add_publishing_argument(p)
     p.add_argument(
         "--draft", action="store_true",
         help="keep what is given as the event's draft, without submitting it (the state stays)",
@@ -335,6 +355,7 @@ def run(args: argparse.Namespace, db: Database) -> int:
             category=args.category,
             description=args.description,
             notes=args.notes,
+            tags=args.tags,
         )
         print(new, file=out)
     elif args.command == "edit" and args.draft:
@@ -354,11 +375,15 @@ def run(args: argparse.Namespace, db: Database) -> int:
             "upload_location": args.location,
             "allow_holes": args.allow_holes,
             "uploader_whitelist": args.uploader_whitelist,
+            "video_tags": args.tags or [],
+            "public": not args.unlisted,
+            "video_chapters": args.chapters,
             "editor": args.editor,
             **_thumbnail_inputs(args),
         }
         states.check_editable(db, args.id, args.if_version)  # unknown id or stale: said first
-        check_edit(db, args.base_dir, **values)
+        values = write_chapters(values)
+        check_edit(db, args.base_dir, conventions=args.publishing, **values)
         states.edit(db, args.id, if_version=args.if_version, **values)
     elif args.command == "cancel":
         states.cancel(db, args.id, if_version=args.if_version)
@@ -461,6 +486,12 @@ def _draft(args: argparse.Namespace) -> dict:
         "upload_location": args.location,
         "allow_holes": args.allow_holes or None,
         "uploader_whitelist": args.uploader_whitelist or None,
+        "video_tags": args.tags,
+        "public": False if args.unlisted else None,
+        "video_chapters": [
+            {"time": _api_time(when), "title": title} for when, title in args.chapters or ()
+        ]
+        or None,
     }
     if args.ranges and len(args.ranges) > 1:
         body["video_ranges"] = [[_api_time(a), _api_time(b)] for a, b in args.ranges]
@@ -526,6 +557,11 @@ def main(argv: list[str] | None = None) -> int:
             f"--event-end {args.event_end.isoformat()} is before "
             f"--event-start {args.event_start.isoformat()}"
         )
+    if args.command == "edit" and args.chapters:
+        try:
+            args.chapters = [(times.parse(when), title) for when, title in args.chapters]
+        except times.BadTime as e:
+            parser.error(f"--chapter: {e}")
     if args.base_dir is None and args.db is None:
         parser.error(
             "no database given: pass --base-dir ARCHIVE (its embedded database), "

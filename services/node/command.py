@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also sync events with a Google spreadsheet (see fastseg sheetsync --help)",
     )  # fmt: skip
     parser.add_argument(
+        "--publishing", metavar="FILE",
+        help="the team's publishing conventions for the editor page and the cutter: a JSON "
+        "object with title_prefix, description_footer and tags (default: none)",
+    )  # fmt: skip
+    parser.add_argument(
         "--editor-token-file", metavar="FILE",
         help="'TOKEN EMAIL [ROLE,...]' lines: editors who may change events on the editor page "
         "(default: none, the page is read-only)",
@@ -161,6 +166,8 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     argv["backfiller"] += peer_tls.passed_on(args)
     if args.clips_dir:
         argv["restreamer"] += ["--clips-dir", args.clips_dir]
+    if args.publishing:
+        argv["restreamer"] += ["--publishing", args.publishing]
     argv["backfiller"] += ["--recent-cutoff", str(args.recent_cutoff)]
     argv["backfiller"] += ["--pass-interval", str(args.backfill_interval)]
     if args.qualities:
@@ -175,6 +182,8 @@ def service_argv(args, dsn: str, port: int) -> dict[str, list[str]]:
     if args.location:
         locations = [f"--location={loc}" for loc in args.location]
         argv["cutter"] = [*common, "--db", dsn, "--name", args.name, *locations]
+        if args.publishing:
+            argv["cutter"] += ["--publishing", args.publishing]
     if args.chat:
         argv["chat-archiver"] = [*common, "--channel", args.channel, "--name", args.name]
         if args.chat_irc:

@@ -72,6 +72,29 @@ class FakeYouTube:
             self.videos[video_id]["status"]["uploadStatus"] = status
 
 
+def _refused(meta: dict) -> tuple[str, str] | None:
+    """(reason, message) as YouTube refuses metadata past its documented limits: a title of
+    1 to 100 characters, a description of at most 5,000 bytes, neither with < or >, tags of
+    at most 500 characters (commas between them counted, a tag with a space quoted), a
+    privacyStatus it knows."""
+    snippet = meta.get("snippet", {})
+    title, description = snippet.get("title", ""), snippet.get("description", "")
+    if not title or len(title) > 100 or set(title) & set("<>"):
+        return "invalidTitle", "The request metadata specifies an invalid video title."
+    if len(description.encode()) > 5000 or set(description) & set("<>"):
+        return "invalidDescription", "The request metadata specifies an invalid description."
+    tags = snippet.get("tags", [])
+    if sum(len(t) + 2 * (" " in t) for t in tags) + max(len(tags) - 1, 0) > 500:
+        return "invalidTags", "The request metadata specifies invalid video keywords."
+    if meta.get("status", {}).get("privacyStatus", "public") not in (
+        "public",
+        "unlisted",
+        "private",
+    ):
+        return "invalidVideoMetadata", "The request metadata is invalid."
+    return None
+
+
 def _handler(yt: FakeYouTube):
     class Handler(FakeHandler):
         def parse_request(self):
@@ -140,8 +163,9 @@ def _handler(yt: FakeYouTube):
             if query.get("uploadType") != ["resumable"]:
                 return self.error(400, "badRequest", "uploadType must be resumable")
             meta = json.loads(self.body() or b"{}")
-            if not meta.get("snippet", {}).get("title"):
-                return self.error(400, "invalidTitle", "The video title is empty")
+            refused = _refused(meta)
+            if refused:
+                return self.error(400, *refused)
             sid = uuid.uuid4().hex
             with yt.lock:
                 yt.sessions[sid] = {"meta": meta, "data": bytearray(), "video": None,

@@ -49,7 +49,7 @@ def reaches(db, event, *wanted):
 def test_cuts_and_uploads_to_a_local_location(db, pg_dsn, archive, tmp_path, cutters):
     out = tmp_path / "clips"
     port = free_port()
-    event = add_job(db, "First clip")
+    event = add_job(db, "First clip", video_tags=["speedrun"], public=False)
     cutter = cutters.start(
         pg_dsn, archive, NAME, [f"clips=local:{out};url=https://c.example/;sidecar"],
         "--metrics-port", str(port),
@@ -71,6 +71,7 @@ def test_cuts_and_uploads_to_a_local_location(db, pg_dsn, archive, tmp_path, cut
         "title": "First clip",
         "description": "about First clip",
         "tags": ["speedrun"],
+        "privacy": "unlisted",
     }
     assert sorted(os.listdir(out)) == sorted([name, f"First clip-{row.video_id}.json"])
     metrics = cutter.metrics(port)

@@ -61,6 +61,9 @@ def test_template_thumbnail_is_set_on_youtube_after_the_video(
     wait_until(lambda: states.get_event(db, event).thumbnail_last_written, "the thumbnail")
     kind, jpeg = youtube.thumbnails[row.video_id]
     assert kind == "image/jpeg"
+    # The template's artist is credited below the editor's text (docs/DESIGN.md#publishing).
+    published = youtube.videos[row.video_id]["snippet"]["description"]
+    assert published == "about with art\n\nThumbnail art by Ann"
     assert len(jpeg) < 2 * 1024 * 1024
     assert nearest_frame(placed_frame(jpeg, WINDOW), frames) == round(THUMB_AT * FPS)
     outside = jpeg_pixels(jpeg, "rgb24").astype(np.int16)

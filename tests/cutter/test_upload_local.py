@@ -37,7 +37,12 @@ def test_writes_title_id_ext_atomically_with_sidecar(tmp_path):
     # At finalize time only the hidden temp file existed: nothing visible yet.
     assert [n for n in seen_at_finalize[0] if not n.startswith(".")] == []
     sidecar = json.loads((tmp_path / "out" / f"Run_ 1_2_-{result.video_id}.json").read_text())
-    assert sidecar == {"title": "Run: 1/2?", "description": "desc", "tags": ["a", "b"]}
+    assert sidecar == {
+        "title": "Run: 1/2?",
+        "description": "desc",
+        "tags": ["a", "b"],
+        "privacy": "public",
+    }
 
 
 def test_two_uploads_of_one_title_do_not_collide(tmp_path):
@@ -118,7 +123,7 @@ def test_parse_youtube_location(tmp_path):
     path.write_text(json.dumps({"client_id": "a", "client_secret": "b", "refresh_token": "c"}))
     loc = parse_location(f"yt=youtube:{path}")
     assert isinstance(loc, YouTubeLocation)
-    assert loc.privacy == "private"
+    assert loc.privacy == "public"  # the most public allowed: each event says which
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_upload_in_chunks_with_metadata(tmp_path, yt):
     assert video["snippet"] == {
         "title": "A title",
         "description": "A description",
-        "tags": ["m", "tag1"],
+        "tags": ["tag1", "m"],  # the event's, then the location's
         "categoryId": "24",
         "defaultLanguage": "en",
         "defaultAudioLanguage": "en",
@@ -200,3 +200,29 @@ def test_check_ready(tmp_path, yt):
     assert status[a] == ""
     assert "rejected" in status[b]
     assert "no longer lists" in status[c]
+
+
+def test_nothing_is_cut_off_at_upload(tmp_path, yt):
+    """The location sends what it is given: YouTube refuses a title past its limit, and the
+    edit checks and the cutter are what keep one from getting here."""
+    with pytest.raises(UploadError, match="invalidTitle") as info:
+        location(tmp_path, yt).upload(VideoMeta("t" * 101), pieces(b"x"), lambda: None)
+    assert info.value.retryable is False
+    assert yt.videos == {}
+
+
+@pytest.mark.parametrize(
+    ("most", "public", "status"),
+    [
+        pytest.param(None, True, "public", id="public by default"),
+        pytest.param(None, False, "unlisted", id="the event unlisted"),
+        pytest.param("unlisted", True, "unlisted", id="a location at most unlisted"),
+        pytest.param("public", False, "unlisted", id="a public location, the event unlisted"),
+        pytest.param("private", True, "private", id="a private location"),
+    ],
+)
+def test_privacy_is_the_event_s_within_the_location_s(tmp_path, yt, most, public, status):
+    extra = {} if most is None else {"privacy": most}
+    meta = VideoMeta("t", public=public)
+    result = location(tmp_path, yt, **extra).upload(meta, pieces(b"x"), lambda: None)
+    assert yt.videos[result.video_id]["status"]["privacyStatus"] == status

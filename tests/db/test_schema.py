@@ -7,6 +7,7 @@ import pytest
 from psycopg import errors as pg_errors
 
 from services.db import EDIT_INPUTS, OPTIONAL_EDIT_INPUTS, Database, apply_schema
+from services.db.schema import PUBLISHING_EDIT_INPUTS
 
 T0 = dt.datetime(2026, 11, 27, 17, 0, 0)
 
@@ -84,7 +85,10 @@ def test_new_event_defaults(db):
 
 
 @pytest.mark.parametrize("state", ["EDITED", "CLAIMED", "FINALIZING", "TRANSCODING"])
-@pytest.mark.parametrize("missing", [c for c in EDIT_INPUTS if c not in OPTIONAL_EDIT_INPUTS])
+@pytest.mark.parametrize(
+    "missing",
+    [c for c in EDIT_INPUTS if c not in OPTIONAL_EDIT_INPUTS + PUBLISHING_EDIT_INPUTS],
+)
 def test_edit_inputs_required_outside_unedited_and_done(db, state, missing):
     values = {**EDIT_VALUES, **DONE_VALUES, "uploader": "node1", "state": state}
     values[missing] = None

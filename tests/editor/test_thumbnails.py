@@ -233,6 +233,24 @@ def test_an_edit_with_a_template_thumbnail(art_api, module_db):
     assert answer.json()["thumbnail_mode"] == "TEMPLATE"
 
 
+def test_a_template_credit_counts_toward_youtubes_description_limit(art_api, module_db):
+    """A TEMPLATE thumbnail's credit is published below the description: an edit that
+    fits YouTube's 5,000 bytes only without it is refused, and with a BARE one it fits."""
+    art_api.post("/api/templates", template_body("edits"))
+    credit = "\n\nThumbnail art by Ann Artist"  # the blank line and the template's credit
+    edit = EDIT | {"video_description": "d" * (5000 - len(credit) + 1)}
+    event = new_event(module_db)
+    before = table(module_db)
+    answer = art_api.post(f"/api/events/{event}/edit", edit | THUMB, token=ALICE)
+    assert answer.status_code == 400, answer.text
+    reason = "the description is 5001 bytes with the chapters, credit and footer"
+    assert reason in answer.json()["error"]
+    assert table(module_db) == before
+    bare = {"thumbnail_mode": "BARE", "thumbnail_time": WHEN}
+    answer = art_api.post(f"/api/events/{event}/edit", edit | bare, token=ALICE)
+    assert answer.status_code == 200, answer.text
+
+
 def test_an_edit_with_a_custom_image_reads_back_as_base64(art_api, module_db):
     event = new_event(module_db)
     image = template_png((64, 36), (0, 0, 1, 1))

@@ -49,6 +49,7 @@ def test_export_then_import_changes_nothing(db, pg_dsn, tmp_path):
         db, "Day 2", event_start=T0, event_end=T0 + dt.timedelta(minutes=1),
         description='says "hi", twice\nthen leaves ', notes="ünïcode ✓",
         submitter_winner="Alice", poster_moment=True, image_links=["https://i/1.png"],
+        tags=["Desert Bus", "fail"],
     )  # fmt: skip
     done = states.add_event(db, "Day 2", category="fail")
     states.manual_upload(db, done, "https://example.com/v")
@@ -56,6 +57,7 @@ def test_export_then_import_changes_nothing(db, pg_dsn, tmp_path):
     out = tmp_path / "events.csv"
     events("export", str(out), db=pg_dsn)
     assert [r["state"] for r in rows(out)] == ["EDITED", "UNEDITED", "DONE"]
+    assert [r["tags"] for r in rows(out)] == ["", "Desert Bus, fail", ""]
 
     result = events("import", str(out), db=pg_dsn)
     assert result.stdout.strip() == "0 added, 0 updated, 3 unchanged"

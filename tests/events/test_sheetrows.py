@@ -123,6 +123,13 @@ def test_format_then_parse_is_the_same():
         submitter_winner, notes = "Alice", ""
         event_start, event_end = dt.datetime(2026, 11, 27, 17, 5, 12, 500000), None
         poster_moment, image_links = True, ["https://a/1.png", "https://a/2.png"]
+        tags = ["Dungeon Crawler", "speedrun"]  # a tag may hold spaces; commas separate them
 
+    assert format_inputs(Row)["tags"] == "Dungeon Crawler, speedrun"
     back = parse_inputs(format_inputs(Row))
     assert back == {c: getattr(Row, c) for c in SHEET_INPUTS}
+
+
+def test_tags_are_separated_by_commas():
+    assert parse_inputs({"tags": " a b ,c,, d "}) == {"tags": ["a b", "c", "d"]}
+    assert parse_inputs({"tags": ""}) == {"tags": []}

@@ -78,3 +78,33 @@ def test_the_node_runs_the_services_the_command_table_marks(tmp_path):
     ])  # fmt: skip
     started = set(service_argv(every, "host=placeholder", 8000))
     assert started == {name for name, command in COMMANDS.items() if command.node}
+
+
+def test_publishing_goes_to_the_restreamer_and_cutter_and_a_bad_file_is_refused(tmp_path, capsys):
+    import json  # noqa: PLC0415
+
+    import pytest  # noqa: PLC0415
+
+    from services.cutter import command as cutter  # noqa: PLC0415
+    from services.db.publishing import Conventions  # noqa: PLC0415
+    from services.node.command import options  # noqa: PLC0415
+    from services.restreamer import command as restreamer  # noqa: PLC0415
+
+    conventions = tmp_path / "publishing.json"
+    conventions.write_text(json.dumps({"title_prefix": "DB - ", "tags": ["DB"]}))
+    common = ["--channel", "ch", "--twitch", "--base-dir", str(tmp_path), "--name", "n1",
+              "--location", f"clips=local:{tmp_path}"]  # fmt: skip
+    args = build_parser().parse_args([*common, "--publishing", str(conventions)])
+    argv = service_argv(args, "host=placeholder", 8000)
+    wanted = Conventions(title_prefix="DB - ", tags=("DB",))
+    parser = cutter.build_parser()
+    assert cutter.options(parser, parser.parse_args(argv["cutter"])).conventions == wanted
+    parser = restreamer.build_parser()
+    served = restreamer.options(parser, parser.parse_args(argv["restreamer"]))
+    assert served.editor["PUBLISHING"] == wanted
+    conventions.write_text(json.dumps({"title_prefix": "p" * 101}))
+    node = build_parser()
+    with pytest.raises(SystemExit) as exit_:
+        options(node, node.parse_args([*common, "--publishing", str(conventions)]))
+    assert exit_.value.code == 2
+    assert "the title is 102 characters with the prefix" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 from services.db import states
 from services.sheetsync.sheets import SheetsError
 
-from .conftest import metric
+from .conftest import COLUMNS, metric
 
 DAY1 = "Day 1"
 
@@ -272,3 +272,15 @@ def test_a_wrong_spreadsheet_is_not_retryable_and_says_what_to_check(sheets, mak
     with pytest.raises(SheetsError, match="HTTP 404.*check spreadsheet_id") as info:
         sync.sync_once()
     assert info.value.retryable is False
+
+
+def test_a_tags_column_becomes_the_event_s_tags(sheets, make_sync, db):
+    """wubloader's sheet column: tags separated by commas, each of which may hold spaces."""
+    sheets.set_row(DAY1, 2, [*row("09:30"), "", "", "", "Desert Bus, speedrun"])
+    sync = make_sync(columns={**COLUMNS, "tags": "J"})
+    sync.sync_once()
+    event_id = id_of(sheets, 2)
+    assert states.get_event(db, event_id).tags == ["Desert Bus", "speedrun"]
+    sheets.set_cell(DAY1, "J2", "speedrun")
+    assert sync.sync_once().updated == 1
+    assert states.get_event(db, event_id).tags == ["speedrun"]

@@ -30,10 +30,13 @@ class UploadUnknown(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class VideoMeta:
+    """What is published: the composed title, description and tags (services.db.publishing)."""
+
     title: str
     description: str = ""
     tags: tuple[str, ...] = ()
     extension: str = "ts"  # of the cut's container: "ts" for fast cuts
+    public: bool = True  # False: unlisted (docs/DESIGN.md#publishing)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,7 +5,8 @@ directory; the public URL base of the links (``url=https://host/clips/``: the
 address at which a web server serves DIR, e.g. a restreamer's ``--clips-dir``
 under ``/clips/``; default ``file://DIR/``, which only opens on this machine
 and never from a page served over http); ``sidecar``
-writes ``TITLE-ID.json`` beside the video with its title, description and tags.
+writes ``TITLE-ID.json`` beside the video with its title, description, tags
+and privacy (``public`` or ``unlisted``), as a YouTube location would publish them.
 A thumbnail becomes ``TITLE-ID.jpg`` beside the video, named in the sidecar as
 ``thumbnail``.
 The file is written under a hidden temporary name and renamed into place, so a
@@ -86,6 +87,7 @@ class LocalLocation(UploadLocation):
                     "title": meta.title,
                     "description": meta.description,
                     "tags": list(meta.tags),
+                    "privacy": "public" if meta.public else "unlisted",
                 }
                 with open(sidecar + ".tmp", "w") as s:
                     json.dump(info, s, indent=2)

@@ -6,9 +6,15 @@ Option: the path of a JSON file (``NAME=youtube:/etc/fastseg/youtube.json[;full=
      "privacy": "unlisted", "category_id": "20", "language": "en", "tags": ["marathon"],
      "chunk_size": 8388608}
 
-Optional keys: ``token_uri`` and ``api_base`` (Google's by default; the tests
-point them at a local server), ``link_template`` (``https://youtu.be/{id}``),
-``resume_attempts`` (6: tries to resume one chunk before giving up).
+``privacy`` is the most public a video of this location may be: ``public``
+(the default) uploads each event as it says (public, or unlisted when its
+``public`` is false), ``unlisted`` makes every video at most unlisted, ``private``
+keeps them all private. The location's ``tags`` follow the event's. Title,
+description and tags arrive composed and checked (docs/DESIGN.md#publishing):
+nothing is cut off here. Optional keys: ``token_uri`` and ``api_base``
+(Google's by default; the tests point them at a local server),
+``link_template`` (``https://youtu.be/{id}``), ``resume_attempts`` (6: tries
+to resume one chunk before giving up).
 
 The protocol (developers.google.com/youtube/v3/guides/using_resumable_upload_protocol):
 a POST with the metadata opens a session (its URI in ``Location``); PUTs send
@@ -34,6 +40,7 @@ from services.cutter.upload.base import (
     VideoMeta,
 )
 from services.cutting import Encoding
+from services.db.publishing import merged_tags
 from services.runtime import backoff
 from services.runtime.google_oauth import RefreshToken, TokenError
 from services.runtime.google_oauth import describe_response as _describe
@@ -81,7 +88,7 @@ class YouTubeLocation(UploadLocation):
         self.refresh_token = config["refresh_token"]
         self.token_uri = config.get("token_uri", "https://oauth2.googleapis.com/token")
         self.api_base = config.get("api_base", "https://www.googleapis.com").rstrip("/")
-        self.privacy = config.get("privacy", "private")
+        self.privacy = config.get("privacy", "public")
         if self.privacy not in PRIVACY:
             raise ValueError(f"privacy {self.privacy!r} is not one of {', '.join(PRIVACY)}")
         self.category_id = str(config.get("category_id", "20"))
@@ -140,15 +147,17 @@ class YouTubeLocation(UploadLocation):
 
     def _start_session(self, meta: VideoMeta) -> str:
         snippet = {
-            "title": meta.title[:100],  # YouTube's limits: 100 characters of title,
-            "description": meta.description[:5000],  # 5000 bytes of description
-            "tags": [*self.tags, *meta.tags],
+            "title": meta.title,
+            "description": meta.description,
+            "tags": list(merged_tags(meta.tags, self.tags)),
             "categoryId": self.category_id,
         }
         if self.language:
             snippet["defaultLanguage"] = self.language
             snippet["defaultAudioLanguage"] = self.language
-        body = {"snippet": snippet, "status": {"privacyStatus": self.privacy}}
+        wanted = "public" if meta.public else "unlisted"
+        privacy = min(wanted, self.privacy, key=PRIVACY.index)  # the least public of the two
+        body = {"snippet": snippet, "status": {"privacyStatus": privacy}}
         try:
             resp = self._request(
                 "POST",

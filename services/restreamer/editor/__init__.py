@@ -7,6 +7,8 @@ serves without events: the page still plays the archive. Config keys read by
 :func:`init_app`:
 
 * ``DATABASE``: PostgreSQL DSN of the events table; unset or empty, no API.
+* ``PUBLISHING``: the team's :class:`~services.db.publishing.Conventions`
+  (``--publishing FILE``); unset, none.
 * ``EDITOR_TOKEN_FILE``: ``TOKEN EMAIL [ROLE,...]`` lines (:mod:`.tokens`, the
   roles checked by :func:`.roles.require_role`); unset, the API is read-only and
   every write answers 401 saying so. The tokens also open the costly cuts
@@ -19,6 +21,7 @@ import logging
 from flask import Flask
 
 from services.db import add_db_argument
+from services.db.publishing import Conventions, add_publishing_argument
 from services.restreamer.editor import api, page, stream, templates
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.tokens import TokenFile, TokenFileError
@@ -29,7 +32,8 @@ __all__ = ["TokenFileError", "add_arguments", "close_streams", "config_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--db``, ``--no-db`` and ``--editor-token-file`` on the restreamer's parser."""
+    """``--db``, ``--no-db``, ``--editor-token-file`` and ``--publishing`` on the
+    restreamer's parser."""
     add_db_argument(parser, "the events table, served at /api/events for the editor page")
     parser.add_argument(
         "--no-db",
@@ -43,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "cuts of their own encoding; roles editor (implied), artist, admin "
         "(default: none: events read-only, full cuts by preset only)",
     )
+    add_publishing_argument(parser)
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
@@ -58,7 +63,11 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             TokenFile(args.editor_token_file)
         except TokenFileError as exc:
             parser.error(str(exc))
-    return {"DATABASE": args.db, "EDITOR_TOKEN_FILE": args.editor_token_file}
+    return {
+        "DATABASE": args.db,
+        "EDITOR_TOKEN_FILE": args.editor_token_file,
+        "PUBLISHING": args.publishing,
+    }
 
 
 def init_app(app: Flask) -> None:
@@ -70,6 +79,8 @@ def init_app(app: Flask) -> None:
     token_file = app.config.get("EDITOR_TOKEN_FILE")
     tokens = TokenFile(token_file) if token_file else None
     app.extensions["editor_tokens"] = tokens  # roles.current_editor() checks them
+    # What the edit checks add to an editor's text (services.db.publishing).
+    app.extensions["publishing"] = app.config.get("PUBLISHING") or Conventions()
     dsn = app.config.get("DATABASE")
     if not dsn:
         return

@@ -42,8 +42,10 @@ from werkzeug.exceptions import (
 )
 
 from services.db import STATES, ConnectionLost, DatabaseUnavailable, audit, locations, states
-from services.db.edit_checks import check_edit, check_link
+from services.db.edit_checks import EditRefused, check_edit, check_link, write_chapters
+from services.db.publishing import MAX_DESCRIPTION_BYTES, MAX_TAGS, MAX_TITLE
 from services.db.rows import Event
+from services.ranges.chapters import DELIMITER, MIN_CHAPTERS, MIN_SECONDS
 from services.restreamer.editor import inputs
 from services.restreamer.editor.databases import Databases
 from services.restreamer.editor.roles import (
@@ -223,6 +225,23 @@ def list_locations() -> Response:
     ])  # fmt: skip
 
 
+@blueprint.get("/publishing")
+def publishing() -> Response:
+    """The conventions the edit checks add, and YouTube's limits, for the page's counters."""
+    conventions = current_app.extensions["publishing"]
+    return _json({
+        "title_prefix": conventions.title_prefix,
+        "description_footer": conventions.description_footer,
+        "tags": list(conventions.tags),
+        "limits": {
+            "title_characters": MAX_TITLE,
+            "description_bytes": MAX_DESCRIPTION_BYTES,
+            "tags_characters": MAX_TAGS,
+        },
+        "chapters": {"delimiter": DELIMITER, "min_count": MIN_CHAPTERS, "min_seconds": MIN_SECONDS},
+    })  # fmt: skip
+
+
 @blueprint.get("/events/<event_id>")
 def get_event(event_id: str) -> Response:
     return _event_response(_run(states.get_event, event_id))
@@ -271,7 +290,13 @@ def change(event_id: str, action: str) -> Response:
         values = inputs.edit_inputs(inputs.json_object(data))
         # 409 before any reason about the inputs
         _run(states.check_editable, event_id, if_version=version)
-        _run(check_edit, state().base_dir, editor=editor, **values)  # 400 with the reason
+        try:
+            values = write_chapters(values)  # the description as it will be stored
+        except EditRefused as exc:
+            raise BadRequest(str(exc)) from exc
+        conventions = current_app.extensions["publishing"]
+        # 400 with the reason
+        _run(check_edit, state().base_dir, editor=editor, conventions=conventions, **values)
         row = _run(states.edit, event_id, editor=editor, if_version=version, **values)
     elif action == "draft":
         draft = inputs.draft_inputs(inputs.json_object(data))

@@ -61,7 +61,15 @@ _KINDS = {
     "thumbnail_image": "png",
     "thumbnail_crop": "box",
     "thumbnail_location": "box",
+    # publishing (docs/DESIGN.md#publishing)
+    "tags": "tags",
+    "video_tags": "tags",
+    "public": "bool",
+    "video_chapters": "chapters",
 }
+#: An edit's inputs that are no column: the chapters become lines of the description.
+EDIT_FIELDS = (*EDIT_INPUTS, "video_chapters")
+MAX_CHAPTERS = 200  # YouTube shows far fewer; a bound on what one body may ask
 # What `fastseg events edit` requires too; the rest have its defaults.
 EDIT_REQUIRED = ("video_start", "video_end", "video_title", "video_channel", "upload_location")
 # video_ranges stands in for these (its first start and last end)
@@ -117,6 +125,10 @@ def _check(name: str, value: Any) -> Any:
             raise BadRequest(str(exc)) from None
     if kind == "png":
         return png_from_base64(value, name)
+    if kind == "tags":
+        return _tags(name, value)
+    if kind == "chapters":
+        return _chapters(name, value)
     if kind == "bool":
         if not isinstance(value, bool):
             raise BadRequest(f"{name} {value!r} is not true or false")
@@ -156,6 +168,38 @@ def _ranges(name: str, value: Any) -> list[tuple]:
     return [(parse_time(a, name), parse_time(b, name)) for a, b in value]
 
 
+def _tags(name: str, value: Any) -> list[str]:
+    """Tags: strings, none empty and none with a comma (YouTube separates tags by commas)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"{name} {value!r} is not a list of strings")
+    for tag in value:
+        _text(name, tag)
+        if not tag.strip() or "," in tag:
+            raise BadRequest(
+                f"{name}: tag {tag[:40]!r} is empty or has a comma: give each tag as its own string"
+            )
+    return [tag.strip() for tag in value]
+
+
+def _chapters(name: str, value: Any) -> list[tuple]:
+    """``[{"time": STREAM_TIME, "title": TEXT}, ...]`` as (time, title) pairs."""
+    if not isinstance(value, list) or not all(
+        isinstance(c, dict) and set(c) == {"time", "title"} for c in value
+    ):
+        raise BadRequest(
+            f'{name} {str(value)[:80]!r} is not a list of {{"time": T, "title": TEXT}}'
+        )
+    if len(value) > MAX_CHAPTERS:
+        raise BadRequest(f"{name}: {len(value)} chapters, over {MAX_CHAPTERS}: give fewer")
+    out = []
+    for chapter in value:
+        when, title = chapter["time"], chapter["title"]
+        if not isinstance(when, str) or not isinstance(title, str):
+            raise BadRequest(f"{name}: {chapter!r} needs a UTC time and a title, both strings")
+        out.append((parse_time(when, name), _text(name, title)))
+    return out
+
+
 def _text(name: str, value: str) -> str:
     if "\0" in value:
         raise BadRequest(f"{name} {value[:40]!r} contains a NUL character, which text cannot hold")
@@ -183,7 +227,7 @@ def _fields(body: dict[str, Any], allowed: tuple[str, ...], what: str) -> dict[s
 
 def edit_inputs(body: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``states.edit`` (without ``editor``) from an edit's body."""
-    values = _fields(body, EDIT_INPUTS, "an edit")
+    values = _fields(body, EDIT_FIELDS, "an edit")
     required = EDIT_REQUIRED
     if values.get("video_ranges"):
         required = tuple(n for n in EDIT_REQUIRED if n not in RANGE_BOUNDS)
@@ -206,7 +250,7 @@ def draft_inputs(body: dict[str, Any]) -> dict[str, Any]:
     Unlike an edit, nothing is required (a draft is work in progress); ``{}``
     clears the draft. Returned as the JSON it came as, without nulls.
     """
-    values = _fields(body, EDIT_INPUTS, "a draft")
+    values = _fields(body, EDIT_FIELDS, "a draft")
     for name in ("video_channel", "video_quality"):
         if name in values:
             check_part(values[name], name)

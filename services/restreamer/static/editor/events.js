@@ -8,6 +8,8 @@ import { followChanges } from "./changes.js";
 import { describeConflict } from "./conflict.js";
 import { ask, confirmAction } from "./dialog.js";
 import { preferredLocation, refreshLocations } from "./locations.js";
+import { parseTags } from "./publishing.js";
+import { initPublishing } from "./publishing_form.js";
 import { SECOND, apiTime, formatDuration, formatUtc, parseUtc } from "./times.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,7 +20,7 @@ const PAD = 30 * SECOND; // video shown either side of an event's sheet times
 const LOCATIONS_KEY = "fastseg-editor-locations";
 
 const SHEET = [
-  ["category", "Category"], ["event_start", "Start"], ["event_end", "End"],
+  ["category", "Category"], ["tags", "Tags"], ["event_start", "Start"], ["event_end", "End"],
   ["description", "Description"], ["submitter_winner", "Submitter/winner"],
   ["poster_moment", "Poster moment"], ["image_links", "Images"], ["notes", "Notes"],
   ["editor", "Last editor"], ["uploader", "Cutter"],
@@ -42,7 +44,8 @@ export function initEvents(page) {
     if (open && !loading) dirty = true;
   }
 
-  for (const id of ["ev-title", "ev-description", "ev-location", "ev-holes", "ev-thumb"]) {
+  const publishing = initPublishing(page, markDirty);
+  for (const id of ["ev-title", "ev-description", "ev-location", "ev-holes", "ev-tags", "ev-public", "ev-thumb"]) {
     $(id).addEventListener("input", markDirty);
     $(id).addEventListener("change", markDirty);
   }
@@ -115,7 +118,7 @@ export function initEvents(page) {
       let value = row[key];
       if (value === null || value === "" || value === false || (Array.isArray(value) && !value.length)) continue;
       if (key.startsWith("event_")) value = `${formatUtc(apiUs(value), 3)} UTC`;
-      if (Array.isArray(value)) value = value.join("\n");
+      if (Array.isArray(value)) value = value.join(key === "tags" ? ", " : "\n");
       if (value === true) value = "yes";
       sheet.append(element("dt", "", label), element("dd", "", String(value)));
     }
@@ -142,6 +145,7 @@ export function initEvents(page) {
     $("ev-location").value = fields.upload_location ?? preferredLocation();
     $("ev-holes").checked = Boolean(fields.allow_holes);
     $("ev-manual-link").value = "";
+    publishing.load(fields, apiUs); // the chapters read back from the description
     page.thumbnails?.load(fields);
   }
 
@@ -223,6 +227,7 @@ export function initEvents(page) {
       video_quality: quality || null,
       upload_location: $("ev-location").value.trim() || null,
       allow_holes: $("ev-holes").checked,
+      ...publishing.body(apiTime),
     };
     const list = (page.ranges?.list() ?? [{ start, end }]).filter((r) => r.start !== null && r.end !== null);
     if (list.length > 1) {
@@ -357,6 +362,7 @@ export function initEvents(page) {
       video_quality: quality,
       upload_location: $("ev-location").value.trim(),
       allow_holes: $("ev-holes").checked,
+      ...publishing.body(apiTime),
     };
     let several = null;
     try {
@@ -421,7 +427,10 @@ export function initEvents(page) {
 
   $("new-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const body = { sheet_name: $("new-name").value, category: $("new-category").value, notes: $("new-notes").value };
+    const body = {
+      sheet_name: $("new-name").value, category: $("new-category").value, notes: $("new-notes").value,
+      tags: parseTags($("new-tags").value),
+    };
     const { start } = page.clip();
     if (start !== null) body.event_start = apiTime(start);
     events.add(body).then((row) => {

@@ -491,7 +491,7 @@ async function start() {
   const found = await chooseChannel(params.channel, params.quality);
   ranges = initRanges({ fail, clip, setClip, toText, player });
   const thumbnails = initThumbnailForm({ state, player, fail });
-  panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges, thumbnails });
+  panel = initEvents({ showMessage, fail, showRange, clip, setClip, toText, ranges, player, thumbnails });
   Object.assign(window.fastsegEditor, { ranges, panel });
   if (params.start && params.end) {
     state.rangeStart = parseUtc(params.start);
