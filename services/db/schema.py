@@ -321,6 +321,7 @@ SCHEMA_SQL += AUDIT_SQL + "".join([
     trigger_sql("nodes"),
     trigger_sql("locations", ("heartbeat",)),  # touched every 30 s by each cutter
     trigger_sql("editors"),
+    trigger_sql("templates"),  # an artwork change keeps its bytes: templates change rarely
 ])  # fmt: skip
 
 # name -> CHECK expression. Added one by one when missing, so an older table gains new ones.

@@ -116,6 +116,25 @@ def test_nodes_are_audited(db):
     ]
 
 
+def test_templates_are_audited(db):
+    from services.db.thumbnails import put_template, remove_template  # noqa: PLC0415
+
+    db.act_as("ann@example.org", "192.0.2.7")
+    put_template(db, "frame", b"png", attribution="Ann", crop=(0, 0, 10, 10),
+                 location=(0, 0, 20, 20), replace=False)  # fmt: skip
+    put_template(db, "frame", b"png2", attribution="Bo", crop=(0, 0, 10, 10),
+                 location=(0, 0, 20, 20), replace=True)  # fmt: skip
+    remove_template(db, "frame")
+    rows = audit_rows(db, "templates")
+    assert [(r.operation, r.actor, r.address) for r in rows] == [
+        ("INSERT", "ann@example.org", "192.0.2.7"),
+        ("UPDATE", "ann@example.org", "192.0.2.7"),
+        ("DELETE", "ann@example.org", "192.0.2.7"),
+    ]
+    assert rows[1].old_values["attribution"] == "Ann"
+    assert rows[1].new_values["attribution"] == "Bo"
+
+
 @pytest.mark.parametrize(
     "sql",
     [
