@@ -31,6 +31,7 @@ from werkzeug.exceptions import BadGateway, NotFound
 from services.archive import layout, times
 from services.archive.readable import utc
 from services.db import ConnectionLost, DatabaseUnavailable
+from services.db.locations import LIVE_FOR
 from services.restreamer.editor.api import Unavailable
 from services.restreamer.state import state
 from services.restreamer.validation import check_part
@@ -48,19 +49,29 @@ HOUR = dt.timedelta(hours=1)
 BACKFILL = ("fastseg_backfiller_pass_age_seconds", "fastseg_backfiller_missing_segments")
 
 
-def _nodes() -> list[tuple[str, str]]:
-    """``(name, url)`` of every node: the nodes table, or this restreamer alone."""
+def _nodes() -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """``(name, url)`` of every node (the nodes table, or this restreamer alone), and the
+    upload locations each node's cutter serves now (``NAME (BACKEND)``)."""
     api = current_app.extensions.get("events_api")
     if api is not None:
         try:
             with api[0].use() as db:
                 rows = db.query("SELECT name, url FROM nodes ORDER BY name", idempotent=True)
+                served = db.query(
+                    "SELECT node, name, backend FROM locations"
+                    " WHERE heartbeat >= (now() AT TIME ZONE 'UTC') - %s ORDER BY node, name",
+                    (LIVE_FOR,),
+                    idempotent=True,
+                )
         except (ConnectionLost, DatabaseUnavailable) as exc:
             logger.warning("team page: %s", exc)
             raise Unavailable("the nodes table cannot be read: try again in a minute") from exc
+        cutters: dict[str, list[str]] = {}
+        for row in served:
+            cutters.setdefault(row.node, []).append(f"{row.name} ({row.backend})")
         if rows:
-            return [(row.name, row.url.rstrip("/")) for row in rows]
-    return [("this node", "")]
+            return [(row.name, row.url.rstrip("/")) for row in rows], cutters
+    return [("this node", "")], {}
 
 
 def _window(now: dt.datetime) -> dict[str, str]:
@@ -133,7 +144,7 @@ def team_status() -> dict:
     now = times.utc_now()
     window = _window(now)
     channels = layout.channels(state().base_dir)
-    nodes = _nodes()
+    nodes, cutters = _nodes()
     session = requests.Session()
     session.trust_env = False  # the team's nodes are reached directly
     try:
@@ -147,7 +158,7 @@ def team_status() -> dict:
         "hours": window,
         "channels": channels,
         "nodes": [
-            {"name": name, "url": url, **answer}
+            {"name": name, "url": url, "locations": cutters.get(name, []), **answer}
             for (name, _), url, answer in zip(nodes, urls, answers, strict=True)
         ],
     }
@@ -172,7 +183,7 @@ def status() -> Response:
 @blueprint.get("/team/<node>/<channel>.svg")
 def coverage(node: str, channel: str) -> Response:
     check_part(channel, "channel")
-    urls = dict(_nodes())
+    urls = dict(_nodes()[0])
     if node not in urls:
         raise NotFound(f"no node {node!r} in the nodes table: see /api/team for the nodes")
     base = urls[node] or _self_url()

@@ -50,9 +50,14 @@ def test_each_node_of_the_table_is_asked(tmp_path, make_server, db, pg_dsn):  # 
     b = make_server(tmp_path / "b", "--db", pg_dsn)
     db.query("INSERT INTO nodes (name, url) VALUES ('a', %s), ('b', %s), ('gone', %s)",
              (a.url, b.url + "/", "http://127.0.0.1:9"))  # fmt: skip
+    db.query("INSERT INTO locations (node, name, backend) VALUES ('a', 'clips', 'local'),"
+             " ('a', 'yt', 'youtube'), ('gone', 'old', 'local')")  # fmt: skip
+    db.query("UPDATE locations SET heartbeat = heartbeat - interval '1 hour' WHERE node = 'gone'")
     team = requests.get(f"{b.url}/api/team", timeout=60).json()
     nodes = {n["name"]: n for n in team["nodes"]}
     assert list(nodes) == ["a", "b", "gone"]
+    # what each node's cutter serves now (a heartbeat an hour old is no cutter)
+    assert [nodes[n]["locations"] for n in nodes] == [["clips (local)", "yt (youtube)"], [], []]
     assert nodes["a"]["channels"]["chan"]["source"]["newest"] == end.isoformat() + "Z"
     newest_b = (end - dt.timedelta(seconds=20)).isoformat() + "Z"
     assert nodes["b"]["channels"]["chan"]["source"]["newest"] == newest_b

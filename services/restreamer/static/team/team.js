@@ -1,5 +1,5 @@
-// The /team page: every node's newest video per quality, its coverage map and its
-// backfill status, from /api/team every 5 s (services/restreamer/team.py).
+// The /team page: every node's newest video per quality, its coverage map, its
+// backfill status and its cutter's upload locations, from /api/team every 5 s (services/restreamer/team.py).
 
 const REFRESH_MS = 5000;
 
@@ -59,6 +59,8 @@ function nodeCard(node, team, stamp) {
     ));
   }
   card.append(el("h3", {}, "backfill"), node.backfill.length ? backfill : el("p", {}, "no backfiller"));
+  card.append(el("h3", {}, "cutter"), el("p", { class: "locations" },
+    node.locations.length ? `uploads to ${node.locations.join(", ")}` : "no cutter serving a location"));
   return card;
 }
 
