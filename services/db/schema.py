@@ -10,6 +10,7 @@ The constraints are the database's own: whatever client writes a row, it
 cannot put an event into a state the cutter would misread.
 """
 
+import hashlib
 import logging
 from typing import Any
 
@@ -324,6 +325,16 @@ SCHEMA_SQL += AUDIT_SQL + "".join([
     trigger_sql("templates"),  # an artwork change keeps its bytes: templates change rarely
 ])  # fmt: skip
 
+#: Which schema this is: a database whose ``fastseg_schema`` row holds it runs no DDL at a
+#: service's start (DDL takes table locks that can deadlock with a running cutter's writes).
+SCHEMA_VERSION = hashlib.sha256(SCHEMA_SQL.encode()).hexdigest()[:16]
+SCHEMA_SQL += """
+CREATE TABLE IF NOT EXISTS fastseg_schema (
+    one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+    version TEXT NOT NULL
+);
+"""
+
 # name -> CHECK expression. Added one by one when missing, so an older table gains new ones.
 CONSTRAINTS = {
     # Editing needs every edit input; a manual upload goes straight to DONE without them.
@@ -354,11 +365,31 @@ CONSTRAINTS = {
 }
 
 
+def _is_current(db: Database) -> bool:
+    """Whether this schema version is applied and every constraint is there (reads only)."""
+    row = db.query_one(
+        "SELECT to_regclass('fastseg_schema') IS NOT NULL AS present,"
+        " to_regclass('events') IS NOT NULL AS events",
+        idempotent=True,
+    )
+    if not (row.present and row.events):
+        return False
+    row = db.query_one(
+        "SELECT (SELECT version FROM fastseg_schema) AS version, ARRAY(SELECT conname::text"
+        " FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'c') AS have",
+        idempotent=True,
+    )
+    return bool(row.version == SCHEMA_VERSION and set(CONSTRAINTS) <= set(row.have))
+
+
 def apply_schema(db: Database) -> None:
     """Create whatever of the schema is missing (in the connection's first schema).
 
     Safe to call from any number of processes at once, and again later.
     """
+
+    if _is_current(db):
+        return  # nothing to create: no DDL, so no table locks
 
     def run(cur: psycopg.Cursor[Any]) -> None:
         cur.execute(SCHEMA_SQL)
@@ -370,6 +401,11 @@ def apply_schema(db: Database) -> None:
         for name, check in CONSTRAINTS.items():
             if name not in have:
                 cur.execute(f"ALTER TABLE events ADD CONSTRAINT {name} CHECK ({check})")
+        cur.execute(
+            "INSERT INTO fastseg_schema (version) VALUES (%s)"
+            " ON CONFLICT (one) DO UPDATE SET version = EXCLUDED.version",
+            (SCHEMA_VERSION,),
+        )
 
     # A session lock, taken before the transaction: a SERIALIZABLE transaction's
     # snapshot dates from its first statement, so a lock taken inside it would

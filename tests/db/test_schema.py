@@ -7,7 +7,7 @@ import pytest
 from psycopg import errors as pg_errors
 
 from services.db import EDIT_INPUTS, OPTIONAL_EDIT_INPUTS, Database, apply_schema
-from services.db.schema import PUBLISHING_EDIT_INPUTS
+from services.db.schema import PUBLISHING_EDIT_INPUTS, SCHEMA_VERSION
 
 T0 = dt.datetime(2026, 11, 27, 17, 0, 0)
 
@@ -66,7 +66,15 @@ def test_applying_from_many_connections_at_once(pg_dsn):
         for r in check.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
     }
     check.close()
-    assert names == {"events", "nodes", "editors", "locations", "audit", "templates"}
+    assert names == {
+        "events",
+        "nodes",
+        "editors",
+        "locations",
+        "audit",
+        "templates",
+        "fastseg_schema",
+    }
 
 
 def test_missing_constraint_is_added_to_an_existing_table(db):
@@ -163,3 +171,19 @@ def test_nodes_and_editors(db):
         db.query("INSERT INTO nodes (name, url) VALUES ('a', 'http://b')")
     with pytest.raises(pg_errors.NotNullViolation):
         db.query("INSERT INTO editors (email) VALUES ('f@x')")
+
+
+def test_a_current_schema_runs_no_ddl(db, pg_dsn):
+    """A service starting on a current schema takes no table lock: a cutter writing its
+    locations (audited) while another starts must not deadlock with its DDL."""
+    other = Database(pg_dsn)
+    try:
+        other.query("BEGIN")
+        other.query("LOCK TABLE locations IN ROW EXCLUSIVE MODE")  # a writer mid-transaction
+        db.query("SET lock_timeout = '2s'")
+        apply_schema(db)  # would wait for the lock (and time out) if it ran DDL
+    finally:
+        other.query("ROLLBACK")
+        other.close()
+    version = db.query_one("SELECT version FROM fastseg_schema").version
+    assert version == SCHEMA_VERSION
